@@ -1,0 +1,242 @@
+"""The one entry point: `csms serve | migrate | tokens ... | stations ...`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from csms import __version__, bootstrap
+from csms.config import Settings, add_serve_arguments, settings_from
+from csms.domain.password import hash_password
+from csms.domain.station import AdminState, station_id_problem
+from csms.domain.token import MAX_ID_TOKEN_LENGTH, IdToken
+from csms.errors import CsmsError, InvalidInput
+from csms.store import database
+from csms.store.stations import StationStore
+from csms.store.tokens import TokenStore
+
+log = logging.getLogger("csms")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="csms", description="OCPP 1.6J / 2.0.1 central system (CSMS)."
+    )
+    parser.add_argument("--version", action="version", version=f"csms {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the CSMS (OCPP WebSocket + HTTP)",
+        description="Run the CSMS. Every option can also be set by the environment variable "
+        "shown; a flag wins over the environment.",
+    )
+    add_serve_arguments(serve)
+
+    migrate = commands.add_parser("migrate", help="apply pending database migrations and exit")
+    _database_options(migrate)
+
+    tokens = commands.add_parser("tokens", help="manage id tokens (RFID cards, app ids)")
+    token_commands = tokens.add_subparsers(dest="action", required=True)
+    add = token_commands.add_parser("add", help="create or replace a token")
+    add.add_argument("id_token")
+    add.add_argument("--type", default="ISO14443", help="IdTokenType (default ISO14443)")
+    add.add_argument("--group", help="group / parent id token")
+    add.add_argument("--expires", help="expiry, ISO 8601 with offset (e.g. 2026-12-31T00:00:00Z)")
+    add.add_argument("--blocked", action="store_true", help="create it blocked")
+    add.add_argument("--note", help="free text for operators")
+    token_commands.add_parser("list", help="list tokens")
+    for name in ("block", "unblock"):
+        cmd = token_commands.add_parser(name, help=f"{name} a token")
+        cmd.add_argument("id_token")
+    for cmd in token_commands.choices.values():
+        _database_options(cmd)
+
+    stations = commands.add_parser("stations", help="manage stations and their credentials")
+    station_commands = stations.add_subparsers(dest="action", required=True)
+    st_add = station_commands.add_parser("add", help="register a station")
+    st_add.add_argument("station_id")
+    st_add.add_argument("--password", help="HTTP Basic password (profile 1/2), 16-40 characters")
+    st_add.add_argument("--security-profile", type=int, choices=(0, 1, 2, 3))
+    st_add.add_argument("--pending", action="store_true", help="boot answers Pending until activated")
+    station_commands.add_parser("list", help="list stations")
+    st_pw = station_commands.add_parser("set-password", help="set or clear a station password")
+    st_pw.add_argument("station_id")
+    st_pw.add_argument("--password", help="new password; omit with --clear")
+    st_pw.add_argument("--clear", action="store_true", help="remove the password")
+    for name, text in (
+        ("block", "boot answers Rejected"),
+        ("unblock", "boot answers Accepted"),
+        ("activate", "boot answers Accepted (after pending)"),
+    ):
+        cmd = station_commands.add_parser(name, help=text)
+        cmd.add_argument("station_id")
+    for cmd in station_commands.choices.values():
+        _database_options(cmd)
+    return parser
+
+
+def _database_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--database-url", help="PostgreSQL URL [env DATABASE_URL]")
+    parser.add_argument("--data-dir", help="embedded PostgreSQL data dir [env CSMS_DATA_DIR]")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = settings_from(args)
+    except CsmsError as exc:
+        print(f"csms: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("websockets").setLevel(logging.WARNING)
+    try:
+        if args.command == "serve":
+            _run(_serve(settings))
+        elif args.command == "migrate":
+            _run(_with_database(settings, _migrate))
+        elif args.command == "tokens":
+            _run(_with_database(settings, lambda pool: _tokens(args, pool)))
+        elif args.command == "stations":
+            _run(_with_database(settings, lambda pool: _stations(args, pool)))
+    except CsmsError as exc:
+        print(f"csms: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def _run(coro: Awaitable[None]) -> None:
+    try:
+        import uvloop
+
+        runner: Callable[[Any], Any] = uvloop.run
+    except ImportError:  # pragma: no cover - uvloop is a dependency on Linux/macOS
+        runner = asyncio.run
+    runner(coro)
+
+
+async def _serve(settings: Settings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with bootstrap.running(settings) as csms:
+        scheme = "wss" if settings.tls else "ws"
+        host = settings.host if settings.host not in ("0.0.0.0", "::") else "localhost"
+        print(f"OCPP   {scheme}://{host}:{csms.ocpp_port}/ocpp/<station-id>", flush=True)
+        print(f"HTTP   http://{host}:{csms.http_port}/healthz", flush=True)
+        print(f"node {settings.node_id}; Ctrl-C or SIGTERM stops", flush=True)
+        await stop.wait()
+        print("shutting down", flush=True)
+    print("stopped", flush=True)
+
+
+async def _with_database(
+    settings: Settings, action: Callable[[database.Pool], Awaitable[None]]
+) -> None:
+    async with bootstrap.database_url(settings) as url:
+        await bootstrap.migrate(url)
+        pool = await database.create_pool(url, min_size=1, max_size=2)
+        try:
+            await action(pool)
+        finally:
+            await pool.close()
+
+
+async def _migrate(pool: database.Pool) -> None:
+    version = await pool.fetchval("SELECT max(version) FROM schema_migrations")
+    print(f"database schema at migration {version:04d}")
+
+
+def _parse_expiry(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"--expires {text!r} is not an ISO 8601 date-time") from None
+    if moment.tzinfo is None:
+        raise InvalidInput("--expires needs a UTC offset, e.g. 2026-12-31T00:00:00+08:00")
+    return moment
+
+
+async def _tokens(args: argparse.Namespace, pool: database.Pool) -> None:
+    store = TokenStore(pool)
+    if args.action == "add":
+        if not 1 <= len(args.id_token) <= MAX_ID_TOKEN_LENGTH:
+            raise InvalidInput(f"an id token has 1..{MAX_ID_TOKEN_LENGTH} characters")
+        token = await store.put(
+            IdToken(
+                args.id_token,
+                args.type,
+                args.group,
+                _parse_expiry(args.expires),
+                args.blocked,
+            ),
+            args.note,
+        )
+        print(f"token {token.id_token} saved")
+    elif args.action == "list":
+        print(f"{'id token':<36} {'type':<12} {'group':<20} {'expires':<25} blocked")
+        for t in await store.list():
+            expires = t.expires_at.isoformat() if t.expires_at else "-"
+            print(f"{t.id_token:<36} {t.token_type:<12} {t.group_id or '-':<20} {expires:<25} "
+                  f"{'yes' if t.blocked else 'no'}")
+    else:
+        token = await store.set_blocked(args.id_token, args.action == "block")
+        print(f"token {token.id_token} {'blocked' if token.blocked else 'unblocked'}")
+
+
+async def _stations(args: argparse.Namespace, pool: database.Pool) -> None:
+    store = StationStore(pool)
+    if args.action == "add":
+        problem = station_id_problem(args.station_id)
+        if problem:
+            raise InvalidInput(problem)
+        state = AdminState.PENDING if args.pending else AdminState.ACTIVE
+        pw = hash_password(args.password) if args.password else None
+        _, created = await store.create(
+            args.station_id, password_hash=pw, admin_state=state,
+            security_profile=args.security_profile,
+        )
+        if not created:
+            await store.update_auth(args.station_id, password_hash=pw, admin_state=state,
+                                    security_profile=args.security_profile)
+        print(f"station {args.station_id} {'registered' if created else 'updated'}")
+    elif args.action == "list":
+        print(f"{'station':<24} {'state':<8} {'ver':<6} {'online':<7} {'auth':<9} last seen")
+        for st in await store.list():
+            seen = st["last_seen_at"].isoformat(timespec="seconds") if st["last_seen_at"] else "-"
+            print(f"{st['id']:<24} {st['admin_state']:<8} {st['ocpp_version'] or '-':<6} "
+                  f"{'yes' if st['connected'] else 'no':<7} "
+                  f"{'password' if st['has_password'] else 'none':<9} {seen}")
+    elif args.action == "set-password":
+        if args.clear == bool(args.password):
+            raise InvalidInput("give either --password or --clear")
+        await store.update_auth(
+            args.station_id,
+            password_hash=hash_password(args.password) if args.password else None,
+            clear_password=args.clear,
+        )
+        print(f"station {args.station_id} password {'cleared' if args.clear else 'set'}")
+    else:
+        state = AdminState.BLOCKED if args.action == "block" else AdminState.ACTIVE
+        await store.update_auth(args.station_id, admin_state=state)
+        print(f"station {args.station_id} is {state.value}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    with contextlib.suppress(KeyboardInterrupt):
+        raise SystemExit(main())

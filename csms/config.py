@@ -1,0 +1,211 @@
+"""Settings for `csms serve`: each comes from a flag, else an environment variable, else a default.
+
+`DATABASE_URL` unset means an embedded PostgreSQL under the data directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+from csms.errors import ConfigError
+
+
+class RegistrationPolicy(StrEnum):
+    """What happens when an unknown station connects."""
+
+    OPEN = "open"  # create it on first connect
+    CLOSED = "closed"  # refuse with HTTP 404 at the handshake
+
+
+class UnknownTokenPolicy(StrEnum):
+    """How Authorize answers for an id token the CSMS has never seen."""
+
+    REJECT = "reject"  # Invalid
+    ACCEPT = "accept"  # Accepted (a free-vend or test network)
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One serve option: its flag, environment variable, default and help text."""
+
+    dest: str
+    flag: str
+    env: str
+    default: str | None
+    help: str
+    choices: tuple[str, ...] | None = None
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("host", "--host", "CSMS_HOST", "0.0.0.0", "address both servers listen on"),
+    Option("ocpp_port", "--ocpp-port", "CSMS_OCPP_PORT", "9000", "OCPP WebSocket port (0: any)"),
+    Option("http_port", "--http-port", "CSMS_HTTP_PORT", "8000", "HTTP API/health port (0: any)"),
+    Option("data_dir", "--data-dir", "CSMS_DATA_DIR", "var", "where the embedded PostgreSQL lives"),
+    Option(
+        "database_url",
+        "--database-url",
+        "DATABASE_URL",
+        None,
+        "PostgreSQL URL; unset starts the embedded PostgreSQL under --data-dir",
+    ),
+    Option(
+        "registration",
+        "--registration",
+        "CSMS_REGISTRATION",
+        "open",
+        "open: unknown stations are created on first connect; closed: refused with HTTP 404",
+        ("open", "closed"),
+    ),
+    Option(
+        "unknown_tokens",
+        "--unknown-tokens",
+        "CSMS_UNKNOWN_TOKENS",
+        "reject",
+        "Authorize answer for unknown id tokens: reject (Invalid) or accept",
+        ("reject", "accept"),
+    ),
+    Option(
+        "heartbeat_interval",
+        "--heartbeat-interval",
+        "CSMS_HEARTBEAT_INTERVAL",
+        "300",
+        "seconds; sent in BootNotification responses",
+    ),
+    Option(
+        "offline_grace",
+        "--offline-grace",
+        "CSMS_OFFLINE_GRACE",
+        "60",
+        "seconds of silence past the heartbeat interval before a station is marked offline",
+    ),
+    Option(
+        "ping_interval",
+        "--ping-interval",
+        "CSMS_PING_INTERVAL",
+        "30",
+        "seconds between WebSocket pings (0 disables); a missed pong closes the socket",
+    ),
+    Option("tls_cert", "--tls-cert", "CSMS_TLS_CERT", None, "PEM certificate: serve wss (profile 2/3)"),
+    Option("tls_key", "--tls-key", "CSMS_TLS_KEY", None, "PEM private key for --tls-cert"),
+    Option(
+        "tls_client_ca",
+        "--tls-client-ca",
+        "CSMS_TLS_CLIENT_CA",
+        None,
+        "PEM CA bundle; client certificates are checked against it (security profile 3)",
+    ),
+    Option("node_id", "--node-id", "CSMS_NODE_ID", None, "this process's name (default: hostname)"),
+    Option(
+        "log_level",
+        "--log-level",
+        "CSMS_LOG_LEVEL",
+        "info",
+        "logging level",
+        ("debug", "info", "warning", "error"),
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Validated settings of one CSMS process."""
+
+    host: str = "0.0.0.0"
+    ocpp_port: int = 9000
+    http_port: int = 8000
+    data_dir: Path = Path("var")
+    database_url: str | None = None
+    registration: RegistrationPolicy = RegistrationPolicy.OPEN
+    unknown_tokens: UnknownTokenPolicy = UnknownTokenPolicy.REJECT
+    heartbeat_interval: int = 300
+    offline_grace: int = 60
+    ping_interval: float = 30.0
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    tls_client_ca: Path | None = None
+    node_id: str = field(default_factory=socket.gethostname)
+    log_level: str = "info"
+    # Validate our own CALLRESULT payloads against the schemas (tests turn it on).
+    validate_responses: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("ocpp_port", "http_port"):
+            port = getattr(self, name)
+            if not 0 <= port <= 65535:
+                raise ConfigError(f"{name} must be 0..65535, got {port}")
+        if self.heartbeat_interval < 1:
+            raise ConfigError("heartbeat interval must be at least 1 second")
+        if self.offline_grace < 0:
+            raise ConfigError("offline grace must not be negative")
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ConfigError("--tls-cert and --tls-key go together")
+        if self.tls_client_ca is not None and self.tls_cert is None:
+            raise ConfigError("--tls-client-ca needs --tls-cert/--tls-key (profile 3 is TLS)")
+
+    @property
+    def tls(self) -> bool:
+        return self.tls_cert is not None
+
+    @property
+    def offline_after(self) -> float:
+        """Seconds of silence after which a connected station counts as offline."""
+        return float(self.heartbeat_interval + self.offline_grace)
+
+
+def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare every serve option, showing its environment variable and default in --help."""
+    for opt in OPTIONS:
+        shown = f" [env {opt.env}; default: {opt.default}]"
+        parser.add_argument(
+            opt.flag, dest=opt.dest, default=None, choices=opt.choices, help=opt.help + shown
+        )
+
+
+def settings_from(
+    args: argparse.Namespace | None = None, env: Mapping[str, str] | None = None
+) -> Settings:
+    """Resolve flag > environment > default for every option, then validate."""
+    environ = os.environ if env is None else env
+    raw: dict[str, str | None] = {}
+    for opt in OPTIONS:
+        value = getattr(args, opt.dest, None) if args is not None else None
+        if value is None:
+            value = environ.get(opt.env) or opt.default
+        if value is not None and opt.choices is not None and value not in opt.choices:
+            raise ConfigError(f"{opt.env}={value!r}: expected one of {', '.join(opt.choices)}")
+        raw[opt.dest] = value
+
+    def number(name: str, kind: type[int] | type[float]) -> int | float:
+        text = raw[name]
+        try:
+            return kind(text) if text is not None else 0
+        except ValueError:
+            raise ConfigError(f"{name} must be a number, got {text!r}") from None
+
+    def path(name: str) -> Path | None:
+        text = raw[name]
+        return Path(text) if text else None
+
+    return Settings(
+        host=raw["host"] or "0.0.0.0",
+        ocpp_port=int(number("ocpp_port", int)),
+        http_port=int(number("http_port", int)),
+        data_dir=Path(raw["data_dir"] or "var"),
+        database_url=raw["database_url"] or None,
+        registration=RegistrationPolicy(raw["registration"]),
+        unknown_tokens=UnknownTokenPolicy(raw["unknown_tokens"]),
+        heartbeat_interval=int(number("heartbeat_interval", int)),
+        offline_grace=int(number("offline_grace", int)),
+        ping_interval=float(number("ping_interval", float)),
+        tls_cert=path("tls_cert"),
+        tls_key=path("tls_key"),
+        tls_client_ca=path("tls_client_ca"),
+        node_id=raw["node_id"] or socket.gethostname(),
+        log_level=raw["log_level"] or "info",
+    )

@@ -1,0 +1,59 @@
+"""Meter samples as the CSMS stores them, and the energy-register reading rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+ENERGY_REGISTER = "Energy.Active.Import.Register"
+# Both versions default a sampled value's measurand to the import register, in Wh.
+DEFAULT_MEASURAND = ENERGY_REGISTER
+DEFAULT_CONTEXT = "Sample.Periodic"
+
+_ENERGY_SCALE = {"Wh": Decimal(1), "kWh": Decimal(1000)}
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One sampled value at one moment, kept as the station reported it (where is kept apart).
+
+    `value` is None when the station sent no number (1.6 SignedData, unparsable text): the text is
+    then kept verbatim in `raw_value`, never guessed. `signed_data` keeps a 2.0.1
+    signedMeterValue object verbatim.
+    """
+
+    sampled_at: datetime
+    measurand: str
+    value: Decimal | None
+    unit: str = ""
+    phase: str = ""
+    location: str = ""
+    context: str = ""
+    raw_value: str | None = None
+    signed_data: dict[str, Any] | None = None
+
+
+def energy_wh(sample: Sample) -> int | None:
+    """The sample as whole Wh when it is an energy reading in Wh or kWh, else None."""
+    scale = _ENERGY_SCALE.get(sample.unit or "Wh")
+    if sample.value is None or scale is None:
+        return None
+    return int((sample.value * scale).to_integral_value())
+
+
+def register_wh(samples: list[Sample], *, last: bool) -> int | None:
+    """The import energy register (Wh) at the first or last sampled moment that reports it.
+
+    Only the whole-meter reading counts: phase-split registers are ignored.
+    """
+    readings = [
+        (s.sampled_at, wh)
+        for s in samples
+        if s.measurand == ENERGY_REGISTER and not s.phase and (wh := energy_wh(s)) is not None
+    ]
+    if not readings:
+        return None
+    readings.sort(key=lambda r: r[0])
+    return readings[-1][1] if last else readings[0][1]

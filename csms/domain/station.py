@@ -1,0 +1,102 @@
+"""Stations, their administrative state, connectors and boot decisions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+# 2.0.1 Part 4 §3.1.1: the identity is at most 48 characters and may not contain ':'
+# (it is also the HTTP Basic user name, where ':' separates the password).
+MAX_STATION_ID_LENGTH = 48
+
+
+class AdminState(StrEnum):
+    """What the operator decided about a station; drives the BootNotification answer."""
+
+    ACTIVE = "active"
+    PENDING = "pending"
+    BLOCKED = "blocked"
+
+
+class RegistrationStatus(StrEnum):
+    """BootNotification status, spelled the same in 1.6 and 2.0.1."""
+
+    ACCEPTED = "Accepted"
+    PENDING = "Pending"
+    REJECTED = "Rejected"
+
+
+def boot_status(state: AdminState) -> RegistrationStatus:
+    """Active stations are Accepted; pending ones wait; blocked ones are Rejected."""
+    return {
+        AdminState.ACTIVE: RegistrationStatus.ACCEPTED,
+        AdminState.PENDING: RegistrationStatus.PENDING,
+        AdminState.BLOCKED: RegistrationStatus.REJECTED,
+    }[state]
+
+
+def station_id_problem(station_id: str) -> str | None:
+    """Why `station_id` cannot name a station, or None when it can."""
+    if not station_id:
+        return "the station id (last path segment) is empty"
+    if len(station_id) > MAX_STATION_ID_LENGTH:
+        return f"the station id is longer than {MAX_STATION_ID_LENGTH} characters"
+    if ":" in station_id:
+        return "the station id may not contain ':'"
+    if not station_id.isprintable() or any(c.isspace() for c in station_id):
+        return "the station id may not contain spaces or control characters"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorRef:
+    """Where on a station: 2.0.1 EVSE and connector; 1.6 connector N is EVSE N, connector 1.
+
+    EVSE 0 / connector 0 is the station as a whole (1.6 connectorId 0, 2.0.1 evseId 0).
+    """
+
+    evse_id: int
+    connector_id: int
+
+    @classmethod
+    def from_v16(cls, connector_id: int) -> ConnectorRef:
+        return cls(connector_id, 0 if connector_id == 0 else 1)
+
+
+@dataclass(frozen=True, slots=True)
+class BootInfo:
+    """What a station says about itself when it boots."""
+
+    vendor: str
+    model: str
+    serial_number: str | None = None
+    firmware_version: str | None = None
+    iccid: str | None = None
+    imsi: str | None = None
+    meter_type: str | None = None
+    meter_serial_number: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorStatus:
+    """One StatusNotification, in either version's vocabulary (kept as the station said it)."""
+
+    where: ConnectorRef
+    status: str
+    timestamp: datetime
+    error_code: str | None = None
+    info: str | None = None
+    vendor_id: str | None = None
+    vendor_error_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StationAuth:
+    """What the handshake needs to know about a station."""
+
+    station_id: str
+    admin_state: AdminState
+    password_hash: str | None
+    security_profile: int | None

@@ -1,0 +1,61 @@
+"""One error tree for the whole CSMS; each edge (CALLERROR, HTTP, CLI) maps it once.
+
+    CsmsError
+    ├── ConfigError            bad settings; the process refuses to start
+    ├── StoreError             the database failed or disagreed with us
+    │   └── MigrationError     a migration could not be applied
+    ├── NotFound               a named thing (station, token, transaction) does not exist
+    ├── Conflict               the request contradicts stored state
+    ├── InvalidInput           a value is well-formed but not acceptable (too long, out of range)
+    └── ProtocolError          an OCPP peer broke the protocol
+        ├── NotAccepted        the station is not Accepted (blocked/pending) and may not do this
+        └── CallFailed         a CSMS-initiated CALL got a CALLERROR, timed out or lost its socket
+"""
+
+from __future__ import annotations
+
+
+class CsmsError(Exception):
+    """Base of every error the CSMS raises on purpose."""
+
+
+class ConfigError(CsmsError):
+    """Settings are missing or contradictory."""
+
+
+class StoreError(CsmsError):
+    """The database failed or returned something we did not expect."""
+
+
+class MigrationError(StoreError):
+    """A schema migration could not be applied."""
+
+
+class NotFound(CsmsError):
+    """A named entity does not exist."""
+
+
+class Conflict(CsmsError):
+    """The request contradicts stored state."""
+
+
+class InvalidInput(CsmsError):
+    """A value is well-formed but not acceptable."""
+
+
+class ProtocolError(CsmsError):
+    """An OCPP peer broke the protocol."""
+
+
+class NotAccepted(ProtocolError):
+    """The station's registration is not Accepted, so it may not send this message."""
+
+
+class CallFailed(ProtocolError):
+    """A CSMS-initiated CALL did not get a CALLRESULT."""
+
+    def __init__(self, reason: str, *, code: str | None = None, description: str = "") -> None:
+        super().__init__(f"{reason}: {code} {description}".strip(": "))
+        self.reason = reason
+        self.code = code
+        self.description = description

@@ -1,0 +1,1 @@
+"""WebSocket server: handshake (subprotocol, station id, security profile), connection registry."""

@@ -1,0 +1,235 @@
+"""The OCPP WebSocket endpoint: admits stations at the handshake and runs their RPC sessions.
+
+One port serves both versions; the subprotocol decides which. See the design guide §4 for the
+library traps this avoids (HTTP 400 on subprotocol mismatch, swallowed frame errors).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import ssl
+import weakref
+from collections.abc import Callable, Mapping
+from http import HTTPStatus
+from typing import Any
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+from csms.clock import utcnow
+from csms.config import Settings
+from csms.domain.password import verify_password
+from csms.domain.station import AdminState, RegistrationStatus, StationAuth, station_id_problem
+from csms.domain.version import OcppVersion, choose_subprotocol
+from csms.gateway.handshake import basic_credentials, certificate_common_name, station_id_from_path
+from csms.gateway.registry import Connection, Registry
+from csms.ocpp16.handlers import build_handlers as build_v16
+from csms.ocpp201.handlers import build_handlers as build_v201
+from csms.rpc.endpoint import RpcEndpoint
+from csms.services.container import Services
+from csms.services.session import Handler, StationSession
+
+log = logging.getLogger(__name__)
+
+HandlerFactory = Callable[[StationSession], Mapping[str, Handler]]
+HANDLERS: dict[OcppVersion, HandlerFactory] = {
+    OcppVersion.V16: build_v16,
+    OcppVersion.V201: build_v201,
+}
+
+# RFC 6455 close codes used here.
+CLOSE_PROTOCOL_ERROR = 1002
+CLOSE_POLICY = 1008
+CLOSE_GOING_AWAY = 1001
+
+
+def make_ssl_context(settings: Settings) -> ssl.SSLContext | None:
+    """TLS for security profiles 2 and 3; with a client CA, client certificates are verified.
+
+    Client certificates are optional at the TLS layer so profile-2 stations (password over TLS)
+    share the port; stations registered with profile 3 must present one (checked at handshake).
+    """
+    if settings.tls_cert is None or settings.tls_key is None:
+        return None
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(settings.tls_cert, settings.tls_key)
+    if settings.tls_client_ca is not None:
+        context.load_verify_locations(settings.tls_client_ca)
+        context.verify_mode = ssl.CERT_OPTIONAL
+    return context
+
+
+class Gateway:
+    """Accepts station connections and hands each to an RPC endpoint of its version."""
+
+    def __init__(self, settings: Settings, services: Services) -> None:
+        self._settings = settings
+        self._services = services
+        self.registry = Registry()
+        # Stations admitted by _process_request, until their handler picks them up.
+        self._admitted: weakref.WeakKeyDictionary[ServerConnection, StationAuth] = (
+            weakref.WeakKeyDictionary()
+        )
+        # (station, sha256(password), stored hash) already verified: scrypt costs ~50 ms, and a
+        # boot storm of reconnecting stations must not pay it again and again.
+        self._verified: set[tuple[str, bytes, str]] = set()
+        self._server: Server | None = None
+
+    async def start(self) -> int:
+        """Listen; return the bound port (useful with port 0)."""
+        ping = self._settings.ping_interval or None
+        self._server = await serve(
+            self._handle,
+            self._settings.host,
+            self._settings.ocpp_port,
+            process_request=self._process_request,
+            select_subprotocol=self._select_subprotocol,
+            ssl=make_ssl_context(self._settings),
+            compression="deflate",  # 2.0.1 Part 4 §5.3: the CSMS must support RFC 7692
+            ping_interval=ping,
+            ping_timeout=ping,
+            close_timeout=5,
+            max_size=2**20,
+            server_header="csms",
+        )
+        port: int = self._server.sockets[0].getsockname()[1]
+        return port
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close(close_connections=True)
+            await self._server.wait_closed()
+
+    @staticmethod
+    def _select_subprotocol(connection: ServerConnection, offered: Any) -> Any:
+        # None completes the handshake without a subprotocol; _handle then closes (OCPP-J §3.1).
+        return choose_subprotocol(tuple(offered))
+
+    async def _process_request(
+        self, connection: ServerConnection, request: Request
+    ) -> Response | None:
+        station_id = station_id_from_path(request.path)
+        problem = station_id_problem(station_id)
+        if problem is not None:
+            return connection.respond(HTTPStatus.BAD_REQUEST, problem + "\n")
+        station = await self._services.stations.admit(station_id)
+        if station is None:
+            return connection.respond(HTTPStatus.NOT_FOUND, f"unknown station {station_id}\n")
+        refusal = await self._authenticate(connection, request.headers, station)
+        if refusal is not None:
+            log.warning("refused %s: %s", station_id, refusal)
+            response = connection.respond(HTTPStatus.UNAUTHORIZED, refusal + "\n")
+            response.headers["WWW-Authenticate"] = 'Basic realm="csms", charset="UTF-8"'
+            return response
+        self._admitted[connection] = station
+        return None
+
+    async def _authenticate(
+        self, connection: ServerConnection, headers: Headers, station: StationAuth
+    ) -> str | None:
+        """Why the station may not connect (profiles 1-3), or None when it may."""
+        peercert = connection.transport.get_extra_info("peercert")
+        common_name = certificate_common_name(peercert)
+        if common_name is not None and common_name != station.station_id:
+            return "client certificate does not name this station"
+        if station.security_profile == 3 and common_name is None:
+            return "security profile 3 needs a client certificate"
+        if station.security_profile == 2 and connection.transport.get_extra_info("sslcontext") is None:
+            return "security profile 2 needs TLS"
+        if station.password_hash is None:
+            return None
+        credentials = basic_credentials(headers.get("Authorization"))
+        if credentials is None:
+            return "missing HTTP Basic credentials"
+        user, password = credentials
+        if user != station.station_id:
+            return "Basic user is not the station id"
+        key = (station.station_id, hashlib.sha256(password.encode()).digest(), station.password_hash)
+        if key in self._verified:
+            return None
+        if not await asyncio.to_thread(verify_password, password, station.password_hash):
+            return "wrong password"
+        self._verified.add(key)
+        return None
+
+    async def _handle(self, websocket: ServerConnection) -> None:
+        station = self._admitted.pop(websocket, None)
+        if station is None:  # cannot happen: _process_request admitted it
+            await websocket.close(CLOSE_POLICY, "not admitted")
+            return
+        version = OcppVersion.from_subprotocol(websocket.subprotocol)
+        if version is None:
+            log.info("%s offered no supported subprotocol; closing", station.station_id)
+            await websocket.close(CLOSE_PROTOCOL_ERROR, "no supported OCPP subprotocol offered")
+            return
+        await self._run(websocket, station, version)
+
+    async def _run(
+        self, websocket: ServerConnection, station: StationAuth, version: OcppVersion
+    ) -> None:
+        station_id = station.station_id
+        stations = self._services.stations
+        session = StationSession(
+            station_id,
+            version,
+            self._services,
+            registration=(
+                RegistrationStatus.REJECTED if station.admin_state is AdminState.BLOCKED else None
+            ),
+        )
+        endpoint = RpcEndpoint(
+            websocket,
+            version,
+            HANDLERS[version](session),
+            validate_responses=self._settings.validate_responses,
+            on_activity=lambda: stations.presence.seen(station_id),
+            label=station_id,
+        )
+        connection = Connection(station_id, version, websocket, endpoint)
+        previous = self.registry.add(connection)
+        if previous is not None:
+            log.info("%s reconnected; closing its previous connection", station_id)
+            await previous.close(CLOSE_GOING_AWAY, "replaced by a new connection")
+        remote = websocket.remote_address
+        connection.connection_id = await stations.connected(
+            station_id, version, f"{remote[0]}:{remote[1]}" if remote else None
+        )
+        log.info("%s connected (OCPP %s)", station_id, version)
+        try:
+            await endpoint.run()
+        except ConnectionClosed:
+            pass
+        finally:
+            last = self.registry.remove(connection)
+            reason = connection.close_reason or _close_text(websocket)
+            log.info("%s disconnected: %s", station_id, reason)
+            await stations.disconnected(
+                station_id, connection.connection_id, websocket.close_code, reason, last=last
+            )
+
+    async def sweep(self) -> None:
+        """Flush presence, and close stations silent past heartbeat interval + grace."""
+        stations = self._services.stations
+        await stations.flush_presence()
+        silent = stations.presence.silent(utcnow(), self._settings.offline_after)
+        closing = []
+        for station_id in silent:
+            connection = self.registry.get(station_id)
+            stations.presence.forget(station_id)
+            if connection is not None:
+                closing.append(connection.close(CLOSE_POLICY, "silent past heartbeat interval"))
+        if closing:
+            log.info("closing %d silent stations", len(closing))
+            await asyncio.gather(*closing, return_exceptions=True)
+
+
+def _close_text(websocket: ServerConnection) -> str:
+    code = websocket.close_code
+    if code is None:
+        return "connection lost"
+    return f"closed {code} {websocket.close_reason or ''}".strip()

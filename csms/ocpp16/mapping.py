@@ -1,0 +1,102 @@
+"""OCPP 1.6 payloads to domain values and back. 1.6 connector N is EVSE N, connector 1."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from csms.clock import isoformat, utcnow
+from csms.domain.meter import DEFAULT_CONTEXT, DEFAULT_MEASURAND, Sample
+from csms.domain.station import BootInfo, ConnectorRef, ConnectorStatus
+from csms.domain.token import AuthDecision
+from csms.domain.transaction import StartRequest, StopRequest
+from csms.rpc.timestamps import parse_timestamp
+
+
+def boot_info(p: dict[str, Any]) -> BootInfo:
+    return BootInfo(
+        vendor=p["chargePointVendor"],
+        model=p["chargePointModel"],
+        serial_number=p.get("chargePointSerialNumber") or p.get("chargeBoxSerialNumber"),
+        firmware_version=p.get("firmwareVersion"),
+        iccid=p.get("iccid"),
+        imsi=p.get("imsi"),
+        meter_type=p.get("meterType"),
+        meter_serial_number=p.get("meterSerialNumber"),
+    )
+
+
+def connector_status(p: dict[str, Any]) -> ConnectorStatus:
+    timestamp = p.get("timestamp")
+    return ConnectorStatus(
+        where=ConnectorRef.from_v16(p["connectorId"]),
+        status=p["status"],
+        # timestamp is optional in 1.6; without it the status is as of receipt
+        timestamp=parse_timestamp(timestamp) if timestamp else utcnow(),
+        error_code=p["errorCode"],
+        info=p.get("info"),
+        vendor_id=p.get("vendorId"),
+        vendor_error_code=p.get("vendorErrorCode"),
+    )
+
+
+def _number(text: str) -> Decimal | None:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
+def samples(meter_values: list[dict[str, Any]]) -> list[Sample]:
+    """Every sampled value, with the 1.6 defaults filled in; unreadable values kept as text."""
+    out: list[Sample] = []
+    for meter_value in meter_values:
+        at = parse_timestamp(meter_value["timestamp"])
+        for sv in meter_value["sampledValue"]:
+            text = sv["value"]
+            signed = sv.get("format") == "SignedData"
+            value = None if signed else _number(text)
+            out.append(
+                Sample(
+                    sampled_at=at,
+                    measurand=sv.get("measurand", DEFAULT_MEASURAND),
+                    value=value,
+                    unit=sv.get("unit", "Wh"),
+                    phase=sv.get("phase", ""),
+                    location=sv.get("location", "Outlet"),
+                    context=sv.get("context", DEFAULT_CONTEXT),
+                    raw_value=text if value is None else None,
+                )
+            )
+    return out
+
+
+def start_request(p: dict[str, Any]) -> StartRequest:
+    return StartRequest(
+        where=ConnectorRef.from_v16(p["connectorId"]),
+        id_token=p["idTag"],
+        meter_start_wh=p["meterStart"],
+        timestamp=parse_timestamp(p["timestamp"]),
+        reservation_id=p.get("reservationId"),
+    )
+
+
+def stop_request(p: dict[str, Any]) -> StopRequest:
+    return StopRequest(
+        transaction_id=p["transactionId"],
+        meter_stop_wh=p["meterStop"],
+        timestamp=parse_timestamp(p["timestamp"]),
+        reason=p.get("reason"),
+        id_token=p.get("idTag"),
+        samples=samples(p.get("transactionData", [])),
+    )
+
+
+def id_tag_info(decision: AuthDecision) -> dict[str, Any]:
+    info: dict[str, Any] = {"status": decision.status.value}
+    if decision.expires_at is not None:
+        info["expiryDate"] = isoformat(decision.expires_at)
+    if decision.group_id is not None:
+        info["parentIdTag"] = decision.group_id[:20]
+    return info

@@ -1,0 +1,107 @@
+"""Handlers for every message a 2.0.1 charging station sends: map, call a service, map back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from csms.clock import isoformat, utcnow
+from csms.domain.station import ConnectorRef
+from csms.ocpp201 import mapping
+from csms.services.session import Handler, StationSession
+
+Payload = dict[str, Any]
+
+# Boot is how a rejected station asks again; transaction data must never be lost.
+UNGUARDED = frozenset({"BootNotification", "TransactionEvent", "MeterValues"})
+
+# Informative messages kept verbatim in the station's event log.
+LOGGED = (
+    "NotifyEvent",
+    "SecurityEventNotification",
+    "ClearedChargingLimit",
+    "NotifyChargingLimit",
+    "ReportChargingProfiles",
+    "ReservationStatusUpdate",
+)
+
+
+class Ocpp201Handlers:
+    def __init__(self, session: StationSession) -> None:
+        self.s = session
+        self.id = session.station_id
+        self.stations = session.services.stations
+        self.tx = session.services.transactions
+        self.auth = session.services.authorization
+
+    def table(self) -> dict[str, Handler]:
+        handlers: dict[str, Handler] = {
+            "BootNotification": self.boot_notification,
+            "Heartbeat": self.heartbeat,
+            "StatusNotification": self.status_notification,
+            "Authorize": self.authorize,
+            "TransactionEvent": self.transaction_event,
+            "MeterValues": self.meter_values,
+            "NotifyReport": self.notify_report,
+            "FirmwareStatusNotification": self.firmware_status,
+            "LogStatusNotification": self.log_status,
+            "DataTransfer": self.data_transfer,
+        }
+        for action in LOGGED:
+            handlers[action] = self._logger(action)
+        return self.s.guard(handlers, UNGUARDED)
+
+
+    def _logger(self, action: str) -> Handler:
+        async def record(payload: Payload) -> Payload:
+            await self.stations.record(self.id, action, payload)
+            return {}
+
+        return record
+
+    async def boot_notification(self, p: Payload) -> Payload:
+        status, interval = await self.s.boot(mapping.boot_info(p))
+        return {"status": status.value, "currentTime": isoformat(utcnow()), "interval": interval}
+
+    async def heartbeat(self, p: Payload) -> Payload:
+        self.stations.heartbeat(self.id)
+        return {"currentTime": isoformat(utcnow())}
+
+    async def status_notification(self, p: Payload) -> Payload:
+        await self.stations.status(self.id, mapping.connector_status(p))
+        return {}
+
+    async def authorize(self, p: Payload) -> Payload:
+        decision = await self.auth.authorize(p["idToken"]["idToken"], station_id=self.id)
+        return {"idTokenInfo": mapping.id_token_info(decision)}
+
+    async def transaction_event(self, p: Payload) -> Payload:
+        _outcome, decision = await self.tx.event(self.id, mapping.transaction_event(p), p)
+        return {} if decision is None else {"idTokenInfo": mapping.id_token_info(decision)}
+
+    async def meter_values(self, p: Payload) -> Payload:
+        where = ConnectorRef(p["evseId"], 0)
+        await self.tx.meter_values(self.id, where, mapping.samples(p["meterValue"]))
+        return {}
+
+    async def notify_report(self, p: Payload) -> Payload:
+        rows = mapping.variable_rows(p.get("reportData", []))
+        await self.stations.report_variables(self.id, p, rows)
+        return {}
+
+    async def firmware_status(self, p: Payload) -> Payload:
+        await self.stations.progress(
+            self.id, "firmware", p["status"], "FirmwareStatusNotification", p
+        )
+        return {}
+
+    async def log_status(self, p: Payload) -> Payload:
+        await self.stations.progress(self.id, "log", p["status"], "LogStatusNotification", p)
+        return {}
+
+    async def data_transfer(self, p: Payload) -> Payload:
+        await self.stations.record(self.id, "DataTransfer", p)
+        return {"status": "UnknownVendorId"}
+
+
+def build_handlers(session: StationSession) -> dict[str, Handler]:
+    return Ocpp201Handlers(session).table()

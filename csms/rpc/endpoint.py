@@ -1,0 +1,183 @@
+"""Runs OCPP-J over one connection: inbound CALLs in arrival order, outbound CALLs one at a time.
+
+Inbound CALLs are handled inline, one after another, which keeps a station's messages in the order
+it sent them (transactions depend on it). Handlers must therefore never await a CSMS-initiated
+CALL themselves (the answer would queue behind them): such calls run from their own task and go
+through `call()`, which allows one outstanding CALL per direction (OCPP-J §4.1.1).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any, Protocol
+
+from csms import errors
+from csms.domain.version import OcppVersion
+from csms.rpc import frames, validation
+from csms.rpc.codes import Fault, RpcFault, error_code
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+
+# CsmsErrors a handler may raise on purpose, and the fault each one is answered with.
+_ERROR_FAULTS: tuple[tuple[type[errors.CsmsError], Fault], ...] = (
+    (errors.NotAccepted, Fault.SECURITY),
+    (errors.InvalidInput, Fault.PROPERTY),
+    (errors.ProtocolError, Fault.PROTOCOL),
+    (errors.StoreError, Fault.INTERNAL),
+)
+
+
+class Transport(Protocol):
+    """What the endpoint needs of a WebSocket connection."""
+
+    async def send(self, message: str) -> None: ...
+
+    def __aiter__(self) -> AsyncIterator[str | bytes]: ...
+
+
+class RpcEndpoint:
+    """One connection's RPC state: the version, its handlers, and the outstanding CALL."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        version: OcppVersion,
+        handlers: Mapping[str, Handler],
+        *,
+        validate_responses: bool = False,
+        on_activity: Callable[[], None] | None = None,
+        label: str = "",
+    ) -> None:
+        self._transport = transport
+        self.version = version
+        self._handlers = handlers
+        self._validate_responses = validate_responses
+        self._on_activity = on_activity
+        self._label = label
+        self._known = validation.known_actions(version)
+        self._call_lock = asyncio.Lock()
+        self._pending: tuple[str, str, asyncio.Future[dict[str, Any]]] | None = None
+        self._closed = False
+
+    async def run(self) -> None:
+        """Serve the connection until the peer goes away."""
+        try:
+            async for raw in self._transport:
+                if self._on_activity is not None:
+                    self._on_activity()
+                await self._receive(raw)
+        finally:
+            self._closed = True
+            self._fail_pending(errors.CallFailed("disconnected"))
+
+    async def _receive(self, raw: str | bytes) -> None:
+        try:
+            frame = frames.parse(raw)
+        except RpcFault as fault:
+            log.info("%s bad frame: %s", self._label, fault.description)
+            await self._send_fault(fault)
+            return
+        if isinstance(frame, frames.Call):
+            await self._send(await self.dispatch(frame))
+        else:
+            self._settle(frame)
+
+    async def dispatch(self, call: frames.Call) -> str:
+        """Answer one CALL with the encoded CALLRESULT or CALLERROR; never raises but cancel."""
+        try:
+            return frames.encode_result(call.unique_id, await self._handle(call))
+        except RpcFault as fault:
+            return self._encode_fault(fault, call.unique_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            fault = self._fault_for(exc, call)
+            return self._encode_fault(fault, call.unique_id)
+
+    async def _handle(self, call: frames.Call) -> dict[str, Any]:
+        if call.action not in self._known:
+            raise RpcFault(
+                Fault.NOT_IMPLEMENTED, f"{call.action} is not an OCPP {self.version} action"
+            )
+        handler = self._handlers.get(call.action)
+        if handler is None:
+            raise RpcFault(Fault.NOT_SUPPORTED, f"the CSMS does not accept {call.action}")
+        validation.validate(self.version, call.action, call.payload)
+        response = await handler(call.payload)
+        if self._validate_responses:
+            validation.validate(self.version, call.action, response, response=True)
+        return response
+
+    def _fault_for(self, exc: Exception, call: frames.Call) -> RpcFault:
+        for kind, fault in _ERROR_FAULTS:
+            if isinstance(exc, kind):
+                return RpcFault(fault, str(exc))
+        log.exception("%s %s failed", self._label, call.action)
+        return RpcFault(Fault.INTERNAL, f"{call.action} could not be processed")
+
+    def _encode_fault(self, fault: RpcFault, unique_id: str) -> str:
+        return frames.encode_error(
+            unique_id, error_code(self.version, fault.fault), fault.description, fault.details
+        )
+
+    async def _send_fault(self, fault: RpcFault) -> None:
+        await self._send(self._encode_fault(fault, fault.unique_id))
+
+    async def _send(self, text: str) -> None:
+        await self._transport.send(text)
+
+    def _settle(self, frame: frames.CallResult | frames.CallError) -> None:
+        pending = self._pending
+        if pending is None or pending[0] != frame.unique_id:
+            log.info("%s ignored an answer to unknown message %s", self._label, frame.unique_id)
+            return
+        _, action, future = pending
+        if future.done():
+            return
+        if isinstance(frame, frames.CallError):
+            future.set_exception(
+                errors.CallFailed("CALLERROR", code=frame.code, description=frame.description)
+            )
+            return
+        try:
+            validation.validate(self.version, action, frame.payload, response=True)
+        except RpcFault as fault:
+            future.set_exception(
+                errors.CallFailed("invalid response", description=fault.description)
+            )
+            return
+        future.set_result(frame.payload)
+
+    def _fail_pending(self, exc: errors.CallFailed) -> None:
+        if self._pending is not None and not self._pending[2].done():
+            self._pending[2].set_exception(exc)
+
+    async def call(self, action: str, payload: dict[str, Any], *, timeout: float) -> dict[str, Any]:
+        """Send a CSMS-initiated CALL and return the station's CALLRESULT payload.
+
+        Raises CallFailed on CALLERROR, timeout, an invalid answer or a lost connection.
+        """
+        if action not in self._known:
+            raise errors.InvalidInput(f"{action} is not an OCPP {self.version} action")
+        try:
+            validation.validate(self.version, action, payload)
+        except RpcFault as fault:
+            raise errors.InvalidInput(fault.description) from None
+        async with self._call_lock:
+            if self._closed:
+                raise errors.CallFailed("disconnected")
+            unique_id = str(uuid.uuid4())
+            future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+            self._pending = (unique_id, action, future)
+            try:
+                await self._send(frames.encode_call(unique_id, action, payload))
+                return await asyncio.wait_for(future, timeout)
+            except TimeoutError:
+                raise errors.CallFailed("timeout") from None
+            finally:
+                self._pending = None

@@ -1,0 +1,116 @@
+"""Parse and encode OCPP-J frames; a malformed frame becomes an RpcFault, never a crash."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+from csms.rpc.codes import Fault, RpcFault
+
+MAX_MESSAGE_ID_LENGTH = 36  # OCPP-J: "maximum of 36 characters, to allow for GUIDs"
+MAX_DESCRIPTION_LENGTH = 255  # 2.0.1 Part 4 §4.2.3
+
+
+class MessageType(IntEnum):
+    CALL = 2
+    CALLRESULT = 3
+    CALLERROR = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    unique_id: str
+    action: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class CallResult:
+    unique_id: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class CallError:
+    unique_id: str
+    code: str
+    description: str
+    details: dict[str, Any]
+
+
+Frame = Call | CallResult | CallError
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def parse(raw: str | bytes) -> Frame:
+    """Decode one WebSocket message into a frame, or raise RpcFault saying what is wrong."""
+    try:
+        message = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise RpcFault(Fault.FORMAT, f"message is not valid JSON: {exc}") from None
+    if not isinstance(message, list) or len(message) < 3:
+        raise RpcFault(Fault.RPC_FRAMEWORK, "message is not a JSON array of at least 3 elements")
+    unique_id = message[1]
+    if not isinstance(unique_id, str) or not unique_id or len(unique_id) > MAX_MESSAGE_ID_LENGTH:
+        raise RpcFault(
+            Fault.RPC_FRAMEWORK,
+            f"message id must be a string of 1..{MAX_MESSAGE_ID_LENGTH} characters",
+        )
+    kind = message[0]
+    if type(kind) is not int or kind not in MessageType.__members__.values():
+        raise RpcFault(
+            Fault.MESSAGE_TYPE, f"message type {kind!r} is not supported", unique_id=unique_id
+        )
+    if kind == MessageType.CALL:
+        if len(message) != 4:
+            raise RpcFault(
+                Fault.RPC_FRAMEWORK, "a CALL has exactly 4 elements", unique_id=unique_id
+            )
+        action, payload = message[2], message[3]
+        if not isinstance(action, str) or not action:
+            raise RpcFault(Fault.RPC_FRAMEWORK, "action must be a string", unique_id=unique_id)
+        if not isinstance(payload, dict):
+            raise RpcFault(Fault.FORMAT, "payload must be a JSON object", unique_id=unique_id)
+        return Call(unique_id, action, payload)
+    if kind == MessageType.CALLRESULT:
+        payload = message[2]
+        if len(message) != 3 or not isinstance(payload, dict):
+            raise RpcFault(
+                Fault.RPC_FRAMEWORK,
+                "a CALLRESULT is [3, id, {payload}]",
+                unique_id=unique_id,
+            )
+        return CallResult(unique_id, payload)
+    if len(message) != 5 or not isinstance(message[2], str):
+        raise RpcFault(
+            Fault.RPC_FRAMEWORK,
+            "a CALLERROR is [4, id, code, description, {details}]",
+            unique_id=unique_id,
+        )
+    details = message[4] if isinstance(message[4], dict) else {}
+    return CallError(unique_id, message[2], str(message[3]), details)
+
+
+def encode_call(unique_id: str, action: str, payload: dict[str, Any]) -> str:
+    return _dumps([MessageType.CALL.value, unique_id, action, payload])
+
+
+def encode_result(unique_id: str, payload: dict[str, Any]) -> str:
+    return _dumps([MessageType.CALLRESULT.value, unique_id, payload])
+
+
+def encode_error(
+    unique_id: str, code: str, description: str, details: dict[str, Any] | None = None
+) -> str:
+    return _dumps(
+        [
+            MessageType.CALLERROR.value,
+            unique_id,
+            code,
+            description[:MAX_DESCRIPTION_LENGTH],
+            details or {},
+        ]
+    )

@@ -1,0 +1,1 @@
+"""Use cases: what the CSMS does when a station or an operator asks for something."""

@@ -1,0 +1,117 @@
+"""Station lifecycle: admission at the handshake, boot, status, presence and what they report."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from csms.clock import utcnow
+from csms.config import RegistrationPolicy
+from csms.domain.station import (
+    AdminState,
+    BootInfo,
+    ConnectorStatus,
+    RegistrationStatus,
+    StationAuth,
+    boot_status,
+)
+from csms.domain.version import OcppVersion
+from csms.services.presence import Presence
+from csms.store.events import EventStore
+from csms.store.stations import StationStore
+
+log = logging.getLogger(__name__)
+
+
+class StationService:
+    def __init__(
+        self,
+        stations: StationStore,
+        events: EventStore,
+        presence: Presence,
+        *,
+        registration: RegistrationPolicy,
+        heartbeat_interval: int,
+        node_id: str,
+    ) -> None:
+        self._stations = stations
+        self._events = events
+        self.presence = presence
+        self._registration = registration
+        self.heartbeat_interval = heartbeat_interval
+        self.node_id = node_id
+
+    async def admit(self, station_id: str) -> StationAuth | None:
+        """The station as the handshake should see it; None when it may not connect at all.
+
+        Under open registration an unknown station is created on its first connect.
+        """
+        station = await self._stations.get_auth(station_id)
+        if station is not None or self._registration is RegistrationPolicy.CLOSED:
+            return station
+        station, created = await self._stations.create(station_id)
+        if created:
+            log.info("registered new station %s on first connect", station_id)
+        return station
+
+    async def connected(
+        self, station_id: str, version: OcppVersion | None, remote_address: str | None
+    ) -> int:
+        at = self.presence.seen(station_id)
+        return await self._stations.connected(
+            station_id,
+            node_id=self.node_id,
+            version=version,
+            remote_address=remote_address,
+            at=at,
+        )
+
+    async def disconnected(
+        self, station_id: str, connection_id: int, code: int | None, reason: str, *, last: bool
+    ) -> None:
+        """Close the session record; `last` says no newer connection of the station is here."""
+        if last:
+            self.presence.forget(station_id)
+        await self._stations.disconnected(
+            station_id, connection_id, at=utcnow(), code=code, reason=reason
+        )
+
+    async def boot(
+        self, station_id: str, version: OcppVersion, info: BootInfo
+    ) -> RegistrationStatus:
+        """Record what the station says about itself and decide from its administrative state."""
+        auth = await self._stations.get_auth(station_id)
+        state = auth.admin_state if auth is not None else AdminState.ACTIVE
+        status = boot_status(state)
+        at = self.presence.seen(station_id)
+        await self._stations.record_boot(station_id, info, status.value, version, at)
+        return status
+
+    def heartbeat(self, station_id: str) -> None:
+        self.presence.seen(station_id, heartbeat=True)
+
+    async def status(self, station_id: str, status: ConnectorStatus) -> None:
+        await self._stations.record_status(station_id, status, utcnow())
+
+    async def progress(
+        self, station_id: str, kind: str, status: str, action: str, payload: dict[str, Any]
+    ) -> None:
+        """Firmware / diagnostics / log progress: kept on the station and in its event log."""
+        at = utcnow()
+        await self._stations.set_progress(station_id, kind, status, at)
+        await self._events.append(station_id, action, payload, at)
+
+    async def record(self, station_id: str, action: str, payload: dict[str, Any]) -> None:
+        """Keep an informative message verbatim for operators."""
+        await self._events.append(station_id, action, payload, utcnow())
+
+    async def report_variables(
+        self, station_id: str, payload: dict[str, Any], rows: list[tuple[Any, ...]]
+    ) -> None:
+        """A NotifyReport part: logged verbatim, and its attributes merged into the device model."""
+        at = utcnow()
+        await self._events.append(station_id, "NotifyReport", payload, at)
+        await self._events.put_variables(station_id, rows, at)
+
+    async def flush_presence(self) -> None:
+        await self._stations.touch(self.presence.take_dirty())

@@ -1,0 +1,285 @@
+"""Stations, their connections, presence and connector status."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from csms.domain.station import AdminState, BootInfo, ConnectorStatus, StationAuth
+from csms.domain.version import OcppVersion
+from csms.errors import NotFound
+from csms.store.database import Pool
+
+_AUTH_COLUMNS = "id, admin_state, password_hash, security_profile"
+
+
+def _auth(row: Any) -> StationAuth:
+    return StationAuth(
+        station_id=row["id"],
+        admin_state=AdminState(row["admin_state"]),
+        password_hash=row["password_hash"],
+        security_profile=row["security_profile"],
+    )
+
+
+class StationStore:
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
+
+    async def get_auth(self, station_id: str) -> StationAuth | None:
+        row = await self._pool.fetchrow(
+            f"SELECT {_AUTH_COLUMNS} FROM stations WHERE id = $1", station_id
+        )
+        return None if row is None else _auth(row)
+
+    async def create(
+        self,
+        station_id: str,
+        *,
+        password_hash: str | None = None,
+        admin_state: AdminState = AdminState.ACTIVE,
+        security_profile: int | None = None,
+    ) -> tuple[StationAuth, bool]:
+        """Create the station unless it exists; return it and whether it was created."""
+        row = await self._pool.fetchrow(
+            f"""INSERT INTO stations (id, password_hash, admin_state, security_profile)
+                VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING RETURNING {_AUTH_COLUMNS}""",
+            station_id,
+            password_hash,
+            admin_state.value,
+            security_profile,
+        )
+        if row is not None:
+            return _auth(row), True
+        existing = await self.get_auth(station_id)
+        if existing is None:  # deleted between the two statements
+            raise NotFound(f"station {station_id} vanished while being created")
+        return existing, False
+
+    async def update_auth(
+        self,
+        station_id: str,
+        *,
+        password_hash: str | None = None,
+        clear_password: bool = False,
+        admin_state: AdminState | None = None,
+        security_profile: int | None = None,
+    ) -> StationAuth:
+        row = await self._pool.fetchrow(
+            f"""UPDATE stations SET
+                    password_hash = CASE WHEN $2 THEN NULL ELSE COALESCE($3, password_hash) END,
+                    admin_state = COALESCE($4, admin_state),
+                    security_profile = COALESCE($5, security_profile),
+                    updated_at = now()
+                WHERE id = $1 RETURNING {_AUTH_COLUMNS}""",
+            station_id,
+            clear_password,
+            password_hash,
+            admin_state.value if admin_state else None,
+            security_profile,
+        )
+        if row is None:
+            raise NotFound(f"station {station_id} does not exist")
+        return _auth(row)
+
+    async def list(self) -> list[dict[str, Any]]:
+        rows = await self._pool.fetch(
+            """SELECT id, admin_state, ocpp_version, vendor, model, connected, node_id,
+                      connected_at, disconnected_at, last_seen_at, offline_reason,
+                      password_hash IS NOT NULL AS has_password, security_profile
+               FROM stations ORDER BY id"""
+        )
+        return [dict(r) for r in rows]
+
+    async def get(self, station_id: str) -> dict[str, Any] | None:
+        row = await self._pool.fetchrow("SELECT * FROM stations WHERE id = $1", station_id)
+        return None if row is None else dict(row)
+
+    async def record_boot(
+        self,
+        station_id: str,
+        info: BootInfo,
+        status: str,
+        version: OcppVersion,
+        at: datetime,
+    ) -> None:
+        await self._pool.execute(
+            """UPDATE stations SET vendor = $2, model = $3, serial_number = $4,
+                   firmware_version = $5, iccid = $6, imsi = $7, meter_type = $8,
+                   meter_serial_number = $9, boot_reason = $10, last_boot_at = $11,
+                   last_boot_status = $12, ocpp_version = $13, last_seen_at = $11,
+                   updated_at = now()
+               WHERE id = $1""",
+            station_id,
+            info.vendor,
+            info.model,
+            info.serial_number,
+            info.firmware_version,
+            info.iccid,
+            info.imsi,
+            info.meter_type,
+            info.meter_serial_number,
+            info.reason,
+            at,
+            status,
+            version.value,
+        )
+
+    async def connected(
+        self,
+        station_id: str,
+        *,
+        node_id: str,
+        version: OcppVersion | None,
+        remote_address: str | None,
+        at: datetime,
+    ) -> int:
+        """Record a new WebSocket session and make it the station's current one; return its id."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            connection_id: int = await conn.fetchval(
+                """INSERT INTO station_connections
+                       (station_id, node_id, subprotocol, remote_address, connected_at)
+                   VALUES ($1, $2, $3, $4, $5) RETURNING id""",
+                station_id,
+                node_id,
+                version.subprotocol if version else None,
+                remote_address,
+                at,
+            )
+            await conn.execute(
+                """UPDATE stations SET connected = true, node_id = $2, connection_id = $3,
+                       connected_at = $4, last_seen_at = $4, offline_reason = NULL,
+                       ocpp_version = COALESCE($5, ocpp_version), updated_at = now()
+                   WHERE id = $1""",
+                station_id,
+                node_id,
+                connection_id,
+                at,
+                version.value if version else None,
+            )
+        return connection_id
+
+    async def disconnected(
+        self,
+        station_id: str,
+        connection_id: int,
+        *,
+        at: datetime,
+        code: int | None,
+        reason: str,
+    ) -> None:
+        """Close the session record; the station goes offline only if this was its current one."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                """UPDATE station_connections SET disconnected_at = $2, close_code = $3,
+                       close_reason = $4
+                   WHERE id = $1 AND disconnected_at IS NULL""",
+                connection_id,
+                at,
+                code,
+                reason,
+            )
+            await conn.execute(
+                """UPDATE stations SET connected = false, disconnected_at = $3,
+                       offline_reason = $4, updated_at = now()
+                   WHERE id = $1 AND connection_id = $2 AND connected""",
+                station_id,
+                connection_id,
+                at,
+                reason,
+            )
+
+    async def release_node(self, node_id: str, at: datetime) -> int:
+        """Mark every station this node claimed as disconnected (after a crash or at shutdown)."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                """UPDATE station_connections c SET disconnected_at = $2,
+                       close_reason = 'node restarted'
+                   FROM stations s
+                   WHERE s.connection_id = c.id AND s.node_id = $1 AND s.connected
+                     AND c.disconnected_at IS NULL""",
+                node_id,
+                at,
+            )
+            result: str = await conn.execute(
+                """UPDATE stations SET connected = false, disconnected_at = $2,
+                       offline_reason = 'node restarted', updated_at = now()
+                   WHERE node_id = $1 AND connected""",
+                node_id,
+                at,
+            )
+        return int(result.split()[-1])
+
+    async def touch(self, seen: Sequence[tuple[str, datetime, datetime | None]]) -> None:
+        """Write last-seen / last-heartbeat times of many stations in one statement."""
+        if not seen:
+            return
+        await self._pool.execute(
+            """UPDATE stations s SET
+                   last_seen_at = GREATEST(s.last_seen_at, v.seen),
+                   last_heartbeat_at = COALESCE(GREATEST(s.last_heartbeat_at, v.heartbeat),
+                                                s.last_heartbeat_at)
+               FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS v(id, seen, heartbeat)
+               WHERE s.id = v.id""",
+            [s[0] for s in seen],
+            [s[1] for s in seen],
+            [s[2] for s in seen],
+        )
+
+    async def record_status(
+        self, station_id: str, status: ConnectorStatus, received_at: datetime
+    ) -> None:
+        """Keep the newest status per connector (by station time) and every status in history."""
+        where = status.where
+        args = (
+            station_id,
+            where.evse_id,
+            where.connector_id,
+            status.status,
+            status.error_code,
+            status.info,
+            status.vendor_error_code,
+            status.timestamp,
+            received_at,
+        )
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                """INSERT INTO status_history (station_id, evse_id, connector_id, status,
+                       error_code, info, vendor_error_code, status_at, received_at)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
+                *args,
+            )
+            await conn.execute(
+                """INSERT INTO connectors (station_id, evse_id, connector_id, status, error_code,
+                       info, vendor_error_code, status_at, received_at, vendor_id)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                   ON CONFLICT (station_id, evse_id, connector_id) DO UPDATE SET
+                       status = EXCLUDED.status, error_code = EXCLUDED.error_code,
+                       info = EXCLUDED.info, vendor_error_code = EXCLUDED.vendor_error_code,
+                       vendor_id = EXCLUDED.vendor_id, status_at = EXCLUDED.status_at,
+                       received_at = EXCLUDED.received_at
+                   WHERE connectors.status_at <= EXCLUDED.status_at""",
+                *args,
+                status.vendor_id,
+            )
+
+    async def connectors(self, station_id: str) -> list[dict[str, Any]]:
+        rows = await self._pool.fetch(
+            """SELECT evse_id, connector_id, status, error_code, info, status_at
+               FROM connectors WHERE station_id = $1 ORDER BY evse_id, connector_id""",
+            station_id,
+        )
+        return [dict(r) for r in rows]
+
+    async def set_progress(self, station_id: str, kind: str, status: str, at: datetime) -> None:
+        """Firmware, diagnostics or log upload progress as last reported."""
+        column = {"firmware": "firmware", "diagnostics": "diagnostics", "log": "log"}[kind]
+        await self._pool.execute(
+            f"""UPDATE stations SET {column}_status = $2, {column}_status_at = $3,
+                    updated_at = now()
+                WHERE id = $1""",
+            station_id,
+            status,
+            at,
+        )

@@ -1,0 +1,247 @@
+"""Transactions: 1.6 starts/stops with CSMS-assigned ids, 2.0.1 events keyed by the station's id.
+
+Every method is idempotent under replay, which is what an offline queue delivers after a
+reconnect (or after our own restart, since all state is here).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from csms.domain.meter import register_wh
+from csms.domain.transaction import (
+    EventOutcome,
+    EventType,
+    StartOutcome,
+    StartRequest,
+    StopRequest,
+    TransactionEvent,
+)
+from csms.domain.station import ConnectorRef
+from csms.store.database import Pool
+
+
+
+def _where(row: Any) -> ConnectorRef | None:
+    if row["evse_id"] is None:
+        return None
+    return ConnectorRef(row["evse_id"], row["connector_id"] or 0)
+
+
+class TransactionStore:
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
+
+    async def start_v16(
+        self, station_id: str, start: StartRequest, auth_status: str
+    ) -> StartOutcome:
+        """Assign a transaction id, or return the one a previous delivery of this start got."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            new_id = await conn.fetchval(
+                """INSERT INTO transactions (station_id, ocpp_version, evse_id, connector_id,
+                       id_token, auth_status, started_at, meter_start_wh, reservation_id)
+                   VALUES ($1, '1.6', $2, $3, $4, $5, $6, $7, $8)
+                   ON CONFLICT (station_id, evse_id, id_token, started_at, meter_start_wh)
+                       WHERE ocpp_version = '1.6' AND NOT orphan
+                   DO NOTHING RETURNING id""",
+                station_id,
+                start.where.evse_id,
+                start.where.connector_id,
+                start.id_token,
+                auth_status,
+                start.timestamp,
+                start.meter_start_wh,
+                start.reservation_id,
+            )
+            if new_id is None:
+                existing: int = await conn.fetchval(
+                    """SELECT id FROM transactions WHERE station_id = $1 AND evse_id = $2
+                           AND id_token = $3 AND started_at = $4 AND meter_start_wh = $5
+                           AND ocpp_version = '1.6' AND NOT orphan""",
+                    station_id,
+                    start.where.evse_id,
+                    start.id_token,
+                    start.timestamp,
+                    start.meter_start_wh,
+                )
+                return StartOutcome(existing, replayed=True)
+            # A connector runs one transaction at a time: an older one still open here lost its
+            # StopTransaction. Close it so it does not hold its token (ConcurrentTx) forever.
+            await conn.execute(
+                """UPDATE transactions SET status = 'closed', stop_reason = 'Superseded',
+                       updated_at = now()
+                   WHERE station_id = $1 AND evse_id = $2 AND status = 'open' AND id <> $3
+                     AND ocpp_version = '1.6' AND started_at <= $4""",
+                station_id,
+                start.where.evse_id,
+                new_id,
+                start.timestamp,
+            )
+        return StartOutcome(int(new_id), replayed=False)
+
+    async def stop_v16(self, station_id: str, stop: StopRequest) -> tuple[int, bool, bool]:
+        """Close the transaction; return (id, orphan, replayed). Unknown ids become orphans."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                """SELECT id, status, stop_reason FROM transactions
+                   WHERE id = $1 AND station_id = $2 AND ocpp_version = '1.6' AND NOT orphan
+                   FOR UPDATE""",
+                stop.transaction_id,
+                station_id,
+            )
+            if row is not None:
+                if row["status"] == "closed" and row["stop_reason"] != "Superseded":
+                    return row["id"], False, True
+                await conn.execute(
+                    """UPDATE transactions SET status = 'closed', stopped_at = $2,
+                           meter_stop_wh = $3, stop_reason = $4, stop_id_token = $5,
+                           updated_at = now()
+                       WHERE id = $1""",
+                    row["id"],
+                    stop.timestamp,
+                    stop.meter_stop_wh,
+                    stop.reason or "Local",
+                    stop.id_token,
+                )
+                return row["id"], False, False
+            orphan_id = await conn.fetchval(
+                """INSERT INTO transactions (station_id, ocpp_version, station_tx_id, status,
+                       orphan, stopped_at, meter_stop_wh, stop_reason, stop_id_token,
+                       meter_start_wh)
+                   VALUES ($1, '1.6', $2, 'closed', true, $3, $4, $5, $6, $7)
+                   ON CONFLICT (station_id, ocpp_version, station_tx_id)
+                       WHERE station_tx_id IS NOT NULL
+                   DO NOTHING RETURNING id""",
+                station_id,
+                str(stop.transaction_id),
+                stop.timestamp,
+                stop.meter_stop_wh,
+                stop.reason or "Local",
+                stop.id_token,
+                register_wh(stop.samples, last=False),
+            )
+            if orphan_id is None:
+                existing: int = await conn.fetchval(
+                    """SELECT id FROM transactions WHERE station_id = $1
+                           AND ocpp_version = '1.6' AND station_tx_id = $2""",
+                    station_id,
+                    str(stop.transaction_id),
+                )
+                return existing, True, True
+            return int(orphan_id), True, False
+
+    async def find_v16(self, station_id: str, transaction_id: int) -> int | None:
+        """The row id of a 1.6 transaction this station owns (the id itself), if it exists."""
+        found: int | None = await self._pool.fetchval(
+            """SELECT id FROM transactions WHERE id = $1 AND station_id = $2
+                   AND ocpp_version = '1.6'""",
+            transaction_id,
+            station_id,
+        )
+        return found
+
+    async def apply_event(
+        self, station_id: str, event: TransactionEvent, payload: dict[str, Any], at: datetime
+    ) -> EventOutcome:
+        """Apply a 2.0.1 TransactionEvent once; a seqNo seen before is a replay, not re-applied."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            created_id = await conn.fetchval(
+                """INSERT INTO transactions (station_id, ocpp_version, station_tx_id, orphan,
+                       started_at)
+                   VALUES ($1, '2.0.1', $2, $3, $4)
+                   ON CONFLICT (station_id, ocpp_version, station_tx_id)
+                       WHERE station_tx_id IS NOT NULL
+                   DO NOTHING RETURNING id""",
+                station_id,
+                event.station_tx_id,
+                event.event_type is not EventType.STARTED,
+                None if event.event_type is EventType.ENDED else event.timestamp,
+            )
+            tx_id: int = created_id or await conn.fetchval(
+                """SELECT id FROM transactions WHERE station_id = $1 AND ocpp_version = '2.0.1'
+                       AND station_tx_id = $2 FOR UPDATE""",
+                station_id,
+                event.station_tx_id,
+            )
+            inserted = await conn.fetchval(
+                """INSERT INTO transaction_events (transaction_id, seq_no, event_type,
+                       trigger_reason, event_at, received_at, offline, payload)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                   ON CONFLICT (transaction_id, seq_no) DO NOTHING RETURNING seq_no""",
+                tx_id,
+                event.seq_no,
+                event.event_type.value,
+                event.trigger_reason,
+                event.timestamp,
+                at,
+                event.offline,
+                payload,
+            )
+            if inserted is None:
+                row = await conn.fetchrow(
+                    "SELECT orphan, evse_id, connector_id FROM transactions WHERE id = $1", tx_id
+                )
+                return EventOutcome(tx_id, True, row["orphan"], _where(row))
+            row = await self._apply(conn, tx_id, event)
+        return EventOutcome(tx_id, False, row["orphan"], _where(row))
+
+    @staticmethod
+    async def _apply(conn: asyncpg.Connection, tx_id: int, event: TransactionEvent) -> Any:
+        first_wh = register_wh(event.samples, last=False)
+        last_wh = register_wh(event.samples, last=True)
+        where = event.where
+        started = event.event_type is EventType.STARTED
+        ended = event.event_type is EventType.ENDED
+        return await conn.fetchrow(
+            """UPDATE transactions SET
+                   orphan = orphan AND NOT $2,
+                   started_at = CASE WHEN $2 THEN $3 WHEN $12 THEN started_at
+                                     ELSE LEAST(started_at, $3) END,
+                   evse_id = COALESCE($4, evse_id),
+                   connector_id = COALESCE($5, connector_id),
+                   id_token = COALESCE(id_token, $6),
+                   id_token_type = COALESCE(id_token_type, $7),
+                   charging_state = COALESCE($8, charging_state),
+                   remote_start_id = COALESCE(remote_start_id, $9),
+                   reservation_id = COALESCE(reservation_id, $10),
+                   meter_start_wh = CASE WHEN $2 THEN COALESCE($11, meter_start_wh)
+                                         ELSE COALESCE(meter_start_wh, $11) END,
+                   meter_stop_wh = CASE WHEN $12 THEN COALESCE($13, meter_stop_wh)
+                                        ELSE meter_stop_wh END,
+                   status = CASE WHEN $12 THEN 'closed' ELSE status END,
+                   stopped_at = CASE WHEN $12 THEN $3 ELSE stopped_at END,
+                   stop_reason = CASE WHEN $12 THEN COALESCE($14, 'Local') ELSE stop_reason END,
+                   last_seq_no = GREATEST(last_seq_no, $15),
+                   offline = offline OR $16,
+                   updated_at = now()
+               WHERE id = $1 RETURNING orphan, evse_id, connector_id""",
+            tx_id,
+            started,
+            event.timestamp,
+            where.evse_id if where else None,
+            where.connector_id if where else None,
+            event.id_token,
+            event.id_token_type,
+            event.charging_state,
+            event.remote_start_id,
+            event.reservation_id,
+            first_wh,
+            ended,
+            last_wh,
+            event.stopped_reason,
+            event.seq_no,
+            event.offline,
+        )
+
+    async def get(self, transaction_id: int) -> dict[str, Any] | None:
+        row = await self._pool.fetchrow("SELECT * FROM transactions WHERE id = $1", transaction_id)
+        return None if row is None else dict(row)
+
+    async def list_for_station(self, station_id: str) -> list[dict[str, Any]]:
+        rows = await self._pool.fetch(
+            "SELECT * FROM transactions WHERE station_id = $1 ORDER BY id", station_id
+        )
+        return [dict(r) for r in rows]
