@@ -70,14 +70,6 @@ async def migrate(url: str) -> list[str]:
         await conn.close()
 
 
-class _EmbeddedUvicorn(uvicorn.Server):
-    """uvicorn inside our event loop: signals are ours, not its."""
-
-    @contextlib.contextmanager
-    def capture_signals(self):  # type: ignore[no-untyped-def]
-        yield
-
-
 @contextlib.asynccontextmanager
 async def running(settings: Settings) -> AsyncIterator[Running]:
     """Start everything, yield while it serves, then shut down in reverse order.
@@ -120,8 +112,9 @@ async def _start(
     stations = StationStore(pool)
     released = await stations.release_node(settings.node_id, utcnow())
     if released:
-        log.info("released %d stations a previous run of %s left connected", released,
-                 settings.node_id)
+        log.info(
+            "released %d stations a previous run of %s left connected", released, settings.node_id
+        )
     writer = MeterWriter(pool)
     authorization = AuthorizationService(TokenStore(pool), settings.unknown_tokens)
     services = Services(

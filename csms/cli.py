@@ -65,7 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     st_add.add_argument("station_id")
     st_add.add_argument("--password", help="HTTP Basic password (profile 1/2), 16-40 characters")
     st_add.add_argument("--security-profile", type=int, choices=(0, 1, 2, 3))
-    st_add.add_argument("--pending", action="store_true", help="boot answers Pending until activated")
+    st_add.add_argument(
+        "--pending", action="store_true", help="boot answers Pending until activated"
+    )
     station_commands.add_parser("list", help="list stations")
     st_pw = station_commands.add_parser("set-password", help="set or clear a station password")
     st_pw.add_argument("station_id")
@@ -99,7 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    logging.getLogger("websockets").setLevel(logging.WARNING)
+    for noisy in ("websockets", "pgserver"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         if args.command == "serve":
             _run(_serve(settings))
@@ -190,10 +193,12 @@ async def _tokens(args: argparse.Namespace, pool: database.Pool) -> None:
         print(f"token {token.id_token} saved")
     elif args.action == "list":
         print(f"{'id token':<36} {'type':<12} {'group':<20} {'expires':<25} blocked")
-        for t in await store.list():
+        for t in await store.all():
             expires = t.expires_at.isoformat() if t.expires_at else "-"
-            print(f"{t.id_token:<36} {t.token_type:<12} {t.group_id or '-':<20} {expires:<25} "
-                  f"{'yes' if t.blocked else 'no'}")
+            print(
+                f"{t.id_token:<36} {t.token_type:<12} {t.group_id or '-':<20} {expires:<25} "
+                f"{'yes' if t.blocked else 'no'}"
+            )
     else:
         token = await store.set_blocked(args.id_token, args.action == "block")
         print(f"token {token.id_token} {'blocked' if token.blocked else 'unblocked'}")
@@ -208,20 +213,28 @@ async def _stations(args: argparse.Namespace, pool: database.Pool) -> None:
         state = AdminState.PENDING if args.pending else AdminState.ACTIVE
         pw = hash_password(args.password) if args.password else None
         _, created = await store.create(
-            args.station_id, password_hash=pw, admin_state=state,
+            args.station_id,
+            password_hash=pw,
+            admin_state=state,
             security_profile=args.security_profile,
         )
         if not created:
-            await store.update_auth(args.station_id, password_hash=pw, admin_state=state,
-                                    security_profile=args.security_profile)
+            await store.update_auth(
+                args.station_id,
+                password_hash=pw,
+                admin_state=state,
+                security_profile=args.security_profile,
+            )
         print(f"station {args.station_id} {'registered' if created else 'updated'}")
     elif args.action == "list":
         print(f"{'station':<24} {'state':<8} {'ver':<6} {'online':<7} {'auth':<9} last seen")
-        for st in await store.list():
+        for st in await store.all():
             seen = st["last_seen_at"].isoformat(timespec="seconds") if st["last_seen_at"] else "-"
-            print(f"{st['id']:<24} {st['admin_state']:<8} {st['ocpp_version'] or '-':<6} "
-                  f"{'yes' if st['connected'] else 'no':<7} "
-                  f"{'password' if st['has_password'] else 'none':<9} {seen}")
+            print(
+                f"{st['id']:<24} {st['admin_state']:<8} {st['ocpp_version'] or '-':<6} "
+                f"{'yes' if st['connected'] else 'no':<7} "
+                f"{'password' if st['has_password'] else 'none':<9} {seen}"
+            )
     elif args.action == "set-password":
         if args.clear == bool(args.password):
             raise InvalidInput("give either --password or --clear")

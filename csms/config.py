@@ -91,7 +91,9 @@ OPTIONS: tuple[Option, ...] = (
         "30",
         "seconds between WebSocket pings (0 disables); a missed pong closes the socket",
     ),
-    Option("tls_cert", "--tls-cert", "CSMS_TLS_CERT", None, "PEM certificate: serve wss (profile 2/3)"),
+    Option(
+        "tls_cert", "--tls-cert", "CSMS_TLS_CERT", None, "PEM certificate: serve wss (profile 2/3)"
+    ),
     Option("tls_key", "--tls-key", "CSMS_TLS_KEY", None, "PEM private key for --tls-cert"),
     Option(
         "tls_client_ca",
@@ -198,8 +200,8 @@ def settings_from(
         http_port=int(number("http_port", int)),
         data_dir=Path(raw["data_dir"] or "var"),
         database_url=raw["database_url"] or None,
-        registration=RegistrationPolicy(raw["registration"]),
-        unknown_tokens=UnknownTokenPolicy(raw["unknown_tokens"]),
+        registration=RegistrationPolicy(raw["registration"] or "open"),
+        unknown_tokens=UnknownTokenPolicy(raw["unknown_tokens"] or "reject"),
         heartbeat_interval=int(number("heartbeat_interval", int)),
         offline_grace=int(number("offline_grace", int)),
         ping_interval=float(number("ping_interval", float)),

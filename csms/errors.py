@@ -1,15 +1,15 @@
 """One error tree for the whole CSMS; each edge (CALLERROR, HTTP, CLI) maps it once.
 
-    CsmsError
-    ├── ConfigError            bad settings; the process refuses to start
-    ├── StoreError             the database failed or disagreed with us
-    │   └── MigrationError     a migration could not be applied
-    ├── NotFound               a named thing (station, token, transaction) does not exist
-    ├── Conflict               the request contradicts stored state
-    ├── InvalidInput           a value is well-formed but not acceptable (too long, out of range)
-    └── ProtocolError          an OCPP peer broke the protocol
-        ├── NotAccepted        the station is not Accepted (blocked/pending) and may not do this
-        └── CallFailed         a CSMS-initiated CALL got a CALLERROR, timed out or lost its socket
+CsmsError
+├── ConfigError            bad settings; the process refuses to start
+├── StoreError             the database failed or disagreed with us
+│   └── MigrationError     a migration could not be applied
+├── NotFound               a named thing (station, token, transaction) does not exist
+├── Conflict               the request contradicts stored state
+├── InvalidInput           a value is well-formed but not acceptable (too long, out of range)
+└── ProtocolError          an OCPP peer broke the protocol
+    ├── NotAccepted        the station is not Accepted (blocked/pending) and may not do this
+    └── CallFailed         a CSMS-initiated CALL got a CALLERROR, timed out or lost its socket
 """
 
 from __future__ import annotations

@@ -60,7 +60,7 @@ async def open_client(
     scheme = "wss" if ssl else "ws"
     ws = await connect(
         f"{scheme}://127.0.0.1:{port}{prefix}{station_id}",
-        subprotocols=list(subprotocols),  # type: ignore[arg-type]
+        subprotocols=list(subprotocols) or None,  # type: ignore[arg-type]
         additional_headers=headers,
         ssl=ssl,
         open_timeout=10,

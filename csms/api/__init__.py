@@ -1,1 +1,1 @@
-"""HTTP interface (FastAPI): health now, the operator API later. The only package importing fastapi."""
+"""HTTP interface (FastAPI): health now, the operator API later; the only fastapi importer."""

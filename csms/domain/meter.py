@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 ENERGY_REGISTER = "Energy.Active.Import.Register"
@@ -40,7 +40,7 @@ def energy_wh(sample: Sample) -> int | None:
     scale = _ENERGY_SCALE.get(sample.unit or "Wh")
     if sample.value is None or scale is None:
         return None
-    return int((sample.value * scale).to_integral_value())
+    return int((sample.value * scale).to_integral_value(rounding=ROUND_HALF_UP))
 
 
 def register_wh(samples: list[Sample], *, last: bool) -> int | None:

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from csms.errors import InvalidInput
+
 # 2.0.1 Part 4 §3.1.1: the identity is at most 48 characters and may not contain ':'
 # (it is also the HTTP Basic user name, where ':' separates the password).
 MAX_STATION_ID_LENGTH = 48
@@ -58,6 +60,12 @@ class ConnectorRef:
 
     evse_id: int
     connector_id: int
+
+    def __post_init__(self) -> None:
+        if self.evse_id < 0 or self.connector_id < 0:
+            raise InvalidInput(
+                f"EVSE and connector ids are not negative (got {self.evse_id}/{self.connector_id})"
+            )
 
     @classmethod
     def from_v16(cls, connector_id: int) -> ConnectorRef:

@@ -139,7 +139,10 @@ class Gateway:
             return "client certificate does not name this station"
         if station.security_profile == 3 and common_name is None:
             return "security profile 3 needs a client certificate"
-        if station.security_profile == 2 and connection.transport.get_extra_info("sslcontext") is None:
+        if (
+            station.security_profile == 2
+            and connection.transport.get_extra_info("sslcontext") is None
+        ):
             return "security profile 2 needs TLS"
         if station.password_hash is None:
             return None
@@ -149,7 +152,11 @@ class Gateway:
         user, password = credentials
         if user != station.station_id:
             return "Basic user is not the station id"
-        key = (station.station_id, hashlib.sha256(password.encode()).digest(), station.password_hash)
+        key = (
+            station.station_id,
+            hashlib.sha256(password.encode()).digest(),
+            station.password_hash,
+        )
         if key in self._verified:
             return None
         if not await asyncio.to_thread(verify_password, password, station.password_hash):

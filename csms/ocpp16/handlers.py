@@ -42,7 +42,6 @@ class Ocpp16Handlers:
         }
         return self.s.guard(handlers, UNGUARDED)
 
-
     async def boot_notification(self, p: Payload) -> Payload:
         status, interval = await self.s.boot(mapping.boot_info(p))
         return {"status": status.value, "currentTime": isoformat(utcnow()), "interval": interval}

@@ -50,7 +50,6 @@ class Ocpp201Handlers:
             handlers[action] = self._logger(action)
         return self.s.guard(handlers, UNGUARDED)
 
-
     def _logger(self, action: str) -> Handler:
         async def record(payload: Payload) -> Payload:
             await self.stations.record(self.id, action, payload)

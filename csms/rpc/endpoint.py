@@ -50,7 +50,7 @@ class RpcEndpoint:
         handlers: Mapping[str, Handler],
         *,
         validate_responses: bool = False,
-        on_activity: Callable[[], None] | None = None,
+        on_activity: Callable[[], object] | None = None,
         label: str = "",
     ) -> None:
         self._transport = transport
@@ -96,8 +96,7 @@ class RpcEndpoint:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            fault = self._fault_for(exc, call)
-            return self._encode_fault(fault, call.unique_id)
+            return self._encode_fault(self._fault_for(exc, call), call.unique_id)
 
     async def _handle(self, call: frames.Call) -> dict[str, Any]:
         if call.action not in self._known:

@@ -68,7 +68,7 @@ def _validator(version: OcppVersion, action: str, response: bool) -> Validator:
 def validate(
     version: OcppVersion, action: str, payload: dict[str, Any], *, response: bool = False
 ) -> None:
-    """Raise RpcFault (without a message id; the caller adds it) if the payload breaks the schema."""
+    """Raise RpcFault (no message id: the caller adds it) if the payload breaks the schema."""
     try:
         _validator(version, action, response)(payload)
     except fastjsonschema.JsonSchemaValueException as exc:

@@ -29,4 +29,3 @@ class AuthorizationService:
         return decide(
             token, utcnow(), in_other_transaction=in_other, accept_unknown=self._accept_unknown
         )
-

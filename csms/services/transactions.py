@@ -69,7 +69,9 @@ class TransactionService:
             linked = await self._store.find_v16(station_id, transaction_id)
         await self._writer.write(rows_for(station_id, where, linked, samples, utcnow()))
 
-    async def meter_values(self, station_id: str, where: ConnectorRef, samples: list[Sample]) -> None:
+    async def meter_values(
+        self, station_id: str, where: ConnectorRef, samples: list[Sample]
+    ) -> None:
         await self._writer.write(rows_for(station_id, where, None, samples, utcnow()))
 
     async def event(

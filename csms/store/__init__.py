@@ -1,1 +1,1 @@
-"""PostgreSQL access: the only package that imports asyncpg. Repositories, migrations, embedded server."""
+"""PostgreSQL access (the only package importing asyncpg): repositories, migrations, server."""

@@ -1,9 +1,10 @@
-"""An embedded PostgreSQL (the `pgserver` package) under a data directory, reused across restarts."""
+"""An embedded PostgreSQL (`pgserver`) under a data directory, reused across restarts."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +27,15 @@ class EmbeddedPostgres:
         return await asyncio.to_thread(self._start_sync)
 
     def _start_sync(self) -> str:
-        import pgserver
+        # platformdirs warns that XDG_RUNTIME_DIR is unset (normal for services); pgserver
+        # then keeps its lock under /tmp, which is what we want.
+        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+        import pgserver  # imported here: it is slow to import and only needed when embedded
 
         self.pgdata.mkdir(parents=True, exist_ok=True)
-        self._server = pgserver.get_server(self.pgdata, cleanup_mode="stop")
+        self._server = pgserver.get_server(  # type: ignore[attr-defined]
+            self.pgdata, cleanup_mode="stop"
+        )
         uri: str = self._server.get_uri()
         log.info("embedded PostgreSQL at %s", self.pgdata)
         return uri

@@ -117,8 +117,10 @@ class MeterWriter:
                 if timeout <= 0 and self._queue.empty():
                     break
                 try:
-                    job = self._queue.get_nowait() if timeout <= 0 else await asyncio.wait_for(
-                        self._queue.get(), timeout
+                    job = (
+                        self._queue.get_nowait()
+                        if timeout <= 0
+                        else await asyncio.wait_for(self._queue.get(), timeout)
                     )
                 except (TimeoutError, asyncio.QueueEmpty):
                     break

@@ -83,7 +83,7 @@ class StationStore:
             raise NotFound(f"station {station_id} does not exist")
         return _auth(row)
 
-    async def list(self) -> list[dict[str, Any]]:
+    async def all(self) -> list[dict[str, Any]]:
         rows = await self._pool.fetch(
             """SELECT id, admin_state, ocpp_version, vendor, model, connected, node_id,
                       connected_at, disconnected_at, last_seen_at, offline_reason,
@@ -220,7 +220,8 @@ class StationStore:
                    last_seen_at = GREATEST(s.last_seen_at, v.seen),
                    last_heartbeat_at = COALESCE(GREATEST(s.last_heartbeat_at, v.heartbeat),
                                                 s.last_heartbeat_at)
-               FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS v(id, seen, heartbeat)
+               FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[])
+                    AS v(id, seen, heartbeat)
                WHERE s.id = v.id""",
             [s[0] for s in seen],
             [s[1] for s in seen],

@@ -61,7 +61,7 @@ class TokenStore:
             raise NotFound(f"id token {id_token} does not exist")
         return _token(row)
 
-    async def list(self) -> list[IdToken]:
+    async def all(self) -> list[IdToken]:
         rows = await self._pool.fetch(f"SELECT {_COLUMNS} FROM id_tokens ORDER BY id_token")
         return [_token(r) for r in rows]
 
@@ -70,11 +70,12 @@ class TokenStore:
     ) -> bool:
         """Whether the token holds an open transaction anywhere but the given EVSE."""
         found = await self._pool.fetchval(
-            """SELECT EXISTS (SELECT 1 FROM transactions WHERE id_token = $1 AND status = 'open'
-                   AND NOT (station_id IS NOT DISTINCT FROM $2 AND evse_id IS NOT DISTINCT FROM $3))""",
+            """SELECT EXISTS (SELECT 1 FROM transactions
+                   WHERE id_token = $1 AND status = 'open'
+                     AND NOT (station_id IS NOT DISTINCT FROM $2
+                              AND evse_id IS NOT DISTINCT FROM $3))""",
             id_token,
             except_station,
             except_evse,
         )
         return bool(found)
-

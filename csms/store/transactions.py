@@ -7,11 +7,12 @@ reconnect (or after our own restart, since all state is here).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
 from csms.domain.meter import register_wh
+from csms.domain.station import ConnectorRef
 from csms.domain.transaction import (
     EventOutcome,
     EventType,
@@ -20,9 +21,15 @@ from csms.domain.transaction import (
     StopRequest,
     TransactionEvent,
 )
-from csms.domain.station import ConnectorRef
 from csms.store.database import Pool
 
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    from asyncpg.pool import PoolConnectionProxy
+
+    # A pooled or plain connection (the proxy is generic only for the type checker).
+    Connection: TypeAlias = asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]
 
 
 def _where(row: Any) -> ConnectorRef | None:
@@ -181,15 +188,15 @@ class TransactionStore:
                 payload,
             )
             if inserted is None:
-                row = await conn.fetchrow(
+                seen: Any = await conn.fetchrow(
                     "SELECT orphan, evse_id, connector_id FROM transactions WHERE id = $1", tx_id
                 )
-                return EventOutcome(tx_id, True, row["orphan"], _where(row))
+                return EventOutcome(tx_id, True, seen["orphan"], _where(seen))
             row = await self._apply(conn, tx_id, event)
         return EventOutcome(tx_id, False, row["orphan"], _where(row))
 
     @staticmethod
-    async def _apply(conn: asyncpg.Connection, tx_id: int, event: TransactionEvent) -> Any:
+    async def _apply(conn: Connection, tx_id: int, event: TransactionEvent) -> Any:
         first_wh = register_wh(event.samples, last=False)
         last_wh = register_wh(event.samples, last=True)
         where = event.where
