@@ -11,28 +11,41 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import uvicorn
 
+from csms import metrics
 from csms.api.app import create_app
+from csms.api.context import ApiContext
 from csms.clock import utcnow
 from csms.config import Settings
+from csms.domain.api_key import key_hash, new_key
 from csms.errors import ConfigError
+from csms.gateway.router import CHANNELS, Router
 from csms.gateway.server import Gateway
 from csms.services.authorization import AuthorizationService
+from csms.services.commands import NODE_ALIVE_SECONDS, Caller, CommandService
 from csms.services.container import Services
+from csms.services.events import EventBus
 from csms.services.presence import Presence
 from csms.services.stations import StationService
 from csms.services.transactions import TransactionService
 from csms.store import database
+from csms.store.api_keys import ApiKeyStore
+from csms.store.commands import CommandStore
 from csms.store.embedded import EmbeddedPostgres
 from csms.store.events import EventStore
 from csms.store.meter_writer import MeterWriter
+from csms.store.nodes import NodeStore
+from csms.store.notify import Notifications
 from csms.store.stations import StationStore
 from csms.store.tokens import TokenStore
 from csms.store.transactions import TransactionStore
 
 log = logging.getLogger(__name__)
+
+NODE_HEARTBEAT_SECONDS = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +59,10 @@ class Running:
     services: Services
     gateway: Gateway
     writer: MeterWriter
+    commands: CommandService
+    bus: EventBus
+    # An admin key created at this start because none existed; shown once, never stored.
+    generated_admin_key: str | None
 
 
 @contextlib.asynccontextmanager
@@ -82,19 +99,32 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
         if applied:
             log.info("applied migrations: %s", ", ".join(applied))
         pool = await database.create_pool(url)
+        # The meter writer gets a connection of its own so its COPYs never queue behind
+        # handler queries waiting for the shared pool.
+        writer_pool = await database.create_pool(url, min_size=1, max_size=1)
+        listener = await database.connect(url)
+        nodes = NodeStore(pool, settings.node_id)
         try:
+            await nodes.claim_identity(listener)
+            notifications = Notifications(pool, listener, CHANNELS)
+            await notifications.start()
             async with asyncio.TaskGroup() as tasks:
-                csms, background, http = await _start(settings, url, pool, tasks)
+                csms, background, http = await _start(
+                    settings, url, pool, writer_pool, notifications, tasks
+                )
                 try:
                     yield csms
                 finally:
                     await csms.gateway.stop()
                     await csms.services.stations.flush_presence()
                     await StationStore(pool).release_node(settings.node_id, utcnow())
+                    await nodes.leave()
                     http.should_exit = True
                     for task in background:
                         task.cancel()
         finally:
+            await listener.close()
+            await writer_pool.close()
             await pool.close()
 
 
@@ -106,8 +136,24 @@ class _EmbeddedUvicorn(uvicorn.Server):
         yield
 
 
+async def _admin_key(settings: Settings, keys: ApiKeyStore) -> tuple[str | None, str | None]:
+    """(hash of CSMS_ADMIN_TOKEN, newly generated admin key) — at most one is set."""
+    if settings.admin_token:
+        return key_hash(settings.admin_token), None
+    if await keys.has_admin():
+        return None, None
+    key = new_key()
+    await keys.create("generated at first start", "admin", key_hash(key))
+    return None, key
+
+
 async def _start(
-    settings: Settings, url: str, pool: database.Pool, tasks: asyncio.TaskGroup
+    settings: Settings,
+    url: str,
+    pool: database.Pool,
+    writer_pool: database.Pool,
+    notifications: Notifications,
+    tasks: asyncio.TaskGroup,
 ) -> tuple[Running, list[asyncio.Task[None]], uvicorn.Server]:
     stations = StationStore(pool)
     released = await stations.release_node(settings.node_id, utcnow())
@@ -115,28 +161,66 @@ async def _start(
         log.info(
             "released %d stations a previous run of %s left connected", released, settings.node_id
         )
-    writer = MeterWriter(pool)
-    authorization = AuthorizationService(TokenStore(pool), settings.unknown_tokens)
+    bus = EventBus(settings.node_id)
+    writer = MeterWriter(writer_pool)
+    tokens = TokenStore(pool)
+    transactions = TransactionStore(pool)
+    authorization = AuthorizationService(tokens, settings.unknown_tokens)
     services = Services(
         stations=StationService(
             stations,
             EventStore(pool),
             Presence(),
+            bus,
             registration=settings.registration,
             heartbeat_interval=settings.heartbeat_interval,
             node_id=settings.node_id,
         ),
         authorization=authorization,
-        transactions=TransactionService(TransactionStore(pool), writer, authorization),
+        transactions=TransactionService(transactions, writer, authorization, bus),
     )
     gateway = Gateway(settings, services)
-    background = [tasks.create_task(writer.run(), name="meter-writer")]
-    ocpp_port = await gateway.start()
-    background.append(tasks.create_task(_sweep_forever(gateway, settings), name="sweeper"))
+    command_log = CommandStore(pool)
+    router = Router(notifications, command_log, gateway.registry, bus, settings.node_id)
+    nodes = NodeStore(pool, settings.node_id)
 
+    def local(station_id: str) -> Caller | None:
+        connection = gateway.registry.get(station_id)
+        return None if connection is None else connection.endpoint
+
+    commands = CommandService(
+        node_id=settings.node_id,
+        local=local,
+        forward=router.forward,
+        commands=command_log,
+        nodes=nodes,
+        stations=stations,
+        tokens=tokens,
+        transactions=transactions,
+    )
+    api_keys = ApiKeyStore(pool)
+    admin_hash, generated = await _admin_key(settings, api_keys)
+
+    background = [
+        tasks.create_task(writer.run(), name="meter-writer"),
+        tasks.create_task(router.run(), name="router"),
+    ]
+    ocpp_port = await gateway.start()
     http = _EmbeddedUvicorn(
         uvicorn.Config(
-            create_app(lambda: database.ping(pool), settings.node_id),
+            create_app(
+                ApiContext(
+                    node_id=settings.node_id,
+                    db_ready=lambda: database.ping(pool),
+                    stations=stations,
+                    tokens=tokens,
+                    transactions=transactions,
+                    keys=api_keys,
+                    commands=commands,
+                    bus=bus,
+                    bootstrap_admin_hash=admin_hash,
+                )
+            ),
             host=settings.host,
             port=settings.http_port,
             log_level="warning",
@@ -150,15 +234,52 @@ async def _start(
             raise ConfigError(f"HTTP server did not start on port {settings.http_port}")
         await asyncio.sleep(0.01)
     http_port: int = http.servers[0].sockets[0].getsockname()[1]
-    csms = Running(ocpp_port, http_port, url, pool, services, gateway, writer)
+    started_at = utcnow()
+    await nodes.heartbeat(
+        started_at, started_at=started_at, ocpp_port=ocpp_port, http_port=http_port
+    )
+    background.append(
+        tasks.create_task(
+            _maintain(
+                gateway, nodes, router, transactions, settings, started_at, (ocpp_port, http_port)
+            ),
+            name="maintenance",
+        )
+    )
+    csms = Running(
+        ocpp_port, http_port, url, pool, services, gateway, writer, commands, bus, generated
+    )
     return csms, background, http
 
 
-async def _sweep_forever(gateway: Gateway, settings: Settings) -> None:
-    interval = max(0.5, min(5.0, settings.offline_after / 4))
+async def _maintain(
+    gateway: Gateway,
+    nodes: NodeStore,
+    router: Router,
+    transactions: TransactionStore,
+    settings: Settings,
+    started_at: datetime,
+    ports: tuple[int, int],
+) -> None:
+    """Periodic upkeep: presence and offline stations, node heartbeat, dead nodes, gauges."""
+    sweep_every = max(0.5, min(5.0, settings.offline_after / 4))
+    last_node_beat = 0.0
+    loop = asyncio.get_running_loop()
     while True:
-        await asyncio.sleep(interval)
+        await asyncio.sleep(sweep_every)
         try:
             await gateway.sweep()
-        except Exception:  # a failed sweep is retried next time; it must not stop the node
-            log.exception("presence sweep failed")
+            if loop.time() - last_node_beat >= NODE_HEARTBEAT_SECONDS:
+                last_node_beat = loop.time()
+                now = utcnow()
+                await nodes.heartbeat(
+                    now, started_at=started_at, ocpp_port=ports[0], http_port=ports[1]
+                )
+                alive_after = now - timedelta(seconds=NODE_ALIVE_SECONDS)
+                lost = await nodes.release_dead(alive_after, now)
+                if lost:
+                    log.warning("released %d stations of nodes that stopped answering", lost)
+                router.peers = await nodes.peers(alive_after)
+                metrics.OPEN_TRANSACTIONS.set(await transactions.count_open())
+        except Exception:  # upkeep is retried next time; it must not stop the node
+            log.exception("maintenance failed")

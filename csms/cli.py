@@ -14,11 +14,13 @@ from typing import Any
 
 from csms import __version__, bootstrap
 from csms.config import Settings, add_serve_arguments, settings_from
+from csms.domain.api_key import Role, key_hash, new_key
 from csms.domain.password import hash_password
 from csms.domain.station import AdminState, station_id_problem
 from csms.domain.token import MAX_ID_TOKEN_LENGTH, IdToken
-from csms.errors import CsmsError, InvalidInput
+from csms.errors import CsmsError, InvalidInput, NotFound
 from csms.store import database
+from csms.store.api_keys import ApiKeyStore
 from csms.store.stations import StationStore
 from csms.store.tokens import TokenStore
 
@@ -57,6 +59,17 @@ def _parser() -> argparse.ArgumentParser:
         cmd = token_commands.add_parser(name, help=f"{name} a token")
         cmd.add_argument("id_token")
     for cmd in token_commands.choices.values():
+        _database_options(cmd)
+
+    keys = commands.add_parser("keys", help="manage operator API keys")
+    key_commands = keys.add_subparsers(dest="action", required=True)
+    key_create = key_commands.add_parser("create", help="create a key; it is printed once")
+    key_create.add_argument("--role", required=True, choices=[r.value for r in Role])
+    key_create.add_argument("--name", default="cli", help="who or what the key is for")
+    key_commands.add_parser("list", help="list keys (never the keys themselves)")
+    key_revoke = key_commands.add_parser("revoke", help="revoke a key by id")
+    key_revoke.add_argument("key_id", type=int)
+    for cmd in key_commands.choices.values():
         _database_options(cmd)
 
     stations = commands.add_parser("stations", help="manage stations and their credentials")
@@ -110,6 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _run(_with_database(settings, _migrate))
         elif args.command == "tokens":
             _run(_with_database(settings, lambda pool: _tokens(args, pool)))
+        elif args.command == "keys":
+            _run(_with_database(settings, lambda pool: _keys(args, pool)))
         elif args.command == "stations":
             _run(_with_database(settings, lambda pool: _stations(args, pool)))
     except CsmsError as exc:
@@ -141,6 +156,13 @@ async def _serve(settings: Settings) -> None:
         print(f"OCPP   {scheme}://{host}:{csms.ocpp_port}/ocpp/<station-id>", flush=True)
         print(f"HTTP   http://{host}:{csms.http_port}/healthz", flush=True)
         print(f"node {settings.node_id}; Ctrl-C or SIGTERM stops", flush=True)
+        if csms.generated_admin_key:
+            print(
+                "\nNo admin API key existed, so one was created. It is shown only now:\n"
+                f"    {csms.generated_admin_key}\n"
+                "Use it as `Authorization: Bearer <key>`; create others with `csms keys create`.\n",
+                flush=True,
+            )
         await stop.wait()
         print("shutting down", flush=True)
     print("stopped", flush=True)
@@ -202,6 +224,26 @@ async def _tokens(args: argparse.Namespace, pool: database.Pool) -> None:
     else:
         token = await store.set_blocked(args.id_token, args.action == "block")
         print(f"token {token.id_token} {'blocked' if token.blocked else 'unblocked'}")
+
+
+async def _keys(args: argparse.Namespace, pool: database.Pool) -> None:
+    store = ApiKeyStore(pool)
+    if args.action == "create":
+        key = new_key()
+        row = await store.create(args.name, args.role, key_hash(key))
+        print(f"key {row['id']} ({row['role']}, {row['name']}) — shown only now:\n{key}")
+    elif args.action == "list":
+        print(f"{'id':>4} {'role':<9} {'name':<30} {'last used':<26} revoked")
+        for k in await store.all():
+            used = k["last_used_at"].isoformat(timespec="seconds") if k["last_used_at"] else "-"
+            print(
+                f"{k['id']:>4} {k['role']:<9} {k['name']:<30} {used:<26} "
+                f"{'yes' if k['revoked_at'] else 'no'}"
+            )
+    elif not await store.revoke(args.key_id):
+        raise NotFound(f"no live key {args.key_id}")
+    else:
+        print(f"key {args.key_id} revoked")
 
 
 async def _stations(args: argparse.Namespace, pool: database.Pool) -> None:

@@ -135,6 +135,9 @@ class Settings:
     log_level: str = "info"
     # Validate our own CALLRESULT payloads against the schemas (tests turn it on).
     validate_responses: bool = False
+    # CSMS_ADMIN_TOKEN: an admin API key accepted without being stored (environment only, so
+    # it never shows in `ps`). Unset: the first start creates an admin key and prints it once.
+    admin_token: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         for name in ("ocpp_port", "http_port"):
@@ -210,4 +213,5 @@ def settings_from(
         tls_client_ca=path("tls_client_ca"),
         node_id=raw["node_id"] or socket.gethostname(),
         log_level=raw["log_level"] or "info",
+        admin_token=environ.get("CSMS_ADMIN_TOKEN") or None,
     )

@@ -6,6 +6,7 @@ CsmsError
 │   └── MigrationError     a migration could not be applied
 ├── NotFound               a named thing (station, token, transaction) does not exist
 ├── Conflict               the request contradicts stored state
+│   └── StationOffline     no live node holds a socket for the station
 ├── InvalidInput           a value is well-formed but not acceptable (too long, out of range)
 └── ProtocolError          an OCPP peer broke the protocol
     ├── NotAccepted        the station is not Accepted (blocked/pending) and may not do this
@@ -37,6 +38,10 @@ class NotFound(CsmsError):
 
 class Conflict(CsmsError):
     """The request contradicts stored state."""
+
+
+class StationOffline(Conflict):
+    """No live node holds a connection to the station."""
 
 
 class InvalidInput(CsmsError):

@@ -8,15 +8,20 @@ import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 
 from csms.bootstrap import Running, migrate, running
 from csms.config import Settings
+from csms.domain.api_key import key_hash, new_key
+from csms.store.api_keys import ApiKeyStore
 from csms.store.embedded import EmbeddedPostgres
 
 TEMPLATE = "csms_template"
+ADMIN_TOKEN = "test-admin-token-0123456789"
 _counter = itertools.count()
 
 
@@ -80,6 +85,7 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         ping_interval=0,
         node_id="test-node",
         validate_responses=True,
+        admin_token=ADMIN_TOKEN,
     )
     return replace(base, **overrides)  # type: ignore[arg-type]
 
@@ -88,3 +94,40 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
 async def csms(database_url: str) -> AsyncIterator[Running]:
     async with running(make_settings(database_url)) as instance:
         yield instance
+
+
+class Api:
+    """HTTP client for the operator API with a key of each role."""
+
+    def __init__(self, client: httpx.AsyncClient, keys: dict[str, str]) -> None:
+        self.client = client
+        self.keys = keys
+
+    def headers(self, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.keys[role]}"}
+
+    async def get(self, path: str, role: str = "viewer", **kw: Any) -> httpx.Response:
+        return await self.client.get(path, headers=self.headers(role), **kw)
+
+    async def post(self, path: str, role: str = "operator", **kw: Any) -> httpx.Response:
+        return await self.client.post(path, headers=self.headers(role), **kw)
+
+    async def patch(self, path: str, role: str = "operator", **kw: Any) -> httpx.Response:
+        return await self.client.patch(path, headers=self.headers(role), **kw)
+
+    async def delete(self, path: str, role: str = "admin", **kw: Any) -> httpx.Response:
+        return await self.client.delete(path, headers=self.headers(role), **kw)
+
+
+@pytest.fixture
+async def api(csms: Running) -> AsyncIterator[Api]:
+    """The running CSMS's API, with an admin, an operator and a viewer key."""
+    store = ApiKeyStore(csms.pool)
+    keys = {"admin": ADMIN_TOKEN}
+    for role in ("operator", "viewer"):
+        key = new_key()
+        await store.create(f"test {role}", role, key_hash(key))
+        keys[role] = key
+    base = f"http://127.0.0.1:{csms.http_port}"
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        yield Api(client, keys)

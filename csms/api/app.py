@@ -1,28 +1,39 @@
-"""The FastAPI application: `/healthz` (process up) and `/readyz` (database reachable)."""
+"""The FastAPI application: health, the operator API under /api/v1, events, metrics."""
 
 from __future__ import annotations
-
-from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from csms import __version__
+from csms.api import errors
+from csms.api.context import ApiContext
+from csms.api.routes import commands, events, keys, stations, tokens, transactions
 
 
-def create_app(db_ready: Callable[[], Awaitable[bool]], node_id: str) -> FastAPI:
-    app = FastAPI(title="CSMS", version=__version__, openapi_url="/openapi.json")
+def create_app(ctx: ApiContext) -> FastAPI:
+    app = FastAPI(
+        title="CSMS operator API",
+        version=__version__,
+        description="Stations, id tokens, transactions and remote commands of the charging "
+        "network. Every route under /api/v1 needs `Authorization: Bearer <key>`.",
+        openapi_url="/openapi.json",
+    )
+    app.state.ctx = ctx
+    errors.install(app)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:
         """The process is up and serving HTTP."""
-        return {"status": "ok", "node": node_id, "version": __version__}
+        return {"status": "ok", "node": ctx.node_id, "version": __version__}
 
     @app.get("/readyz", tags=["health"])
     async def readyz() -> JSONResponse:
         """The database answers; load balancers should route stations here only then."""
-        if await db_ready():
+        if await ctx.db_ready():
             return JSONResponse({"status": "ready", "database": "ok"})
         return JSONResponse({"status": "not ready", "database": "unreachable"}, status_code=503)
 
+    for module in (stations, tokens, transactions, commands, keys, events):
+        app.include_router(module.router)
     return app

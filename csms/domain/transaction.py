@@ -66,6 +66,17 @@ class StartOutcome:
 
 
 @dataclass(frozen=True, slots=True)
+class StopOutcome:
+    """How a 1.6 StopTransaction was applied; `energy_wh` when both meter readings are known."""
+
+    transaction_pk: int
+    orphan: bool
+    replayed: bool
+    where: ConnectorRef | None
+    energy_wh: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class EventOutcome:
     """How a TransactionEvent was applied: `replayed` means the seqNo was seen before."""
 

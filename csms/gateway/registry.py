@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from csms import metrics
 from csms.domain.version import OcppVersion
 from csms.rpc.endpoint import RpcEndpoint
 
@@ -33,12 +34,16 @@ class Registry:
         """Make `connection` the station's current one; return the one it replaces."""
         previous = self._by_station.get(connection.station_id)
         self._by_station[connection.station_id] = connection
+        if previous is not None:
+            metrics.CONNECTED_STATIONS.labels(previous.version.value).dec()
+        metrics.CONNECTED_STATIONS.labels(connection.version.value).inc()
         return previous
 
     def remove(self, connection: Connection) -> bool:
         """Forget the connection; True when it was the station's current one."""
         if self._by_station.get(connection.station_id) is connection:
             del self._by_station[connection.station_id]
+            metrics.CONNECTED_STATIONS.labels(connection.version.value).dec()
             return True
         return False
 

@@ -213,6 +213,8 @@ class Gateway:
             pass
         finally:
             last = self.registry.remove(connection)
+            if last:
+                self._services.transactions.forget(station_id)
             reason = connection.close_reason or _close_text(websocket)
             log.info("%s disconnected: %s", station_id, reason)
             await stations.disconnected(

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
-from csms import errors
+from websockets.exceptions import ConnectionClosed
+
+from csms import errors, metrics
 from csms.domain.version import OcppVersion
 from csms.rpc import frames, validation
 from csms.rpc.codes import Fault, RpcFault, error_code
@@ -80,6 +83,7 @@ class RpcEndpoint:
             frame = frames.parse(raw)
         except RpcFault as fault:
             log.info("%s bad frame: %s", self._label, fault.description)
+            metrics.BAD_FRAMES.labels(self.version.value).inc()
             await self._send_fault(fault)
             return
         if isinstance(frame, frames.Call):
@@ -89,14 +93,29 @@ class RpcEndpoint:
 
     async def dispatch(self, call: frames.Call) -> str:
         """Answer one CALL with the encoded CALLRESULT or CALLERROR; never raises but cancel."""
+        started = time.perf_counter()
+        fault: RpcFault | None = None
         try:
             return frames.encode_result(call.unique_id, await self._handle(call))
-        except RpcFault as fault:
-            return self._encode_fault(fault, call.unique_id)
+        except RpcFault as caught:
+            fault = caught
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            return self._encode_fault(self._fault_for(exc, call), call.unique_id)
+            fault = self._fault_for(exc, call)
+        finally:
+            self._observe_inbound(call.action, fault, time.perf_counter() - started)
+        return self._encode_fault(fault, call.unique_id)
+
+    def _observe_inbound(self, action: str, fault: RpcFault | None, seconds: float) -> None:
+        version = self.version.value
+        # Unknown actions are bucketed so a misbehaving station cannot mint label values.
+        label = action if action in self._known else "<unknown>"
+        metrics.CALL_HANDLING.labels(version, label).observe(seconds)
+        outcome = "result" if fault is None else "callerror"
+        metrics.MESSAGES_RECEIVED.labels(version, label, outcome).inc()
+        if fault is not None:
+            metrics.CALLERRORS.labels(version, error_code(self.version, fault.fault), "sent").inc()
 
     async def _handle(self, call: frames.Call) -> dict[str, Any]:
         if call.action not in self._known:
@@ -173,10 +192,25 @@ class RpcEndpoint:
             unique_id = str(uuid.uuid4())
             future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
             self._pending = (unique_id, action, future)
+            started = time.perf_counter()
+            outcome = "result"
             try:
                 await self._send(frames.encode_call(unique_id, action, payload))
                 return await asyncio.wait_for(future, timeout)
             except TimeoutError:
+                outcome = "timeout"
                 raise errors.CallFailed("timeout") from None
+            except errors.CallFailed as failed:
+                outcome = "callerror" if failed.code else failed.reason.replace(" ", "_")
+                if failed.code:
+                    metrics.CALLERRORS.labels(self.version.value, failed.code, "received").inc()
+                raise
+            except ConnectionClosed:
+                outcome = "disconnected"
+                raise errors.CallFailed("disconnected") from None
             finally:
                 self._pending = None
+                metrics.MESSAGES_SENT.labels(self.version.value, action, outcome).inc()
+                metrics.CALL_ROUNDTRIP.labels(self.version.value, action).observe(
+                    time.perf_counter() - started
+                )

@@ -16,6 +16,7 @@ from csms.domain.station import (
     boot_status,
 )
 from csms.domain.version import OcppVersion
+from csms.services.events import EventBus
 from csms.services.presence import Presence
 from csms.store.events import EventStore
 from csms.store.stations import StationStore
@@ -29,6 +30,7 @@ class StationService:
         stations: StationStore,
         events: EventStore,
         presence: Presence,
+        bus: EventBus,
         *,
         registration: RegistrationPolicy,
         heartbeat_interval: int,
@@ -37,6 +39,7 @@ class StationService:
         self._stations = stations
         self._events = events
         self.presence = presence
+        self._bus = bus
         self._registration = registration
         self.heartbeat_interval = heartbeat_interval
         self.node_id = node_id
@@ -58,13 +61,17 @@ class StationService:
         self, station_id: str, version: OcppVersion | None, remote_address: str | None
     ) -> int:
         at = self.presence.seen(station_id)
-        return await self._stations.connected(
+        connection_id = await self._stations.connected(
             station_id,
             node_id=self.node_id,
             version=version,
             remote_address=remote_address,
             at=at,
         )
+        self._bus.publish(
+            "station.connected", station_id, version=version.value if version else None
+        )
+        return connection_id
 
     async def disconnected(
         self, station_id: str, connection_id: int, code: int | None, reason: str, *, last: bool
@@ -75,6 +82,8 @@ class StationService:
         await self._stations.disconnected(
             station_id, connection_id, at=utcnow(), code=code, reason=reason
         )
+        if last:
+            self._bus.publish("station.disconnected", station_id, reason=reason)
 
     async def boot(
         self, station_id: str, version: OcppVersion, info: BootInfo
@@ -85,6 +94,9 @@ class StationService:
         status = boot_status(state)
         at = self.presence.seen(station_id)
         await self._stations.record_boot(station_id, info, status.value, version, at)
+        self._bus.publish(
+            "station.booted", station_id, status=status.value, vendor=info.vendor, model=info.model
+        )
         return status
 
     def heartbeat(self, station_id: str) -> None:
@@ -92,6 +104,14 @@ class StationService:
 
     async def status(self, station_id: str, status: ConnectorStatus) -> None:
         await self._stations.record_status(station_id, status, utcnow())
+        self._bus.publish(
+            "status.changed",
+            station_id,
+            evse_id=status.where.evse_id,
+            connector_id=status.where.connector_id,
+            status=status.status,
+            error_code=status.error_code,
+        )
 
     async def progress(
         self, station_id: str, kind: str, status: str, action: str, payload: dict[str, Any]

@@ -4,20 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from csms.clock import utcnow
-from csms.domain.meter import Sample
+from csms import metrics
+from csms.clock import monotonic, utcnow
+from csms.domain.meter import Sample, register_wh
 from csms.domain.station import ConnectorRef
 from csms.domain.token import AuthDecision
 from csms.domain.transaction import (
     EventOutcome,
+    EventType,
     StartOutcome,
     StartRequest,
     StopRequest,
     TransactionEvent,
 )
 from csms.services.authorization import AuthorizationService
+from csms.services.events import EventBus
 from csms.store.meter_writer import MeterWriter, rows_for
 from csms.store.transactions import TransactionStore
+
+# The station as a whole, where a sample names no EVSE (1.6 connectorId 0, 2.0.1 evseId 0).
+WHOLE_STATION = ConnectorRef(0, 0)
 
 
 class TransactionService:
@@ -26,10 +32,18 @@ class TransactionService:
         store: TransactionStore,
         writer: MeterWriter,
         authorization: AuthorizationService,
+        bus: EventBus,
+        *,
+        meter_event_interval: float = 10.0,
     ) -> None:
         self._store = store
         self._writer = writer
         self._auth = authorization
+        self._bus = bus
+        self._meter_event_interval = meter_event_interval
+        self._last_meter_event: dict[tuple[str, int], float] = {}
+        # 1.6 transaction ids known to belong to a station: saves a lookup per MeterValues.
+        self._known_v16: dict[str, set[int]] = {}
 
     async def start_v16(
         self, station_id: str, start: StartRequest
@@ -38,20 +52,26 @@ class TransactionService:
             start.id_token, station_id=station_id, where=start.where
         )
         outcome = await self._store.start_v16(station_id, start, decision.status.value)
+        self._remember(station_id, outcome.transaction_id)
+        if not outcome.replayed:
+            self._started(station_id, outcome.transaction_id, start.where, start.id_token)
         return outcome, decision
 
-    async def stop_v16(
-        self, station_id: str, stop: StopRequest, where_hint: ConnectorRef | None = None
-    ) -> AuthDecision | None:
+    async def stop_v16(self, station_id: str, stop: StopRequest) -> AuthDecision | None:
         """Always accepted (a CSMS cannot refuse a stop); unknown ids are kept as orphans."""
-        tx_id, _orphan, _replayed = await self._store.stop_v16(station_id, stop)
+        outcome = await self._store.stop_v16(station_id, stop)
         if stop.samples:
-            row = await self._store.get(tx_id)
-            evse = row["evse_id"] if row and row["evse_id"] is not None else None
-            where = ConnectorRef.from_v16(evse) if evse is not None else where_hint
             await self._writer.write(
-                rows_for(station_id, where or ConnectorRef(0, 0), tx_id, stop.samples, utcnow())
+                rows_for(
+                    station_id,
+                    outcome.where or WHOLE_STATION,
+                    outcome.transaction_pk,
+                    stop.samples,
+                    utcnow(),
+                )
             )
+        if not outcome.replayed:
+            self._ended(station_id, outcome.transaction_pk, outcome.energy_wh, stop.reason)
         if stop.id_token is None:
             return None
         return await self._auth.authorize(stop.id_token)
@@ -66,13 +86,29 @@ class TransactionService:
         """Store samples; a transactionId the station does not own is kept unlinked, not refused."""
         linked = None
         if transaction_id is not None:
-            linked = await self._store.find_v16(station_id, transaction_id)
-        await self._writer.write(rows_for(station_id, where, linked, samples, utcnow()))
+            if transaction_id in self._known_v16.get(station_id, ()):
+                linked = transaction_id
+            else:
+                linked = await self._store.find_v16(station_id, transaction_id)
+                if linked is not None:
+                    self._remember(station_id, linked)
+        await self.meter_values(station_id, where, samples, linked)
+
+    def _remember(self, station_id: str, transaction_id: int) -> None:
+        known = self._known_v16.setdefault(station_id, set())
+        if len(known) >= 64:  # a station runs a handful at a time; old ones just cost a lookup
+            known.clear()
+        known.add(transaction_id)
 
     async def meter_values(
-        self, station_id: str, where: ConnectorRef, samples: list[Sample]
+        self,
+        station_id: str,
+        where: ConnectorRef,
+        samples: list[Sample],
+        transaction_pk: int | None = None,
     ) -> None:
-        await self._writer.write(rows_for(station_id, where, None, samples, utcnow()))
+        await self._writer.write(rows_for(station_id, where, transaction_pk, samples, utcnow()))
+        self._meter_event(station_id, where, samples, transaction_pk)
 
     async def event(
         self, station_id: str, event: TransactionEvent, payload: dict[str, Any]
@@ -80,14 +116,92 @@ class TransactionService:
         """Apply a 2.0.1 TransactionEvent once, and its samples (replays add nothing new)."""
         received = utcnow()
         outcome = await self._store.apply_event(station_id, event, payload, received)
+        where = outcome.where or event.where or WHOLE_STATION
         if event.samples:
-            where = outcome.where or event.where or ConnectorRef(0, 0)
             await self._writer.write(
                 rows_for(station_id, where, outcome.transaction_pk, event.samples, received)
             )
+        if not outcome.replayed:
+            if event.event_type is EventType.STARTED:
+                self._started(station_id, outcome.transaction_pk, where, event.id_token)
+            elif event.event_type is EventType.ENDED:
+                row = await self._store.get(outcome.transaction_pk)
+                energy = None
+                if row and row["meter_start_wh"] is not None and row["meter_stop_wh"] is not None:
+                    energy = row["meter_stop_wh"] - row["meter_start_wh"]
+                self._ended(station_id, outcome.transaction_pk, energy, event.stopped_reason)
+            else:
+                self._meter_event(station_id, where, event.samples, outcome.transaction_pk)
         decision = None
         if event.id_token is not None:
             decision = await self._auth.authorize(
                 event.id_token, station_id=station_id, where=outcome.where or event.where
             )
         return outcome, decision
+
+    def _started(
+        self, station_id: str, transaction_pk: int, where: ConnectorRef, id_token: str | None
+    ) -> None:
+        self._bus.publish(
+            "transaction.started",
+            station_id,
+            transaction_id=transaction_pk,
+            evse_id=where.evse_id,
+            connector_id=where.connector_id,
+            id_token=id_token,
+        )
+
+    def _ended(
+        self, station_id: str, transaction_pk: int, energy_wh: int | None, reason: str | None
+    ) -> None:
+        if energy_wh is not None and energy_wh > 0:
+            metrics.ENERGY_DELIVERED.inc(energy_wh)
+        self._bus.publish(
+            "transaction.ended",
+            station_id,
+            transaction_id=transaction_pk,
+            energy_wh=energy_wh,
+            reason=reason,
+        )
+
+    def _meter_event(
+        self,
+        station_id: str,
+        where: ConnectorRef,
+        samples: list[Sample],
+        transaction_pk: int | None,
+    ) -> None:
+        """At most one meter event per EVSE per interval: the feed is for eyes, not for billing."""
+        key = (station_id, where.evse_id)
+        now = monotonic()
+        if now - self._last_meter_event.get(key, -1e9) < self._meter_event_interval:
+            return
+        register = register_wh(samples, last=True)
+        if register is None:
+            return
+        self._last_meter_event[key] = now
+        power = next(
+            (
+                float(s.value)
+                for s in samples
+                if s.measurand == "Power.Active.Import"
+                and not s.phase
+                and s.value is not None
+                and s.unit in ("W", "")
+            ),
+            None,
+        )
+        self._bus.publish(
+            "meter.updated",
+            station_id,
+            evse_id=where.evse_id,
+            transaction_id=transaction_pk,
+            register_wh=register,
+            power_w=power,
+        )
+
+    def forget(self, station_id: str) -> None:
+        """Drop rate-limit state of a station that left this node."""
+        for key in [k for k in self._last_meter_event if k[0] == station_id]:
+            del self._last_meter_event[key]
+        self._known_v16.pop(station_id, None)

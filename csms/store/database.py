@@ -94,11 +94,19 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
+async def _keep_session(_conn: asyncpg.Connection) -> None:
+    """Skip asyncpg's reset on release (UNLISTEN *, RESET ALL, ...): a round trip per query.
+
+    Pooled connections never change session state here: no SET, LISTEN or advisory locks (those
+    live on dedicated connections), and transactions are always closed by their context.
+    """
+
+
 async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 20) -> Pool:
     """A pool whose connections speak jsonb as Python objects."""
     try:
         pool: Pool = await asyncpg.create_pool(
-            dsn, min_size=min_size, max_size=max_size, init=_init_connection
+            dsn, min_size=min_size, max_size=max_size, init=_init_connection, reset=_keep_session
         )
     except (OSError, asyncpg.PostgresError) as exc:
         raise StoreError(f"cannot connect to PostgreSQL: {exc}") from exc

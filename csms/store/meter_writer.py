@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
 
+from csms import metrics
 from csms.domain.meter import Sample
 from csms.domain.station import ConnectorRef
 from csms.errors import StoreError
@@ -129,8 +131,10 @@ class MeterWriter:
             await self._flush(jobs)
 
     async def _flush(self, jobs: list[_Job]) -> None:
+        rows = [row for job in jobs for row in job.rows]
+        started = time.perf_counter()
         try:
-            inserted = await self._copy([row for job in jobs for row in job.rows])
+            inserted = await self._copy(rows)
         except asyncio.CancelledError:
             for job in jobs:
                 if not job.done.done():
@@ -145,6 +149,8 @@ class MeterWriter:
             for job in jobs:
                 await self._flush([job])
             return
+        metrics.DB_WRITE_BATCH.labels("meter_samples").observe(len(rows))
+        metrics.DB_WRITE_SECONDS.labels("meter_samples").observe(time.perf_counter() - started)
         self.batches += 1
         self.rows_written += inserted
         for job in jobs:

@@ -12,6 +12,12 @@ from csms.errors import NotFound
 from csms.store.database import Pool
 
 _AUTH_COLUMNS = "id, admin_state, password_hash, security_profile"
+METADATA_COLUMNS = ("county", "site_name", "address", "latitude", "longitude", "notes")
+_LIST_COLUMNS = """s.id, s.admin_state, s.ocpp_version, s.vendor, s.model, s.serial_number,
+    s.firmware_version, s.connected, s.node_id, s.connected_at, s.disconnected_at,
+    s.last_seen_at, s.last_heartbeat_at, s.offline_reason, s.last_boot_status,
+    s.password_hash IS NOT NULL AS has_password, s.security_profile, s.county, s.site_name,
+    s.address, s.latitude, s.longitude, s.notes, s.firmware_status, s.created_at"""
 
 
 def _auth(row: Any) -> StationAuth:
@@ -83,6 +89,51 @@ class StationStore:
             raise NotFound(f"station {station_id} does not exist")
         return _auth(row)
 
+    async def search(
+        self,
+        *,
+        connected: bool | None = None,
+        status: str | None = None,
+        county: str | None = None,
+        admin_state: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        """Stations for the operator list; `status` matches any connector's current status."""
+        rows = await self._pool.fetch(
+            f"""SELECT {_LIST_COLUMNS} FROM stations s
+                WHERE ($1::boolean IS NULL OR s.connected = $1)
+                  AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM connectors c
+                        WHERE c.station_id = s.id AND c.status = $2))
+                  AND ($3::text IS NULL OR s.county = $3)
+                  AND ($4::text IS NULL OR s.admin_state = $4)
+                ORDER BY s.id LIMIT $5 OFFSET $6""",
+            connected,
+            status,
+            county,
+            admin_state,
+            limit,
+            offset,
+        )
+        return [dict(r) for r in rows]
+
+    async def update_metadata(self, station_id: str, fields: dict[str, Any]) -> None:
+        """Set registration metadata columns (only those named in METADATA_COLUMNS)."""
+        unknown = set(fields) - set(METADATA_COLUMNS)
+        if unknown:
+            raise ValueError(f"not metadata: {sorted(unknown)}")
+        if not fields:
+            return
+        names = list(fields)
+        assignments = ", ".join(f"{name} = ${i + 2}" for i, name in enumerate(names))
+        status: str = await self._pool.execute(
+            f"UPDATE stations SET {assignments}, updated_at = now() WHERE id = $1",
+            station_id,
+            *(fields[n] for n in names),
+        )
+        if status.endswith(" 0"):
+            raise NotFound(f"station {station_id} does not exist")
+
     async def all(self) -> list[dict[str, Any]]:
         rows = await self._pool.fetch(
             """SELECT id, admin_state, ocpp_version, vendor, model, connected, node_id,
@@ -93,7 +144,9 @@ class StationStore:
         return [dict(r) for r in rows]
 
     async def get(self, station_id: str) -> dict[str, Any] | None:
-        row = await self._pool.fetchrow("SELECT * FROM stations WHERE id = $1", station_id)
+        row = await self._pool.fetchrow(
+            f"SELECT {_LIST_COLUMNS} FROM stations s WHERE s.id = $1", station_id
+        )
         return None if row is None else dict(row)
 
     async def record_boot(

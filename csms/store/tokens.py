@@ -61,6 +61,21 @@ class TokenStore:
             raise NotFound(f"id token {id_token} does not exist")
         return _token(row)
 
+    async def search(
+        self, *, blocked: bool | None, group_id: str | None, limit: int, offset: int
+    ) -> list[IdToken]:
+        rows = await self._pool.fetch(
+            f"""SELECT {_COLUMNS} FROM id_tokens
+                WHERE ($1::boolean IS NULL OR blocked = $1)
+                  AND ($2::text IS NULL OR group_id = $2)
+                ORDER BY id_token LIMIT $3 OFFSET $4""",
+            blocked,
+            group_id,
+            limit,
+            offset,
+        )
+        return [_token(r) for r in rows]
+
     async def all(self) -> list[IdToken]:
         rows = await self._pool.fetch(f"SELECT {_COLUMNS} FROM id_tokens ORDER BY id_token")
         return [_token(r) for r in rows]

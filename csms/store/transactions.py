@@ -18,6 +18,7 @@ from csms.domain.transaction import (
     EventType,
     StartOutcome,
     StartRequest,
+    StopOutcome,
     StopRequest,
     TransactionEvent,
 )
@@ -30,6 +31,12 @@ if TYPE_CHECKING:
 
     # A pooled or plain connection (the proxy is generic only for the type checker).
     Connection: TypeAlias = asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]
+
+
+_COLUMNS = """id, station_id, ocpp_version, station_tx_id, evse_id, connector_id, id_token,
+    id_token_type, stop_id_token, auth_status, started_at, stopped_at, meter_start_wh,
+    meter_stop_wh, status, stop_reason, orphan, charging_state, last_seq_no, offline,
+    reservation_id, remote_start_id"""
 
 
 def _where(row: Any) -> ConnectorRef | None:
@@ -89,31 +96,33 @@ class TransactionStore:
             )
         return StartOutcome(int(new_id), replayed=False)
 
-    async def stop_v16(self, station_id: str, stop: StopRequest) -> tuple[int, bool, bool]:
-        """Close the transaction; return (id, orphan, replayed). Unknown ids become orphans."""
+    async def stop_v16(self, station_id: str, stop: StopRequest) -> StopOutcome:
+        """Close the transaction once; unknown ids become orphans (a stop is never refused)."""
         async with self._pool.acquire() as conn, conn.transaction():
             row = await conn.fetchrow(
-                """SELECT id, status, stop_reason FROM transactions
+                """SELECT id, status, stop_reason, evse_id, meter_start_wh FROM transactions
                    WHERE id = $1 AND station_id = $2 AND ocpp_version = '1.6' AND NOT orphan
                    FOR UPDATE""",
                 stop.transaction_id,
                 station_id,
             )
             if row is not None:
-                if row["status"] == "closed" and row["stop_reason"] != "Superseded":
-                    return row["id"], False, True
-                await conn.execute(
-                    """UPDATE transactions SET status = 'closed', stopped_at = $2,
-                           meter_stop_wh = $3, stop_reason = $4, stop_id_token = $5,
-                           updated_at = now()
-                       WHERE id = $1""",
-                    row["id"],
-                    stop.timestamp,
-                    stop.meter_stop_wh,
-                    stop.reason or "Local",
-                    stop.id_token,
-                )
-                return row["id"], False, False
+                where = ConnectorRef.from_v16(row["evse_id"])
+                replayed = row["status"] == "closed" and row["stop_reason"] != "Superseded"
+                if not replayed:
+                    await conn.execute(
+                        """UPDATE transactions SET status = 'closed', stopped_at = $2,
+                               meter_stop_wh = $3, stop_reason = $4, stop_id_token = $5,
+                               updated_at = now()
+                           WHERE id = $1""",
+                        row["id"],
+                        stop.timestamp,
+                        stop.meter_stop_wh,
+                        stop.reason or "Local",
+                        stop.id_token,
+                    )
+                energy = stop.meter_stop_wh - row["meter_start_wh"]
+                return StopOutcome(row["id"], False, replayed, where, energy)
             orphan_id = await conn.fetchval(
                 """INSERT INTO transactions (station_id, ocpp_version, station_tx_id, status,
                        orphan, stopped_at, meter_stop_wh, stop_reason, stop_id_token,
@@ -130,15 +139,15 @@ class TransactionStore:
                 stop.id_token,
                 register_wh(stop.samples, last=False),
             )
-            if orphan_id is None:
-                existing: int = await conn.fetchval(
-                    """SELECT id FROM transactions WHERE station_id = $1
-                           AND ocpp_version = '1.6' AND station_tx_id = $2""",
-                    station_id,
-                    str(stop.transaction_id),
-                )
-                return existing, True, True
-            return int(orphan_id), True, False
+            if orphan_id is not None:
+                return StopOutcome(int(orphan_id), True, False, None, None)
+            existing: int = await conn.fetchval(
+                """SELECT id FROM transactions WHERE station_id = $1
+                       AND ocpp_version = '1.6' AND station_tx_id = $2""",
+                station_id,
+                str(stop.transaction_id),
+            )
+            return StopOutcome(existing, True, True, None, None)
 
     async def find_v16(self, station_id: str, transaction_id: int) -> int | None:
         """The row id of a 1.6 transaction this station owns (the id itself), if it exists."""
@@ -244,11 +253,63 @@ class TransactionStore:
         )
 
     async def get(self, transaction_id: int) -> dict[str, Any] | None:
-        row = await self._pool.fetchrow("SELECT * FROM transactions WHERE id = $1", transaction_id)
+        row = await self._pool.fetchrow(
+            f"SELECT {_COLUMNS} FROM transactions WHERE id = $1", transaction_id
+        )
         return None if row is None else dict(row)
 
-    async def list_for_station(self, station_id: str) -> list[dict[str, Any]]:
+    async def search(
+        self,
+        *,
+        station_id: str | None = None,
+        id_token: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        status: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        """Transactions, newest first; the time range applies to the start (or stop, for
+        orphans that have no start)."""
         rows = await self._pool.fetch(
-            "SELECT * FROM transactions WHERE station_id = $1 ORDER BY id", station_id
+            f"""SELECT {_COLUMNS} FROM transactions
+                WHERE ($1::text IS NULL OR station_id = $1)
+                  AND ($2::text IS NULL OR id_token = $2 OR stop_id_token = $2)
+                  AND ($3::timestamptz IS NULL OR COALESCE(started_at, stopped_at) >= $3)
+                  AND ($4::timestamptz IS NULL OR COALESCE(started_at, stopped_at) < $4)
+                  AND ($5::text IS NULL OR status = $5)
+                ORDER BY id DESC LIMIT $6 OFFSET $7""",
+            station_id,
+            id_token,
+            since,
+            until,
+            status,
+            limit,
+            offset,
         )
         return [dict(r) for r in rows]
+
+    async def samples(self, transaction_id: int, limit: int = 10000) -> list[dict[str, Any]]:
+        rows = await self._pool.fetch(
+            """SELECT sampled_at, evse_id, connector_id, measurand, phase, location, context,
+                      unit, value, raw_value, signed_data
+               FROM meter_samples WHERE transaction_id = $1
+               ORDER BY sampled_at, measurand, phase LIMIT $2""",
+            transaction_id,
+            limit,
+        )
+        return [dict(r) for r in rows]
+
+    async def open_for_station(self, station_id: str) -> list[dict[str, Any]]:
+        rows = await self._pool.fetch(
+            f"""SELECT {_COLUMNS} FROM transactions
+                WHERE station_id = $1 AND status = 'open' ORDER BY id""",
+            station_id,
+        )
+        return [dict(r) for r in rows]
+
+    async def count_open(self) -> int:
+        count: int = await self._pool.fetchval(
+            "SELECT count(*) FROM transactions WHERE status = 'open'"
+        )
+        return count

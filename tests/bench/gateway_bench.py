@@ -237,7 +237,7 @@ class Server:
             log(f"server {self.name} ignored SIGTERM for {SERVER_STOP_TIMEOUT:.0f} s: SIGKILL")
             proc.kill()
             await proc.wait()
-            self.stop_orphaned_postgres()
+        self.stop_orphaned_postgres()
         return proc.returncode
 
     def kill(self) -> None:
@@ -248,7 +248,7 @@ class Server:
             self.stop_orphaned_postgres()
 
     def stop_orphaned_postgres(self) -> None:
-        """Fast-shutdown the PostgreSQL a killed server left behind, if any."""
+        """Fast-shutdown the PostgreSQL a dead server left behind, if any (normally none)."""
         postmaster = self.postmaster_pid()
         if postmaster is not None:
             with contextlib.suppress(ProcessLookupError):
@@ -258,24 +258,30 @@ class Server:
     def running(self) -> bool:
         return self.proc is not None and self.proc.returncode is None
 
-    def rss_kib(self) -> int:
-        """VmRSS of the server's Python process alone (not PostgreSQL)."""
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+    def rss_kib(self) -> int | None:
+        """VmRSS of the server's Python process alone (not PostgreSQL); None once it is gone."""
+        try:
+            text = Path(f"/proc/{self.pid}/status").read_text()
+        except OSError:
+            return None
+        for line in text.splitlines():
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
-        raise RuntimeError("no VmRSS in /proc status")
+        return None  # a zombie has no VmRSS
 
-    def cpu_seconds(self) -> float:
+    def cpu_seconds(self) -> float | None:
         """User + system CPU time of the server's Python process."""
         return proc_cpu_seconds(self.pid)
 
     def postmaster_pid(self) -> int | None:
-        pid_file = self.dir / "data" / "pgdata" / "postmaster.pid"
+        """The live postmaster of this server's data directory (checked by its command line)."""
+        pgdata = self.dir / "data" / "pgdata"
         try:
-            pid = int(pid_file.read_text().split()[0])
+            pid = int((pgdata / "postmaster.pid").read_text().split()[0])
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         except (OSError, ValueError, IndexError):
             return None
-        return pid if Path(f"/proc/{pid}").exists() else None
+        return pid if str(pgdata.resolve()).encode() in cmdline else None
 
     def postgres_pids(self) -> list[int]:
         """The postmaster and its children (the embedded PostgreSQL)."""
@@ -289,7 +295,7 @@ class Server:
         return pids
 
     def postgres_cpu_seconds(self) -> float:
-        return sum(proc_cpu_seconds(pid) for pid in self.postgres_pids())
+        return sum(proc_cpu_seconds(pid) or 0.0 for pid in self.postgres_pids())
 
     def postgres_pss_kib(self) -> int | None:
         """Proportional set size summed over PostgreSQL processes (shared memory counted once)."""
@@ -328,9 +334,10 @@ def parent_pid(pid: int) -> int | None:
     return int(fields[1]) if fields else None
 
 
-def proc_cpu_seconds(pid: int) -> float:
+def proc_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of a live process; None once it is gone."""
     fields = proc_stat_fields(pid)
-    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICK if fields else 0.0
+    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICK if fields else None
 
 
 def self_cpu_seconds() -> float:
@@ -482,7 +489,7 @@ class CpuSample:
     """CPU seconds used so far by the server, PostgreSQL and this process, at a moment."""
 
     at: float
-    server: float
+    server: float | None
     postgres: float
     client: float
 
@@ -555,8 +562,11 @@ async def meter_values_part(args: argparse.Namespace, server: Server) -> dict[st
     ordered = sorted(stats.latencies)
     elapsed = cpu_last.at - cpu_first.at
 
-    def share(before: float, after: float) -> float:
-        return round(100 * (after - before) / elapsed, 1) if elapsed > 0 else 0.0
+    def share(before: float | None, after: float | None) -> float | None:
+        """Percent of one core; None when a process went away (its CPU time is lost)."""
+        if before is None or after is None or after < before or elapsed <= 0:
+            return None
+        return round(100 * (after - before) / elapsed, 1)
 
     return {
         "stations": args.stations,
@@ -626,7 +636,7 @@ async def memory_part(args: argparse.Namespace, server: Server) -> dict[str, Any
     log(f"closing {len(stations)} stations ...")
     await close_all(stations)
 
-    delta = after_idle - before
+    delta = None if after_idle is None or before is None else after_idle - before
     return {
         "stations": args.idle,
         "stations_connected": len(stations),
@@ -637,7 +647,9 @@ async def memory_part(args: argparse.Namespace, server: Server) -> dict[str, Any
         "idle_seconds": args.idle_wait,
         "server_rss_kib": {"before": before, "after_boot": after_boot, "after_idle": after_idle},
         "delta_kib": delta,
-        "kib_per_idle_connection": round(delta / len(stations), 1) if stations else None,
+        "kib_per_idle_connection": (
+            round(delta / len(stations), 1) if stations and delta is not None else None
+        ),
         "postgresql_pss_kib": {"before": pg_before, "after_idle": pg_after},
         "errors": errors.as_json(),
         "server_initiated_calls": dict(server_calls),
@@ -690,9 +702,9 @@ async def run(args: argparse.Namespace, servers: list[Server], uvloop: bool) -> 
                 async with running_server(root, key, servers) as server:
                     results[key] = await part(args, server)
                     results[key]["server_alive_after"] = server.running
-                    results[key]["server_stderr"] = server.stderr_lines()[:20]
                 results[key]["server_exit_code"] = server.proc.returncode if server.proc else None
-            except RuntimeError as exc:  # the server did not start: report, go on
+                results[key]["server_stderr"] = server.stderr_lines()[:20]
+            except (RuntimeError, OSError) as exc:  # the server did not start: report, go on
                 results[key] = {"failed": str(exc)}
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -750,8 +762,14 @@ def report(results: dict[str, Any]) -> str:
             rows("errors (warm-up + measured)", fmt_errors(mv["errors"]))
             row(
                 "CPU while measured (% of 1 core)",
-                f"server {cpu['server']}  PostgreSQL {cpu['postgresql']}  "
-                f"load generator {cpu['load_generator']}",
+                "  ".join(
+                    f"{name} {'n/a' if cpu[key] is None else cpu[key]}"
+                    for name, key in (
+                        ("server", "server"),
+                        ("PostgreSQL", "postgresql"),
+                        ("load generator", "load_generator"),
+                    )
+                ),
             )
             row("CSMS-initiated CALLs", mv["server_initiated_calls"] or "none")
             rows("server", part_server_state(mv))

@@ -1,0 +1,27 @@
+"""What the HTTP layer needs from the running CSMS, handed over once at start-up."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from csms.services.commands import CommandService
+from csms.services.events import EventBus
+from csms.store.api_keys import ApiKeyStore
+from csms.store.stations import StationStore
+from csms.store.tokens import TokenStore
+from csms.store.transactions import TransactionStore
+
+
+@dataclass(frozen=True, slots=True)
+class ApiContext:
+    node_id: str
+    db_ready: Callable[[], Awaitable[bool]]
+    stations: StationStore
+    tokens: TokenStore
+    transactions: TransactionStore
+    keys: ApiKeyStore
+    commands: CommandService
+    bus: EventBus
+    # SHA-256 of CSMS_ADMIN_TOKEN, accepted as an admin key without being stored
+    bootstrap_admin_hash: str | None = None

@@ -1,0 +1,68 @@
+"""Maps the CSMS error tree onto HTTP answers: a clear body, never a bare 500 for bad input."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from csms import errors
+
+log = logging.getLogger(__name__)
+
+
+def _problem(status: int, error: str, detail: object = None) -> JSONResponse:
+    return JSONResponse({"error": error, "detail": detail}, status_code=status)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_r: Request, exc: RequestValidationError) -> JSONResponse:
+        detail = [
+            {"field": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg")}
+            for e in exc.errors()
+        ]
+        return _problem(422, "invalid_request", detail)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_r: Request, exc: HTTPException) -> JSONResponse:
+        response = _problem(exc.status_code, str(exc.detail))
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        return response
+
+    @app.exception_handler(errors.CsmsError)
+    async def csms_error(_r: Request, exc: errors.CsmsError) -> JSONResponse:
+        return to_response(exc)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_r: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled API error", exc_info=exc)
+        return _problem(500, "internal_error", "the CSMS failed; see its log")
+
+
+def to_response(exc: errors.CsmsError) -> JSONResponse:
+    if isinstance(exc, errors.NotFound):
+        return _problem(404, "not_found", str(exc))
+    if isinstance(exc, errors.StationOffline):
+        return _problem(409, "station_offline", str(exc))
+    if isinstance(exc, errors.Conflict):
+        return _problem(409, "conflict", str(exc))
+    if isinstance(exc, errors.InvalidInput):
+        return _problem(422, "invalid_input", str(exc))
+    if isinstance(exc, errors.CallFailed):
+        if exc.reason == "timeout":
+            return _problem(504, "station_timeout", "the station did not answer in time")
+        if exc.reason == "CALLERROR":
+            return _problem(
+                502, "station_callerror", {"code": exc.code, "description": exc.description}
+            )
+        return _problem(
+            502, "station_failed", {"reason": exc.reason, "description": exc.description}
+        )
+    if isinstance(exc, errors.StoreError):
+        log.warning("database error in API: %s", exc)
+        return _problem(503, "database_unavailable", str(exc))
+    return _problem(400, "bad_request", str(exc))

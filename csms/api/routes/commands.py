@@ -1,0 +1,92 @@
+"""Commands to stations: version-neutral ones, a raw OCPP passthrough, and the audit log.
+
+No `from __future__ import annotations` here: each command route's body type is a loop
+variable, which FastAPI must see as a real type, not a string it cannot resolve.
+"""
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Path, Query
+
+from csms.api.auth import Principal, context, operator, viewer
+from csms.api.context import ApiContext
+from csms.api.schemas import COMMAND_MODELS, CommandAnswer, CommandRecord, Strict
+from csms.services.commands import CommandResult
+
+router = APIRouter(prefix="/api/v1", tags=["commands"])
+Ctx = Annotated[ApiContext, Depends(context)]
+Timeout = Annotated[float, Query(gt=0, le=300, description="seconds to wait for the station")]
+
+
+def _answer(result: CommandResult) -> CommandAnswer:
+    return CommandAnswer(
+        command_id=result.command_id,
+        station_id=result.station_id,
+        action=result.action,
+        request=result.request,
+        response=result.response,
+    )
+
+
+def _command_route(name: str, model: type[Strict]) -> Callable[..., Awaitable[CommandAnswer]]:
+    async def send(
+        station_id: str,
+        body: Annotated[model, Body()],  # type: ignore[valid-type]
+        ctx: Ctx,
+        who: Annotated[Principal, Depends(operator)],
+        timeout: Timeout = 30,
+    ) -> CommandAnswer:
+        params = body.model_dump(exclude_none=True)  # type: ignore[attr-defined]
+        result = await ctx.commands.send(
+            station_id, name, params, requested_by=who.name, timeout=timeout
+        )
+        return _answer(result)
+
+    send.__doc__ = f"Send `{name}` to a connected station and return its answer."
+    return send
+
+
+for _name, _model in COMMAND_MODELS.items():
+    router.add_api_route(
+        f"/stations/{{station_id}}/commands/{_name}",
+        _command_route(_name, _model),
+        methods=["POST"],
+        response_model=CommandAnswer,
+        name=f"command_{_name.replace('-', '_')}",
+        summary=f"command: {_name}",
+        responses={
+            404: {"description": "unknown station or transaction"},
+            409: {"description": "station offline"},
+            502: {"description": "station answered with a CALLERROR"},
+            504: {"description": "station did not answer in time"},
+        },
+    )
+
+
+@router.post("/stations/{station_id}/ocpp/{action}", response_model=CommandAnswer)
+async def raw_passthrough(
+    station_id: str,
+    action: Annotated[str, Path(pattern="^[A-Za-z0-9]{1,64}$")],
+    payload: Annotated[dict[str, Any], Body()],
+    ctx: Ctx,
+    who: Annotated[Principal, Depends(operator)],
+    timeout: Timeout = 30,
+) -> CommandAnswer:
+    """Send any OCPP action of the station's version with this payload (schema-checked)."""
+    result = await ctx.commands.send_raw(
+        station_id, action, payload, requested_by=who.name, timeout=timeout
+    )
+    return _answer(result)
+
+
+@router.get("/commands", response_model=list[CommandRecord])
+async def audit_log(
+    ctx: Ctx,
+    _: Annotated[Principal, Depends(viewer)],
+    station_id: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[dict[str, Any]]:
+    """Every command sent: who, what, when, through which node, and the answer."""
+    return await ctx.commands.history(station_id, limit, offset)

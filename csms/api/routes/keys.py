@@ -1,0 +1,36 @@
+"""API keys (admin only): create, list, revoke."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+
+from csms.api.auth import Principal, admin, context
+from csms.api.context import ApiContext
+from csms.api.schemas import Key, KeyCreate, NewKey
+from csms.domain.api_key import key_hash, new_key
+from csms.errors import NotFound
+
+router = APIRouter(prefix="/api/v1/keys", tags=["keys"])
+Ctx = Annotated[ApiContext, Depends(context)]
+
+
+@router.get("", response_model=list[Key])
+async def list_keys(ctx: Ctx, _: Annotated[Principal, Depends(admin)]) -> list[dict[str, Any]]:
+    return await ctx.keys.all()
+
+
+@router.post("", status_code=201, response_model=NewKey)
+async def create_key(
+    body: KeyCreate, ctx: Ctx, _: Annotated[Principal, Depends(admin)]
+) -> dict[str, Any]:
+    key = new_key()
+    row = await ctx.keys.create(body.name, body.role, key_hash(key))
+    return {**row, "key": key}
+
+
+@router.delete("/{key_id}", status_code=204)
+async def revoke_key(key_id: int, ctx: Ctx, _: Annotated[Principal, Depends(admin)]) -> None:
+    if not await ctx.keys.revoke(key_id):
+        raise NotFound(f"no live key {key_id}")

@@ -1,0 +1,127 @@
+"""Stations: list, detail with connectors, create/update, block/unblock."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+
+from csms.api.auth import Principal, context, operator, viewer
+from csms.api.context import ApiContext
+from csms.api.schemas import Station, StationCreate, StationUpdate
+from csms.domain.api_key import Role
+from csms.domain.password import hash_password
+from csms.domain.station import AdminState
+from csms.errors import Conflict, NotFound
+
+router = APIRouter(prefix="/api/v1/stations", tags=["stations"])
+Ctx = Annotated[ApiContext, Depends(context)]
+_METADATA = ("county", "site_name", "address", "latitude", "longitude", "notes")
+
+
+@router.get("", response_model=list[Station])
+async def list_stations(
+    ctx: Ctx,
+    _: Annotated[Principal, Depends(viewer)],
+    connected: bool | None = None,
+    status: Annotated[str | None, Query(description="any connector has this status")] = None,
+    county: str | None = None,
+    admin_state: Annotated[str | None, Query(pattern="^(active|pending|blocked)$")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[dict[str, Any]]:
+    return await ctx.stations.search(
+        connected=connected,
+        status=status,
+        county=county,
+        admin_state=admin_state,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/{station_id}")
+async def station_detail(
+    station_id: str, ctx: Ctx, _: Annotated[Principal, Depends(viewer)]
+) -> dict[str, Any]:
+    """The station with its connectors' current status and its open transactions."""
+    station = await ctx.stations.get(station_id)
+    if station is None:
+        raise NotFound(f"station {station_id} does not exist")
+    station = Station.model_validate(station).model_dump()
+    station["connectors"] = await ctx.stations.connectors(station_id)
+    station["open_transactions"] = [
+        t["id"] for t in await ctx.transactions.open_for_station(station_id)
+    ]
+    return station
+
+
+def _needs_admin(body: StationCreate | StationUpdate) -> bool:
+    fields = body.model_fields_set
+    return bool(fields & {"password", "security_profile", "clear_password"})
+
+
+@router.post("", status_code=201, response_model=Station)
+async def create_station(
+    body: StationCreate, ctx: Ctx, who: Annotated[Principal, Depends(operator)]
+) -> dict[str, Any]:
+    """Register a station; credentials (password, security profile) need the admin role."""
+    if _needs_admin(body) and not who.role.allows(Role.ADMIN):
+        raise HTTPException(403, "setting station credentials needs the admin role")
+    _, created = await ctx.stations.create(
+        body.id,
+        password_hash=hash_password(body.password) if body.password else None,
+        admin_state=AdminState(body.admin_state),
+        security_profile=body.security_profile,
+    )
+    if not created:
+        raise Conflict(f"station {body.id} already exists")
+    await ctx.stations.update_metadata(body.id, body.model_dump(include=set(_METADATA)))
+    return await _station(ctx, body.id)
+
+
+@router.patch("/{station_id}", response_model=Station)
+async def update_station(
+    station_id: str, body: StationUpdate, ctx: Ctx, who: Annotated[Principal, Depends(operator)]
+) -> dict[str, Any]:
+    if _needs_admin(body) and not who.role.allows(Role.ADMIN):
+        raise HTTPException(403, "changing station credentials needs the admin role")
+    if body.password and body.clear_password:
+        raise HTTPException(422, "give either password or clear_password")
+    await _station(ctx, station_id)
+    if body.model_fields_set & {"password", "clear_password", "security_profile", "admin_state"}:
+        await ctx.stations.update_auth(
+            station_id,
+            password_hash=hash_password(body.password) if body.password else None,
+            clear_password=body.clear_password,
+            admin_state=AdminState(body.admin_state) if body.admin_state else None,
+            security_profile=body.security_profile,
+        )
+    metadata = body.model_dump(include=set(_METADATA) & body.model_fields_set)
+    await ctx.stations.update_metadata(station_id, metadata)
+    return await _station(ctx, station_id)
+
+
+@router.post("/{station_id}/block", response_model=Station)
+async def block(
+    station_id: str, ctx: Ctx, _: Annotated[Principal, Depends(operator)]
+) -> dict[str, Any]:
+    """BootNotification answers Rejected from now on; a connected station is told at its next
+    boot, and meanwhile its non-transaction messages get SecurityError."""
+    await ctx.stations.update_auth(station_id, admin_state=AdminState.BLOCKED)
+    return await _station(ctx, station_id)
+
+
+@router.post("/{station_id}/unblock", response_model=Station)
+async def unblock(
+    station_id: str, ctx: Ctx, _: Annotated[Principal, Depends(operator)]
+) -> dict[str, Any]:
+    await ctx.stations.update_auth(station_id, admin_state=AdminState.ACTIVE)
+    return await _station(ctx, station_id)
+
+
+async def _station(ctx: ApiContext, station_id: str) -> dict[str, Any]:
+    station = await ctx.stations.get(station_id)
+    if station is None:
+        raise NotFound(f"station {station_id} does not exist")
+    return station

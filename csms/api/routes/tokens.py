@@ -1,0 +1,71 @@
+"""Id tokens: create, list, read, update, block/unblock."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from csms.api.auth import Principal, context, operator, viewer
+from csms.api.context import ApiContext
+from csms.api.schemas import Token, TokenCreate, TokenUpdate
+from csms.domain.token import IdToken
+from csms.errors import Conflict, NotFound
+
+router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"])
+Ctx = Annotated[ApiContext, Depends(context)]
+
+
+@router.get("", response_model=list[Token])
+async def list_tokens(
+    ctx: Ctx,
+    _: Annotated[Principal, Depends(viewer)],
+    blocked: bool | None = None,
+    group_id: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[IdToken]:
+    return await ctx.tokens.search(blocked=blocked, group_id=group_id, limit=limit, offset=offset)
+
+
+@router.post("", status_code=201, response_model=Token)
+async def create_token(
+    body: TokenCreate, ctx: Ctx, _: Annotated[Principal, Depends(operator)]
+) -> IdToken:
+    if await ctx.tokens.get(body.id_token) is not None:
+        raise Conflict(f"id token {body.id_token} already exists")
+    token = IdToken(body.id_token, body.token_type, body.group_id, body.expires_at, body.blocked)
+    return await ctx.tokens.put(token, body.note)
+
+
+@router.get("/{id_token}", response_model=Token)
+async def get_token(id_token: str, ctx: Ctx, _: Annotated[Principal, Depends(viewer)]) -> IdToken:
+    token = await ctx.tokens.get(id_token)
+    if token is None:
+        raise NotFound(f"id token {id_token} does not exist")
+    return token
+
+
+@router.patch("/{id_token}", response_model=Token)
+async def update_token(
+    id_token: str, body: TokenUpdate, ctx: Ctx, _: Annotated[Principal, Depends(operator)]
+) -> IdToken:
+    token = await get_token(id_token, ctx, _)
+    updated = IdToken(
+        token.id_token,
+        body.token_type or token.token_type,
+        None if body.clear_group else (body.group_id or token.group_id),
+        None if body.clear_expiry else (body.expires_at or token.expires_at),
+        token.blocked if body.blocked is None else body.blocked,
+    )
+    return await ctx.tokens.put(updated, body.note)
+
+
+@router.post("/{id_token}/block", response_model=Token)
+async def block(id_token: str, ctx: Ctx, _: Annotated[Principal, Depends(operator)]) -> IdToken:
+    return await ctx.tokens.set_blocked(id_token, True)
+
+
+@router.post("/{id_token}/unblock", response_model=Token)
+async def unblock(id_token: str, ctx: Ctx, _: Annotated[Principal, Depends(operator)]) -> IdToken:
+    return await ctx.tokens.set_blocked(id_token, False)

@@ -1,0 +1,64 @@
+"""Transactions: list with filters, detail with meter samples; energy in Wh and kWh."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from csms.api.auth import Principal, context, viewer
+from csms.api.context import ApiContext
+from csms.api.schemas import Transaction, TransactionDetail
+from csms.errors import NotFound
+
+router = APIRouter(prefix="/api/v1/transactions", tags=["transactions"])
+Ctx = Annotated[ApiContext, Depends(context)]
+
+
+def with_energy(row: dict[str, Any]) -> dict[str, Any]:
+    start, stop = row.get("meter_start_wh"), row.get("meter_stop_wh")
+    energy = stop - start if start is not None and stop is not None else None
+    row["energy_wh"] = energy
+    row["energy_kwh"] = (
+        None if energy is None else str(Decimal(energy).scaleb(-3).quantize(Decimal("0.001")))
+    )
+    return row
+
+
+@router.get("", response_model=list[Transaction])
+async def list_transactions(
+    ctx: Ctx,
+    _: Annotated[Principal, Depends(viewer)],
+    station_id: str | None = None,
+    id_token: str | None = None,
+    since: Annotated[datetime | None, Query(description="started at or after (ISO 8601)")] = None,
+    until: Annotated[datetime | None, Query(description="started before (ISO 8601)")] = None,
+    status: Annotated[str | None, Query(pattern="^(open|closed)$")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[dict[str, Any]]:
+    rows = await ctx.transactions.search(
+        station_id=station_id,
+        id_token=id_token,
+        since=since,
+        until=until,
+        status=status,
+        limit=limit,
+        offset=offset,
+    )
+    return [with_energy(r) for r in rows]
+
+
+@router.get("/{transaction_id}", response_model=TransactionDetail)
+async def transaction_detail(
+    transaction_id: int, ctx: Ctx, _: Annotated[Principal, Depends(viewer)]
+) -> dict[str, Any]:
+    row = await ctx.transactions.get(transaction_id)
+    if row is None:
+        raise NotFound(f"transaction {transaction_id} does not exist")
+    samples = await ctx.transactions.samples(transaction_id)
+    for sample in samples:
+        sample["value"] = None if sample["value"] is None else str(sample["value"])
+    return {**with_energy(row), "samples": samples}

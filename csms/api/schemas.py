@@ -1,0 +1,378 @@
+"""Request and response bodies of the operator API (pydantic), validated before any service runs.
+
+Command parameter models are version-neutral; `csms.ocpp16.commands` / `csms.ocpp201.commands`
+turn them into the station's OCPP CALL.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from csms.domain.station import MAX_STATION_ID_LENGTH
+
+IdTokenText = Field(min_length=1, max_length=36)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- stations -------------------------------------------------------------------------------
+
+
+class StationMetadata(Strict):
+    county: str | None = Field(default=None, max_length=64)
+    site_name: str | None = Field(default=None, max_length=200)
+    address: str | None = Field(default=None, max_length=500)
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    notes: str | None = Field(default=None, max_length=2000)
+
+
+class StationCreate(StationMetadata):
+    id: str = Field(min_length=1, max_length=MAX_STATION_ID_LENGTH, pattern=r"^[^:\s]+$")
+    password: str | None = Field(default=None, min_length=16, max_length=40)
+    security_profile: int | None = Field(default=None, ge=0, le=3)
+    admin_state: Literal["active", "pending", "blocked"] = "active"
+
+
+class StationUpdate(StationMetadata):
+    password: str | None = Field(default=None, min_length=16, max_length=40)
+    clear_password: bool = False
+    security_profile: int | None = Field(default=None, ge=0, le=3)
+    admin_state: Literal["active", "pending", "blocked"] | None = None
+
+
+class Connector(BaseModel):
+    evse_id: int
+    connector_id: int
+    status: str
+    error_code: str | None
+    info: str | None
+    status_at: datetime
+
+
+class Station(BaseModel):
+    id: str
+    admin_state: str
+    ocpp_version: str | None
+    vendor: str | None
+    model: str | None
+    serial_number: str | None
+    firmware_version: str | None
+    connected: bool
+    node_id: str | None
+    connected_at: datetime | None
+    disconnected_at: datetime | None
+    last_seen_at: datetime | None
+    last_heartbeat_at: datetime | None
+    offline_reason: str | None
+    last_boot_status: str | None
+    has_password: bool
+    security_profile: int | None
+    county: str | None
+    site_name: str | None
+    address: str | None
+    latitude: float | None
+    longitude: float | None
+    notes: str | None
+    firmware_status: str | None
+    created_at: datetime
+
+
+# --- tokens ---------------------------------------------------------------------------------
+
+
+class TokenCreate(Strict):
+    id_token: str = IdTokenText
+    token_type: str = Field(default="ISO14443", min_length=1, max_length=20)
+    group_id: str | None = Field(default=None, min_length=1, max_length=36)
+    expires_at: AwareDatetime | None = None
+    blocked: bool = False
+    note: str | None = Field(default=None, max_length=500)
+
+
+class TokenUpdate(Strict):
+    token_type: str | None = Field(default=None, min_length=1, max_length=20)
+    group_id: str | None = Field(default=None, min_length=1, max_length=36)
+    clear_group: bool = False
+    expires_at: AwareDatetime | None = None
+    clear_expiry: bool = False
+    blocked: bool | None = None
+    note: str | None = Field(default=None, max_length=500)
+
+
+class Token(BaseModel):
+    id_token: str
+    token_type: str
+    group_id: str | None
+    expires_at: datetime | None
+    blocked: bool
+
+
+# --- transactions ---------------------------------------------------------------------------
+
+
+class Transaction(BaseModel):
+    id: int
+    station_id: str
+    ocpp_version: str
+    station_tx_id: str | None
+    evse_id: int | None
+    connector_id: int | None
+    id_token: str | None
+    stop_id_token: str | None
+    auth_status: str | None
+    started_at: datetime | None
+    stopped_at: datetime | None
+    meter_start_wh: int | None
+    meter_stop_wh: int | None
+    energy_wh: int | None
+    energy_kwh: str | None = Field(description="energy in kWh to 0.001, as text (exact)")
+    status: str
+    stop_reason: str | None
+    orphan: bool
+    charging_state: str | None
+    offline: bool
+    remote_start_id: int | None
+
+
+class Sample(BaseModel):
+    sampled_at: datetime
+    evse_id: int
+    connector_id: int
+    measurand: str
+    phase: str
+    location: str
+    context: str
+    unit: str
+    value: str | None = Field(description="decimal as text; null when the station sent none")
+    raw_value: str | None
+    signed_data: dict[str, Any] | None
+
+
+class TransactionDetail(Transaction):
+    samples: list[Sample]
+
+
+# --- commands -------------------------------------------------------------------------------
+
+
+class RemoteStart(Strict):
+    id_token: str = IdTokenText
+    id_token_type: str = Field(default="ISO14443", max_length=20)
+    evse_id: int | None = Field(default=None, ge=1)
+    charging_profile: ChargingProfile | None = None
+
+
+class RemoteStop(Strict):
+    transaction_id: int = Field(description="the CSMS transaction id (as listed by the API)")
+
+
+class Reset(Strict):
+    kind: Literal["soft", "hard"] = Field(
+        default="soft",
+        description="soft: 1.6 Soft / 2.0.1 OnIdle; hard: 1.6 Hard / 2.0.1 Immediate",
+    )
+    evse_id: int | None = Field(default=None, ge=1, description="2.0.1 only: reset one EVSE")
+
+
+class ChangeAvailability(Strict):
+    operative: bool
+    evse_id: int = Field(default=0, ge=0, description="0: the whole station")
+    connector_id: int | None = Field(default=None, ge=1)
+
+
+class UnlockConnector(Strict):
+    evse_id: int = Field(ge=1)
+    connector_id: int = Field(default=1, ge=1)
+
+
+class TriggerMessage(Strict):
+    message: str = Field(
+        min_length=1, max_length=64, description="e.g. BootNotification, Heartbeat, MeterValues"
+    )
+    evse_id: int | None = Field(default=None, ge=0)
+    connector_id: int | None = Field(default=None, ge=1)
+
+
+class GetConfiguration(Strict):
+    keys: list[str] = Field(
+        default_factory=list,
+        description="1.6 keys, or 2.0.1 Component.Variable[.Instance]; empty = all (1.6)",
+    )
+
+
+class SetConfiguration(Strict):
+    key: str = Field(min_length=1, max_length=150)
+    value: str = Field(max_length=1000)
+
+
+class ClearCache(Strict):
+    pass
+
+
+class SendLocalList(Strict):
+    version: int = Field(ge=0)
+    update_type: Literal["full", "differential"] = "full"
+    id_tokens: list[str] = Field(default_factory=list, description="tokens from the token store")
+
+
+class ReserveNow(Strict):
+    reservation_id: int = Field(ge=0)
+    id_token: str = IdTokenText
+    id_token_type: str = Field(default="ISO14443", max_length=20)
+    expires_at: AwareDatetime
+    evse_id: int | None = Field(default=None, ge=0, description="none or 0: any EVSE")
+    group_id: str | None = Field(default=None, max_length=36)
+
+
+class CancelReservation(Strict):
+    reservation_id: int = Field(ge=0)
+
+
+class ChargingPeriod(Strict):
+    start_s: int = Field(ge=0)
+    limit: float = Field(ge=0)
+    phases: int | None = Field(default=None, ge=1, le=3)
+
+
+class ChargingSchedule(Strict):
+    rate_unit: Literal["A", "W"]
+    periods: list[ChargingPeriod] = Field(min_length=1, max_length=1024)
+    duration_s: int | None = Field(default=None, ge=0)
+    start: AwareDatetime | None = None
+    min_rate: float | None = Field(default=None, ge=0)
+
+
+class ChargingProfile(Strict):
+    id: int = Field(ge=0)
+    stack_level: int = Field(ge=0)
+    purpose: Literal["station_max", "tx_default", "tx"]
+    kind: Literal["Absolute", "Recurring", "Relative"]
+    recurrency: Literal["Daily", "Weekly"] | None = None
+    valid_from: AwareDatetime | None = None
+    valid_to: AwareDatetime | None = None
+    transaction_id: int | None = Field(default=None, description="CSMS transaction id (tx only)")
+    schedule: ChargingSchedule
+
+
+class SetChargingProfile(Strict):
+    evse_id: int = Field(ge=0)
+    profile: ChargingProfile
+
+
+class ClearChargingProfile(Strict):
+    profile_id: int | None = None
+    evse_id: int | None = Field(default=None, ge=0)
+    purpose: Literal["station_max", "tx_default", "tx"] | None = None
+    stack_level: int | None = Field(default=None, ge=0)
+
+
+class GetCompositeSchedule(Strict):
+    evse_id: int = Field(ge=0)
+    duration_s: int = Field(ge=1)
+    rate_unit: Literal["A", "W"] | None = None
+
+
+class UpdateFirmware(Strict):
+    location: str = Field(min_length=1, max_length=512)
+    retrieve_at: AwareDatetime
+    retries: int | None = Field(default=None, ge=0)
+    retry_interval_s: int | None = Field(default=None, ge=0)
+    signing_certificate: str | None = Field(default=None, max_length=5500)
+    signature: str | None = Field(default=None, max_length=800)
+
+
+class GetDiagnostics(Strict):
+    location: str = Field(min_length=1, max_length=512)
+    start: AwareDatetime | None = None
+    stop: AwareDatetime | None = None
+    retries: int | None = Field(default=None, ge=0)
+    retry_interval_s: int | None = Field(default=None, ge=0)
+
+
+class DataTransfer(Strict):
+    vendor_id: str = Field(min_length=1, max_length=255)
+    message_id: str | None = Field(default=None, max_length=50)
+    data: str | None = None
+
+
+COMMAND_MODELS: dict[str, type[Strict]] = {
+    "remote-start": RemoteStart,
+    "remote-stop": RemoteStop,
+    "reset": Reset,
+    "change-availability": ChangeAvailability,
+    "unlock-connector": UnlockConnector,
+    "trigger-message": TriggerMessage,
+    "get-configuration": GetConfiguration,
+    "set-configuration": SetConfiguration,
+    "clear-cache": ClearCache,
+    "send-local-list": SendLocalList,
+    "reserve-now": ReserveNow,
+    "cancel-reservation": CancelReservation,
+    "set-charging-profile": SetChargingProfile,
+    "clear-charging-profile": ClearChargingProfile,
+    "get-composite-schedule": GetCompositeSchedule,
+    "update-firmware": UpdateFirmware,
+    "get-diagnostics": GetDiagnostics,
+    "data-transfer": DataTransfer,
+}
+
+RemoteStart.model_rebuild()
+
+
+class CommandAnswer(BaseModel):
+    command_id: int
+    station_id: str
+    action: str = Field(description="the OCPP action sent")
+    request: dict[str, Any]
+    response: dict[str, Any] = Field(description="the station's CALLRESULT payload")
+
+
+class CommandRecord(BaseModel):
+    id: int
+    requested_by: str
+    station_id: str
+    command: str
+    action: str | None
+    request: dict[str, Any]
+    origin_node: str
+    target_node: str | None
+    status: str
+    response: dict[str, Any] | None
+    error_code: str | None
+    error_description: str | None
+    requested_at: datetime
+    answered_at: datetime | None
+
+
+# --- keys -----------------------------------------------------------------------------------
+
+
+class KeyCreate(Strict):
+    name: str = Field(min_length=1, max_length=100)
+    role: Literal["admin", "operator", "viewer"]
+
+
+class Key(BaseModel):
+    id: int
+    name: str
+    role: str
+    created_at: datetime
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class NewKey(Key):
+    key: str = Field(description="shown once; only its hash is stored")
+
+
+class Problem(BaseModel):
+    """The error body of every non-2xx answer."""
+
+    error: str
+    detail: Any = None

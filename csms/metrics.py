@@ -1,0 +1,60 @@
+"""Every Prometheus metric of the CSMS, defined once; `/metrics` exposes the default registry."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+_LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+
+CONNECTED_STATIONS = Gauge(
+    "csms_connected_stations", "Stations connected to this node", ["version"]
+)
+MESSAGES_RECEIVED = Counter(
+    "csms_messages_received_total",
+    "CALLs received from stations, by outcome (result or callerror)",
+    ["version", "action", "outcome"],
+)
+MESSAGES_SENT = Counter(
+    "csms_messages_sent_total",
+    "CALLs sent to stations, by outcome (result, callerror, timeout, disconnected, invalid)",
+    ["version", "action", "outcome"],
+)
+CALL_HANDLING = Histogram(
+    "csms_call_handling_seconds",
+    "Station->CSMS: time from receiving a CALL to sending its answer",
+    ["version", "action"],
+    buckets=_LATENCY_BUCKETS,
+)
+CALL_ROUNDTRIP = Histogram(
+    "csms_call_roundtrip_seconds",
+    "CSMS->station: time from sending a CALL to receiving its answer",
+    ["version", "action"],
+    buckets=_LATENCY_BUCKETS,
+)
+CALLERRORS = Counter(
+    "csms_callerrors_total",
+    "CALLERRORs by code; direction sent = we answered with it, received = a station did",
+    ["version", "code", "direction"],
+)
+BAD_FRAMES = Counter(
+    "csms_bad_frames_total", "Frames that could not be parsed as OCPP-J", ["version"]
+)
+OPEN_TRANSACTIONS = Gauge("csms_open_transactions", "Open transactions in the database")
+ENERGY_DELIVERED = Counter(
+    "csms_energy_delivered_wh_total", "Energy of transactions closed on this node (Wh)"
+)
+DB_WRITE_BATCH = Histogram(
+    "csms_db_write_batch_rows",
+    "Rows per batched database write",
+    ["table"],
+    buckets=(1, 5, 10, 50, 100, 500, 1000, 5000, 10000),
+)
+DB_WRITE_SECONDS = Histogram(
+    "csms_db_write_seconds",
+    "Duration of batched database writes",
+    ["table"],
+    buckets=_LATENCY_BUCKETS,
+)
+COMMANDS = Counter(
+    "csms_commands_total", "Operator commands, by command and outcome", ["command", "outcome"]
+)

@@ -1,0 +1,232 @@
+"""Version-neutral operator commands as OCPP 1.6 CALLs (action, payload).
+
+Parameters arrive validated and in snake_case (see api/schemas.py); datetimes are aware.
+1.6 has no EVSEs: an EVSE id is the connectorId (see ConnectorRef.from_v16).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from csms.clock import isoformat
+from csms.errors import InvalidInput
+
+Params = dict[str, Any]
+PURPOSES = {
+    "station_max": "ChargePointMaxProfile",
+    "tx_default": "TxDefaultProfile",
+    "tx": "TxProfile",
+}
+
+
+def _drop_none(payload: Params) -> Params:
+    return {k: v for k, v in payload.items() if v is not None}
+
+
+def _time(value: Any) -> str | None:
+    return None if value is None else isoformat(value)
+
+
+def charging_profile(profile: Params) -> Params:
+    schedule = profile["schedule"]
+    return _drop_none(
+        {
+            "chargingProfileId": profile["id"],
+            "transactionId": profile.get("transaction_id"),
+            "stackLevel": profile["stack_level"],
+            "chargingProfilePurpose": PURPOSES[profile["purpose"]],
+            "chargingProfileKind": profile["kind"],
+            "recurrencyKind": profile.get("recurrency"),
+            "validFrom": _time(profile.get("valid_from")),
+            "validTo": _time(profile.get("valid_to")),
+            "chargingSchedule": _drop_none(
+                {
+                    "duration": schedule.get("duration_s"),
+                    "startSchedule": _time(schedule.get("start")),
+                    "chargingRateUnit": schedule["rate_unit"],
+                    "minChargingRate": schedule.get("min_rate"),
+                    "chargingSchedulePeriod": [
+                        _drop_none(
+                            {
+                                "startPeriod": period["start_s"],
+                                "limit": period["limit"],
+                                "numberPhases": period.get("phases"),
+                            }
+                        )
+                        for period in schedule["periods"]
+                    ],
+                }
+            ),
+        }
+    )
+
+
+def _remote_start(p: Params) -> tuple[str, Params]:
+    payload: Params = {"idTag": p["id_token"], "connectorId": p.get("evse_id")}
+    if p.get("charging_profile"):
+        payload["chargingProfile"] = charging_profile(p["charging_profile"])
+    return "RemoteStartTransaction", _drop_none(payload)
+
+
+def _remote_stop(p: Params) -> tuple[str, Params]:
+    return "RemoteStopTransaction", {"transactionId": int(p["ocpp_transaction_id"])}
+
+
+def _reset(p: Params) -> tuple[str, Params]:
+    if p.get("evse_id") is not None:
+        raise InvalidInput("OCPP 1.6 resets the whole charge point; evse_id is 2.0.1 only")
+    return "Reset", {"type": "Hard" if p["kind"] == "hard" else "Soft"}
+
+
+def _change_availability(p: Params) -> tuple[str, Params]:
+    return "ChangeAvailability", {
+        "connectorId": p.get("evse_id") or 0,
+        "type": "Operative" if p["operative"] else "Inoperative",
+    }
+
+
+def _unlock(p: Params) -> tuple[str, Params]:
+    return "UnlockConnector", {"connectorId": p["evse_id"]}
+
+
+def _trigger(p: Params) -> tuple[str, Params]:
+    return "TriggerMessage", _drop_none(
+        {"requestedMessage": p["message"], "connectorId": p.get("evse_id")}
+    )
+
+
+def _get_configuration(p: Params) -> tuple[str, Params]:
+    return "GetConfiguration", {"key": p["keys"]} if p.get("keys") else {}
+
+
+def _set_configuration(p: Params) -> tuple[str, Params]:
+    return "ChangeConfiguration", {"key": p["key"], "value": p["value"]}
+
+
+def _send_local_list(p: Params) -> tuple[str, Params]:
+    entries = []
+    for entry in p["entries"]:
+        info = _drop_none(
+            {
+                "status": entry["status"],
+                "expiryDate": _time(entry.get("expires_at")),
+                "parentIdTag": entry.get("group_id"),
+            }
+        )
+        entries.append({"idTag": entry["id_token"], "idTagInfo": info})
+    return "SendLocalList", {
+        "listVersion": p["version"],
+        "updateType": "Full" if p["update_type"] == "full" else "Differential",
+        "localAuthorizationList": entries,
+    }
+
+
+def _reserve(p: Params) -> tuple[str, Params]:
+    return "ReserveNow", _drop_none(
+        {
+            "connectorId": p.get("evse_id") or 0,
+            "expiryDate": isoformat(p["expires_at"]),
+            "idTag": p["id_token"],
+            "parentIdTag": p.get("group_id"),
+            "reservationId": p["reservation_id"],
+        }
+    )
+
+
+def _cancel_reservation(p: Params) -> tuple[str, Params]:
+    return "CancelReservation", {"reservationId": p["reservation_id"]}
+
+
+def _set_profile(p: Params) -> tuple[str, Params]:
+    return "SetChargingProfile", {
+        "connectorId": p["evse_id"],
+        "csChargingProfiles": charging_profile(p["profile"]),
+    }
+
+
+def _clear_profile(p: Params) -> tuple[str, Params]:
+    purpose = p.get("purpose")
+    return "ClearChargingProfile", _drop_none(
+        {
+            "id": p.get("profile_id"),
+            "connectorId": p.get("evse_id"),
+            "chargingProfilePurpose": PURPOSES[purpose] if purpose else None,
+            "stackLevel": p.get("stack_level"),
+        }
+    )
+
+
+def _composite(p: Params) -> tuple[str, Params]:
+    return "GetCompositeSchedule", _drop_none(
+        {
+            "connectorId": p["evse_id"],
+            "duration": p["duration_s"],
+            "chargingRateUnit": p.get("rate_unit"),
+        }
+    )
+
+
+def _update_firmware(p: Params) -> tuple[str, Params]:
+    if p.get("signature") or p.get("signing_certificate"):
+        return "SignedUpdateFirmware", _drop_none(
+            {
+                "requestId": p["request_id"],
+                "retries": p.get("retries"),
+                "retryInterval": p.get("retry_interval_s"),
+                "firmware": {
+                    "location": p["location"],
+                    "retrieveDateTime": isoformat(p["retrieve_at"]),
+                    "signingCertificate": p.get("signing_certificate"),
+                    "signature": p.get("signature"),
+                },
+            }
+        )
+    return "UpdateFirmware", _drop_none(
+        {
+            "location": p["location"],
+            "retrieveDate": isoformat(p["retrieve_at"]),
+            "retries": p.get("retries"),
+            "retryInterval": p.get("retry_interval_s"),
+        }
+    )
+
+
+def _diagnostics(p: Params) -> tuple[str, Params]:
+    return "GetDiagnostics", _drop_none(
+        {
+            "location": p["location"],
+            "startTime": _time(p.get("start")),
+            "stopTime": _time(p.get("stop")),
+            "retries": p.get("retries"),
+            "retryInterval": p.get("retry_interval_s"),
+        }
+    )
+
+
+def _data_transfer(p: Params) -> tuple[str, Params]:
+    return "DataTransfer", _drop_none(
+        {"vendorId": p["vendor_id"], "messageId": p.get("message_id"), "data": p.get("data")}
+    )
+
+
+BUILDERS: dict[str, Callable[[Params], tuple[str, Params]]] = {
+    "remote-start": _remote_start,
+    "remote-stop": _remote_stop,
+    "reset": _reset,
+    "change-availability": _change_availability,
+    "unlock-connector": _unlock,
+    "trigger-message": _trigger,
+    "get-configuration": _get_configuration,
+    "set-configuration": _set_configuration,
+    "clear-cache": lambda _p: ("ClearCache", {}),
+    "send-local-list": _send_local_list,
+    "reserve-now": _reserve,
+    "cancel-reservation": _cancel_reservation,
+    "set-charging-profile": _set_profile,
+    "clear-charging-profile": _clear_profile,
+    "get-composite-schedule": _composite,
+    "update-firmware": _update_firmware,
+    "get-diagnostics": _diagnostics,
+    "data-transfer": _data_transfer,
+}

@@ -1,0 +1,283 @@
+"""Operator commands to stations: build the version's CALL, send it wherever the socket is, log it.
+
+The station may be connected to this node (call it directly) or to another node sharing the
+database (the command goes through the command log and a NOTIFY; see gateway/router.py).
+Every command, answered or not, is in the audit log.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Protocol
+
+from csms import errors, metrics
+from csms.clock import utcnow
+from csms.domain.token import decide
+from csms.domain.version import OcppVersion
+from csms.ocpp16.commands import BUILDERS as BUILDERS_16
+from csms.ocpp201.commands import BUILDERS as BUILDERS_201
+from csms.rpc import validation
+from csms.rpc.codes import RpcFault
+from csms.store.commands import CommandStore
+from csms.store.nodes import NodeStore
+from csms.store.stations import StationStore
+from csms.store.tokens import TokenStore
+from csms.store.transactions import TransactionStore
+
+Params = dict[str, Any]
+BUILDERS = {OcppVersion.V16: BUILDERS_16, OcppVersion.V201: BUILDERS_201}
+COMMAND_NAMES = tuple(BUILDERS_16)
+NODE_ALIVE_SECONDS = 15.0
+
+
+class Caller(Protocol):
+    """A connection we can send a CALL on (the RPC endpoint)."""
+
+    version: OcppVersion
+
+    async def call(
+        self, action: str, payload: dict[str, Any], *, timeout: float
+    ) -> dict[str, Any]: ...
+
+
+Forward = Callable[[int, str, float], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class CommandResult:
+    command_id: int
+    station_id: str
+    action: str
+    request: Params
+    response: Params
+
+
+async def execute_logged(
+    store: CommandStore,
+    command_id: int,
+    caller: Caller,
+    action: str,
+    payload: Params,
+    timeout: float,
+) -> None:
+    """Send the CALL on a local connection and record the outcome in the command log."""
+    try:
+        response = await caller.call(action, payload, timeout=timeout)
+    except errors.CallFailed as failed:
+        status = {"CALLERROR": "callerror", "timeout": "timeout"}.get(failed.reason, "failed")
+        await store.finish(
+            command_id,
+            status,
+            error_code=failed.code or failed.reason,
+            error_description=failed.description or failed.reason,
+            at=utcnow(),
+        )
+        return
+    await store.finish(command_id, "answered", response=response, at=utcnow())
+
+
+class CommandService:
+    def __init__(
+        self,
+        *,
+        node_id: str,
+        local: Callable[[str], Caller | None],
+        forward: Forward,
+        commands: CommandStore,
+        nodes: NodeStore,
+        stations: StationStore,
+        tokens: TokenStore,
+        transactions: TransactionStore,
+    ) -> None:
+        self._node_id = node_id
+        self._local = local
+        self._forward = forward
+        self._log = commands
+        self._nodes = nodes
+        self._stations = stations
+        self._tokens = tokens
+        self._transactions = transactions
+
+    async def send(
+        self, station_id: str, name: str, params: Params, *, requested_by: str, timeout: float
+    ) -> CommandResult:
+        """Send a version-neutral command; the station's answer, or a named error."""
+        version = await self._logged_version_of(station_id, name, params, requested_by)
+        builders = BUILDERS[version]
+        if name not in builders:
+            raise errors.NotFound(f"unknown command {name!r}; known: {', '.join(COMMAND_NAMES)}")
+        params = await self._complete(station_id, version, name, dict(params))
+        action, payload = builders[name](params)
+        return await self._send(station_id, version, name, action, payload, requested_by, timeout)
+
+    async def send_raw(
+        self, station_id: str, action: str, payload: Params, *, requested_by: str, timeout: float
+    ) -> CommandResult:
+        """Send any action of the station's OCPP version with the payload as given."""
+        version = await self._logged_version_of(station_id, "ocpp", payload, requested_by, action)
+        return await self._send(station_id, version, "ocpp", action, payload, requested_by, timeout)
+
+    async def _logged_version_of(
+        self,
+        station_id: str,
+        command: str,
+        request: Params,
+        requested_by: str,
+        action: str | None = None,
+    ) -> OcppVersion:
+        """The station's version; an attempt on an offline station is still audited."""
+        try:
+            return await self._version_of(station_id)
+        except errors.StationOffline:
+            command_id = await self._log.create(
+                requested_by=requested_by,
+                station_id=station_id,
+                command=command,
+                action=action,
+                request=request,
+                origin_node=self._node_id,
+                target_node=None,
+            )
+            await self._log.finish(command_id, "offline", at=utcnow())
+            metrics.COMMANDS.labels(command, "offline").inc()
+            raise
+
+    async def _version_of(self, station_id: str) -> OcppVersion:
+        local = self._local(station_id)
+        if local is not None:
+            return local.version
+        station = await self._stations.get(station_id)
+        if station is None:
+            raise errors.NotFound(f"station {station_id} does not exist")
+        if not station["connected"] or station["ocpp_version"] is None:
+            raise errors.StationOffline(f"station {station_id} is not connected")
+        return OcppVersion(station["ocpp_version"])
+
+    async def _complete(
+        self, station_id: str, version: OcppVersion, name: str, params: Params
+    ) -> Params:
+        """Fill in what the CSMS knows and the operator should not have to say."""
+        if name == "remote-start":
+            params.setdefault("remote_start_id", secrets.randbelow(2**31 - 1) + 1)
+        elif name in ("update-firmware", "get-diagnostics"):
+            params.setdefault("request_id", secrets.randbelow(2**31 - 1) + 1)
+        elif name == "remote-stop":
+            params["ocpp_transaction_id"] = await self._ocpp_transaction_id(
+                station_id, version, params["transaction_id"]
+            )
+        elif name == "send-local-list":
+            params["entries"] = await self._local_list_entries(params.get("id_tokens", []))
+        elif name == "set-charging-profile" and params["profile"].get("transaction_id"):
+            tx = params["profile"]["transaction_id"]
+            params["profile"]["station_tx_id"] = await self._ocpp_transaction_id(
+                station_id, version, tx
+            )
+            params["profile"]["transaction_id"] = (
+                params["profile"]["station_tx_id"] if version is OcppVersion.V16 else None
+            )
+        return params
+
+    async def _ocpp_transaction_id(
+        self, station_id: str, version: OcppVersion, transaction_id: int
+    ) -> int | str:
+        row = await self._transactions.get(transaction_id)
+        if row is None or row["station_id"] != station_id:
+            raise errors.NotFound(f"transaction {transaction_id} is not on station {station_id}")
+        if row["status"] != "open":
+            raise errors.Conflict(f"transaction {transaction_id} is not open")
+        if version is OcppVersion.V201:
+            return str(row["station_tx_id"])
+        return int(row["id"])
+
+    async def _local_list_entries(self, id_tokens: list[str]) -> list[Params]:
+        """Each token with the status the CSMS would answer now (never a guess for unknowns)."""
+        entries = []
+        now = utcnow()
+        for value in id_tokens:
+            token = await self._tokens.get(value)
+            if token is None:
+                raise errors.NotFound(f"id token {value} does not exist")
+            decision = decide(token, now, in_other_transaction=False, accept_unknown=False)
+            entries.append(
+                {
+                    "id_token": token.id_token,
+                    "type": token.token_type,
+                    "status": decision.status.value,
+                    "expires_at": token.expires_at,
+                    "group_id": token.group_id,
+                }
+            )
+        return entries
+
+    async def _send(
+        self,
+        station_id: str,
+        version: OcppVersion,
+        command: str,
+        action: str,
+        payload: Params,
+        requested_by: str,
+        timeout: float,
+    ) -> CommandResult:
+        if action not in validation.known_actions(version):
+            raise errors.NotFound(f"{action} is not an OCPP {version} action")
+        try:
+            validation.validate(version, action, payload)
+        except RpcFault as fault:
+            raise errors.InvalidInput(fault.description) from None
+        local = self._local(station_id)
+        target = (
+            self._node_id
+            if local is not None
+            else await self._nodes.node_of(
+                station_id, utcnow() - timedelta(seconds=NODE_ALIVE_SECONDS)
+            )
+        )
+        command_id = await self._log.create(
+            requested_by=requested_by,
+            station_id=station_id,
+            command=command,
+            action=action,
+            request=payload,
+            origin_node=self._node_id,
+            target_node=target,
+        )
+        if target is None:
+            await self._log.finish(command_id, "offline", at=utcnow())
+            metrics.COMMANDS.labels(command, "offline").inc()
+            raise errors.StationOffline(f"station {station_id} is not connected")
+        if local is not None:
+            await execute_logged(self._log, command_id, local, action, payload, timeout)
+        else:
+            await self._forward(command_id, target, timeout)
+        return await self._result(command_id, command)
+
+    async def _result(self, command_id: int, command: str) -> CommandResult:
+        row = await self._log.get(command_id)
+        if row is None:  # pragma: no cover - the row was just written
+            raise errors.StoreError(f"command {command_id} vanished from the log")
+        status = row["status"]
+        metrics.COMMANDS.labels(command, status).inc()
+        if status == "answered":
+            return CommandResult(
+                command_id, row["station_id"], row["action"], row["request"], row["response"]
+            )
+        if status == "callerror":
+            raise errors.CallFailed(
+                "CALLERROR", code=row["error_code"], description=row["error_description"] or ""
+            )
+        if status == "offline":
+            raise errors.StationOffline(f"station {row['station_id']} is not connected")
+        if status in ("timeout", "pending"):
+            raise errors.CallFailed("timeout")
+        raise errors.CallFailed(
+            row["error_code"] or "failed", description=row["error_description"] or ""
+        )
+
+    async def history(
+        self, station_id: str | None, limit: int, offset: int
+    ) -> list[dict[str, Any]]:
+        return await self._log.recent(station_id, limit, offset)
