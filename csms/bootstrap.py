@@ -25,7 +25,7 @@ from csms.errors import ConfigError
 from csms.gateway.router import CHANNELS, Router
 from csms.gateway.server import Gateway
 from csms.services.authorization import AuthorizationService
-from csms.services.commands import NODE_ALIVE_SECONDS, Caller, CommandService
+from csms.services.commands import Caller, CommandService
 from csms.services.container import Services
 from csms.services.events import EventBus
 from csms.services.presence import Presence
@@ -44,8 +44,6 @@ from csms.store.tokens import TokenStore
 from csms.store.transactions import TransactionStore
 
 log = logging.getLogger(__name__)
-
-NODE_HEARTBEAT_SECONDS = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +188,7 @@ async def _start(
 
     commands = CommandService(
         node_id=settings.node_id,
+        node_timeout=settings.node_timeout,
         local=local,
         forward=router.forward,
         commands=command_log,
@@ -262,20 +261,20 @@ async def _maintain(
     ports: tuple[int, int],
 ) -> None:
     """Periodic upkeep: presence and offline stations, node heartbeat, dead nodes, gauges."""
-    sweep_every = max(0.5, min(5.0, settings.offline_after / 4))
+    sweep_every = max(0.5, min(5.0, settings.offline_after / 4, settings.node_timeout / 3))
     last_node_beat = 0.0
     loop = asyncio.get_running_loop()
     while True:
         await asyncio.sleep(sweep_every)
         try:
             await gateway.sweep()
-            if loop.time() - last_node_beat >= NODE_HEARTBEAT_SECONDS:
+            if loop.time() - last_node_beat >= settings.node_timeout / 3:
                 last_node_beat = loop.time()
                 now = utcnow()
                 await nodes.heartbeat(
                     now, started_at=started_at, ocpp_port=ports[0], http_port=ports[1]
                 )
-                alive_after = now - timedelta(seconds=NODE_ALIVE_SECONDS)
+                alive_after = now - timedelta(seconds=settings.node_timeout)
                 lost = await nodes.release_dead(alive_after, now)
                 if lost:
                     log.warning("released %d stations of nodes that stopped answering", lost)

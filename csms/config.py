@@ -104,6 +104,13 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option("node_id", "--node-id", "CSMS_NODE_ID", None, "this process's name (default: hostname)"),
     Option(
+        "node_timeout",
+        "--node-timeout",
+        "CSMS_NODE_TIMEOUT",
+        "15",
+        "seconds without a heartbeat after which another node counts as dead (multi-node)",
+    ),
+    Option(
         "log_level",
         "--log-level",
         "CSMS_LOG_LEVEL",
@@ -132,6 +139,7 @@ class Settings:
     tls_key: Path | None = None
     tls_client_ca: Path | None = None
     node_id: str = field(default_factory=socket.gethostname)
+    node_timeout: float = 15.0
     log_level: str = "info"
     # Validate our own CALLRESULT payloads against the schemas (tests turn it on).
     validate_responses: bool = False
@@ -146,6 +154,8 @@ class Settings:
                 raise ConfigError(f"{name} must be 0..65535, got {port}")
         if self.heartbeat_interval < 1:
             raise ConfigError("heartbeat interval must be at least 1 second")
+        if self.node_timeout < 1:
+            raise ConfigError("node timeout must be at least 1 second")
         if self.offline_grace < 0:
             raise ConfigError("offline grace must not be negative")
         if (self.tls_cert is None) != (self.tls_key is None):
@@ -212,6 +222,7 @@ def settings_from(
         tls_key=path("tls_key"),
         tls_client_ca=path("tls_client_ca"),
         node_id=raw["node_id"] or socket.gethostname(),
+        node_timeout=float(number("node_timeout", float)),
         log_level=raw["log_level"] or "info",
         admin_token=environ.get("CSMS_ADMIN_TOKEN") or None,
     )

@@ -30,7 +30,6 @@ from csms.store.transactions import TransactionStore
 Params = dict[str, Any]
 BUILDERS = {OcppVersion.V16: BUILDERS_16, OcppVersion.V201: BUILDERS_201}
 COMMAND_NAMES = tuple(BUILDERS_16)
-NODE_ALIVE_SECONDS = 15.0
 
 
 class Caller(Protocol):
@@ -84,6 +83,7 @@ class CommandService:
         self,
         *,
         node_id: str,
+        node_timeout: float,
         local: Callable[[str], Caller | None],
         forward: Forward,
         commands: CommandStore,
@@ -93,6 +93,7 @@ class CommandService:
         transactions: TransactionStore,
     ) -> None:
         self._node_id = node_id
+        self._node_timeout = node_timeout
         self._local = local
         self._forward = forward
         self._log = commands
@@ -233,7 +234,7 @@ class CommandService:
             self._node_id
             if local is not None
             else await self._nodes.node_of(
-                station_id, utcnow() - timedelta(seconds=NODE_ALIVE_SECONDS)
+                station_id, utcnow() - timedelta(seconds=self._node_timeout)
             )
         )
         command_id = await self._log.create(
