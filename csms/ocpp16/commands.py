@@ -6,11 +6,11 @@ Parameters arrive validated and in snake_case (see api/schemas.py); datetimes ar
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from csms.clock import isoformat
 from csms.errors import InvalidInput
+from csms.rpc.payloads import SHARED_BUILDERS, Builder, drop_none, ocpp_time, schedule_periods
 
 Params = dict[str, Any]
 PURPOSES = {
@@ -20,17 +20,9 @@ PURPOSES = {
 }
 
 
-def _drop_none(payload: Params) -> Params:
-    return {k: v for k, v in payload.items() if v is not None}
-
-
-def _time(value: Any) -> str | None:
-    return None if value is None else isoformat(value)
-
-
 def charging_profile(profile: Params) -> Params:
     schedule = profile["schedule"]
-    return _drop_none(
+    return drop_none(
         {
             "chargingProfileId": profile["id"],
             "transactionId": profile.get("transaction_id"),
@@ -38,24 +30,15 @@ def charging_profile(profile: Params) -> Params:
             "chargingProfilePurpose": PURPOSES[profile["purpose"]],
             "chargingProfileKind": profile["kind"],
             "recurrencyKind": profile.get("recurrency"),
-            "validFrom": _time(profile.get("valid_from")),
-            "validTo": _time(profile.get("valid_to")),
-            "chargingSchedule": _drop_none(
+            "validFrom": ocpp_time(profile.get("valid_from")),
+            "validTo": ocpp_time(profile.get("valid_to")),
+            "chargingSchedule": drop_none(
                 {
                     "duration": schedule.get("duration_s"),
-                    "startSchedule": _time(schedule.get("start")),
+                    "startSchedule": ocpp_time(schedule.get("start")),
                     "chargingRateUnit": schedule["rate_unit"],
                     "minChargingRate": schedule.get("min_rate"),
-                    "chargingSchedulePeriod": [
-                        _drop_none(
-                            {
-                                "startPeriod": period["start_s"],
-                                "limit": period["limit"],
-                                "numberPhases": period.get("phases"),
-                            }
-                        )
-                        for period in schedule["periods"]
-                    ],
+                    "chargingSchedulePeriod": schedule_periods(schedule["periods"]),
                 }
             ),
         }
@@ -66,7 +49,7 @@ def _remote_start(p: Params) -> tuple[str, Params]:
     payload: Params = {"idTag": p["id_token"], "connectorId": p.get("evse_id")}
     if p.get("charging_profile"):
         payload["chargingProfile"] = charging_profile(p["charging_profile"])
-    return "RemoteStartTransaction", _drop_none(payload)
+    return "RemoteStartTransaction", drop_none(payload)
 
 
 def _remote_stop(p: Params) -> tuple[str, Params]:
@@ -91,7 +74,7 @@ def _unlock(p: Params) -> tuple[str, Params]:
 
 
 def _trigger(p: Params) -> tuple[str, Params]:
-    return "TriggerMessage", _drop_none(
+    return "TriggerMessage", drop_none(
         {"requestedMessage": p["message"], "connectorId": p.get("evse_id")}
     )
 
@@ -107,10 +90,10 @@ def _set_configuration(p: Params) -> tuple[str, Params]:
 def _send_local_list(p: Params) -> tuple[str, Params]:
     entries = []
     for entry in p["entries"]:
-        info = _drop_none(
+        info = drop_none(
             {
                 "status": entry["status"],
-                "expiryDate": _time(entry.get("expires_at")),
+                "expiryDate": ocpp_time(entry.get("expires_at")),
                 "parentIdTag": entry.get("group_id"),
             }
         )
@@ -123,7 +106,7 @@ def _send_local_list(p: Params) -> tuple[str, Params]:
 
 
 def _reserve(p: Params) -> tuple[str, Params]:
-    return "ReserveNow", _drop_none(
+    return "ReserveNow", drop_none(
         {
             "connectorId": p.get("evse_id") or 0,
             "expiryDate": isoformat(p["expires_at"]),
@@ -132,10 +115,6 @@ def _reserve(p: Params) -> tuple[str, Params]:
             "reservationId": p["reservation_id"],
         }
     )
-
-
-def _cancel_reservation(p: Params) -> tuple[str, Params]:
-    return "CancelReservation", {"reservationId": p["reservation_id"]}
 
 
 def _set_profile(p: Params) -> tuple[str, Params]:
@@ -147,7 +126,7 @@ def _set_profile(p: Params) -> tuple[str, Params]:
 
 def _clear_profile(p: Params) -> tuple[str, Params]:
     purpose = p.get("purpose")
-    return "ClearChargingProfile", _drop_none(
+    return "ClearChargingProfile", drop_none(
         {
             "id": p.get("profile_id"),
             "connectorId": p.get("evse_id"),
@@ -158,7 +137,7 @@ def _clear_profile(p: Params) -> tuple[str, Params]:
 
 
 def _composite(p: Params) -> tuple[str, Params]:
-    return "GetCompositeSchedule", _drop_none(
+    return "GetCompositeSchedule", drop_none(
         {
             "connectorId": p["evse_id"],
             "duration": p["duration_s"],
@@ -169,7 +148,7 @@ def _composite(p: Params) -> tuple[str, Params]:
 
 def _update_firmware(p: Params) -> tuple[str, Params]:
     if p.get("signature") or p.get("signing_certificate"):
-        return "SignedUpdateFirmware", _drop_none(
+        return "SignedUpdateFirmware", drop_none(
             {
                 "requestId": p["request_id"],
                 "retries": p.get("retries"),
@@ -182,7 +161,7 @@ def _update_firmware(p: Params) -> tuple[str, Params]:
                 },
             }
         )
-    return "UpdateFirmware", _drop_none(
+    return "UpdateFirmware", drop_none(
         {
             "location": p["location"],
             "retrieveDate": isoformat(p["retrieve_at"]),
@@ -193,24 +172,19 @@ def _update_firmware(p: Params) -> tuple[str, Params]:
 
 
 def _diagnostics(p: Params) -> tuple[str, Params]:
-    return "GetDiagnostics", _drop_none(
+    return "GetDiagnostics", drop_none(
         {
             "location": p["location"],
-            "startTime": _time(p.get("start")),
-            "stopTime": _time(p.get("stop")),
+            "startTime": ocpp_time(p.get("start")),
+            "stopTime": ocpp_time(p.get("stop")),
             "retries": p.get("retries"),
             "retryInterval": p.get("retry_interval_s"),
         }
     )
 
 
-def _data_transfer(p: Params) -> tuple[str, Params]:
-    return "DataTransfer", _drop_none(
-        {"vendorId": p["vendor_id"], "messageId": p.get("message_id"), "data": p.get("data")}
-    )
-
-
-BUILDERS: dict[str, Callable[[Params], tuple[str, Params]]] = {
+BUILDERS: dict[str, Builder] = {
+    **SHARED_BUILDERS,
     "remote-start": _remote_start,
     "remote-stop": _remote_stop,
     "reset": _reset,
@@ -219,14 +193,11 @@ BUILDERS: dict[str, Callable[[Params], tuple[str, Params]]] = {
     "trigger-message": _trigger,
     "get-configuration": _get_configuration,
     "set-configuration": _set_configuration,
-    "clear-cache": lambda _p: ("ClearCache", {}),
     "send-local-list": _send_local_list,
     "reserve-now": _reserve,
-    "cancel-reservation": _cancel_reservation,
     "set-charging-profile": _set_profile,
     "clear-charging-profile": _clear_profile,
     "get-composite-schedule": _composite,
     "update-firmware": _update_firmware,
     "get-diagnostics": _diagnostics,
-    "data-transfer": _data_transfer,
 }

@@ -5,11 +5,11 @@ Parameters arrive validated and in snake_case (see api/schemas.py); datetimes ar
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from csms.clock import isoformat
 from csms.errors import InvalidInput
+from csms.rpc.payloads import SHARED_BUILDERS, Builder, drop_none, ocpp_time, schedule_periods
 
 Params = dict[str, Any]
 PURPOSES = {
@@ -21,18 +21,10 @@ PURPOSES = {
 TRIGGER_ALIASES = {"DiagnosticsStatusNotification": "LogStatusNotification"}
 
 
-def _drop_none(payload: Params) -> Params:
-    return {k: v for k, v in payload.items() if v is not None}
-
-
-def _time(value: Any) -> str | None:
-    return None if value is None else isoformat(value)
-
-
 def _evse(p: Params) -> Params | None:
     if p.get("evse_id") is None:
         return None
-    return _drop_none({"id": p["evse_id"], "connectorId": p.get("connector_id")})
+    return drop_none({"id": p["evse_id"], "connectorId": p.get("connector_id")})
 
 
 def _id_token(value: str, kind: str | None) -> Params:
@@ -41,34 +33,25 @@ def _id_token(value: str, kind: str | None) -> Params:
 
 def charging_profile(profile: Params) -> Params:
     schedule = profile["schedule"]
-    return _drop_none(
+    return drop_none(
         {
             "id": profile["id"],
             "stackLevel": profile["stack_level"],
             "chargingProfilePurpose": PURPOSES[profile["purpose"]],
             "chargingProfileKind": profile["kind"],
             "recurrencyKind": profile.get("recurrency"),
-            "validFrom": _time(profile.get("valid_from")),
-            "validTo": _time(profile.get("valid_to")),
+            "validFrom": ocpp_time(profile.get("valid_from")),
+            "validTo": ocpp_time(profile.get("valid_to")),
             "transactionId": profile.get("station_tx_id"),
             "chargingSchedule": [
-                _drop_none(
+                drop_none(
                     {
                         "id": profile["id"],
                         "duration": schedule.get("duration_s"),
-                        "startSchedule": _time(schedule.get("start")),
+                        "startSchedule": ocpp_time(schedule.get("start")),
                         "chargingRateUnit": schedule["rate_unit"],
                         "minChargingRate": schedule.get("min_rate"),
-                        "chargingSchedulePeriod": [
-                            _drop_none(
-                                {
-                                    "startPeriod": period["start_s"],
-                                    "limit": period["limit"],
-                                    "numberPhases": period.get("phases"),
-                                }
-                            )
-                            for period in schedule["periods"]
-                        ],
+                        "chargingSchedulePeriod": schedule_periods(schedule["periods"]),
                     }
                 )
             ],
@@ -84,7 +67,7 @@ def _remote_start(p: Params) -> tuple[str, Params]:
     }
     if p.get("charging_profile"):
         payload["chargingProfile"] = charging_profile(p["charging_profile"])
-    return "RequestStartTransaction", _drop_none(payload)
+    return "RequestStartTransaction", drop_none(payload)
 
 
 def _remote_stop(p: Params) -> tuple[str, Params]:
@@ -93,12 +76,12 @@ def _remote_stop(p: Params) -> tuple[str, Params]:
 
 def _reset(p: Params) -> tuple[str, Params]:
     kind = "Immediate" if p["kind"] == "hard" else "OnIdle"
-    return "Reset", _drop_none({"type": kind, "evseId": p.get("evse_id")})
+    return "Reset", drop_none({"type": kind, "evseId": p.get("evse_id")})
 
 
 def _change_availability(p: Params) -> tuple[str, Params]:
     evse = _evse(p) if p.get("evse_id") else None  # EVSE 0 / none: the whole station
-    return "ChangeAvailability", _drop_none(
+    return "ChangeAvailability", drop_none(
         {"operationalStatus": "Operative" if p["operative"] else "Inoperative", "evse": evse}
     )
 
@@ -109,7 +92,7 @@ def _unlock(p: Params) -> tuple[str, Params]:
 
 def _trigger(p: Params) -> tuple[str, Params]:
     message = TRIGGER_ALIASES.get(p["message"], p["message"])
-    return "TriggerMessage", _drop_none({"requestedMessage": message, "evse": _evse(p)})
+    return "TriggerMessage", drop_none({"requestedMessage": message, "evse": _evse(p)})
 
 
 def _variable_ref(key: str) -> Params:
@@ -143,10 +126,10 @@ def _set_configuration(p: Params) -> tuple[str, Params]:
 def _send_local_list(p: Params) -> tuple[str, Params]:
     entries = []
     for entry in p["entries"]:
-        info = _drop_none(
+        info = drop_none(
             {
                 "status": entry["status"],
-                "cacheExpiryDateTime": _time(entry.get("expires_at")),
+                "cacheExpiryDateTime": ocpp_time(entry.get("expires_at")),
                 "groupIdToken": (
                     {"idToken": entry["group_id"], "type": "Central"}
                     if entry.get("group_id")
@@ -168,7 +151,7 @@ def _send_local_list(p: Params) -> tuple[str, Params]:
 
 def _reserve(p: Params) -> tuple[str, Params]:
     group = p.get("group_id")
-    return "ReserveNow", _drop_none(
+    return "ReserveNow", drop_none(
         {
             "id": p["reservation_id"],
             "expiryDateTime": isoformat(p["expires_at"]),
@@ -177,10 +160,6 @@ def _reserve(p: Params) -> tuple[str, Params]:
             "groupIdToken": {"idToken": group, "type": "Central"} if group else None,
         }
     )
-
-
-def _cancel_reservation(p: Params) -> tuple[str, Params]:
-    return "CancelReservation", {"reservationId": p["reservation_id"]}
 
 
 def _set_profile(p: Params) -> tuple[str, Params]:
@@ -192,20 +171,20 @@ def _set_profile(p: Params) -> tuple[str, Params]:
 
 def _clear_profile(p: Params) -> tuple[str, Params]:
     purpose = p.get("purpose")
-    criteria = _drop_none(
+    criteria = drop_none(
         {
             "evseId": p.get("evse_id"),
             "chargingProfilePurpose": PURPOSES[purpose] if purpose else None,
             "stackLevel": p.get("stack_level"),
         }
     )
-    return "ClearChargingProfile", _drop_none(
+    return "ClearChargingProfile", drop_none(
         {"chargingProfileId": p.get("profile_id"), "chargingProfileCriteria": criteria or None}
     )
 
 
 def _composite(p: Params) -> tuple[str, Params]:
-    return "GetCompositeSchedule", _drop_none(
+    return "GetCompositeSchedule", drop_none(
         {
             "duration": p["duration_s"],
             "evseId": p["evse_id"],
@@ -215,12 +194,12 @@ def _composite(p: Params) -> tuple[str, Params]:
 
 
 def _update_firmware(p: Params) -> tuple[str, Params]:
-    return "UpdateFirmware", _drop_none(
+    return "UpdateFirmware", drop_none(
         {
             "requestId": p["request_id"],
             "retries": p.get("retries"),
             "retryInterval": p.get("retry_interval_s"),
-            "firmware": _drop_none(
+            "firmware": drop_none(
                 {
                     "location": p["location"],
                     "retrieveDateTime": isoformat(p["retrieve_at"]),
@@ -233,30 +212,25 @@ def _update_firmware(p: Params) -> tuple[str, Params]:
 
 
 def _diagnostics(p: Params) -> tuple[str, Params]:
-    return "GetLog", _drop_none(
+    return "GetLog", drop_none(
         {
             "logType": "DiagnosticsLog",
             "requestId": p["request_id"],
             "retries": p.get("retries"),
             "retryInterval": p.get("retry_interval_s"),
-            "log": _drop_none(
+            "log": drop_none(
                 {
                     "remoteLocation": p["location"],
-                    "oldestTimestamp": _time(p.get("start")),
-                    "latestTimestamp": _time(p.get("stop")),
+                    "oldestTimestamp": ocpp_time(p.get("start")),
+                    "latestTimestamp": ocpp_time(p.get("stop")),
                 }
             ),
         }
     )
 
 
-def _data_transfer(p: Params) -> tuple[str, Params]:
-    return "DataTransfer", _drop_none(
-        {"vendorId": p["vendor_id"], "messageId": p.get("message_id"), "data": p.get("data")}
-    )
-
-
-BUILDERS: dict[str, Callable[[Params], tuple[str, Params]]] = {
+BUILDERS: dict[str, Builder] = {
+    **SHARED_BUILDERS,
     "remote-start": _remote_start,
     "remote-stop": _remote_stop,
     "reset": _reset,
@@ -265,14 +239,11 @@ BUILDERS: dict[str, Callable[[Params], tuple[str, Params]]] = {
     "trigger-message": _trigger,
     "get-configuration": _get_configuration,
     "set-configuration": _set_configuration,
-    "clear-cache": lambda _p: ("ClearCache", {}),
     "send-local-list": _send_local_list,
     "reserve-now": _reserve,
-    "cancel-reservation": _cancel_reservation,
     "set-charging-profile": _set_profile,
     "clear-charging-profile": _clear_profile,
     "get-composite-schedule": _composite,
     "update-firmware": _update_firmware,
     "get-diagnostics": _diagnostics,
-    "data-transfer": _data_transfer,
 }

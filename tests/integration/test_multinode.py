@@ -4,12 +4,6 @@ dies loses its claims."""
 from __future__ import annotations
 
 import asyncio
-import os
-import re
-import signal
-import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import httpx
 import pytest
@@ -17,60 +11,16 @@ import pytest
 from csms.bootstrap import running
 from csms.errors import ConfigError
 from tests.conftest import ADMIN_TOKEN, make_settings
+from tests.processes import csms_process
 from tests.station_responder import responding_station
 
 
-@asynccontextmanager
-async def node_process(
-    database_url: str, node_id: str
-) -> AsyncIterator[asyncio.subprocess.Process]:
-    """`csms serve` as its own process; yields it once it listens (its OCPP port in .port)."""
-    env = {**os.environ, "DATABASE_URL": database_url, "CSMS_ADMIN_TOKEN": ADMIN_TOKEN}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "csms",
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--ocpp-port",
-        "0",
-        "--http-port",
-        "0",
-        "--node-id",
-        node_id,
-        "--node-timeout",
-        "3",
-        "--log-level",
-        "warning",
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    assert proc.stdout is not None
-    seen = []
-    async with asyncio.timeout(30):
-        while True:
-            line = (await proc.stdout.readline()).decode()
-            seen.append(line)
-            assert line, "".join(seen)
-            if match := re.search(r"ws://[^:]+:(\d+)/", line):
-                proc.port = int(match[1])  # type: ignore[attr-defined]
-                break
-    try:
-        yield proc
-    finally:
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGTERM)
-            await asyncio.wait_for(proc.wait(), 30)
-
-
 async def test_command_routed_to_the_node_holding_the_socket(database_url: str) -> None:
-    async with node_process(database_url, "node-a") as node_a:
+    async with csms_process(database_url, "node-a", "--node-timeout", "3") as node_a:
         settings = make_settings(database_url, node_id="node-b", node_timeout=3)
         async with (
             running(settings) as node_b,
-            responding_station(node_a.port, "CP-ON-A") as station,  # type: ignore[attr-defined]
+            responding_station(node_a.ocpp_port, "CP-ON-A") as station,
             httpx.AsyncClient(base_url=f"http://127.0.0.1:{node_b.http_port}") as http,
         ):
             headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -108,7 +58,7 @@ async def test_command_routed_to_the_node_holding_the_socket(database_url: str) 
 
             # node A dies without a goodbye: node B releases its claims
             node_a.kill()
-            await node_a.wait()
+            await node_a.proc.wait()
             async with asyncio.timeout(20):
                 while await node_b.pool.fetchval(  # noqa: ASYNC110 - polling the database
                     "SELECT connected FROM stations WHERE id = 'CP-ON-A'"
@@ -127,13 +77,13 @@ async def test_command_routed_to_the_node_holding_the_socket(database_url: str) 
 
 
 async def test_events_from_another_node_reach_the_feed(database_url: str) -> None:
-    async with node_process(database_url, "node-a") as node_a:
+    async with csms_process(database_url, "node-a", "--node-timeout", "3") as node_a:
         settings = make_settings(database_url, node_id="node-b", node_timeout=3)
         async with running(settings) as node_b:
             with node_b.bus.subscribe(lambda e: e.station_id == "CP-EVT") as feed:
                 # node A learns of node B's existence at its next node heartbeat (<= 1 s)
                 await asyncio.sleep(1.5)
-                async with responding_station(node_a.port, "CP-EVT"):  # type: ignore[attr-defined]
+                async with responding_station(node_a.ocpp_port, "CP-EVT"):
                     event = await feed.next(timeout=10)
                     assert event is not None and event.node == "node-a"
                     assert event.type == "station.connected"

@@ -5,15 +5,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
-import re
-import signal
-import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 from csms.bootstrap import Running, running
 from tests.conftest import make_settings
 from tests.ocpp_client import open_client
+from tests.processes import csms_process
 
 BOOT16 = {"chargePointVendor": "Acme", "chargePointModel": "AC7"}
 START = {
@@ -89,48 +85,6 @@ async def test_lost_stop_does_not_block_the_connector(csms: Running) -> None:
     await cp.close()
 
 
-@asynccontextmanager
-async def server_process(database_url: str) -> AsyncIterator[int]:
-    """`csms serve` as a real separate process; yields its OCPP port."""
-    env = {**os.environ, "DATABASE_URL": database_url}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "csms",
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--ocpp-port",
-        "0",
-        "--http-port",
-        "0",
-        "--node-id",
-        "restart-test",
-        "--log-level",
-        "warning",
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    assert proc.stdout is not None
-    port = None
-    lines = []
-    try:
-        async with asyncio.timeout(30):
-            while port is None:
-                line = (await proc.stdout.readline()).decode()
-                lines.append(line)
-                assert line, "".join(lines)
-                if match := re.search(r"ws://[^:]+:(\d+)/", line):
-                    port = int(match[1])
-        yield port
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        rest = await asyncio.wait_for(proc.stdout.read(), 30)
-        assert await proc.wait() == 0, "".join(lines) + rest.decode()
-        assert b"stopped" in rest
-
-
 async def test_replays_across_a_restart_of_the_server_process(database_url: str) -> None:
     event = {
         "eventType": "Started",
@@ -141,7 +95,8 @@ async def test_replays_across_a_restart_of_the_server_process(database_url: str)
         "evse": {"id": 1, "connectorId": 1},
         "meterValue": [{"timestamp": "2026-05-01T08:00:00Z", "sampledValue": [{"value": 100}]}],
     }
-    async with server_process(database_url) as port:
+    async with csms_process(database_url, "restart-test") as server:
+        port = server.ocpp_port
         cp = await open_client(port, "CP-RESTART")
         await cp.call("BootNotification", BOOT16)
         tx = (await cp.call("StartTransaction", START))["transactionId"]
@@ -150,7 +105,8 @@ async def test_replays_across_a_restart_of_the_server_process(database_url: str)
         await cs.call("TransactionEvent", event)
         await cp.close()
         await cs.close()
-    async with server_process(database_url) as port:
+    async with csms_process(database_url, "restart-test") as server:
+        port = server.ocpp_port
         # The stations' offline queues deliver everything again after the CSMS restarted.
         cp = await open_client(port, "CP-RESTART")
         assert (await cp.call("StartTransaction", START))["transactionId"] == tx
