@@ -164,10 +164,11 @@ async def _start(
     tokens = TokenStore(pool)
     transactions = TransactionStore(pool)
     authorization = AuthorizationService(tokens, settings.unknown_tokens)
+    station_events = EventStore(pool)
     services = Services(
         stations=StationService(
             stations,
-            EventStore(pool),
+            station_events,
             Presence(),
             bus,
             registration=settings.registration,
@@ -215,6 +216,7 @@ async def _start(
                     tokens=tokens,
                     transactions=transactions,
                     keys=api_keys,
+                    events=station_events,
                     commands=commands,
                     bus=bus,
                     bootstrap_admin_hash=admin_hash,

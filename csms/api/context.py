@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from csms.services.commands import CommandService
 from csms.services.events import EventBus
 from csms.store.api_keys import ApiKeyStore
+from csms.store.events import EventStore
 from csms.store.stations import StationStore
 from csms.store.tokens import TokenStore
 from csms.store.transactions import TransactionStore
@@ -21,6 +22,7 @@ class ApiContext:
     tokens: TokenStore
     transactions: TransactionStore
     keys: ApiKeyStore
+    events: EventStore
     commands: CommandService
     bus: EventBus
     # SHA-256 of CSMS_ADMIN_TOKEN, accepted as an admin key without being stored

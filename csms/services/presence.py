@@ -39,10 +39,6 @@ class Presence:
     def forget(self, station_id: str) -> None:
         self._by_station.pop(station_id, None)
 
-    def last_seen(self, station_id: str) -> datetime | None:
-        entry = self._by_station.get(station_id)
-        return None if entry is None else entry.seen
-
     def take_dirty(self) -> list[tuple[str, datetime, datetime | None]]:
         """What changed since the last call, for one batched write."""
         out = []

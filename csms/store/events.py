@@ -25,13 +25,17 @@ class EventStore:
             payload,
         )
 
-    async def recent(self, station_id: str, action: str | None = None) -> list[dict[str, Any]]:
+    async def recent(
+        self, station_id: str, action: str | None, limit: int, offset: int
+    ) -> list[dict[str, Any]]:
         rows = await self._pool.fetch(
-            """SELECT action, received_at, payload FROM station_events
+            """SELECT id, action, received_at, payload FROM station_events
                WHERE station_id = $1 AND ($2::text IS NULL OR action = $2)
-               ORDER BY id DESC LIMIT 100""",
+               ORDER BY id DESC LIMIT $3 OFFSET $4""",
             station_id,
             action,
+            limit,
+            offset,
         )
         return [dict(r) for r in rows]
 

@@ -346,3 +346,22 @@ async def test_bad_command_input(csms: Running, api: Api) -> None:
             "/api/v1/stations/BAD-1/commands/clear-cache", role="viewer", json={}
         )
         assert viewer.status_code == 403
+
+
+async def test_station_messages_are_readable_through_the_api(csms: Running, api: Api) -> None:
+    cp = await open_client(csms.ocpp_port, "MSG-1")
+    await cp.call(
+        "SecurityEventNotification",
+        {"type": "InvalidCentralSystemCertificate", "timestamp": "2026-05-01T00:00:00Z"},
+    )
+    await cp.call("DataTransfer", {"vendorId": "com.acme", "data": "hello"})
+    await cp.close()
+    everything = (await api.get("/api/v1/stations/MSG-1/messages")).json()
+    assert [m["action"] for m in everything] == ["DataTransfer", "SecurityEventNotification"]
+    security = (
+        await api.get(
+            "/api/v1/stations/MSG-1/messages", params={"action": "SecurityEventNotification"}
+        )
+    ).json()
+    assert security[0]["payload"]["type"] == "InvalidCentralSystemCertificate"
+    assert (await api.get("/api/v1/stations/NOPE/messages")).status_code == 404

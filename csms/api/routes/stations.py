@@ -61,6 +61,23 @@ def _needs_admin(body: StationCreate | StationUpdate) -> bool:
     return bool(fields & {"password", "security_profile", "clear_password"})
 
 
+@router.get("/{station_id}/messages")
+async def station_messages(
+    station_id: str,
+    ctx: Ctx,
+    _: Annotated[Principal, Depends(viewer)],
+    action: Annotated[
+        str | None, Query(description="e.g. SecurityEventNotification, NotifyEvent")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[dict[str, Any]]:
+    """What the station reported besides status and transactions (security events, data
+    transfers, firmware/diagnostics/log progress, device reports, ...), newest first, verbatim."""
+    await _station(ctx, station_id)
+    return await ctx.events.recent(station_id, action, limit, offset)
+
+
 @router.post("", status_code=201, response_model=Station)
 async def create_station(
     body: StationCreate, ctx: Ctx, who: Annotated[Principal, Depends(operator)]
