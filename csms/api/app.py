@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 
 from csms import __version__
@@ -11,8 +11,18 @@ from csms.api.context import ApiContext
 from csms.api.routes import commands, events, keys, stations, tokens, transactions
 
 
+async def _no_nul_in_url(request: Request) -> None:
+    """NUL cannot be stored or matched in PostgreSQL text: nothing named with one exists."""
+    if "\x00" in request.scope["path"]:
+        raise HTTPException(404, "no such resource (the path contains a NUL character)")
+    for name, value in request.query_params.multi_items():
+        if "\x00" in name or "\x00" in value:
+            raise HTTPException(422, f"query parameter {name!r} contains a NUL character")
+
+
 def create_app(ctx: ApiContext) -> FastAPI:
     app = FastAPI(
+        dependencies=[Depends(_no_nul_in_url)],
         title="CSMS operator API",
         version=__version__,
         description="Stations, id tokens, transactions and remote commands of the charging "

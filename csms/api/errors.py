@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from csms import errors
 
 log = logging.getLogger(__name__)
+
+
+_HTTP_ERRORS = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    422: "invalid_request",
+}
 
 
 def _problem(status: int, error: str, detail: object = None) -> JSONResponse:
@@ -28,7 +40,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(_r: Request, exc: HTTPException) -> JSONResponse:
-        response = _problem(exc.status_code, str(exc.detail))
+        """Ours and Starlette's own (unknown path, wrong method, unreadable body)."""
+        code = _HTTP_ERRORS.get(exc.status_code, "http_error")
+        response = _problem(exc.status_code, code, exc.detail)
         for name, value in (exc.headers or {}).items():
             response.headers[name] = value
         return response

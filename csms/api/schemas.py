@@ -9,15 +9,37 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from csms.domain.station import MAX_STATION_ID_LENGTH
+from csms.domain.station import MAX_STATION_ID_LENGTH, station_id_problem
 
 IdTokenText = Field(min_length=1, max_length=36)
 
 
+MAX_ID = 2**63 - 1  # PostgreSQL bigint
+MAX_OFFSET = 10_000_000
+
+
+def reject_nul(value: Any) -> Any:
+    """PostgreSQL text cannot hold NUL; refuse it here instead of failing in the database."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("text may not contain NUL characters")
+    if isinstance(value, dict):
+        for item in value.values():
+            reject_nul(item)
+    elif isinstance(value, list):
+        for item in value:
+            reject_nul(item)
+    return value
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        return reject_nul(data)
 
 
 # --- stations -------------------------------------------------------------------------------
@@ -33,10 +55,19 @@ class StationMetadata(Strict):
 
 
 class StationCreate(StationMetadata):
-    id: str = Field(min_length=1, max_length=MAX_STATION_ID_LENGTH, pattern=r"^[^:\s]+$")
+    id: str = Field(min_length=1, max_length=MAX_STATION_ID_LENGTH)
     password: str | None = Field(default=None, min_length=16, max_length=40)
     security_profile: int | None = Field(default=None, ge=0, le=3)
     admin_state: Literal["active", "pending", "blocked"] = "active"
+
+    @field_validator("id")
+    @classmethod
+    def _usable_id(cls, value: str) -> str:
+        """The same rule the gateway applies at the handshake, so every id can connect."""
+        problem = station_id_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 class StationUpdate(StationMetadata):

@@ -46,6 +46,8 @@ def station_id_problem(station_id: str) -> str | None:
         return f"the station id is longer than {MAX_STATION_ID_LENGTH} characters"
     if ":" in station_id:
         return "the station id may not contain ':'"
+    if "/" in station_id:
+        return "the station id may not contain '/' (it is the last segment of a URL path)"
     if not station_id.isprintable() or any(c.isspace() for c in station_id):
         return "the station id may not contain spaces or control characters"
     return None

@@ -74,6 +74,11 @@ def parse(raw: str | bytes) -> Frame:
             raise RpcFault(Fault.RPC_FRAMEWORK, "action must be a string", unique_id=unique_id)
         if not isinstance(payload, dict):
             raise RpcFault(Fault.FORMAT, "payload must be a JSON object", unique_id=unique_id)
+        if "\\u0000" in (raw if isinstance(raw, str) else raw.decode("utf-8", "replace")):
+            # PostgreSQL text and jsonb cannot hold NUL; no OCPP field needs it
+            raise RpcFault(
+                Fault.PROPERTY, "NUL characters (\\u0000) are not accepted", unique_id=unique_id
+            )
         return Call(unique_id, action, payload)
     if kind == MessageType.CALLRESULT:
         payload = message[2]

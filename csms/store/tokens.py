@@ -31,6 +31,21 @@ class TokenStore:
         )
         return None if row is None else _token(row)
 
+    async def create(self, token: IdToken, note: str | None = None) -> IdToken | None:
+        """Insert a new token; None when one with that id already exists."""
+        row = await self._pool.fetchrow(
+            f"""INSERT INTO id_tokens (id_token, token_type, group_id, expires_at, blocked, note)
+                VALUES ($1, $2, $3, $4, $5, $6)
+                ON CONFLICT (id_token) DO NOTHING RETURNING {_COLUMNS}""",
+            token.id_token,
+            token.token_type,
+            token.group_id,
+            token.expires_at,
+            token.blocked,
+            note,
+        )
+        return None if row is None else _token(row)
+
     async def put(self, token: IdToken, note: str | None = None) -> IdToken:
         """Create or replace a token's settings."""
         row = await self._pool.fetchrow(

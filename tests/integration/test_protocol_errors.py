@@ -173,3 +173,15 @@ async def test_values_outside_the_schema_but_absurd(csms: Running) -> None:
         (1000, None),
     ]
     await cp.close()
+
+
+async def test_nul_characters_in_station_payloads_are_refused_not_stored(csms: Running) -> None:
+    cp = await client(csms, V16)
+    code, _ = await cp.call_error("DataTransfer", {"vendorId": "com.acme", "data": "a\u0000b"})
+    assert code == "PropertyConstraintViolation"
+    assert (await cp.call_error("Authorize", {"idTag": "X\u0000"}))[
+        0
+    ] == "PropertyConstraintViolation"
+    assert "currentTime" in await cp.call("Heartbeat", {})
+    await cp.close()
+    assert await csms.pool.fetchval("SELECT count(*) FROM station_events") == 0

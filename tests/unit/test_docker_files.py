@@ -15,8 +15,8 @@ DOCKER = Path(__file__).resolve().parents[2] / "docker"
 
 def defined_metric_names() -> set[str]:
     names = set()
-    for collector in REGISTRY._collector_to_names:  # noqa: SLF001
-        names.update(REGISTRY._collector_to_names[collector])  # noqa: SLF001
+    for collector in REGISTRY._collector_to_names:
+        names.update(REGISTRY._collector_to_names[collector])
     return names
 
 

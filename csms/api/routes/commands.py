@@ -11,7 +11,15 @@ from fastapi import APIRouter, Body, Depends, Path, Query
 
 from csms.api.auth import Principal, context, operator, viewer
 from csms.api.context import ApiContext
-from csms.api.schemas import COMMAND_MODELS, CommandAnswer, CommandRecord, Strict
+from csms.api.schemas import (
+    COMMAND_MODELS,
+    MAX_OFFSET,
+    CommandAnswer,
+    CommandRecord,
+    Strict,
+    reject_nul,
+)
+from csms.errors import InvalidInput
 from csms.services.commands import CommandResult
 
 router = APIRouter(prefix="/api/v1", tags=["commands"])
@@ -74,6 +82,10 @@ async def raw_passthrough(
     timeout: Timeout = 30,
 ) -> CommandAnswer:
     """Send any OCPP action of the station's version with this payload (schema-checked)."""
+    try:
+        reject_nul(payload)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
     result = await ctx.commands.send_raw(
         station_id, action, payload, requested_by=who.name, timeout=timeout
     )
@@ -86,7 +98,7 @@ async def audit_log(
     _: Annotated[Principal, Depends(viewer)],
     station_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[dict[str, Any]]:
     """Every command sent: who, what, when, through which node, and the answer."""
     return await ctx.commands.history(station_id, limit, offset)

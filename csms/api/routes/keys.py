@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 
 from csms.api.auth import Principal, admin, context
 from csms.api.context import ApiContext
-from csms.api.schemas import Key, KeyCreate, NewKey
+from csms.api.schemas import MAX_ID, Key, KeyCreate, NewKey
 from csms.domain.api_key import key_hash, new_key
 from csms.errors import NotFound
 
@@ -32,5 +32,5 @@ async def create_key(
 
 @router.delete("/{key_id}", status_code=204)
 async def revoke_key(key_id: int, ctx: Ctx, _: Annotated[Principal, Depends(admin)]) -> None:
-    if not await ctx.keys.revoke(key_id):
+    if not 0 < key_id <= MAX_ID or not await ctx.keys.revoke(key_id):
         raise NotFound(f"no live key {key_id}")

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 
 from csms.api.auth import Principal, context, operator, viewer
 from csms.api.context import ApiContext
-from csms.api.schemas import Station, StationCreate, StationUpdate
+from csms.api.schemas import MAX_OFFSET, Station, StationCreate, StationUpdate
 from csms.domain.api_key import Role
 from csms.domain.password import hash_password
 from csms.domain.station import AdminState
@@ -28,7 +28,7 @@ async def list_stations(
     county: str | None = None,
     admin_state: Annotated[str | None, Query(pattern="^(active|pending|blocked)$")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[dict[str, Any]]:
     return await ctx.stations.search(
         connected=connected,
@@ -70,7 +70,7 @@ async def station_messages(
         str | None, Query(description="e.g. SecurityEventNotification, NotifyEvent")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[dict[str, Any]]:
     """What the station reported besides status and transactions (security events, data
     transfers, firmware/diagnostics/log progress, device reports, ...), newest first, verbatim."""

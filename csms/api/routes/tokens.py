@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends, Query
 
 from csms.api.auth import Principal, context, operator, viewer
 from csms.api.context import ApiContext
-from csms.api.schemas import Token, TokenCreate, TokenUpdate
+from csms.api.schemas import MAX_OFFSET, Token, TokenCreate, TokenUpdate
 from csms.domain.token import IdToken
-from csms.errors import Conflict, NotFound
+from csms.errors import Conflict, InvalidInput, NotFound
 
 router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"])
 Ctx = Annotated[ApiContext, Depends(context)]
@@ -23,7 +23,7 @@ async def list_tokens(
     blocked: bool | None = None,
     group_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[IdToken]:
     return await ctx.tokens.search(blocked=blocked, group_id=group_id, limit=limit, offset=offset)
 
@@ -32,10 +32,11 @@ async def list_tokens(
 async def create_token(
     body: TokenCreate, ctx: Ctx, _: Annotated[Principal, Depends(operator)]
 ) -> IdToken:
-    if await ctx.tokens.get(body.id_token) is not None:
-        raise Conflict(f"id token {body.id_token} already exists")
     token = IdToken(body.id_token, body.token_type, body.group_id, body.expires_at, body.blocked)
-    return await ctx.tokens.put(token, body.note)
+    created = await ctx.tokens.create(token, body.note)
+    if created is None:
+        raise Conflict(f"id token {body.id_token} already exists")
+    return created
 
 
 @router.get("/{id_token}", response_model=Token)
@@ -50,6 +51,8 @@ async def get_token(id_token: str, ctx: Ctx, _: Annotated[Principal, Depends(vie
 async def update_token(
     id_token: str, body: TokenUpdate, ctx: Ctx, _: Annotated[Principal, Depends(operator)]
 ) -> IdToken:
+    if (body.clear_group and body.group_id) or (body.clear_expiry and body.expires_at):
+        raise InvalidInput("give a new value or clear it, not both")
     token = await get_token(id_token, ctx, _)
     updated = IdToken(
         token.id_token,

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
+from pydantic import AwareDatetime
 
 from csms.api.auth import Principal, context, viewer
 from csms.api.context import ApiContext
-from csms.api.schemas import Transaction, TransactionDetail
+from csms.api.schemas import MAX_ID, MAX_OFFSET, Transaction, TransactionDetail
 from csms.errors import NotFound
 
 router = APIRouter(prefix="/api/v1/transactions", tags=["transactions"])
@@ -33,11 +33,15 @@ async def list_transactions(
     _: Annotated[Principal, Depends(viewer)],
     station_id: str | None = None,
     id_token: str | None = None,
-    since: Annotated[datetime | None, Query(description="started at or after (ISO 8601)")] = None,
-    until: Annotated[datetime | None, Query(description="started before (ISO 8601)")] = None,
+    since: Annotated[
+        AwareDatetime | None, Query(description="started at or after (ISO 8601, with offset)")
+    ] = None,
+    until: Annotated[
+        AwareDatetime | None, Query(description="started before (ISO 8601, with offset)")
+    ] = None,
     status: Annotated[str | None, Query(pattern="^(open|closed)$")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[dict[str, Any]]:
     rows = await ctx.transactions.search(
         station_id=station_id,
@@ -55,7 +59,7 @@ async def list_transactions(
 async def transaction_detail(
     transaction_id: int, ctx: Ctx, _: Annotated[Principal, Depends(viewer)]
 ) -> dict[str, Any]:
-    row = await ctx.transactions.get(transaction_id)
+    row = await ctx.transactions.get(transaction_id) if 0 < transaction_id <= MAX_ID else None
     if row is None:
         raise NotFound(f"transaction {transaction_id} does not exist")
     samples = await ctx.transactions.samples(transaction_id)
