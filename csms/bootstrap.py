@@ -11,7 +11,6 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 import uvicorn
 
@@ -100,12 +99,10 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
         # The meter writer gets a connection of its own so its COPYs never queue behind
         # handler queries waiting for the shared pool.
         writer_pool = await database.create_pool(url, min_size=1, max_size=1)
-        listener = await database.connect(url)
+        notifications = Notifications(pool, url, CHANNELS)
         nodes = NodeStore(pool, settings.node_id)
         try:
-            await nodes.claim_identity(listener)
-            notifications = Notifications(pool, listener, CHANNELS)
-            await notifications.start()
+            await nodes.claim_identity(await notifications.start())
             async with asyncio.TaskGroup() as tasks:
                 csms, background, http = await _start(
                     settings, url, pool, writer_pool, notifications, tasks
@@ -114,14 +111,14 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
                     yield csms
                 finally:
                     await csms.gateway.stop()
-                    await csms.services.stations.flush_presence()
+                    await csms.services.stations.flush_presence(lambda _sid: None)
                     await StationStore(pool).release_node(settings.node_id, utcnow())
                     await nodes.leave()
                     http.should_exit = True
                     for task in background:
                         task.cancel()
         finally:
-            await listener.close()
+            await notifications.close()
             await writer_pool.close()
             await pool.close()
 
@@ -205,13 +202,18 @@ async def _start(
         tasks.create_task(writer.run(), name="meter-writer"),
         tasks.create_task(router.run(), name="router"),
     ]
-    ocpp_port = await gateway.start()
+    health = _Health()
+
+    async def ready() -> bool:
+        """Ready when the database answers and nothing this node depends on has stopped."""
+        return writer.running and health.listener and await database.ping(pool)
+
     http = _EmbeddedUvicorn(
         uvicorn.Config(
             create_app(
                 ApiContext(
                     node_id=settings.node_id,
-                    db_ready=lambda: database.ping(pool),
+                    db_ready=ready,
                     stations=stations,
                     tokens=tokens,
                     transactions=transactions,
@@ -226,6 +228,8 @@ async def _start(
             port=settings.http_port,
             log_level="warning",
             lifespan="off",
+            # open event streams must not hold up a shutdown
+            timeout_graceful_shutdown=2,
         )
     )
     http_task = tasks.create_task(http.serve(), name="http")
@@ -235,15 +239,13 @@ async def _start(
             raise ConfigError(f"HTTP server did not start on port {settings.http_port}")
         await asyncio.sleep(0.01)
     http_port: int = http.servers[0].sockets[0].getsockname()[1]
-    started_at = utcnow()
-    await nodes.heartbeat(
-        started_at, started_at=started_at, ocpp_port=ocpp_port, http_port=http_port
-    )
+    # Stations are let in last, once everything they depend on runs.
+    ocpp_port = await gateway.start()
+    ports = (ocpp_port, http_port)
+    await nodes.heartbeat(ocpp_port=ocpp_port, http_port=http_port, starting=True)
     background.append(
         tasks.create_task(
-            _maintain(
-                gateway, nodes, router, transactions, settings, started_at, (ocpp_port, http_port)
-            ),
+            _maintain(gateway, nodes, router, notifications, transactions, settings, ports, health),
             name="maintenance",
         )
     )
@@ -253,16 +255,24 @@ async def _start(
     return csms, background, http
 
 
+@dataclass(slots=True)
+class _Health:
+    listener: bool = True
+
+
 async def _maintain(
     gateway: Gateway,
     nodes: NodeStore,
     router: Router,
+    notifications: Notifications,
     transactions: TransactionStore,
     settings: Settings,
-    started_at: datetime,
     ports: tuple[int, int],
+    health: _Health,
 ) -> None:
-    """Periodic upkeep: presence and offline stations, node heartbeat, dead nodes, gauges."""
+    """Periodic upkeep: presence and offline stations, node heartbeat, dead nodes, the
+    listening connection, gauges. A failure is retried next round; only losing this node's
+    identity to another process ends it (ConfigError stops the node)."""
     sweep_every = max(0.5, min(5.0, settings.offline_after / 4, settings.node_timeout / 3))
     last_node_beat = 0.0
     loop = asyncio.get_running_loop()
@@ -270,17 +280,22 @@ async def _maintain(
         await asyncio.sleep(sweep_every)
         try:
             await gateway.sweep()
-            if loop.time() - last_node_beat >= settings.node_timeout / 3:
-                last_node_beat = loop.time()
-                now = utcnow()
-                await nodes.heartbeat(
-                    now, started_at=started_at, ocpp_port=ports[0], http_port=ports[1]
-                )
-                alive_after = now - timedelta(seconds=settings.node_timeout)
-                lost = await nodes.release_dead(alive_after, now)
-                if lost:
-                    log.warning("released %d stations of nodes that stopped answering", lost)
-                router.peers = await nodes.peers(alive_after)
-                metrics.OPEN_TRANSACTIONS.set(await transactions.count_open())
-        except Exception:  # upkeep is retried next time; it must not stop the node
+            if loop.time() - last_node_beat < settings.node_timeout / 3:
+                continue
+            last_node_beat = loop.time()
+            if not await notifications.alive():
+                health.listener = False
+                log.error("lost the LISTEN connection; reconnecting and reclaiming node id")
+                await nodes.claim_identity(await notifications.restart())
+                health.listener = True
+            await nodes.heartbeat(ocpp_port=ports[0], http_port=ports[1])
+            await gateway.refresh_admin_states()
+            lost = await nodes.release_dead(settings.node_timeout)
+            if lost:
+                log.warning("released %d stations of nodes that stopped answering", lost)
+            router.peers = await nodes.peers(settings.node_timeout)
+            metrics.OPEN_TRANSACTIONS.set(await transactions.count_open())
+        except ConfigError:
+            raise
+        except Exception:
             log.exception("maintenance failed")

@@ -58,3 +58,6 @@ DB_WRITE_SECONDS = Histogram(
 COMMANDS = Counter(
     "csms_commands_total", "Operator commands, by command and outcome", ["command", "outcome"]
 )
+EVENTS_DROPPED = Counter(
+    "csms_events_dropped_total", "Live events not forwarded to other nodes", ["reason"]
+)

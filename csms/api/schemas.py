@@ -200,7 +200,9 @@ class RemoteStart(Strict):
 
 
 class RemoteStop(Strict):
-    transaction_id: int = Field(description="the CSMS transaction id (as listed by the API)")
+    transaction_id: int = Field(
+        gt=0, le=MAX_ID, description="the CSMS transaction id (as listed by the API)"
+    )
 
 
 class Reset(Strict):
@@ -287,7 +289,9 @@ class ChargingProfile(Strict):
     recurrency: Literal["Daily", "Weekly"] | None = None
     valid_from: AwareDatetime | None = None
     valid_to: AwareDatetime | None = None
-    transaction_id: int | None = Field(default=None, description="CSMS transaction id (tx only)")
+    transaction_id: int | None = Field(
+        default=None, gt=0, le=MAX_ID, description="CSMS transaction id (tx only)"
+    )
     schedule: ChargingSchedule
 
 

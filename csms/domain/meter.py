@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 ENERGY_REGISTER = "Energy.Active.Import.Register"
@@ -13,6 +13,23 @@ DEFAULT_MEASURAND = ENERGY_REGISTER
 DEFAULT_CONTEXT = "Sample.Periodic"
 
 _ENERGY_SCALE = {"Wh": Decimal(1), "kWh": Decimal(1000)}
+# No real meter reads beyond 10^15 (a petawatt-hour) or finer than 10^-9 of a unit: a value
+# outside is a broken station, and is kept as text instead of being stored as a number.
+_MAX_ADJUSTED_EXPONENT = 15
+_MIN_ADJUSTED_EXPONENT = -9
+
+
+def reading(text: str, multiplier: int = 0) -> Decimal | None:
+    """A sampled value as a number, or None when it is not a plausible finite reading."""
+    try:
+        value = Decimal(text).scaleb(multiplier)
+    except (InvalidOperation, ValueError):
+        return None
+    if not value.is_finite():
+        return None
+    if value and not _MIN_ADJUSTED_EXPONENT <= value.adjusted() <= _MAX_ADJUSTED_EXPONENT:
+        return None
+    return value
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,21 @@ from csms.errors import InvalidInput
 # 2.0.1 Part 4 §3.1.1: the identity is at most 48 characters and may not contain ':'
 # (it is also the HTTP Basic user name, where ':' separates the password).
 MAX_STATION_ID_LENGTH = 48
+MAX_INT32 = 2**31 - 1  # OCPP integers are 32-bit unless the spec says otherwise
+MAX_INT64 = 2**63 - 1
+
+
+def int32(name: str, value: int | None) -> int | None:
+    """`value` if it fits an OCPP (and PostgreSQL) integer, else InvalidInput naming the field."""
+    if value is not None and not -MAX_INT32 - 1 <= value <= MAX_INT32:
+        raise InvalidInput(f"{name} {value} is out of the 32-bit integer range")
+    return value
+
+
+def int64(name: str, value: int | None) -> int | None:
+    if value is not None and not -MAX_INT64 - 1 <= value <= MAX_INT64:
+        raise InvalidInput(f"{name} {value} is out of the 64-bit integer range")
+    return value
 
 
 class AdminState(StrEnum):
@@ -68,6 +83,7 @@ class ConnectorRef:
             raise InvalidInput(
                 f"EVSE and connector ids are not negative (got {self.evse_id}/{self.connector_id})"
             )
+        int32("evse/connector id", max(self.evse_id, self.connector_id))
 
     @classmethod
     def from_v16(cls, connector_id: int) -> ConnectorRef:

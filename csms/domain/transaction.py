@@ -32,7 +32,7 @@ class StopRequest:
     """1.6 StopTransaction: must always be accepted, even for an unknown id."""
 
     transaction_id: int
-    meter_stop_wh: int
+    meter_stop_wh: int | None
     timestamp: datetime
     reason: str | None
     id_token: str | None

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from csms import metrics
 from csms.domain.version import OcppVersion
 from csms.rpc.endpoint import RpcEndpoint
+from csms.services.session import StationSession
 
 
 @dataclass(eq=False, slots=True)
@@ -17,6 +19,7 @@ class Connection:
     version: OcppVersion
     websocket: Any
     endpoint: RpcEndpoint
+    session: StationSession
     connection_id: int = 0
     # Why we closed it ourselves (replaced, silent), recorded instead of the bare close code.
     close_reason: str | None = field(default=None)
@@ -49,6 +52,9 @@ class Registry:
 
     def get(self, station_id: str) -> Connection | None:
         return self._by_station.get(station_id)
+
+    def __iter__(self) -> Iterator[Connection]:
+        return iter(tuple(self._by_station.values()))
 
     def __len__(self) -> int:
         return len(self._by_station)

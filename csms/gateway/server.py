@@ -11,7 +11,7 @@ import hashlib
 import logging
 import ssl
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -79,6 +79,7 @@ class Gateway:
         # boot storm of reconnecting stations must not pay it again and again.
         self._verified: set[tuple[str, bytes, str]] = set()
         self._server: Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def start(self) -> int:
         """Listen; return the bound port (useful with port 0)."""
@@ -104,6 +105,8 @@ class Gateway:
         if self._server is not None:
             self._server.close(close_connections=True)
             await self._server.wait_closed()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
 
     @staticmethod
     def _select_subprotocol(connection: ServerConnection, offered: Any) -> Any:
@@ -145,6 +148,8 @@ class Gateway:
         ):
             return "security profile 2 needs TLS"
         if station.password_hash is None:
+            if station.security_profile in (1, 2):
+                return f"security profile {station.security_profile} needs a password; none is set"
             return None
         credentials = basic_credentials(headers.get("Authorization"))
         if credentials is None:
@@ -185,9 +190,7 @@ class Gateway:
             station_id,
             version,
             self._services,
-            registration=(
-                RegistrationStatus.REJECTED if station.admin_state is AdminState.BLOCKED else None
-            ),
+            registration=initial_registration(station.admin_state),
         )
         endpoint = RpcEndpoint(
             websocket,
@@ -195,19 +198,23 @@ class Gateway:
             HANDLERS[version](session),
             validate_responses=self._settings.validate_responses,
             on_activity=lambda: stations.presence.seen(station_id),
+            on_call=session.note_sent,
             label=station_id,
         )
-        connection = Connection(station_id, version, websocket, endpoint)
+        connection = Connection(station_id, version, websocket, endpoint, session)
+        connected_at = utcnow()
         previous = self.registry.add(connection)
-        if previous is not None:
-            log.info("%s reconnected; closing its previous connection", station_id)
-            await previous.close(CLOSE_GOING_AWAY, "replaced by a new connection")
-        remote = websocket.remote_address
-        connection.connection_id = await stations.connected(
-            station_id, version, f"{remote[0]}:{remote[1]}" if remote else None
-        )
-        log.info("%s connected (OCPP %s)", station_id, version)
         try:
+            if previous is not None:
+                # Closing waits for the old peer (up to close_timeout when it is dead): that
+                # must not hold up the new connection, so the gateway owns the closing task.
+                log.info("%s reconnected; closing its previous connection", station_id)
+                self._spawn(previous.close(CLOSE_GOING_AWAY, "replaced by a new connection"))
+            remote = websocket.remote_address
+            connection.connection_id = await stations.connected(
+                station_id, version, f"{remote[0]}:{remote[1]}" if remote else None, connected_at
+            )
+            log.info("%s connected (OCPP %s)", station_id, version)
             await endpoint.run()
         except ConnectionClosed:
             pass
@@ -217,14 +224,23 @@ class Gateway:
                 self._services.transactions.forget(station_id)
             reason = connection.close_reason or _close_text(websocket)
             log.info("%s disconnected: %s", station_id, reason)
-            await stations.disconnected(
-                station_id, connection.connection_id, websocket.close_code, reason, last=last
-            )
+            if connection.connection_id:
+                await stations.disconnected(
+                    station_id, connection.connection_id, websocket.close_code, reason, last=last
+                )
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run `work` in a task the gateway owns and awaits at stop()."""
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def sweep(self) -> None:
-        """Flush presence, and close stations silent past heartbeat interval + grace."""
+        """Flush presence, refresh sessions from admin changes, close silent stations."""
         stations = self._services.stations
-        await stations.flush_presence()
+        await stations.flush_presence(
+            lambda sid: (c.connection_id or None) if (c := self.registry.get(sid)) else None
+        )
         silent = stations.presence.silent(utcnow(), self._settings.offline_after)
         closing = []
         for station_id in silent:
@@ -235,6 +251,24 @@ class Gateway:
         if closing:
             log.info("closing %d silent stations", len(closing))
             await asyncio.gather(*closing, return_exceptions=True)
+
+    async def refresh_admin_states(self) -> None:
+        """Apply block/unblock/pending decisions to live sessions (they may come from any node):
+        a blocked station's session turns Rejected without waiting for its next boot."""
+        restricted = [c.station_id for c in self.registry if c.session.restricted]
+        states = await self._services.stations.admin_states(restricted)
+        for station_id, state in states.items():
+            connection = self.registry.get(station_id)
+            if connection is not None:
+                connection.session.apply_admin_state(state)
+
+
+def initial_registration(state: AdminState) -> RegistrationStatus | None:
+    """Before any boot on this connection: what the administrative state already decides."""
+    return {
+        AdminState.BLOCKED: RegistrationStatus.REJECTED,
+        AdminState.PENDING: RegistrationStatus.PENDING,
+    }.get(state)
 
 
 def _close_text(websocket: ServerConnection) -> str:

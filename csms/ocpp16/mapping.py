@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from csms.clock import isoformat, utcnow
-from csms.domain.meter import DEFAULT_CONTEXT, DEFAULT_MEASURAND, Sample
-from csms.domain.station import BootInfo, ConnectorRef, ConnectorStatus
+from csms.domain.meter import DEFAULT_CONTEXT, DEFAULT_MEASURAND, Sample, reading
+from csms.domain.station import MAX_INT64, BootInfo, ConnectorRef, ConnectorStatus, int32, int64
 from csms.domain.token import AuthDecision
 from csms.domain.transaction import StartRequest, StopRequest
 from csms.rpc.timestamps import parse_timestamp
@@ -40,14 +39,6 @@ def connector_status(p: dict[str, Any]) -> ConnectorStatus:
     )
 
 
-def _number(text: str) -> Decimal | None:
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        return None
-    return value if value.is_finite() else None
-
-
 def samples(meter_values: list[dict[str, Any]]) -> list[Sample]:
     """Every sampled value, with the 1.6 defaults filled in; unreadable values kept as text."""
     out: list[Sample] = []
@@ -56,7 +47,7 @@ def samples(meter_values: list[dict[str, Any]]) -> list[Sample]:
         for sv in meter_value["sampledValue"]:
             text = sv["value"]
             signed = sv.get("format") == "SignedData"
-            value = None if signed else _number(text)
+            value = None if signed else reading(text)
             out.append(
                 Sample(
                     sampled_at=at,
@@ -76,16 +67,18 @@ def start_request(p: dict[str, Any]) -> StartRequest:
     return StartRequest(
         where=ConnectorRef.from_v16(p["connectorId"]),
         id_token=p["idTag"],
-        meter_start_wh=p["meterStart"],
+        meter_start_wh=int64("meterStart", p["meterStart"]) or 0,
         timestamp=parse_timestamp(p["timestamp"]),
-        reservation_id=p.get("reservationId"),
+        reservation_id=int32("reservationId", p.get("reservationId")),
     )
 
 
 def stop_request(p: dict[str, Any]) -> StopRequest:
+    """A stop is never refused: an impossible id becomes an orphan, an impossible reading None."""
+    meter_stop = p["meterStop"]
     return StopRequest(
         transaction_id=p["transactionId"],
-        meter_stop_wh=p["meterStop"],
+        meter_stop_wh=meter_stop if -MAX_INT64 - 1 <= meter_stop <= MAX_INT64 else None,
         timestamp=parse_timestamp(p["timestamp"]),
         reason=p.get("reason"),
         id_token=p.get("idTag"),
@@ -97,6 +90,8 @@ def id_tag_info(decision: AuthDecision) -> dict[str, Any]:
     info: dict[str, Any] = {"status": decision.status.value}
     if decision.expires_at is not None:
         info["expiryDate"] = isoformat(decision.expires_at)
-    if decision.group_id is not None:
-        info["parentIdTag"] = decision.group_id[:20]
+    if decision.group_id is not None and len(decision.group_id) <= 20:
+        # 1.6 parentIdTag is at most 20 characters; a longer group id is left out, not cut
+        # (two groups sharing a prefix must not look alike)
+        info["parentIdTag"] = decision.group_id
     return info

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from csms.clock import isoformat
-from csms.domain.meter import DEFAULT_CONTEXT, DEFAULT_MEASURAND, Sample
-from csms.domain.station import BootInfo, ConnectorRef, ConnectorStatus
+from csms.domain.meter import DEFAULT_CONTEXT, DEFAULT_MEASURAND, Sample, reading
+from csms.domain.station import BootInfo, ConnectorRef, ConnectorStatus, int32
 from csms.domain.token import AuthDecision
 from csms.domain.transaction import EventType, TransactionEvent
 from csms.rpc.timestamps import parse_timestamp
@@ -37,22 +36,22 @@ def connector_status(p: dict[str, Any]) -> ConnectorStatus:
     )
 
 
-def _value(sv: dict[str, Any]) -> Decimal:
-    """The value scaled by the unit's power-of-ten multiplier (2.0.1 UnitOfMeasureType)."""
-    multiplier = sv.get("unitOfMeasure", {}).get("multiplier", 0)
-    return Decimal(str(sv["value"])).scaleb(multiplier)
-
-
 def samples(meter_values: list[dict[str, Any]]) -> list[Sample]:
     out: list[Sample] = []
     for meter_value in meter_values:
         at = parse_timestamp(meter_value["timestamp"])
         for sv in meter_value["sampledValue"]:
+            # the value scaled by the unit's power-of-ten multiplier (2.0.1 UnitOfMeasureType);
+            # an implausible one is kept as text, as the station sent it
+            multiplier = sv.get("unitOfMeasure", {}).get("multiplier", 0)
+            value = reading(str(sv["value"]), multiplier)
+            raw = None if value is not None else f"{sv['value']}e{multiplier}"
             out.append(
                 Sample(
                     sampled_at=at,
                     measurand=sv.get("measurand", DEFAULT_MEASURAND),
-                    value=_value(sv),
+                    value=value,
+                    raw_value=raw,
                     unit=sv.get("unitOfMeasure", {}).get("unit", "Wh"),
                     phase=sv.get("phase", ""),
                     location=sv.get("location", "Outlet"),
@@ -70,7 +69,7 @@ def transaction_event(p: dict[str, Any]) -> TransactionEvent:
     return TransactionEvent(
         station_tx_id=info["transactionId"],
         event_type=EventType(p["eventType"]),
-        seq_no=p["seqNo"],
+        seq_no=int32("seqNo", p["seqNo"]) or 0,
         timestamp=parse_timestamp(p["timestamp"]),
         trigger_reason=p["triggerReason"],
         offline=p.get("offline", False),
@@ -79,8 +78,8 @@ def transaction_event(p: dict[str, Any]) -> TransactionEvent:
         id_token_type=token["type"] if token else None,
         charging_state=info.get("chargingState"),
         stopped_reason=info.get("stoppedReason"),
-        remote_start_id=info.get("remoteStartId"),
-        reservation_id=p.get("reservationId"),
+        remote_start_id=int32("remoteStartId", info.get("remoteStartId")),
+        reservation_id=int32("reservationId", p.get("reservationId")),
         samples=samples(p.get("meterValue", [])),
     )
 

@@ -54,6 +54,7 @@ class RpcEndpoint:
         *,
         validate_responses: bool = False,
         on_activity: Callable[[], object] | None = None,
+        on_call: Callable[[str, dict[str, Any]], None] | None = None,
         label: str = "",
     ) -> None:
         self._transport = transport
@@ -61,6 +62,7 @@ class RpcEndpoint:
         self._handlers = handlers
         self._validate_responses = validate_responses
         self._on_activity = on_activity
+        self._on_call = on_call
         self._label = label
         self._known = validation.known_actions(version)
         self._call_lock = asyncio.Lock()
@@ -162,6 +164,9 @@ class RpcEndpoint:
                 errors.CallFailed("CALLERROR", code=frame.code, description=frame.description)
             )
             return
+        if frame.invalid is not None:
+            future.set_exception(errors.CallFailed("invalid response", description=frame.invalid))
+            return
         try:
             validation.validate(self.version, action, frame.payload, response=True)
         except RpcFault as fault:
@@ -186,31 +191,53 @@ class RpcEndpoint:
             validation.validate(self.version, action, payload)
         except RpcFault as fault:
             raise errors.InvalidInput(fault.description) from None
-        async with self._call_lock:
-            if self._closed:
-                raise errors.CallFailed("disconnected")
-            unique_id = str(uuid.uuid4())
-            future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-            self._pending = (unique_id, action, future)
-            started = time.perf_counter()
-            outcome = "result"
-            try:
-                await self._send(frames.encode_call(unique_id, action, payload))
-                return await asyncio.wait_for(future, timeout)
-            except TimeoutError:
-                outcome = "timeout"
-                raise errors.CallFailed("timeout") from None
-            except errors.CallFailed as failed:
-                outcome = "callerror" if failed.code else failed.reason.replace(" ", "_")
-                if failed.code:
-                    metrics.CALLERRORS.labels(self.version.value, failed.code, "received").inc()
-                raise
-            except ConnectionClosed:
-                outcome = "disconnected"
-                raise errors.CallFailed("disconnected") from None
-            finally:
-                self._pending = None
-                metrics.MESSAGES_SENT.labels(self.version.value, action, outcome).inc()
-                metrics.CALL_ROUNDTRIP.labels(self.version.value, action).observe(
-                    time.perf_counter() - started
-                )
+        # One outstanding CALL per connection: the timeout covers waiting for the previous one
+        # too, so a command never reaches the station after its caller was told it timed out.
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        try:
+            async with asyncio.timeout_at(deadline):
+                await self._call_lock.acquire()
+        except TimeoutError:
+            metrics.MESSAGES_SENT.labels(self.version.value, action, "queued_timeout").inc()
+            raise errors.CallFailed(
+                "timeout", description="an earlier CALL to the station was still unanswered"
+            ) from None
+        try:
+            return await self._call_locked(action, payload, deadline)
+        finally:
+            self._call_lock.release()
+
+    async def _call_locked(
+        self, action: str, payload: dict[str, Any], deadline: float
+    ) -> dict[str, Any]:
+        if self._closed:
+            raise errors.CallFailed("disconnected")
+        if self._on_call is not None:
+            self._on_call(action, payload)
+        unique_id = str(uuid.uuid4())
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._pending = (unique_id, action, future)
+        started = time.perf_counter()
+        outcome = "result"
+        try:
+            await self._send(frames.encode_call(unique_id, action, payload))
+            async with asyncio.timeout_at(deadline):
+                return await future
+        except TimeoutError:
+            outcome = "timeout"
+            raise errors.CallFailed("timeout") from None
+        except errors.CallFailed as failed:
+            outcome = "callerror" if failed.code else failed.reason.replace(" ", "_")
+            if failed.code:
+                metrics.CALLERRORS.labels(self.version.value, failed.code, "received").inc()
+            raise
+        except ConnectionClosed:
+            outcome = "disconnected"
+            raise errors.CallFailed("disconnected") from None
+        finally:
+            self._pending = None
+            metrics.MESSAGES_SENT.labels(self.version.value, action, outcome).inc()
+            metrics.CALL_ROUNDTRIP.labels(self.version.value, action).observe(
+                time.perf_counter() - started
+            )

@@ -30,6 +30,8 @@ class Call:
 class CallResult:
     unique_id: str
     payload: dict[str, Any]
+    # Why the answer cannot be used although it parsed (e.g. NUL characters), if it cannot.
+    invalid: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,10 +47,31 @@ Frame = Call | CallResult | CallError
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
+def _no_constants(name: str) -> Any:
+    """JSON has no NaN or Infinity; Python's parser would accept them."""
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def contains_nul(raw: str | bytes, payload: Any) -> bool:
+    """Whether a decoded payload holds a NUL; the cheap text test runs first."""
+    text = raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
+    return "\\u0000" in text and _has_nul(payload)
+
+
 def parse(raw: str | bytes) -> Frame:
     """Decode one WebSocket message into a frame, or raise RpcFault saying what is wrong."""
     try:
-        message = json.loads(raw)
+        message = json.loads(raw, parse_constant=_no_constants)
     except (ValueError, UnicodeDecodeError) as exc:
         raise RpcFault(Fault.FORMAT, f"message is not valid JSON: {exc}") from None
     if not isinstance(message, list) or len(message) < 3:
@@ -74,7 +97,7 @@ def parse(raw: str | bytes) -> Frame:
             raise RpcFault(Fault.RPC_FRAMEWORK, "action must be a string", unique_id=unique_id)
         if not isinstance(payload, dict):
             raise RpcFault(Fault.FORMAT, "payload must be a JSON object", unique_id=unique_id)
-        if "\\u0000" in (raw if isinstance(raw, str) else raw.decode("utf-8", "replace")):
+        if contains_nul(raw, payload):
             # PostgreSQL text and jsonb cannot hold NUL; no OCPP field needs it
             raise RpcFault(
                 Fault.PROPERTY, "NUL characters (\\u0000) are not accepted", unique_id=unique_id
@@ -88,6 +111,8 @@ def parse(raw: str | bytes) -> Frame:
                 "a CALLRESULT is [3, id, {payload}]",
                 unique_id=unique_id,
             )
+        if contains_nul(raw, payload):
+            return CallResult(unique_id, payload, "the answer contains NUL characters")
         return CallResult(unique_id, payload)
     if len(message) != 5 or not isinstance(message[2], str):
         raise RpcFault(
@@ -96,7 +121,9 @@ def parse(raw: str | bytes) -> Frame:
             unique_id=unique_id,
         )
     details = message[4] if isinstance(message[4], dict) else {}
-    return CallError(unique_id, message[2], str(message[3]), details)
+    # kept for operators as text: a NUL would not survive PostgreSQL
+    description = str(message[3]).replace("\x00", "\ufffd")
+    return CallError(unique_id, message[2].replace("\x00", "\ufffd"), description, details)
 
 
 def encode_call(unique_id: str, action: str, payload: dict[str, Any]) -> str:

@@ -18,4 +18,7 @@ def parse_timestamp(text: str) -> datetime:
         raise InvalidInput(f"{text!r} is not an RFC 3339 date-time") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput(f"{text!r} is outside the representable time range") from None

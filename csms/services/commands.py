@@ -10,7 +10,6 @@ from __future__ import annotations
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any, Protocol
 
 from csms import errors, metrics
@@ -75,7 +74,18 @@ async def execute_logged(
             at=utcnow(),
         )
         return
-    await store.finish(command_id, "answered", response=response, at=utcnow())
+    try:
+        await store.finish(command_id, "answered", response=response, at=utcnow())
+    except errors.StoreError as exc:
+        # The station answered, but its answer cannot be kept: say so rather than leave the
+        # command pending forever.
+        await store.finish(
+            command_id,
+            "failed",
+            error_code="unstorable answer",
+            error_description=str(exc),
+            at=utcnow(),
+        )
 
 
 class CommandService:
@@ -233,9 +243,7 @@ class CommandService:
         target = (
             self._node_id
             if local is not None
-            else await self._nodes.node_of(
-                station_id, utcnow() - timedelta(seconds=self._node_timeout)
-            )
+            else await self._nodes.node_of(station_id, self._node_timeout)
         )
         command_id = await self._log.create(
             requested_by=requested_by,

@@ -48,6 +48,13 @@ class Presence:
                 entry.dirty = False
         return out
 
+    def restore(self, entries: list[tuple[str, datetime, datetime | None]]) -> None:
+        """Mark entries dirty again after a failed flush, so the next one writes them."""
+        for station_id, _seen, _heartbeat in entries:
+            entry = self._by_station.get(station_id)
+            if entry is not None:
+                entry.dirty = True
+
     def silent(self, now: datetime, after: float) -> list[str]:
         """Stations that have said nothing for longer than `after` seconds."""
         limit = now - timedelta(seconds=after)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from csms.domain.station import BootInfo, RegistrationStatus
+from csms.domain.station import AdminState, BootInfo, RegistrationStatus
 from csms.domain.version import OcppVersion
 from csms.errors import NotAccepted
 from csms.services.container import Services
@@ -17,6 +17,16 @@ Handler = Callable[[Payload], Awaitable[Payload]]
 # A station that is not Accepted is told to retry no sooner than this (seconds).
 MIN_RETRY_INTERVAL = 60
 
+# What a 2.0.1 station in Pending may send because the CSMS asked for it (B02.FR.09): the
+# message a CSMS-initiated CALL of this action leads to.
+_REQUESTED_BY = {
+    "GetBaseReport": "NotifyReport",
+    "GetReport": "NotifyReport",
+    "GetLog": "LogStatusNotification",
+    "UpdateFirmware": "FirmwareStatusNotification",
+    "GetMonitoringReport": "NotifyMonitoringReport",
+}
+
 
 @dataclass(slots=True)
 class StationSession:
@@ -24,8 +34,15 @@ class StationSession:
     version: OcppVersion
     services: Services
     # The answer to the last BootNotification on this connection. None: no boot yet (a station
-    # reconnecting after a network drop need not boot again). Blocked stations start Rejected.
+    # reconnecting after a network drop need not boot again). Blocked stations start Rejected,
+    # pending ones Pending, and an operator's later decision is applied by the gateway.
     registration: RegistrationStatus | None = None
+    # Messages a Pending 2.0.1 station may send because the CSMS requested them.
+    requested: set[str] = field(default_factory=set)
+
+    @property
+    def restricted(self) -> bool:
+        return self.registration in (RegistrationStatus.REJECTED, RegistrationStatus.PENDING)
 
     async def boot(self, info: BootInfo) -> tuple[RegistrationStatus, int]:
         """Decide a BootNotification; return the status and the interval to send with it."""
@@ -36,17 +53,49 @@ class StationSession:
             interval = max(interval, MIN_RETRY_INTERVAL)
         return self.registration, interval
 
-    def guard(self, handlers: Mapping[str, Handler], exempt: frozenset[str]) -> dict[str, Handler]:
-        """Wrap the handlers so a Rejected station gets SecurityError for all but `exempt`.
+    def apply_admin_state(self, state: AdminState) -> None:
+        """An operator (re)decided about this station while it is connected."""
+        if state is AdminState.BLOCKED:
+            self.registration = RegistrationStatus.REJECTED
+        elif state is AdminState.PENDING:
+            self.registration = RegistrationStatus.PENDING
+        elif self.restricted:
+            self.registration = None  # allowed again; its next boot is answered Accepted
 
-        (1.6 §4.2 / 2.0.1 B03.FR.07.) Exempt are boot, how a rejected station asks again, and
-        the transaction messages, whose billing data must never be lost.
+    def note_sent(self, action: str, payload: Payload) -> None:
+        """Called for every CSMS-initiated CALL: remember what the station may answer with."""
+        if action == "TriggerMessage":
+            self.requested.add(str(payload.get("requestedMessage")))
+        elif action in _REQUESTED_BY:
+            self.requested.add(_REQUESTED_BY[action])
+
+    def _refusal(self, action: str) -> str | None:
+        if self.registration is RegistrationStatus.REJECTED:
+            return f"{action} refused: the station's boot was Rejected"
+        if (
+            self.registration is RegistrationStatus.PENDING
+            and self.version is OcppVersion.V201
+            and action not in self.requested
+        ):
+            # 2.0.1 B02.FR.09: while Pending, only messages the CSMS asked for
+            return f"{action} refused: the station is Pending and the CSMS did not request it"
+        return None
+
+    def guard(self, handlers: Mapping[str, Handler], exempt: frozenset[str]) -> dict[str, Handler]:
+        """Wrap the handlers so a station that is not Accepted gets SecurityError for all but
+        `exempt` (1.6 §4.2; 2.0.1 B02.FR.09, B03.FR.07).
+
+        Exempt are boot, how such a station asks again, and the transaction messages: their
+        billing data must never be lost, so unlike B03.FR.07 asks we store them even from a
+        Rejected station, as an operator would rather have the record than a station retrying
+        forever.
         """
 
         def wrap(action: str, handler: Handler) -> Handler:
             async def guarded(payload: Payload) -> Payload:
-                if self.registration is RegistrationStatus.REJECTED:
-                    raise NotAccepted(f"{action} refused: the station's boot was Rejected")
+                refusal = self._refusal(action)
+                if refusal is not None:
+                    raise NotAccepted(refusal)
                 return await handler(payload)
 
             return guarded

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from csms.clock import utcnow
@@ -58,9 +60,14 @@ class StationService:
         return station
 
     async def connected(
-        self, station_id: str, version: OcppVersion | None, remote_address: str | None
+        self,
+        station_id: str,
+        version: OcppVersion | None,
+        remote_address: str | None,
+        at: datetime,
     ) -> int:
-        at = self.presence.seen(station_id)
+        """Record the session; it becomes the station's current one unless a newer one is."""
+        self.presence.seen(station_id)
         connection_id = await self._stations.connected(
             station_id,
             node_id=self.node_id,
@@ -133,5 +140,19 @@ class StationService:
         await self._events.append(station_id, "NotifyReport", payload, at)
         await self._events.put_variables(station_id, rows, at)
 
-    async def flush_presence(self) -> None:
-        await self._stations.touch(self.presence.take_dirty())
+    async def flush_presence(self, connection_of: Callable[[str], int | None]) -> None:
+        """Write who was seen; each live connection re-asserts itself as its station's current
+        one, repairing a claim another node released by mistake."""
+        dirty = self.presence.take_dirty()
+        try:
+            await self._stations.touch(
+                [(sid, seen, hb, connection_of(sid)) for sid, seen, hb in dirty], self.node_id
+            )
+        except BaseException:
+            self.presence.restore(dirty)
+            raise
+
+    async def admin_states(self, restricted: list[str]) -> dict[str, AdminState]:
+        """Stations connected here that are not active, plus the `restricted` ones (which may
+        have become active since)."""
+        return await self._stations.admin_states(self.node_id, restricted)

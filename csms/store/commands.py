@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import asyncpg
+
+from csms.errors import StoreError
 from csms.store.database import Pool
 
 _COLUMNS = """id, requested_by, station_id, command, action, request, origin_node, target_node,
@@ -51,6 +54,22 @@ class CommandStore:
         at: datetime,
     ) -> None:
         """Record the outcome once; a late outcome never overwrites the first."""
+        try:
+            await self._finish(command_id, status, response, error_code, error_description, at)
+        except (asyncpg.DataError, ValueError) as exc:
+            raise StoreError(
+                f"the outcome of command {command_id} cannot be stored: {exc}"
+            ) from exc
+
+    async def _finish(
+        self,
+        command_id: int,
+        status: str,
+        response: dict[str, Any] | None,
+        error_code: str | None,
+        error_description: str | None,
+        at: datetime,
+    ) -> None:
         await self._pool.execute(
             """UPDATE command_log SET status = $2, response = $3, error_code = $4,
                    error_description = $5, answered_at = $6

@@ -15,8 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import asyncpg
-
 from csms import metrics
 from csms.domain.meter import Sample
 from csms.domain.station import ConnectorRef
@@ -99,17 +97,38 @@ class MeterWriter:
         self._max_delay = max_delay
         self.batches = 0
         self.rows_written = 0
+        self.running = False
 
     async def write(self, rows: list[Row]) -> None:
-        """Queue rows and return once they are committed (replayed rows are skipped)."""
+        """Queue rows and return once they are committed (replayed rows are skipped).
+
+        Raises StoreError when they could not be stored, or when the writer is not running.
+        """
         if not rows:
             return
+        if not self.running:
+            raise StoreError("the meter writer is not running")
         job = _Job(rows, asyncio.get_running_loop().create_future())
         self._queue.put_nowait(job)
         await job.done
 
     async def run(self) -> None:
-        """Drain the queue forever in batches; each batch is one transaction."""
+        """Drain the queue in batches, each one transaction, until cancelled.
+
+        Nothing a batch does can end this loop: every failure is handed to the jobs it
+        concerns. On cancellation every job still waiting is failed, so no handler hangs.
+        """
+        self.running = True
+        try:
+            await self._drain_forever()
+        finally:
+            self.running = False
+            while not self._queue.empty():
+                job = self._queue.get_nowait()
+                if not job.done.done():
+                    job.done.set_exception(StoreError("meter writer stopped"))
+
+    async def _drain_forever(self) -> None:
         while True:
             jobs = [await self._queue.get()]
             size = len(jobs[0].rows)
@@ -140,7 +159,7 @@ class MeterWriter:
                 if not job.done.done():
                     job.done.set_exception(StoreError("meter writer stopped"))
             raise
-        except (asyncpg.PostgresError, OSError, asyncpg.InterfaceError) as exc:
+        except Exception as exc:  # asyncpg's COPY encoders raise plain ValueError/OverflowError
             if len(jobs) == 1:
                 log.warning("meter samples rejected by the database: %s", exc)
                 jobs[0].done.set_exception(StoreError(f"meter samples not stored: {exc}"))

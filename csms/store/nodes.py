@@ -1,9 +1,12 @@
-"""Cluster membership: which CSMS processes are alive, and releasing the claims of dead ones."""
+"""Cluster membership: which CSMS processes are alive, and releasing the claims of dead ones.
+
+Liveness is judged on the database's clock (`now()`), so nodes whose clocks disagree still
+agree on who is alive.
+"""
 
 from __future__ import annotations
 
 import zlib
-from datetime import datetime
 
 import asyncpg
 
@@ -31,51 +34,58 @@ class NodeStore:
                 "give each process its own --node-id"
             )
 
-    async def heartbeat(
-        self, at: datetime, *, started_at: datetime, ocpp_port: int, http_port: int
-    ) -> None:
+    async def heartbeat(self, *, ocpp_port: int, http_port: int, starting: bool = False) -> None:
         await self._pool.execute(
             """INSERT INTO nodes (node_id, started_at, last_seen, ocpp_port, http_port)
-               VALUES ($1, $2, $3, $4, $5)
-               ON CONFLICT (node_id) DO UPDATE SET last_seen = EXCLUDED.last_seen,
-                   started_at = EXCLUDED.started_at, ocpp_port = EXCLUDED.ocpp_port,
-                   http_port = EXCLUDED.http_port""",
+               VALUES ($1, now(), now(), $2, $3)
+               ON CONFLICT (node_id) DO UPDATE SET last_seen = now(),
+                   started_at = CASE WHEN $4 THEN now() ELSE nodes.started_at END,
+                   ocpp_port = EXCLUDED.ocpp_port, http_port = EXCLUDED.http_port""",
             self.node_id,
-            started_at,
-            at,
             ocpp_port,
             http_port,
+            starting,
         )
 
-    async def node_of(self, station_id: str, alive_after: datetime) -> str | None:
+    async def node_of(self, station_id: str, timeout: float) -> str | None:
         """The live node holding the station's socket, if any."""
         node: str | None = await self._pool.fetchval(
             """SELECT s.node_id FROM stations s JOIN nodes n ON n.node_id = s.node_id
-               WHERE s.id = $1 AND s.connected AND n.last_seen >= $2""",
+               WHERE s.id = $1 AND s.connected
+                 AND n.last_seen >= now() - make_interval(secs => $2)""",
             station_id,
-            alive_after,
+            timeout,
         )
         return node
 
-    async def release_dead(self, alive_after: datetime, at: datetime) -> int:
-        """Mark stations of nodes silent since `alive_after` as disconnected; return how many."""
-        status: str = await self._pool.execute(
-            """UPDATE stations SET connected = false, disconnected_at = $2,
-                   offline_reason = 'node lost', updated_at = now()
-               WHERE connected AND node_id IN
-                   (SELECT node_id FROM nodes WHERE last_seen < $1)""",
-            alive_after,
-            at,
-        )
+    async def release_dead(self, timeout: float) -> int:
+        """Mark stations of nodes silent for `timeout` seconds as disconnected; return how many."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                """UPDATE station_connections c SET disconnected_at = now(),
+                       close_reason = 'node lost'
+                   FROM stations s JOIN nodes n ON n.node_id = s.node_id
+                   WHERE s.connection_id = c.id AND s.connected AND c.disconnected_at IS NULL
+                     AND n.last_seen < now() - make_interval(secs => $1)""",
+                timeout,
+            )
+            status: str = await conn.execute(
+                """UPDATE stations SET connected = false, disconnected_at = now(),
+                       offline_reason = 'node lost', updated_at = now()
+                   WHERE connected AND node_id IN (SELECT node_id FROM nodes
+                       WHERE last_seen < now() - make_interval(secs => $1))""",
+                timeout,
+            )
         return int(status.split()[-1])
 
-    async def peers(self, alive_after: datetime) -> bool:
+    async def peers(self, timeout: float) -> bool:
         """Whether any other node is alive."""
         return bool(
             await self._pool.fetchval(
-                "SELECT EXISTS (SELECT 1 FROM nodes WHERE node_id <> $1 AND last_seen >= $2)",
+                """SELECT EXISTS (SELECT 1 FROM nodes WHERE node_id <> $1
+                       AND last_seen >= now() - make_interval(secs => $2))""",
                 self.node_id,
-                alive_after,
+                timeout,
             )
         )
 

@@ -200,11 +200,12 @@ class StationStore:
                 remote_address,
                 at,
             )
+            # A slower, older connection must not overwrite a newer one's claim.
             await conn.execute(
                 """UPDATE stations SET connected = true, node_id = $2, connection_id = $3,
                        connected_at = $4, last_seen_at = $4, offline_reason = NULL,
                        ocpp_version = COALESCE($5, ocpp_version), updated_at = now()
-                   WHERE id = $1""",
+                   WHERE id = $1 AND (connected_at IS NULL OR connected_at <= $4)""",
                 station_id,
                 node_id,
                 connection_id,
@@ -264,22 +265,44 @@ class StationStore:
             )
         return int(result.split()[-1])
 
-    async def touch(self, seen: Sequence[tuple[str, datetime, datetime | None]]) -> None:
-        """Write last-seen / last-heartbeat times of many stations in one statement."""
+    async def touch(
+        self, seen: Sequence[tuple[str, datetime, datetime | None, int | None]], node_id: str
+    ) -> None:
+        """Write last-seen / last-heartbeat times of many stations in one statement.
+
+        A station whose current connection is one of ours is also marked connected to this node
+        again: that undoes a release by another node that wrongly thought this one dead.
+        """
         if not seen:
             return
         await self._pool.execute(
             """UPDATE stations s SET
                    last_seen_at = GREATEST(s.last_seen_at, v.seen),
                    last_heartbeat_at = COALESCE(GREATEST(s.last_heartbeat_at, v.heartbeat),
-                                                s.last_heartbeat_at)
-               FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[])
-                    AS v(id, seen, heartbeat)
+                                                s.last_heartbeat_at),
+                   connected = s.connected OR COALESCE(s.connection_id = v.cid, false),
+                   node_id = CASE WHEN s.connection_id = v.cid THEN $5 ELSE s.node_id END,
+                   offline_reason = CASE WHEN s.connection_id = v.cid THEN NULL
+                                         ELSE s.offline_reason END
+               FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::bigint[])
+                    AS v(id, seen, heartbeat, cid)
                WHERE s.id = v.id""",
             [s[0] for s in seen],
             [s[1] for s in seen],
             [s[2] for s in seen],
+            [s[3] for s in seen],
+            node_id,
         )
+
+    async def admin_states(self, node_id: str, also: list[str]) -> dict[str, AdminState]:
+        rows = await self._pool.fetch(
+            """SELECT id, admin_state FROM stations
+               WHERE (node_id = $1 AND connected AND admin_state <> 'active')
+                  OR id = ANY($2::text[])""",
+            node_id,
+            also,
+        )
+        return {r["id"]: AdminState(r["admin_state"]) for r in rows}
 
     async def record_status(
         self, station_id: str, status: ConnectorStatus, received_at: datetime

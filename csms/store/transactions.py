@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 
 from csms.domain.meter import register_wh
-from csms.domain.station import ConnectorRef
+from csms.domain.station import MAX_INT64, ConnectorRef
 from csms.domain.transaction import (
     EventOutcome,
     EventType,
@@ -99,12 +99,16 @@ class TransactionStore:
     async def stop_v16(self, station_id: str, stop: StopRequest) -> StopOutcome:
         """Close the transaction once; unknown ids become orphans (a stop is never refused)."""
         async with self._pool.acquire() as conn, conn.transaction():
-            row = await conn.fetchrow(
-                """SELECT id, status, stop_reason, evse_id, meter_start_wh FROM transactions
+            row = (
+                None
+                if not 0 < stop.transaction_id <= MAX_INT64
+                else await conn.fetchrow(
+                    """SELECT id, status, stop_reason, evse_id, meter_start_wh FROM transactions
                    WHERE id = $1 AND station_id = $2 AND ocpp_version = '1.6' AND NOT orphan
                    FOR UPDATE""",
-                stop.transaction_id,
-                station_id,
+                    stop.transaction_id,
+                    station_id,
+                )
             )
             if row is not None:
                 where = ConnectorRef.from_v16(row["evse_id"])
@@ -121,7 +125,11 @@ class TransactionStore:
                         stop.reason or "Local",
                         stop.id_token,
                     )
-                energy = stop.meter_stop_wh - row["meter_start_wh"]
+                energy = (
+                    None
+                    if stop.meter_stop_wh is None
+                    else stop.meter_stop_wh - row["meter_start_wh"]
+                )
                 return StopOutcome(row["id"], False, replayed, where, energy)
             orphan_id = await conn.fetchval(
                 """INSERT INTO transactions (station_id, ocpp_version, station_tx_id, status,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import ssl
 
@@ -103,6 +104,12 @@ async def test_second_connection_replaces_the_first(csms: Running) -> None:
         await first.recv(timeout=5)
     assert first.ws.close_code == 1001
     assert "currentTime" in await second.call("Heartbeat", {})
+    async with asyncio.timeout(5):  # the old handler records its end on its own time
+        while not await csms.pool.fetchval(  # noqa: ASYNC110 - polling the database
+            "SELECT count(*) FROM station_connections WHERE station_id = 'CP-TWICE'"
+            " AND disconnected_at IS NOT NULL"
+        ):
+            await asyncio.sleep(0.05)
     station = await csms.pool.fetchrow(
         "SELECT connected, connection_id FROM stations WHERE id = 'CP-TWICE'"
     )
@@ -192,3 +199,56 @@ async def test_tls_profiles_2_and_3(database_url: str, pki: dict[str, object]) -
         stranger.issue_cert("CP-P3", common_name="CP-P3").configure_cert(context)
         with pytest.raises((ssl.SSLError, OSError, InvalidHandshake)):
             await open_client(port, "CP-P3", ssl=context)
+
+
+async def test_blocking_a_connected_station_takes_effect_without_a_reboot(
+    database_url: str,
+) -> None:
+    async with running(make_settings(database_url, node_timeout=1.5)) as csms:
+        stations = StationStore(csms.pool)
+        cp = await open_client(csms.ocpp_port, "CP-LIVE")
+        assert (await cp.call("BootNotification", BOOT16))["status"] == "Accepted"
+        await stations.update_auth("CP-LIVE", admin_state=AdminState.BLOCKED)
+        async with asyncio.timeout(5):
+            while (reply := await cp.send_raw('[2,"hb","Heartbeat",{}]'))[0] == 3:
+                await asyncio.sleep(0.2)
+        assert reply[2] == "SecurityError"
+        await stations.update_auth("CP-LIVE", admin_state=AdminState.ACTIVE)
+        async with asyncio.timeout(5):
+            while (await cp.send_raw('[2,"hb","Heartbeat",{}]'))[0] == 4:
+                await asyncio.sleep(0.2)
+        await cp.close()
+
+
+async def test_pending_201_station_may_send_only_what_was_requested(csms: Running) -> None:
+    await StationStore(csms.pool).create("CS-PEND", admin_state=AdminState.PENDING)
+    cs = await open_client(csms.ocpp_port, "CS-PEND", ["ocpp2.0.1"])
+    boot = {"reason": "PowerUp", "chargingStation": {"model": "M", "vendorName": "V"}}
+    assert (await cs.call("BootNotification", boot))["status"] == "Pending"
+    status = {
+        "timestamp": "2026-05-01T00:00:00Z",
+        "connectorStatus": "Available",
+        "evseId": 1,
+        "connectorId": 1,
+    }
+    assert (await cs.call_error("StatusNotification", status))[0] == "SecurityError"
+    # once the CSMS triggers it, the station may send it
+    connection = csms.gateway.registry.get("CS-PEND")
+    assert connection is not None
+    connection.session.note_sent("TriggerMessage", {"requestedMessage": "StatusNotification"})
+    assert await cs.call("StatusNotification", status) == {}
+    # transaction data is never refused
+    event = {
+        "eventType": "Started",
+        "timestamp": "2026-05-01T00:00:00Z",
+        "triggerReason": "CablePluggedIn",
+        "seqNo": 0,
+        "transactionInfo": {"transactionId": "P-1"},
+    }
+    assert await cs.call("TransactionEvent", event) == {}
+    await cs.close()
+
+
+async def test_profile_1_station_without_a_password_is_refused(csms: Running) -> None:
+    await StationStore(csms.pool).create("CP-P1", security_profile=1)
+    assert await status_of_refusal(csms.ocpp_port, "CP-P1") == 401

@@ -1,0 +1,215 @@
+"""Inputs and failures that once could stop a node, hang a command or answer InternalError."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import httpx
+import pytest
+
+from csms.bootstrap import Running, running
+from tests.conftest import ADMIN_TOKEN, Api, make_settings
+from tests.ocpp_client import open_client
+from tests.station_responder import responding_station
+
+V16_METER = {
+    "connectorId": 1,
+    "meterValue": [{"timestamp": "2026-05-01T00:00:00Z", "sampledValue": [{"value": "1"}]}],
+}
+
+
+@pytest.mark.parametrize(
+    ("action", "payload", "code"),
+    [
+        (
+            "StatusNotification",
+            {"connectorId": 2**31, "errorCode": "NoError", "status": "Available"},
+            "PropertyConstraintViolation",
+        ),
+        ("MeterValues", {**V16_METER, "connectorId": 2**31}, "PropertyConstraintViolation"),
+        (
+            "StartTransaction",
+            {
+                "connectorId": 1,
+                "idTag": "A",
+                "meterStart": 2**63,
+                "timestamp": "2026-05-01T00:00:00Z",
+            },
+            "PropertyConstraintViolation",
+        ),
+        (
+            "StartTransaction",
+            {
+                "connectorId": 1,
+                "idTag": "A",
+                "meterStart": 0,
+                "timestamp": "0001-01-01T00:00:00+01:00",
+            },
+            "PropertyConstraintViolation",
+        ),
+    ],
+)
+async def test_out_of_range_values_get_a_clear_callerror(
+    csms: Running, action: str, payload: dict[str, object], code: str
+) -> None:
+    cp = await open_client(csms.ocpp_port, "RANGE-1")
+    assert (await cp.call_error(action, payload))[0] == code
+    assert "currentTime" in await cp.call("Heartbeat", {})
+    await cp.close()
+
+
+async def test_absurd_readings_are_kept_as_text_and_the_node_keeps_serving(csms: Running) -> None:
+    cp = await open_client(csms.ocpp_port, "ABSURD-1")
+    values = ["1E-20000", "1E+200000", "123456789012345678901234567890"]
+    await cp.call(
+        "MeterValues",
+        {
+            "connectorId": 1,
+            "meterValue": [
+                {"timestamp": f"2026-05-01T00:0{i}:00Z", "sampledValue": [{"value": v}]}
+                for i, v in enumerate(values)
+            ],
+        },
+    )
+    cs = await open_client(csms.ocpp_port, "ABSURD-2", ["ocpp2.0.1"])
+    await cs.call(
+        "MeterValues",
+        {
+            "evseId": 1,
+            "meterValue": [
+                {"timestamp": "2026-05-01T00:00:00Z", "sampledValue": [{"value": 1e300}]},
+                {
+                    "timestamp": "2026-05-01T00:01:00Z",
+                    "sampledValue": [{"value": 5, "unitOfMeasure": {"multiplier": 10**7}}],
+                },
+            ],
+        },
+    )
+    # NaN / Infinity are not JSON at all
+    reply = await cs.send_raw(
+        '[2,"n","MeterValues",{"evseId":1,"meterValue":[{"timestamp":'
+        '"2026-05-01T00:02:00Z","sampledValue":[{"value":NaN}]}]}]'
+    )
+    assert reply[:3] == [4, "-1", "FormatViolation"]
+    rows = await csms.pool.fetch("SELECT value, raw_value FROM meter_samples ORDER BY id")
+    assert [r["value"] for r in rows] == [None] * 5
+    assert rows[0]["raw_value"] == "1E-20000"
+    # the node still serves stations and its writer still writes
+    await cp.call(
+        "MeterValues",
+        {
+            "connectorId": 1,
+            "meterValue": [
+                {"timestamp": "2026-05-01T01:00:00Z", "sampledValue": [{"value": "42"}]}
+            ],
+        },
+    )
+    assert await csms.pool.fetchval("SELECT count(*) FROM meter_samples WHERE value = 42") == 1
+    assert csms.writer.running
+    await cp.close()
+    await cs.close()
+
+
+async def test_impossible_stop_is_still_accepted_as_an_orphan(csms: Running) -> None:
+    cp = await open_client(csms.ocpp_port, "STOP-HUGE")
+    stop = {"transactionId": 2**63, "meterStop": 2**63, "timestamp": "2026-05-01T00:00:00Z"}
+    assert await cp.call("StopTransaction", stop) == {}
+    row = await csms.pool.fetchrow("SELECT orphan, meter_stop_wh, station_tx_id FROM transactions")
+    assert row["orphan"] and row["meter_stop_wh"] is None and row["station_tx_id"] == str(2**63)
+    cs = await open_client(csms.ocpp_port, "SEQ-HUGE", ["ocpp2.0.1"])
+    event = {
+        "eventType": "Updated",
+        "timestamp": "2026-05-01T00:00:00Z",
+        "triggerReason": "MeterValuePeriodic",
+        "seqNo": 2**31,
+        "transactionInfo": {"transactionId": "T"},
+    }
+    assert (await cs.call_error("TransactionEvent", event))[0] == "PropertyConstraintViolation"
+    await cp.close()
+    await cs.close()
+
+
+async def test_an_answer_with_nul_fails_the_command_instead_of_leaving_it_pending(
+    csms: Running, api: Api
+) -> None:
+    async with responding_station(csms.ocpp_port, "NUL-1") as station:
+        station.replies = {"DataTransfer": {"status": "Accepted", "data": "bad\u0000answer"}}
+        reply = await api.post(
+            "/api/v1/stations/NUL-1/commands/data-transfer", json={"vendor_id": "x"}
+        )
+        assert reply.status_code == 502 and reply.json()["error"] == "station_failed"
+    log = (await api.get("/api/v1/commands")).json()
+    assert log[0]["status"] == "failed"
+    huge = await api.post(
+        "/api/v1/stations/NUL-1/commands/remote-stop", json={"transaction_id": 2**64}
+    )
+    assert huge.status_code == 422
+
+
+async def test_a_queued_command_times_out_on_its_own_deadline(csms: Running, api: Api) -> None:
+    async with responding_station(csms.ocpp_port, "SLOW-2") as station:
+        station.mode = "silent"
+        url = "/api/v1/stations/SLOW-2/commands/clear-cache"
+        first = asyncio.ensure_future(api.post(url, params={"timeout": 3}, json={}))
+        await asyncio.sleep(0.3)  # the first CALL is out and unanswered
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        second = await api.post(url, params={"timeout": 0.5}, json={})
+        assert second.status_code == 504 and loop.time() - started < 1.5
+        assert len(station.received) == 1  # the queued one never reached the station
+        assert (await first).status_code == 504
+
+
+async def test_a_lost_listen_connection_is_restored(database_url: str) -> None:
+    settings_a = make_settings(database_url, node_id="node-a", node_timeout=1.5)
+    settings_b = make_settings(database_url, node_id="node-b", node_timeout=1.5)
+    async with running(settings_a) as node_a, running(settings_b) as node_b:
+        # kill both nodes' LISTEN connections from the database side
+        await node_a.pool.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE query LIKE 'LISTEN%' OR query LIKE 'SELECT pg_try_advisory_lock%'"
+        )
+        async with responding_station(node_a.ocpp_port, "CP-LISTEN") as station:
+            headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+            base = f"http://127.0.0.1:{node_b.http_port}"
+            async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+                async with asyncio.timeout(15):
+                    while True:  # until both nodes listen again, commands may time out
+                        reply = await http.post(
+                            "/api/v1/stations/CP-LISTEN/commands/data-transfer",
+                            params={"timeout": 1},
+                            json={"vendor_id": "x"},
+                            headers=headers,
+                        )
+                        if reply.status_code == 200:
+                            break
+                        await asyncio.sleep(0.5)
+                ready = await http.get("/readyz")
+                assert ready.status_code == 200
+            assert station.received[-1][0] == "DataTransfer"
+
+
+async def test_a_live_station_wrongly_released_is_claimed_again(database_url: str) -> None:
+    async with running(make_settings(database_url, node_timeout=1.5)) as csms:
+        cp = await open_client(csms.ocpp_port, "CP-CLAIM")
+        await cp.call("Heartbeat", {})
+        # as if another node had judged this one dead
+        await csms.pool.execute(
+            "UPDATE stations SET connected = false, offline_reason = 'node lost'"
+        )
+        async with asyncio.timeout(5):
+            while not await csms.pool.fetchval("SELECT connected FROM stations"):
+                await cp.call("Heartbeat", {})
+                await asyncio.sleep(0.3)
+        assert await csms.pool.fetchval("SELECT offline_reason FROM stations") is None
+        await cp.close()
+
+
+def test_events_json_round_trip() -> None:
+    from csms.services.events import Event
+
+    event = Event(
+        "x", "S", {"a": 1}, __import__("datetime").datetime.now(__import__("datetime").UTC), "n"
+    )
+    assert Event.from_json(json.loads(json.dumps(event.as_json()))).data == {"a": 1}
