@@ -98,8 +98,11 @@ async def _keep_session(_conn: asyncpg.Connection) -> None:
     """Skip asyncpg's reset on release (UNLISTEN *, RESET ALL, ...): a round trip per query.
 
     Pooled connections never change session state here: no SET, LISTEN or advisory locks (those
-    live on dedicated connections), and transactions are always closed by their context.
+    live on dedicated connections), and transactions are closed by their context; a rollback
+    interrupted by cancellation is finished here, so no one gets an aborted transaction.
     """
+    if _conn.is_in_transaction():
+        await _conn.execute("ROLLBACK")
 
 
 async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 20) -> Pool:

@@ -210,6 +210,19 @@ class TransactionStore:
                 )
                 return EventOutcome(tx_id, True, seen["orphan"], _where(seen))
             row = await self._apply(conn, tx_id, event)
+            if event.event_type is EventType.STARTED and row["evse_id"] is not None:
+                # An EVSE runs one transaction at a time: an older one still open there lost
+                # its Ended event; close it so its token is not held (ConcurrentTx) forever.
+                await conn.execute(
+                    """UPDATE transactions SET status = 'closed', stop_reason = 'Superseded',
+                           updated_at = now()
+                       WHERE station_id = $1 AND ocpp_version = '2.0.1' AND evse_id = $2
+                         AND status = 'open' AND id <> $3 AND started_at <= $4""",
+                    station_id,
+                    row["evse_id"],
+                    tx_id,
+                    event.timestamp,
+                )
         return EventOutcome(tx_id, False, row["orphan"], _where(row))
 
     @staticmethod

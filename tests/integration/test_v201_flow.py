@@ -276,3 +276,42 @@ async def test_reports_and_informative_messages(csms: Running) -> None:
     assert logged == 1 + len(calls)
     station = await csms.pool.fetchrow("SELECT * FROM stations WHERE id = 'CS-INFO'")
     assert station["firmware_status"] == "Downloading" and station["log_status"] == "Uploaded"
+
+
+async def test_a_lost_ended_event_does_not_hold_the_evse(csms: Running) -> None:
+    cs = await booted(csms, "CS-SUPER")
+    first = event(
+        "Started",
+        0,
+        "2026-05-01T02:00:00Z",
+        "Authorized",
+        idToken=TOKEN,
+        evse={"id": 1, "connectorId": 1},
+        info={"transactionId": "T-1"},
+    )
+    second = event(
+        "Started",
+        0,
+        "2026-05-01T05:00:00Z",
+        "Authorized",
+        idToken=TOKEN,
+        evse={"id": 1, "connectorId": 1},
+        info={"transactionId": "T-2"},
+    )
+    await cs.call("TransactionEvent", first)
+    await cs.call("TransactionEvent", second)
+    rows = {r["station_tx_id"]: r for r in await csms.pool.fetch("SELECT * FROM transactions")}
+    assert (rows["T-1"]["status"], rows["T-1"]["stop_reason"]) == ("closed", "Superseded")
+    assert rows["T-2"]["status"] == "open"
+    # the late Ended still lands on the first transaction
+    late = event(
+        "Ended",
+        1,
+        "2026-05-01T03:00:00Z",
+        "EVDeparted",
+        info={"transactionId": "T-1", "stoppedReason": "EVDisconnected"},
+    )
+    await cs.call("TransactionEvent", late)
+    row = await csms.pool.fetchrow("SELECT * FROM transactions WHERE station_tx_id = 'T-1'")
+    assert row["stop_reason"] == "EVDisconnected"
+    await cs.close()
