@@ -95,7 +95,7 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
         applied = await migrate(url)
         if applied:
             log.info("applied migrations: %s", ", ".join(applied))
-        pool = await database.create_pool(url)
+        pool = await database.create_pool(url, max_size=40)
         # The meter writer gets a connection of its own so its COPYs never queue behind
         # handler queries waiting for the shared pool.
         writer_pool = await database.create_pool(url, min_size=1, max_size=1)

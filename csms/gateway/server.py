@@ -95,6 +95,8 @@ class Gateway:
             ping_interval=ping,
             ping_timeout=ping,
             close_timeout=5,
+            # a boot storm queues handshakes behind admission; slow is better than dropped
+            open_timeout=60,
             max_size=2**20,
             server_header="csms",
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -22,8 +21,6 @@ from csms.services.events import EventBus
 from csms.services.presence import Presence
 from csms.store.events import EventStore
 from csms.store.stations import StationStore
-
-log = logging.getLogger(__name__)
 
 
 class StationService:
@@ -51,13 +48,9 @@ class StationService:
 
         Under open registration an unknown station is created on its first connect.
         """
-        station = await self._stations.get_auth(station_id)
-        if station is not None or self._registration is RegistrationPolicy.CLOSED:
-            return station
-        station, created = await self._stations.create(station_id)
-        if created:
-            log.info("registered new station %s on first connect", station_id)
-        return station
+        return await self._stations.admit(
+            station_id, create=self._registration is RegistrationPolicy.OPEN
+        )
 
     async def connected(
         self,

@@ -39,6 +39,26 @@ class StationStore:
         )
         return None if row is None else _auth(row)
 
+    async def admit(self, station_id: str, *, create: bool) -> StationAuth | None:
+        """The station for the handshake, created first when `create` and unknown.
+
+        One round trip either way; handshakes of a boot storm arrive by the thousand.
+        """
+        if not create:
+            return await self.get_auth(station_id)
+        row = await self._pool.fetchrow(
+            f"""WITH created AS (
+                    INSERT INTO stations (id) VALUES ($1) ON CONFLICT (id) DO NOTHING
+                    RETURNING {_AUTH_COLUMNS}
+                )
+                SELECT {_AUTH_COLUMNS} FROM created
+                UNION ALL
+                SELECT {_AUTH_COLUMNS} FROM stations WHERE id = $1
+                LIMIT 1""",
+            station_id,
+        )
+        return None if row is None else _auth(row)
+
     async def create(
         self,
         station_id: str,
@@ -188,30 +208,31 @@ class StationStore:
         remote_address: str | None,
         at: datetime,
     ) -> int:
-        """Record a new WebSocket session and make it the station's current one; return its id."""
-        async with self._pool.acquire() as conn, conn.transaction():
-            connection_id: int = await conn.fetchval(
-                """INSERT INTO station_connections
+        """Record a new WebSocket session and make it the station's current one; return its id.
+
+        One statement (one round trip, atomic): a boot storm makes thousands of these at once.
+        A slower, older connection must not overwrite a newer one's claim.
+        """
+        connection_id: int = await self._pool.fetchval(
+            """WITH session AS (
+                   INSERT INTO station_connections
                        (station_id, node_id, subprotocol, remote_address, connected_at)
-                   VALUES ($1, $2, $3, $4, $5) RETURNING id""",
-                station_id,
-                node_id,
-                version.subprotocol if version else None,
-                remote_address,
-                at,
-            )
-            # A slower, older connection must not overwrite a newer one's claim.
-            await conn.execute(
-                """UPDATE stations SET connected = true, node_id = $2, connection_id = $3,
-                       connected_at = $4, last_seen_at = $4, offline_reason = NULL,
-                       ocpp_version = COALESCE($5, ocpp_version), updated_at = now()
-                   WHERE id = $1 AND (connected_at IS NULL OR connected_at <= $4)""",
-                station_id,
-                node_id,
-                connection_id,
-                at,
-                version.value if version else None,
-            )
+                   VALUES ($1, $2, $3, $4, $5) RETURNING id
+               ), claim AS (
+                   UPDATE stations SET connected = true, node_id = $2,
+                       connection_id = (SELECT id FROM session), connected_at = $5,
+                       last_seen_at = $5, offline_reason = NULL,
+                       ocpp_version = COALESCE($6, ocpp_version), updated_at = now()
+                   WHERE id = $1 AND (connected_at IS NULL OR connected_at <= $5)
+               )
+               SELECT id FROM session""",
+            station_id,
+            node_id,
+            version.subprotocol if version else None,
+            remote_address,
+            at,
+            version.value if version else None,
+        )
         return connection_id
 
     async def disconnected(
@@ -320,26 +341,25 @@ class StationStore:
             status.timestamp,
             received_at,
         )
-        async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute(
-                """INSERT INTO status_history (station_id, evse_id, connector_id, status,
+        # one statement: atomic and a single round trip (boot storms send thousands)
+        await self._pool.execute(
+            """WITH history AS (
+                   INSERT INTO status_history (station_id, evse_id, connector_id, status,
                        error_code, info, vendor_error_code, status_at, received_at)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
-                *args,
-            )
-            await conn.execute(
-                """INSERT INTO connectors (station_id, evse_id, connector_id, status, error_code,
-                       info, vendor_error_code, status_at, received_at, vendor_id)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-                   ON CONFLICT (station_id, evse_id, connector_id) DO UPDATE SET
-                       status = EXCLUDED.status, error_code = EXCLUDED.error_code,
-                       info = EXCLUDED.info, vendor_error_code = EXCLUDED.vendor_error_code,
-                       vendor_id = EXCLUDED.vendor_id, status_at = EXCLUDED.status_at,
-                       received_at = EXCLUDED.received_at
-                   WHERE connectors.status_at <= EXCLUDED.status_at""",
-                *args,
-                status.vendor_id,
-            )
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+               )
+               INSERT INTO connectors (station_id, evse_id, connector_id, status, error_code,
+                   info, vendor_error_code, status_at, received_at, vendor_id)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+               ON CONFLICT (station_id, evse_id, connector_id) DO UPDATE SET
+                   status = EXCLUDED.status, error_code = EXCLUDED.error_code,
+                   info = EXCLUDED.info, vendor_error_code = EXCLUDED.vendor_error_code,
+                   vendor_id = EXCLUDED.vendor_id, status_at = EXCLUDED.status_at,
+                   received_at = EXCLUDED.received_at
+               WHERE connectors.status_at <= EXCLUDED.status_at""",
+            *args,
+            status.vendor_id,
+        )
 
     async def connectors(self, station_id: str) -> list[dict[str, Any]]:
         rows = await self._pool.fetch(

@@ -1,0 +1,5 @@
+"""`python -m simulators` runs the `csms-sim` command line."""
+
+from simulators.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""One simulated charging station: its connection, EVSEs, sessions and command handlers."""
