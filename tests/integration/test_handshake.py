@@ -105,7 +105,7 @@ async def test_second_connection_replaces_the_first(csms: Running) -> None:
     assert first.ws.close_code == 1001
     assert "currentTime" in await second.call("Heartbeat", {})
     async with asyncio.timeout(5):  # the old handler records its end on its own time
-        while not await csms.pool.fetchval(  # noqa: ASYNC110 - polling the database
+        while not await csms.pool.fetchval(
             "SELECT count(*) FROM station_connections WHERE station_id = 'CP-TWICE'"
             " AND disconnected_at IS NOT NULL"
         ):
@@ -252,3 +252,10 @@ async def test_pending_201_station_may_send_only_what_was_requested(csms: Runnin
 async def test_profile_1_station_without_a_password_is_refused(csms: Running) -> None:
     await StationStore(csms.pool).create("CP-P1", security_profile=1)
     assert await status_of_refusal(csms.ocpp_port, "CP-P1") == 401
+
+
+async def test_permessage_deflate_is_negotiated(csms: Running) -> None:
+    cs = await open_client(csms.ocpp_port, "CS-DEFLATE", ["ocpp2.0.1"])
+    names = [type(e).__name__ for e in cs.ws.protocol.extensions]
+    assert names == ["PerMessageDeflate"]
+    await cs.close()

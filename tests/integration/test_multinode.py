@@ -60,7 +60,7 @@ async def test_command_routed_to_the_node_holding_the_socket(database_url: str) 
             node_a.kill()
             await node_a.proc.wait()
             async with asyncio.timeout(20):
-                while await node_b.pool.fetchval(  # noqa: ASYNC110 - polling the database
+                while await node_b.pool.fetchval(
                     "SELECT connected FROM stations WHERE id = 'CP-ON-A'"
                 ):
                     await asyncio.sleep(0.5)

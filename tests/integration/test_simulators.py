@@ -82,7 +82,7 @@ async def powered(station: Station) -> AsyncIterator[asyncio.Event]:
 async def eventually(check: Callable[[], bool], timeout: float = TIMEOUT) -> None:
     """Until `check()` holds: station state has no event to wait on, so poll it."""
     async with asyncio.timeout(timeout):
-        while not check():  # noqa: ASYNC110
+        while not check():
             await asyncio.sleep(0.02)
 
 
@@ -400,7 +400,7 @@ async def test_every_operator_command_is_answered(csms: Running, api: Api, versi
 
     async def until(sql: str, expected: Any) -> None:
         async with asyncio.timeout(10):
-            while (await csms.pool.fetchval(sql, station_id)) != expected:  # noqa: ASYNC110
+            while (await csms.pool.fetchval(sql, station_id)) != expected:
                 await asyncio.sleep(0.05)
 
     accepted = {"status": "Accepted"}

@@ -200,7 +200,7 @@ async def connected(
 async def eventually(check: Callable[[], bool]) -> None:
     """Until `check()` holds (the station acts on an answer just after the CSMS sent it)."""
     async with asyncio.timeout(TIMEOUT):
-        while not check():  # noqa: ASYNC110 - station state has no event to wait on
+        while not check():  # station state has no event to wait on
             await asyncio.sleep(0.01)
 
 
