@@ -45,10 +45,16 @@ _CREATE_STAGE = """CREATE TEMP TABLE IF NOT EXISTS meter_samples_stage (
     sampled_at timestamptz, received_at timestamptz, measurand text, phase text,
     location text, context text, unit text, value numeric, raw_value text, signed_data text
 ) ON COMMIT DELETE ROWS"""
+_KEY = "station_id, evse_id, sampled_at, measurand, phase, location, context"
+# A replayed sample adds nothing, except that a sample first stored without its transaction
+# (a MeterValues without transactionId) is linked when it comes again with one (the stop's
+# transactionData). DISTINCT ON: one row per key per batch, as ON CONFLICT DO UPDATE needs.
 _MOVE = f"""INSERT INTO meter_samples ({", ".join(_STAGE_COLUMNS)})
-    SELECT {", ".join(_STAGE_COLUMNS[:-1])}, signed_data::jsonb FROM meter_samples_stage
-    ON CONFLICT (station_id, evse_id, sampled_at, measurand, phase, location, context)
-    DO NOTHING"""
+    SELECT DISTINCT ON ({_KEY}) {", ".join(_STAGE_COLUMNS[:-1])}, signed_data::jsonb
+    FROM meter_samples_stage
+    ORDER BY {_KEY}, transaction_id NULLS LAST
+    ON CONFLICT ({_KEY}) DO UPDATE SET transaction_id = EXCLUDED.transaction_id
+    WHERE meter_samples.transaction_id IS NULL AND EXCLUDED.transaction_id IS NOT NULL"""
 
 Row = tuple[object, ...]
 

@@ -174,3 +174,23 @@ async def test_dead_socket_is_detected_by_ping(database_url: str) -> None:
         )
         assert reason is not None
         writer.close()
+
+
+async def test_samples_sent_unlinked_are_linked_by_the_stop(csms: Running) -> None:
+    cp = await open_client(csms.ocpp_port, "CP-LINK")
+    tx = (await cp.call("StartTransaction", START))["transactionId"]
+    reading = {"timestamp": "2026-05-01T08:05:00Z", "sampledValue": [{"value": "900"}]}
+    # the station forgot the transactionId on its periodic sample ...
+    await cp.call("MeterValues", {"connectorId": 2, "meterValue": [reading, reading]})
+    assert await csms.pool.fetchval("SELECT count(*) FROM meter_samples") == 1
+    # ... and sends the same reading again in the stop's transactionData
+    stop = {
+        "transactionId": tx,
+        "meterStop": 1500,
+        "timestamp": "2026-05-01T08:30:00Z",
+        "transactionData": [reading],
+    }
+    await cp.call("StopTransaction", stop)
+    rows = await csms.pool.fetch("SELECT transaction_id FROM meter_samples")
+    assert [r["transaction_id"] for r in rows] == [tx]
+    await cp.close()
