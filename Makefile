@@ -26,13 +26,13 @@ bench: $(STAMP)
 	$(PY) -m tests.bench.fleet_bench
 
 lint: $(STAMP)
-	$(PY) -m ruff check csms simulators tests
-	$(PY) -m ruff format --check csms simulators tests
+	$(PY) -m ruff check csms simulators ocppj tests
+	$(PY) -m ruff format --check csms simulators ocppj tests
 	$(PY) -m mypy
 
 format: $(STAMP)
-	$(PY) -m ruff format csms simulators tests
-	$(PY) -m ruff check --fix csms simulators tests
+	$(PY) -m ruff format csms simulators ocppj tests
+	$(PY) -m ruff check --fix csms simulators ocppj tests
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

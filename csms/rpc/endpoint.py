@@ -19,8 +19,8 @@ from websockets.exceptions import ConnectionClosed
 
 from csms import errors, metrics
 from csms.domain.version import OcppVersion
-from csms.rpc import frames, validation
-from csms.rpc.codes import Fault, RpcFault, error_code
+from ocppj import frames, validation
+from ocppj.codes import Fault, RpcFault, error_code
 
 log = logging.getLogger(__name__)
 

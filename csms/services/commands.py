@@ -18,13 +18,13 @@ from csms.domain.token import decide
 from csms.domain.version import OcppVersion
 from csms.ocpp16.commands import BUILDERS as BUILDERS_16
 from csms.ocpp201.commands import BUILDERS as BUILDERS_201
-from csms.rpc import validation
-from csms.rpc.codes import RpcFault
 from csms.store.commands import CommandStore
 from csms.store.nodes import NodeStore
 from csms.store.stations import StationStore
 from csms.store.tokens import TokenStore
 from csms.store.transactions import TransactionStore
+from ocppj import validation
+from ocppj.codes import RpcFault
 
 Params = dict[str, Any]
 BUILDERS = {OcppVersion.V16: BUILDERS_16, OcppVersion.V201: BUILDERS_201}

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from csms.domain.version import OcppVersion
-from csms.rpc import frames
-from csms.rpc.codes import Fault, RpcFault, error_code
+from ocppj import frames
+from ocppj.codes import Fault, RpcFault, error_code
 
 
 @pytest.mark.parametrize(

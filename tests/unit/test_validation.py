@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from csms.domain.version import OcppVersion
-from csms.rpc import validation
-from csms.rpc.codes import Fault, RpcFault
+from ocppj import validation
+from ocppj.codes import Fault, RpcFault
 
 V16, V201 = OcppVersion.V16, OcppVersion.V201
 BOOT16 = {"chargePointVendor": "V", "chargePointModel": "M"}

@@ -14,10 +14,9 @@ from typing import Any
 
 import fastjsonschema
 
-from csms.domain.version import OcppVersion
-from csms.rpc.codes import Fault, RpcFault
+from ocppj.codes import V16, V201, Fault, RpcFault
 
-_SCHEMA_DIRS = {OcppVersion.V16: ("v16", ""), OcppVersion.V201: ("v201", "Request")}
+_SCHEMA_DIRS = {V16: ("v16", ""), V201: ("v201", "Request")}
 
 # Which schema rule maps to which fault (1.6J Table 7 / 2.0.1 Part 4 §4.3 wording).
 _RULE_FAULTS = {
@@ -32,13 +31,13 @@ _RULE_FAULTS = {
 Validator = Callable[[Any], Any]
 
 
-def _schema_dir(version: OcppVersion) -> Any:
+def _schema_dir(version: str) -> Any:
     package, _ = _SCHEMA_DIRS[version]
     return resources.files("ocpp") / package / "schemas"
 
 
 @cache
-def known_actions(version: OcppVersion) -> frozenset[str]:
+def known_actions(version: str) -> frozenset[str]:
     """Every action the version defines, in either direction (from the request schema names)."""
     _, suffix = _SCHEMA_DIRS[version]
     names = set()
@@ -54,7 +53,7 @@ def known_actions(version: OcppVersion) -> frozenset[str]:
 
 
 @cache
-def _validator(version: OcppVersion, action: str, response: bool) -> Validator:
+def _validator(version: str, action: str, response: bool) -> Validator:
     _, suffix = _SCHEMA_DIRS[version]
     name = f"{action}{'Response' if response else suffix}.json"
     schema = json.loads((_schema_dir(version) / name).read_text(encoding="utf-8"))
@@ -65,9 +64,7 @@ def _validator(version: OcppVersion, action: str, response: bool) -> Validator:
     return compiled
 
 
-def validate(
-    version: OcppVersion, action: str, payload: dict[str, Any], *, response: bool = False
-) -> None:
+def validate(version: str, action: str, payload: dict[str, Any], *, response: bool = False) -> None:
     """Raise RpcFault (no message id: the caller adds it) if the payload breaks the schema."""
     try:
         _validator(version, action, response)(payload)

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from enum import Enum, auto
 
-from csms.domain.version import OcppVersion
-
 
 class Fault(Enum):
     FORMAT = auto()  # payload syntactically wrong (not JSON, not an object, extra fields)
@@ -39,15 +37,18 @@ _COMMON = {
     Fault.GENERIC: "GenericError",
 }
 
-ERROR_CODES: dict[OcppVersion, dict[Fault, str]] = {
-    OcppVersion.V16: {
+V16 = "1.6"
+V201 = "2.0.1"
+
+ERROR_CODES: dict[str, dict[Fault, str]] = {
+    V16: {
         **_COMMON,
         Fault.FORMAT: "FormationViolation",
         Fault.RPC_FRAMEWORK: "FormationViolation",
         Fault.MESSAGE_TYPE: "FormationViolation",
         Fault.OCCURRENCE: "OccurenceConstraintViolation",
     },
-    OcppVersion.V201: {
+    V201: {
         **_COMMON,
         Fault.FORMAT: "FormatViolation",
         Fault.RPC_FRAMEWORK: "RpcFrameworkError",
@@ -57,7 +58,7 @@ ERROR_CODES: dict[OcppVersion, dict[Fault, str]] = {
 }
 
 
-def error_code(version: OcppVersion, fault: Fault) -> str:
+def error_code(version: str, fault: Fault) -> str:
     return ERROR_CODES[version][fault]
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
-from csms.rpc.codes import Fault, RpcFault
+from ocppj.codes import Fault, RpcFault, error_code
 
 MAX_MESSAGE_ID_LENGTH = 36  # OCPP-J: "maximum of 36 characters, to allow for GUIDs"
 MAX_DESCRIPTION_LENGTH = 255  # 2.0.1 Part 4 §4.2.3
@@ -145,4 +145,14 @@ def encode_error(
             description[:MAX_DESCRIPTION_LENGTH],
             details or {},
         ]
+    )
+
+
+def encode_fault(version: str, fault: RpcFault, unique_id: str | None = None) -> str:
+    """The CALLERROR for `fault`, spelled for `version`."""
+    return encode_error(
+        fault.unique_id if unique_id is None else unique_id,
+        error_code(version, fault.fault),
+        fault.description,
+        fault.details,
     )
