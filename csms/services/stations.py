@@ -22,6 +22,10 @@ from csms.services.presence import Presence
 from csms.store.events import EventStore
 from csms.store.stations import StationStore
 
+# The boot answer for each administrative state, handed to the store so that recording a
+# boot and deciding it take one statement.
+BOOT_ANSWERS = {state.value: boot_status(state).value for state in AdminState}
+
 
 class StationService:
     def __init__(
@@ -89,11 +93,9 @@ class StationService:
         self, station_id: str, version: OcppVersion, info: BootInfo
     ) -> RegistrationStatus:
         """Record what the station says about itself and decide from its administrative state."""
-        auth = await self._stations.get_auth(station_id)
-        state = auth.admin_state if auth is not None else AdminState.ACTIVE
-        status = boot_status(state)
         at = self.presence.seen(station_id)
-        await self._stations.record_boot(station_id, info, status.value, version, at)
+        state = await self._stations.record_boot(station_id, info, BOOT_ANSWERS, version, at)
+        status = boot_status(state or AdminState.ACTIVE)
         self._bus.publish(
             "station.booted", station_id, status=status.value, vendor=info.vendor, model=info.model
         )

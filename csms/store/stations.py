@@ -173,17 +173,20 @@ class StationStore:
         self,
         station_id: str,
         info: BootInfo,
-        status: str,
+        status_by_state: dict[str, str],
         version: OcppVersion,
         at: datetime,
-    ) -> None:
-        await self._pool.execute(
+    ) -> AdminState | None:
+        """Store the boot and the status it is answered with, in one round trip (boot storms):
+        `status_by_state` maps each administrative state to its answer (the domain's rule), and
+        the station's current state picks. Returns that state; None for an unknown station."""
+        state: str | None = await self._pool.fetchval(
             """UPDATE stations SET vendor = $2, model = $3, serial_number = $4,
                    firmware_version = $5, iccid = $6, imsi = $7, meter_type = $8,
                    meter_serial_number = $9, boot_reason = $10, last_boot_at = $11,
-                   last_boot_status = $12, ocpp_version = $13, last_seen_at = $11,
-                   updated_at = now()
-               WHERE id = $1""",
+                   last_boot_status = $12::jsonb ->> admin_state, ocpp_version = $13,
+                   last_seen_at = $11, updated_at = now()
+               WHERE id = $1 RETURNING admin_state""",
             station_id,
             info.vendor,
             info.model,
@@ -195,9 +198,10 @@ class StationStore:
             info.meter_serial_number,
             info.reason,
             at,
-            status,
+            status_by_state,
             version.value,
         )
+        return None if state is None else AdminState(state)
 
     async def connected(
         self,
