@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from csms.clock import isoformat, utcnow
 from csms.domain.station import ConnectorRef
 from csms.ocpp16 import mapping
+from csms.ocpp_shared import SharedHandlers
 from csms.services.session import Handler, StationSession
 
 Payload = dict[str, Any]
@@ -16,14 +16,7 @@ Payload = dict[str, Any]
 UNGUARDED = frozenset({"BootNotification", "StartTransaction", "StopTransaction", "MeterValues"})
 
 
-class Ocpp16Handlers:
-    def __init__(self, session: StationSession) -> None:
-        self.s = session
-        self.id = session.station_id
-        self.stations = session.services.stations
-        self.tx = session.services.transactions
-        self.auth = session.services.authorization
-
+class Ocpp16Handlers(SharedHandlers):
     def table(self) -> dict[str, Handler]:
         handlers: dict[str, Handler] = {
             "BootNotification": self.boot_notification,
@@ -34,21 +27,20 @@ class Ocpp16Handlers:
             "StopTransaction": self.stop_transaction,
             "MeterValues": self.meter_values,
             "DataTransfer": self.data_transfer,
-            "DiagnosticsStatusNotification": self.diagnostics_status,
-            "FirmwareStatusNotification": self.firmware_status,
-            "SecurityEventNotification": self.security_event,
-            "LogStatusNotification": self.log_status,
-            "SignedFirmwareStatusNotification": self.signed_firmware_status,
+            "DiagnosticsStatusNotification": self.progress(
+                "diagnostics", "DiagnosticsStatusNotification"
+            ),
+            "FirmwareStatusNotification": self.progress("firmware", "FirmwareStatusNotification"),
+            "SignedFirmwareStatusNotification": self.progress(
+                "firmware", "SignedFirmwareStatusNotification"
+            ),
+            "LogStatusNotification": self.progress("log", "LogStatusNotification"),
+            "SecurityEventNotification": self.logged("SecurityEventNotification"),
         }
         return self.s.guard(handlers, UNGUARDED)
 
     async def boot_notification(self, p: Payload) -> Payload:
-        status, interval = await self.s.boot(mapping.boot_info(p))
-        return {"status": status.value, "currentTime": isoformat(utcnow()), "interval": interval}
-
-    async def heartbeat(self, p: Payload) -> Payload:
-        self.stations.heartbeat(self.id)
-        return {"currentTime": isoformat(utcnow())}
+        return await self.answer_boot(mapping.boot_info(p))
 
     async def status_notification(self, p: Payload) -> Payload:
         await self.stations.status(self.id, mapping.connector_status(p))
@@ -76,37 +68,6 @@ class Ocpp16Handlers:
             p.get("transactionId"),
             mapping.samples(p["meterValue"]),
         )
-        return {}
-
-    async def data_transfer(self, p: Payload) -> Payload:
-        # No vendor extensions are installed: keep the message, say the vendor is unknown.
-        await self.stations.record(self.id, "DataTransfer", p)
-        return {"status": "UnknownVendorId"}
-
-    async def diagnostics_status(self, p: Payload) -> Payload:
-        await self.stations.progress(
-            self.id, "diagnostics", p["status"], "DiagnosticsStatusNotification", p
-        )
-        return {}
-
-    async def firmware_status(self, p: Payload) -> Payload:
-        await self.stations.progress(
-            self.id, "firmware", p["status"], "FirmwareStatusNotification", p
-        )
-        return {}
-
-    async def signed_firmware_status(self, p: Payload) -> Payload:
-        await self.stations.progress(
-            self.id, "firmware", p["status"], "SignedFirmwareStatusNotification", p
-        )
-        return {}
-
-    async def log_status(self, p: Payload) -> Payload:
-        await self.stations.progress(self.id, "log", p["status"], "LogStatusNotification", p)
-        return {}
-
-    async def security_event(self, p: Payload) -> Payload:
-        await self.stations.record(self.id, "SecurityEventNotification", p)
         return {}
 
 

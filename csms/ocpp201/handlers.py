@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from csms.clock import isoformat, utcnow
 from csms.domain.station import ConnectorRef
 from csms.ocpp201 import mapping
+from csms.ocpp_shared import SharedHandlers
 from csms.services.session import Handler, StationSession
 
 Payload = dict[str, Any]
@@ -25,14 +25,7 @@ LOGGED = (
 )
 
 
-class Ocpp201Handlers:
-    def __init__(self, session: StationSession) -> None:
-        self.s = session
-        self.id = session.station_id
-        self.stations = session.services.stations
-        self.tx = session.services.transactions
-        self.auth = session.services.authorization
-
+class Ocpp201Handlers(SharedHandlers):
     def table(self) -> dict[str, Handler]:
         handlers: dict[str, Handler] = {
             "BootNotification": self.boot_notification,
@@ -42,28 +35,16 @@ class Ocpp201Handlers:
             "TransactionEvent": self.transaction_event,
             "MeterValues": self.meter_values,
             "NotifyReport": self.notify_report,
-            "FirmwareStatusNotification": self.firmware_status,
-            "LogStatusNotification": self.log_status,
+            "FirmwareStatusNotification": self.progress("firmware", "FirmwareStatusNotification"),
+            "LogStatusNotification": self.progress("log", "LogStatusNotification"),
             "DataTransfer": self.data_transfer,
         }
         for action in LOGGED:
-            handlers[action] = self._logger(action)
+            handlers[action] = self.logged(action)
         return self.s.guard(handlers, UNGUARDED)
 
-    def _logger(self, action: str) -> Handler:
-        async def record(payload: Payload) -> Payload:
-            await self.stations.record(self.id, action, payload)
-            return {}
-
-        return record
-
     async def boot_notification(self, p: Payload) -> Payload:
-        status, interval = await self.s.boot(mapping.boot_info(p))
-        return {"status": status.value, "currentTime": isoformat(utcnow()), "interval": interval}
-
-    async def heartbeat(self, p: Payload) -> Payload:
-        self.stations.heartbeat(self.id)
-        return {"currentTime": isoformat(utcnow())}
+        return await self.answer_boot(mapping.boot_info(p))
 
     async def status_notification(self, p: Payload) -> Payload:
         await self.stations.status(self.id, mapping.connector_status(p))
@@ -86,20 +67,6 @@ class Ocpp201Handlers:
         rows = mapping.variable_rows(p.get("reportData", []))
         await self.stations.report_variables(self.id, p, rows)
         return {}
-
-    async def firmware_status(self, p: Payload) -> Payload:
-        await self.stations.progress(
-            self.id, "firmware", p["status"], "FirmwareStatusNotification", p
-        )
-        return {}
-
-    async def log_status(self, p: Payload) -> Payload:
-        await self.stations.progress(self.id, "log", p["status"], "LogStatusNotification", p)
-        return {}
-
-    async def data_transfer(self, p: Payload) -> Payload:
-        await self.stations.record(self.id, "DataTransfer", p)
-        return {"status": "UnknownVendorId"}
 
 
 def build_handlers(session: StationSession) -> dict[str, Handler]:
