@@ -14,10 +14,11 @@ from csms.domain.api_key import Role
 from csms.domain.password import hash_password
 from csms.domain.station import AdminState
 from csms.errors import Conflict, NotFound
+from csms.store.stations import METADATA_COLUMNS
 
 router = APIRouter(prefix="/api/v1/stations", tags=["stations"])
 Ctx = Annotated[ApiContext, Depends(context)]
-_METADATA = ("county", "site_name", "address", "latitude", "longitude", "notes")
+_METADATA = set(METADATA_COLUMNS)
 
 
 @router.get("", response_model=list[Station])
@@ -94,7 +95,7 @@ async def create_station(
     )
     if not created:
         raise Conflict(f"station {body.id} already exists")
-    await ctx.stations.update_metadata(body.id, body.model_dump(include=set(_METADATA)))
+    await ctx.stations.update_metadata(body.id, body.model_dump(include=_METADATA))
     return await _station(ctx, body.id)
 
 
@@ -115,7 +116,7 @@ async def update_station(
             admin_state=AdminState(body.admin_state) if body.admin_state else None,
             security_profile=body.security_profile,
         )
-    metadata = body.model_dump(include=set(_METADATA) & body.model_fields_set)
+    metadata = body.model_dump(include=_METADATA & body.model_fields_set)
     await ctx.stations.update_metadata(station_id, metadata)
     return await _station(ctx, station_id)
 
