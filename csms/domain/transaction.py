@@ -84,3 +84,4 @@ class EventOutcome:
     replayed: bool
     orphan: bool
     where: ConnectorRef | None
+    energy_wh: int | None = None  # when both meter readings are known

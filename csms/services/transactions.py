@@ -125,11 +125,9 @@ class TransactionService:
             if event.event_type is EventType.STARTED:
                 self._started(station_id, outcome.transaction_pk, where, event.id_token)
             elif event.event_type is EventType.ENDED:
-                row = await self._store.get(outcome.transaction_pk)
-                energy = None
-                if row and row["meter_start_wh"] is not None and row["meter_stop_wh"] is not None:
-                    energy = row["meter_stop_wh"] - row["meter_start_wh"]
-                self._ended(station_id, outcome.transaction_pk, energy, event.stopped_reason)
+                self._ended(
+                    station_id, outcome.transaction_pk, outcome.energy_wh, event.stopped_reason
+                )
             else:
                 self._meter_event(station_id, where, event.samples, outcome.transaction_pk)
         decision = None

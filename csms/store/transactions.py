@@ -39,6 +39,15 @@ _COLUMNS = """id, station_id, ocpp_version, station_tx_id, evse_id, connector_id
     reservation_id, remote_start_id"""
 
 
+_OUTCOME_COLUMNS = "orphan, evse_id, connector_id, meter_start_wh, meter_stop_wh"
+
+
+def _event_outcome(tx_id: int, replayed: bool, row: Any) -> EventOutcome:
+    start, stop = row["meter_start_wh"], row["meter_stop_wh"]
+    energy = stop - start if start is not None and stop is not None else None
+    return EventOutcome(tx_id, replayed, row["orphan"], _where(row), energy)
+
+
 def _where(row: Any) -> ConnectorRef | None:
     if row["evse_id"] is None:
         return None
@@ -206,9 +215,9 @@ class TransactionStore:
             )
             if inserted is None:
                 seen: Any = await conn.fetchrow(
-                    "SELECT orphan, evse_id, connector_id FROM transactions WHERE id = $1", tx_id
+                    f"SELECT {_OUTCOME_COLUMNS} FROM transactions WHERE id = $1", tx_id
                 )
-                return EventOutcome(tx_id, True, seen["orphan"], _where(seen))
+                return _event_outcome(tx_id, True, seen)
             row = await self._apply(conn, tx_id, event)
             if event.event_type is EventType.STARTED and row["evse_id"] is not None:
                 # An EVSE runs one transaction at a time: an older one still open there lost
@@ -223,7 +232,7 @@ class TransactionStore:
                     tx_id,
                     event.timestamp,
                 )
-        return EventOutcome(tx_id, False, row["orphan"], _where(row))
+        return _event_outcome(tx_id, False, row)
 
     @staticmethod
     async def _apply(conn: Connection, tx_id: int, event: TransactionEvent) -> Any:
@@ -233,7 +242,7 @@ class TransactionStore:
         started = event.event_type is EventType.STARTED
         ended = event.event_type is EventType.ENDED
         return await conn.fetchrow(
-            """UPDATE transactions SET
+            f"""UPDATE transactions SET
                    orphan = orphan AND NOT $2,
                    started_at = CASE WHEN $2 THEN $3 WHEN $12 THEN started_at
                                      ELSE LEAST(started_at, $3) END,
@@ -254,7 +263,7 @@ class TransactionStore:
                    last_seq_no = GREATEST(last_seq_no, $15),
                    offline = offline OR $16,
                    updated_at = now()
-               WHERE id = $1 RETURNING orphan, evse_id, connector_id""",
+               WHERE id = $1 RETURNING {_OUTCOME_COLUMNS}""",
             tx_id,
             started,
             event.timestamp,

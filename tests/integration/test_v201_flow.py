@@ -315,3 +315,30 @@ async def test_a_lost_ended_event_does_not_hold_the_evse(csms: Running) -> None:
     row = await csms.pool.fetchrow("SELECT * FROM transactions WHERE station_tx_id = 'T-1'")
     assert row["stop_reason"] == "EVDisconnected"
     await cs.close()
+
+
+async def test_ended_event_reports_the_energy_on_the_feed(csms: Running) -> None:
+    cs = await booted(csms, "CS-FEED")
+    start = event(
+        "Started",
+        0,
+        "2026-05-01T02:00:00Z",
+        "Authorized",
+        evse={"id": 1, "connectorId": 1},
+        info={"transactionId": "F-1"},
+        meterValue=[meter("2026-05-01T02:00:00Z", 1000)],
+    )
+    end = event(
+        "Ended",
+        1,
+        "2026-05-01T03:00:00Z",
+        "StopAuthorized",
+        info={"transactionId": "F-1"},
+        meterValue=[meter("2026-05-01T03:00:00Z", 8500)],
+    )
+    with csms.bus.subscribe(lambda e: e.type == "transaction.ended") as feed:
+        await cs.call("TransactionEvent", start)
+        await cs.call("TransactionEvent", end)
+        ended = await feed.next(timeout=5)
+    assert ended is not None and ended.data["energy_wh"] == 7500
+    await cs.close()
