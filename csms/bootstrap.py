@@ -24,6 +24,7 @@ from csms.errors import ConfigError
 from csms.gateway.router import CHANNELS, Router
 from csms.gateway.server import Gateway
 from csms.services.authorization import AuthorizationService
+from csms.services.billing import BillingService
 from csms.services.commands import Caller, CommandService
 from csms.services.container import Services
 from csms.services.events import EventBus
@@ -32,13 +33,16 @@ from csms.services.stations import StationService
 from csms.services.transactions import TransactionService
 from csms.store import database
 from csms.store.api_keys import ApiKeyStore
+from csms.store.cdrs import CdrStore
 from csms.store.commands import CommandStore
 from csms.store.embedded import EmbeddedPostgres
 from csms.store.events import EventStore
 from csms.store.meter_writer import MeterWriter
+from csms.store.metering import MeteringStore
 from csms.store.nodes import NodeStore
 from csms.store.notify import Notifications
 from csms.store.stations import StationStore
+from csms.store.tariffs import TariffStore
 from csms.store.tokens import TokenStore
 from csms.store.transactions import TransactionStore
 
@@ -162,6 +166,18 @@ async def _start(
     transactions = TransactionStore(pool)
     authorization = AuthorizationService(tokens, settings.unknown_tokens)
     station_events = EventStore(pool)
+    tariffs = TariffStore(pool)
+    cdrs = CdrStore(pool)
+    metering = MeteringStore(pool)
+    billing = BillingService(
+        metering,
+        tariffs,
+        cdrs,
+        bus,
+        operator_id=settings.operator_id,
+        power_tolerance=settings.power_tolerance,
+        cost_interval=settings.cost_interval,
+    )
     services = Services(
         stations=StationService(
             stations,
@@ -173,7 +189,8 @@ async def _start(
             node_id=settings.node_id,
         ),
         authorization=authorization,
-        transactions=TransactionService(transactions, writer, authorization, bus),
+        transactions=TransactionService(transactions, writer, authorization, bus, billing),
+        billing=billing,
     )
     gateway = Gateway(settings, services)
     command_log = CommandStore(pool)
@@ -221,6 +238,11 @@ async def _start(
                     events=station_events,
                     commands=commands,
                     bus=bus,
+                    billing=billing,
+                    tariffs=tariffs,
+                    cdrs=cdrs,
+                    metering=metering,
+                    settings=settings,
                     bootstrap_admin_hash=admin_hash,
                 )
             ),
@@ -249,10 +271,21 @@ async def _start(
             name="maintenance",
         )
     )
+    background.append(tasks.create_task(_push_costs(gateway, settings), name="running-cost"))
     csms = Running(
         ocpp_port, http_port, url, pool, services, gateway, writer, commands, bus, generated
     )
     return csms, background, http
+
+
+async def _push_costs(gateway: Gateway, settings: Settings) -> None:
+    """Every cost interval, tell 2.0.1 stations the running cost of their sessions (I02)."""
+    while True:
+        await asyncio.sleep(settings.cost_interval)
+        try:
+            await gateway.push_costs()
+        except Exception:
+            log.exception("running-cost update failed")
 
 
 @dataclass(slots=True)

@@ -18,9 +18,11 @@ from csms.domain.api_key import Role, key_hash, new_key
 from csms.domain.password import hash_password
 from csms.domain.station import AdminState, station_id_problem
 from csms.domain.token import MAX_ID_TOKEN_LENGTH, IdToken
-from csms.errors import CsmsError, InvalidInput, NotFound
+from csms.errors import Conflict, CsmsError, InvalidInput, NotFound
+from csms.services.billing import verify_chains
 from csms.store import database
 from csms.store.api_keys import ApiKeyStore
+from csms.store.cdrs import CdrStore
 from csms.store.stations import StationStore
 from csms.store.tokens import TokenStore
 
@@ -95,7 +97,17 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("station_id")
     for cmd in station_commands.choices.values():
         _database_options(cmd)
+    _cdr_commands(commands)
     return parser
+
+
+def _cdr_commands(commands: Any) -> None:
+    cdr = commands.add_parser("cdr", help="charge detail records")
+    cdr_commands = cdr.add_subparsers(dest="action", required=True)
+    verify = cdr_commands.add_parser(
+        "verify", help="re-hash every operator's CDR chain; exit 1 when any record was altered"
+    )
+    _database_options(verify)
 
 
 def _database_options(parser: argparse.ArgumentParser) -> None:
@@ -127,6 +139,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _run(_with_database(settings, lambda pool: _keys(args, pool)))
         elif args.command == "stations":
             _run(_with_database(settings, lambda pool: _stations(args, pool)))
+        elif args.command == "cdr":
+            _run(_with_database(settings, _verify_cdrs))
     except CsmsError as exc:
         print(f"csms: {exc}", file=sys.stderr)
         return 1
@@ -244,6 +258,20 @@ async def _keys(args: argparse.Namespace, pool: database.Pool) -> None:
         raise NotFound(f"no live key {args.key_id}")
     else:
         print(f"key {args.key_id} revoked")
+
+
+async def _verify_cdrs(pool: database.Pool) -> None:
+    chains = await verify_chains(CdrStore(pool))
+    if not chains:
+        print("no CDRs yet")
+    for chain in chains:
+        state = "ok" if chain["ok"] else "BROKEN"
+        print(f"operator {chain['operator_id']}: {chain['records']} records, chain {state}")
+        for problem in chain["problems"]:
+            print(f"  {problem}")
+    broken = [c["operator_id"] for c in chains if not c["ok"]]
+    if broken:
+        raise Conflict(f"CDR chain broken for operator(s): {', '.join(broken)}")
 
 
 async def _stations(args: argparse.Namespace, pool: database.Pool) -> None:

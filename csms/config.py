@@ -10,8 +10,10 @@ import os
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from csms.errors import ConfigError
 
@@ -111,6 +113,48 @@ OPTIONS: tuple[Option, ...] = (
         "seconds without a heartbeat after which another node counts as dead (multi-node)",
     ),
     Option(
+        "operator_id",
+        "--operator-id",
+        "CSMS_OPERATOR_ID",
+        "default",
+        "operator id for stations that name none (CDR chains and settlement are per operator)",
+    ),
+    Option(
+        "service_price_floor",
+        "--service-price-floor",
+        "CSMS_SERVICE_PRICE_FLOOR",
+        "0.1000",
+        "lowest service price per kWh a tariff may charge, CNY ('none' = no floor)",
+    ),
+    Option(
+        "service_price_ceiling",
+        "--service-price-ceiling",
+        "CSMS_SERVICE_PRICE_CEILING",
+        "1.2000",
+        "highest service price per kWh a tariff may charge, CNY ('none' = no ceiling)",
+    ),
+    Option(
+        "power_tolerance",
+        "--power-tolerance",
+        "CSMS_POWER_TOLERANCE",
+        "0.05",
+        "metering: energy may exceed rated power x duration by this fraction",
+    ),
+    Option(
+        "cost_interval",
+        "--cost-interval",
+        "CSMS_COST_INTERVAL",
+        "60",
+        "seconds between running-cost updates (CostUpdated, live feed)",
+    ),
+    Option(
+        "time_zone",
+        "--time-zone",
+        "CSMS_TIME_ZONE",
+        "Asia/Shanghai",
+        "IANA zone of settlement days and months and of new tariffs",
+    ),
+    Option(
         "log_level",
         "--log-level",
         "CSMS_LOG_LEVEL",
@@ -141,6 +185,12 @@ class Settings:
     node_id: str = field(default_factory=socket.gethostname)
     node_timeout: float = 15.0
     log_level: str = "info"
+    operator_id: str = "default"
+    service_price_floor: Decimal | None = Decimal("0.1000")
+    service_price_ceiling: Decimal | None = Decimal("1.2000")
+    power_tolerance: Decimal = Decimal("0.05")
+    cost_interval: float = 60.0
+    time_zone: str = "Asia/Shanghai"
     # Validate our own CALLRESULT payloads against the schemas (tests turn it on).
     validate_responses: bool = False
     # CSMS_ADMIN_TOKEN: an admin API key accepted without being stored (environment only, so
@@ -158,6 +208,20 @@ class Settings:
             raise ConfigError("node timeout must be at least 1 second")
         if self.offline_grace < 0:
             raise ConfigError("offline grace must not be negative")
+        if (
+            self.service_price_floor is not None
+            and self.service_price_ceiling is not None
+            and self.service_price_floor > self.service_price_ceiling
+        ):
+            raise ConfigError("service price floor is above the ceiling")
+        if self.power_tolerance < 0:
+            raise ConfigError("power tolerance must not be negative")
+        if self.cost_interval <= 0:
+            raise ConfigError("cost interval must be positive")
+        try:
+            ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"time zone {self.time_zone!r} is not an IANA zone") from None
         if (self.tls_cert is None) != (self.tls_key is None):
             raise ConfigError("--tls-cert and --tls-key go together")
         if self.tls_client_ca is not None and self.tls_cert is None:
@@ -203,6 +267,18 @@ def settings_from(
         except ValueError:
             raise ConfigError(f"{name} must be a number, got {text!r}") from None
 
+    def price(name: str) -> Decimal | None:
+        text = (raw[name] or "").strip()
+        if text.lower() in ("", "none"):
+            return None
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            raise ConfigError(f"{name} must be a number, got {text!r}") from None
+        if not value.is_finite() or value < 0:
+            raise ConfigError(f"{name} must be a non-negative number, got {text!r}")
+        return value
+
     def path(name: str) -> Path | None:
         text = raw[name]
         return Path(text) if text else None
@@ -224,5 +300,11 @@ def settings_from(
         node_id=raw["node_id"] or socket.gethostname(),
         node_timeout=float(number("node_timeout", float)),
         log_level=raw["log_level"] or "info",
+        operator_id=raw["operator_id"] or "default",
+        service_price_floor=price("service_price_floor"),
+        service_price_ceiling=price("service_price_ceiling"),
+        power_tolerance=price("power_tolerance") or Decimal(0),
+        cost_interval=float(number("cost_interval", float)),
+        time_zone=raw["time_zone"] or "Asia/Shanghai",
         admin_token=environ.get("CSMS_ADMIN_TOKEN") or None,
     )

@@ -43,6 +43,12 @@ OPEN_TRANSACTIONS = Gauge("csms_open_transactions", "Open transactions in the da
 ENERGY_DELIVERED = Counter(
     "csms_energy_delivered_wh_total", "Energy of transactions closed on this node (Wh)"
 )
+CDRS = Counter(
+    "csms_cdrs_total", "Charge detail records filed on this node, by metering verdict", ["verdict"]
+)
+BILLING_REVIEWS = Counter(
+    "csms_billing_reviews_total", "Sessions queued for billing review, by cause", ["cause"]
+)
 DB_WRITE_BATCH = Histogram(
     "csms_db_write_batch_rows",
     "Rows per batched database write",

@@ -8,7 +8,17 @@ from fastapi.responses import JSONResponse
 from csms import __version__
 from csms.api import errors
 from csms.api.context import ApiContext
-from csms.api.routes import commands, events, keys, stations, tokens, transactions
+from csms.api.routes import (
+    billing,
+    commands,
+    events,
+    keys,
+    sites,
+    stations,
+    tariffs,
+    tokens,
+    transactions,
+)
 
 
 async def _no_nul_in_url(request: Request) -> None:
@@ -44,6 +54,6 @@ def create_app(ctx: ApiContext) -> FastAPI:
             return JSONResponse({"status": "ready", "database": "ok"})
         return JSONResponse({"status": "not ready", "database": "unreachable"}, status_code=503)
 
-    for module in (stations, tokens, transactions, commands, keys, events):
+    for module in (stations, tokens, transactions, commands, keys, events, tariffs, billing, sites):
         app.include_router(module.router)
     return app

@@ -5,11 +5,16 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from csms.config import Settings
+from csms.services.billing import BillingService
 from csms.services.commands import CommandService
 from csms.services.events import EventBus
 from csms.store.api_keys import ApiKeyStore
+from csms.store.cdrs import CdrStore
 from csms.store.events import EventStore
+from csms.store.metering import MeteringStore
 from csms.store.stations import StationStore
+from csms.store.tariffs import TariffStore
 from csms.store.tokens import TokenStore
 from csms.store.transactions import TransactionStore
 
@@ -25,5 +30,10 @@ class ApiContext:
     events: EventStore
     commands: CommandService
     bus: EventBus
+    billing: BillingService
+    tariffs: TariffStore
+    cdrs: CdrStore
+    metering: MeteringStore
+    settings: Settings
     # SHA-256 of CSMS_ADMIN_TOKEN, accepted as an admin key without being stored
     bootstrap_admin_hash: str | None = None

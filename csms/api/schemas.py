@@ -6,7 +6,8 @@ turn them into the station's OCPP CALL.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -52,6 +53,13 @@ class StationMetadata(Strict):
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
     notes: str | None = Field(default=None, max_length=2000)
+    operator_id: str | None = Field(default=None, min_length=1, max_length=64)
+    owner_unit: str | None = Field(default=None, min_length=1, max_length=200)
+    rated_power_kw: Decimal | None = Field(default=None, gt=0, le=10000, decimal_places=2)
+    meter_cert_number: str | None = Field(
+        default=None, min_length=1, max_length=64, description="JJG 1148/1149 certificate"
+    )
+    meter_cert_expires_on: date | None = None
 
 
 class StationCreate(StationMetadata):
@@ -112,6 +120,11 @@ class Station(BaseModel):
     notes: str | None
     firmware_status: str | None
     created_at: datetime
+    operator_id: str | None
+    owner_unit: str | None
+    rated_power_kw: Decimal | None
+    meter_cert_number: str | None
+    meter_cert_expires_on: date | None
 
 
 # --- tokens ---------------------------------------------------------------------------------

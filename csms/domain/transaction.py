@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 
 from csms.domain.meter import Sample
@@ -85,3 +86,4 @@ class EventOutcome:
     orphan: bool
     where: ConnectorRef | None
     energy_wh: int | None = None  # when both meter readings are known
+    total_cost: Decimal | None = None  # running (Updated) or final (Ended) cost, when known

@@ -12,6 +12,7 @@ import logging
 import ssl
 import weakref
 from collections.abc import Callable, Coroutine, Mapping
+from decimal import Decimal
 from http import HTTPStatus
 from typing import Any
 
@@ -25,6 +26,7 @@ from csms.config import Settings
 from csms.domain.password import verify_password
 from csms.domain.station import AdminState, RegistrationStatus, StationAuth, station_id_problem
 from csms.domain.version import OcppVersion, choose_subprotocol
+from csms.errors import CallFailed
 from csms.gateway.handshake import basic_credentials, certificate_common_name, station_id_from_path
 from csms.gateway.registry import Connection, Registry
 from csms.ocpp16.handlers import build_handlers as build_v16
@@ -254,6 +256,19 @@ class Gateway:
             log.info("closing %d silent stations", len(closing))
             await asyncio.gather(*closing, return_exceptions=True)
 
+    async def push_costs(self) -> None:
+        """Send CostUpdated for each open 2.0.1 session on this node whose cost changed."""
+        billing = self._services.billing
+        v201 = [c.station_id for c in self.registry if c.version is OcppVersion.V201]
+        for tx in await billing.open_v201(v201):
+            connection = self.registry.get(tx["station_id"])
+            if connection is None:
+                continue
+            before = billing.last_total(tx["id"])
+            total = await billing.running_total(tx["id"], fresh=True)
+            if total is not None and total != before:
+                self._spawn(_cost_updated(connection, tx["station_tx_id"], total))
+
     async def refresh_admin_states(self) -> None:
         """Apply block/unblock/pending decisions to live sessions (they may come from any node):
         a blocked station's session turns Rejected without waiting for its next boot."""
@@ -263,6 +278,15 @@ class Gateway:
             connection = self.registry.get(station_id)
             if connection is not None:
                 connection.session.apply_admin_state(state)
+
+
+async def _cost_updated(connection: Connection, transaction: str, total: Decimal) -> None:
+    try:
+        await connection.endpoint.call(
+            "CostUpdated", {"totalCost": float(total), "transactionId": transaction}, timeout=30
+        )
+    except CallFailed as failed:
+        log.debug("%s: CostUpdated not taken: %s", connection.station_id, failed)
 
 
 def initial_registration(state: AdminState) -> RegistrationStatus | None:

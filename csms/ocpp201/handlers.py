@@ -55,8 +55,14 @@ class Ocpp201Handlers(SharedHandlers):
         return {"idTokenInfo": mapping.id_token_info(decision)}
 
     async def transaction_event(self, p: Payload) -> Payload:
-        _outcome, decision = await self.tx.event(self.id, mapping.transaction_event(p), p)
-        return {} if decision is None else {"idTokenInfo": mapping.id_token_info(decision)}
+        outcome, decision = await self.tx.event(self.id, mapping.transaction_event(p), p)
+        response: Payload = {}
+        if outcome.total_cost is not None:
+            # I02/I03: the running total on Updated, the final total on Ended.
+            response["totalCost"] = float(outcome.total_cost)
+        if decision is not None:
+            response["idTokenInfo"] = mapping.id_token_info(decision)
+        return response
 
     async def meter_values(self, p: Payload) -> Payload:
         where = ConnectorRef(p["evseId"], 0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from csms.services.authorization import AuthorizationService
+from csms.services.billing import BillingService
 from csms.services.stations import StationService
 from csms.services.transactions import TransactionService
 
@@ -14,3 +15,4 @@ class Services:
     stations: StationService
     authorization: AuthorizationService
     transactions: TransactionService
+    billing: BillingService

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from decimal import Decimal
 from typing import Any
 
 from csms import metrics
@@ -18,6 +20,7 @@ from csms.domain.transaction import (
     TransactionEvent,
 )
 from csms.services.authorization import AuthorizationService
+from csms.services.billing import BillingService
 from csms.services.events import EventBus
 from csms.store.meter_writer import MeterWriter, rows_for
 from csms.store.transactions import TransactionStore
@@ -33,9 +36,11 @@ class TransactionService:
         writer: MeterWriter,
         authorization: AuthorizationService,
         bus: EventBus,
+        billing: BillingService,
         *,
         meter_event_interval: float = 10.0,
     ) -> None:
+        self._billing = billing
         self._store = store
         self._writer = writer
         self._auth = authorization
@@ -72,6 +77,7 @@ class TransactionService:
             )
         if not outcome.replayed:
             self._ended(station_id, outcome.transaction_pk, outcome.energy_wh, stop.reason)
+            await self._billing.close(outcome.transaction_pk)
         if stop.id_token is None:
             return None
         return await self._auth.authorize(stop.id_token)
@@ -130,12 +136,25 @@ class TransactionService:
                 )
             else:
                 self._meter_event(station_id, where, event.samples, outcome.transaction_pk)
+        outcome = replace(outcome, total_cost=await self._cost(event, outcome))
         decision = None
         if event.id_token is not None:
             decision = await self._auth.authorize(
                 event.id_token, station_id=station_id, where=outcome.where or event.where
             )
         return outcome, decision
+
+    async def _cost(self, event: TransactionEvent, outcome: EventOutcome) -> Decimal | None:
+        """Final cost for an Ended event (billed once), running cost for an Updated one."""
+        if outcome.orphan and event.event_type is not EventType.ENDED:
+            return None
+        if event.event_type is EventType.ENDED:
+            if outcome.replayed:
+                return await self._billing.final_total(outcome.transaction_pk)
+            return (await self._billing.close(outcome.transaction_pk)).total
+        if event.event_type is EventType.UPDATED and not outcome.replayed:
+            return await self._billing.running_total(outcome.transaction_pk)
+        return None
 
     def _started(
         self, station_id: str, transaction_pk: int, where: ConnectorRef, id_token: str | None

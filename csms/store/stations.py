@@ -12,12 +12,25 @@ from csms.errors import NotFound
 from csms.store.database import Pool
 
 _AUTH_COLUMNS = "id, admin_state, password_hash, security_profile"
-METADATA_COLUMNS = ("county", "site_name", "address", "latitude", "longitude", "notes")
+METADATA_COLUMNS = (
+    "county",
+    "site_name",
+    "address",
+    "latitude",
+    "longitude",
+    "notes",
+    "operator_id",
+    "owner_unit",
+    "rated_power_kw",
+    "meter_cert_number",
+    "meter_cert_expires_on",
+)
 _LIST_COLUMNS = """s.id, s.admin_state, s.ocpp_version, s.vendor, s.model, s.serial_number,
     s.firmware_version, s.connected, s.node_id, s.connected_at, s.disconnected_at,
     s.last_seen_at, s.last_heartbeat_at, s.offline_reason, s.last_boot_status,
     s.password_hash IS NOT NULL AS has_password, s.security_profile, s.county, s.site_name,
-    s.address, s.latitude, s.longitude, s.notes, s.firmware_status, s.created_at"""
+    s.address, s.latitude, s.longitude, s.notes, s.firmware_status, s.created_at,
+    s.operator_id, s.owner_unit, s.rated_power_kw, s.meter_cert_number, s.meter_cert_expires_on"""
 
 
 def _auth(row: Any) -> StationAuth:

@@ -124,6 +124,18 @@ class Route:
         return self.template == "/api/v1/events"
 
 
+TARIFF = {
+    "name": "auth",
+    "effective_from": "2020-01-01T00:00:00+08:00",
+    "prices": {"flat": {"energy": "0.6000", "service": "0.6000"}},
+    "plans": [{"periods": [{"start": "00:00", "end": "24:00", "band": "flat"}]}],
+}
+ASSIGNMENT = {
+    "tariff_id": "AUTH-TF",
+    "scope": "station",
+    "target": "AUTH-1",
+    "effective_from": "2020-01-01T00:00:00Z",
+}
 ROUTES = (
     Route("GET", "/api/v1/stations", "viewer", 200),
     Route("POST", "/api/v1/stations", "operator", 201, {"id": "AUTH-NEW"}),
@@ -145,9 +157,45 @@ ROUTES = (
     Route("POST", "/api/v1/keys", "admin", 201, {"name": "auth", "role": "viewer"}),
     Route("DELETE", "/api/v1/keys/{key_id}", "admin", 204),
     Route("GET", "/api/v1/events", "viewer", 200),
+    Route("POST", "/api/v1/tariffs", "operator", 201, {"tariff_id": "AUTH-TF", **TARIFF}),
+    Route("GET", "/api/v1/tariffs", "viewer", 200),
+    Route("GET", "/api/v1/tariffs/{tariff_id}", "viewer", 200),
+    Route("POST", "/api/v1/tariffs/{tariff_id}/versions", "operator", 201, TARIFF),
+    Route("GET", "/api/v1/tariffs/{tariff_id}/versions", "viewer", 200),
+    Route("GET", "/api/v1/tariffs/{tariff_id}/versions/{version}", "viewer", 200),
+    Route("POST", "/api/v1/tariff-assignments", "operator", 201, ASSIGNMENT),
+    Route("GET", "/api/v1/tariff-assignments", "viewer", 200),
+    Route("DELETE", "/api/v1/tariff-assignments/{assignment_id}", "operator", 404),
+    Route("GET", "/api/v1/stations/{station_id}/tariff", "viewer", 200),
+    Route("GET", "/api/v1/cdrs", "viewer", 200),
+    Route("GET", "/api/v1/cdrs/verify", "viewer", 200),
+    Route("GET", "/api/v1/cdrs/{cdr_id}", "viewer", 404),
+    Route("POST", "/api/v1/cdrs/{cdr_id}/credit", "operator", 404, {"note": "n"}),
+    Route("POST", "/api/v1/transactions/{transaction_id}/rebill", "operator", 404, {"note": "n"}),
+    Route("GET", "/api/v1/transactions/{transaction_id}/bill", "viewer", 404),
+    Route("GET", "/api/v1/billing/reviews", "viewer", 200),
+    Route(
+        "POST", "/api/v1/billing/reviews/{transaction_id}/approve", "operator", 404, {"note": "n"}
+    ),
+    Route("POST", "/api/v1/billing/reviews/{transaction_id}/void", "operator", 404, {"note": "n"}),
+    Route("GET", "/api/v1/settlement", "viewer", 422),  # since/until are required
+    Route("PUT", "/api/v1/sites/{site_name}", "operator", 200, {"two_part_tariff": True}),
+    Route("GET", "/api/v1/sites", "viewer", 200),
+    Route("GET", "/api/v1/sites/{site_name}", "viewer", 200),
+    Route("GET", "/api/v1/sites/{site_name}/energy-report", "viewer", 422),  # month is required
 )
 NOT_MINE = ("/api/v1/stations/{station_id}/commands/", "/api/v1/stations/{station_id}/ocpp/")
-NAMES = {"station_id": "AUTH-1", "id_token": "AUTH-T", "transaction_id": 4242, "key_id": 0}
+NAMES = {
+    "station_id": "AUTH-1",
+    "id_token": "AUTH-T",
+    "transaction_id": 4242,
+    "key_id": 0,
+    "tariff_id": "AUTH-TF",
+    "version": 1,
+    "assignment_id": 0,
+    "cdr_id": 4242,
+    "site_name": "AUTH-SITE",
+}
 
 
 async def send(api: Api, route: Route, headers: dict[str, str], **names: Any) -> httpx.Response:
@@ -220,7 +268,7 @@ async def test_too_weak_roles_get_403(api: Api) -> None:
                 f"this needs the {route.role} role; the key is {role}"
             )
             checked += 1
-    assert checked == 14  # 8 operator routes x viewer + 3 key routes x (viewer, operator)
+    assert checked == 23  # 17 operator routes x viewer + 3 key routes x (viewer, operator)
     assert ids(ok(await api.get("/api/v1/stations"))) == ["AUTH-1"]
     assert ok(await api.get("/api/v1/stations/AUTH-1"))["county"] is None
 

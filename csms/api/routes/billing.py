@@ -1,0 +1,246 @@
+"""Charge detail records, corrections, the billing review queue and settlement statements."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import PlainTextResponse
+
+from csms.api.auth import Principal, context, operator, viewer
+from csms.api.billing_schemas import Note, Rebill, Review
+from csms.api.context import ApiContext
+from csms.api.schemas import MAX_ID, MAX_OFFSET
+from csms.billing import settlement
+from csms.billing.cdr import kwh
+from csms.errors import InvalidInput, NotFound
+from csms.store.tariffs import tariff_of
+
+router = APIRouter(prefix="/api/v1", tags=["billing"])
+Ctx = Annotated[ApiContext, Depends(context)]
+_MONEY = ("energy_money", "service_money", "idle_fee", "session_fee", "total")
+
+
+def cdr_view(row: dict[str, Any]) -> dict[str, Any]:
+    """A CDR as operators read it: money as text to the fen, energy in Wh and kWh."""
+    out = dict(row)
+    for name in _MONEY:
+        out[name] = str(row[name])
+    out["energy_kwh"] = kwh(row["energy_wh"])
+    out["tariff"] = {"id": row["tariff_id"], "version": row["tariff_version"]}
+    out["metering"] = {"verdict": row["verdict"], "reasons": row["reasons"]}
+    return out
+
+
+def _check_id(value: int, what: str) -> None:
+    if not 0 < value <= MAX_ID:
+        raise NotFound(f"{what} {value} does not exist")
+
+
+@router.get("/cdrs")
+async def list_cdrs(
+    ctx: Ctx,
+    _: Annotated[Principal, Depends(viewer)],
+    station_id: str | None = None,
+    operator_id: str | None = None,
+    since: Annotated[datetime | None, Query(description="stopped at or after")] = None,
+    until: Annotated[datetime | None, Query(description="stopped before")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+) -> list[dict[str, Any]]:
+    """CDRs, newest first; credits and re-bills are records of their own."""
+    for moment in (since, until):
+        if moment is not None and moment.tzinfo is None:
+            raise InvalidInput("since/until need a UTC offset")
+    rows = await ctx.cdrs.search(
+        station_id=station_id,
+        operator_id=operator_id,
+        since=since,
+        until=until,
+        limit=limit,
+        offset=offset,
+    )
+    return [cdr_view(r) for r in rows]
+
+
+@router.get("/cdrs/verify")
+async def verify_cdrs(ctx: Ctx, _: Annotated[Principal, Depends(viewer)]) -> dict[str, Any]:
+    """Re-hash every operator's CDR chain: an edited, removed or reordered record shows."""
+    chains = await ctx.billing.verify()
+    return {"ok": all(c["ok"] for c in chains), "chains": chains}
+
+
+@router.get("/cdrs/{cdr_id}")
+async def get_cdr(
+    cdr_id: int, ctx: Ctx, _: Annotated[Principal, Depends(viewer)]
+) -> dict[str, Any]:
+    _check_id(cdr_id, "CDR")
+    return cdr_view(await ctx.cdrs.get(cdr_id))
+
+
+@router.post("/cdrs/{cdr_id}/credit", status_code=201)
+async def credit_cdr(
+    cdr_id: int, body: Note, ctx: Ctx, who: Annotated[Principal, Depends(operator)]
+) -> dict[str, Any]:
+    """Cancel a bill with a credit record (negated amounts); the bill itself never changes."""
+    _check_id(cdr_id, "CDR")
+    return cdr_view(await ctx.billing.credit(cdr_id, who.name, body.note))
+
+
+@router.post("/transactions/{transaction_id}/rebill", status_code=201)
+async def rebill(
+    transaction_id: int, body: Rebill, ctx: Ctx, who: Annotated[Principal, Depends(operator)]
+) -> list[dict[str, Any]]:
+    """Correct a session's bill: a credit for the standing bill, then a new bill (by the given
+    tariff version, else by the tariff in force at the session's start)."""
+    _check_id(transaction_id, "transaction")
+    tariff = None
+    if body.tariff_id is not None:
+        tariff = tariff_of(await ctx.tariffs.get(body.tariff_id, body.tariff_version))
+    elif body.tariff_version is not None:
+        raise InvalidInput("tariff_version needs tariff_id")
+    records = await ctx.billing.rebill(transaction_id, who.name, body.note, tariff)
+    return [cdr_view(r) for r in records]
+
+
+@router.get("/transactions/{transaction_id}/bill")
+async def transaction_bill(
+    transaction_id: int, ctx: Ctx, _: Annotated[Principal, Depends(viewer)]
+) -> dict[str, Any]:
+    """The money side of a session: its CDRs and metering verdict once ended, the running
+    cost while open, and its review if it awaits one."""
+    _check_id(transaction_id, "transaction")
+    return await bill_of(ctx, transaction_id)
+
+
+async def bill_of(ctx: ApiContext, transaction_id: int) -> dict[str, Any]:
+    tx = await ctx.transactions.get(transaction_id)
+    if tx is None:
+        raise NotFound(f"transaction {transaction_id} does not exist")
+    cdrs = [cdr_view(r) for r in await ctx.cdrs.for_transaction(transaction_id)]
+    try:
+        review: dict[str, Any] | None = await ctx.cdrs.review(transaction_id)
+    except NotFound:
+        review = None
+    running = None
+    if tx["status"] == "open":
+        priced = await ctx.billing.running_cost(transaction_id)
+        if priced is not None:
+            bill = priced.bill
+            running = {
+                "total": str(bill.total),
+                "energy_wh": bill.energy_wh,
+                "energy_kwh": kwh(bill.energy_wh),
+                "energy_money": str(bill.energy_money),
+                "service_money": str(bill.service_money),
+                "idle_minutes": bill.idle.minutes,
+                "idle_fee": str(bill.idle.fee),
+                "session_fee": str(bill.session_fee),
+                "allocation": bill.allocation.value,
+                "tariff": {"id": bill.tariff_id, "version": bill.tariff_version},
+                "lines": [
+                    {
+                        "band": line.band.value,
+                        "start": line.start,
+                        "end": line.end,
+                        "energy_kwh": kwh(line.energy_wh),
+                        "energy_money": str(line.energy_money),
+                        "service_money": str(line.service_money),
+                    }
+                    for line in bill.lines
+                ],
+            }
+    return {
+        "transaction_id": transaction_id,
+        "status": tx["status"],
+        "running_cost": running,
+        "cdrs": cdrs,
+        "total": str(sum(Decimal(c["total"]) for c in cdrs)) if cdrs else None,
+        "metering": await ctx.metering.check_of(transaction_id),
+        "review": review,
+    }
+
+
+# --- review queue -----------------------------------------------------------------------------
+
+
+@router.get("/billing/reviews", response_model=list[Review])
+async def list_reviews(
+    ctx: Ctx,
+    _: Annotated[Principal, Depends(viewer)],
+    status: Annotated[str | None, Query(pattern="^(pending|billed|voided)$")] = "pending",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+) -> list[dict[str, Any]]:
+    """Sessions not billed automatically: rejected meter data, no tariff in force, errors."""
+    return await ctx.cdrs.reviews(status, limit, offset)
+
+
+@router.post("/billing/reviews/{transaction_id}/approve", status_code=201)
+async def approve_review(
+    transaction_id: int, body: Note, ctx: Ctx, who: Annotated[Principal, Depends(operator)]
+) -> dict[str, Any]:
+    """Bill the session as its data stands; the CDR keeps the rejected verdict and the note."""
+    _check_id(transaction_id, "transaction")
+    return cdr_view(await ctx.billing.approve(transaction_id, who.name, body.note))
+
+
+@router.post("/billing/reviews/{transaction_id}/void", response_model=Review)
+async def void_review(
+    transaction_id: int, body: Note, ctx: Ctx, who: Annotated[Principal, Depends(operator)]
+) -> dict[str, Any]:
+    """Do not bill the session; the decision and its note stay on record."""
+    _check_id(transaction_id, "transaction")
+    await ctx.billing.void(transaction_id, who.name, body.note)
+    return await ctx.cdrs.review(transaction_id)
+
+
+# --- settlement -------------------------------------------------------------------------------
+
+
+@router.get("/settlement", response_model=None)
+async def settlement_statement(
+    ctx: Ctx,
+    _: Annotated[Principal, Depends(viewer)],
+    since: Annotated[date, Query(description="first local day (YYYY-MM-DD)")],
+    until: Annotated[date, Query(description="last local day, inclusive")],
+    period: Literal["day", "month"] = "day",
+    group: Literal["operator", "site", "owner"] = "operator",
+    format: Literal["json", "csv"] = "json",
+) -> dict[str, Any] | PlainTextResponse:
+    """Sessions, kWh and money per day or month and per operator, site or owner unit, by the
+    local day a session ended. Totals equal the sum of the CDRs in the range to the fen."""
+    if until < since:
+        raise InvalidInput("until is before since")
+    if (until - since).days > 366 * 3:
+        raise InvalidInput("a statement covers at most three years")
+    zone = ZoneInfo(ctx.settings.time_zone)
+    start = datetime.combine(since, time(), tzinfo=zone)
+    end = datetime.combine(until + timedelta(days=1), time(), tzinfo=zone)
+    stored = await ctx.cdrs.settlement(
+        group=group, period=period, time_zone=ctx.settings.time_zone, since=start, until=end
+    )
+    rows = [settlement.statement_row(r) for r in stored]
+    summary = settlement.totals(stored)
+    if format == "csv":
+        return PlainTextResponse(
+            settlement.to_csv(rows, summary),
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="settlement-{group}-{period}-'
+                f'{since.isoformat()}-{until.isoformat()}.csv"'
+            },
+        )
+    return {
+        "period": period,
+        "group": group,
+        "time_zone": ctx.settings.time_zone,
+        "since": since.isoformat(),
+        "until": until.isoformat(),
+        "rows": rows,
+        "totals": summary,
+        "reconciliation": settlement.reconcile(summary, await ctx.cdrs.totals(start, end)),
+    }

@@ -1,0 +1,89 @@
+"""Sites: billing facts of a place (two-part electricity tariff) and its monthly energy report."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from datetime import datetime, time
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Query
+
+from csms.api.auth import Principal, context, operator, viewer
+from csms.api.billing_schemas import Site, SiteBody
+from csms.api.context import ApiContext
+from csms.billing.cdr import kwh
+from csms.billing.demand import peak
+from csms.errors import InvalidInput
+from csms.metering.rules import Reading
+
+router = APIRouter(prefix="/api/v1/sites", tags=["sites"])
+Ctx = Annotated[ApiContext, Depends(context)]
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+@router.get("", response_model=list[Site])
+async def list_sites(ctx: Ctx, _: Annotated[Principal, Depends(viewer)]) -> list[dict[str, Any]]:
+    """Every site a station names, and every site registered here."""
+    return await ctx.tariffs.sites()
+
+
+@router.get("/{site_name}", response_model=Site)
+async def get_site(
+    site_name: str, ctx: Ctx, _: Annotated[Principal, Depends(viewer)]
+) -> dict[str, Any]:
+    return await ctx.tariffs.site(site_name)
+
+
+@router.put("/{site_name}", response_model=Site)
+async def put_site(
+    site_name: str, body: SiteBody, ctx: Ctx, _: Annotated[Principal, Depends(operator)]
+) -> dict[str, Any]:
+    if not 1 <= len(site_name) <= 200:
+        raise InvalidInput("a site name has 1 to 200 characters")
+    await ctx.tariffs.put_site(site_name, body.two_part_tariff, body.notes)
+    return await ctx.tariffs.site(site_name)
+
+
+@router.get("/{site_name}/energy-report")
+async def energy_report(
+    site_name: str,
+    ctx: Ctx,
+    _: Annotated[Principal, Depends(viewer)],
+    month: Annotated[str, Query(description="YYYY-MM, local to the CSMS time zone")],
+) -> dict[str, Any]:
+    """A month's energy and peak 15-minute demand of a site, from its meters. On a two-part
+    electricity tariff the demand (capacity) charge is waived (plan 三(三))."""
+    found = _MONTH.match(month)
+    if found is None:
+        raise InvalidInput("month must be YYYY-MM")
+    site = await ctx.tariffs.site(site_name)
+    zone = ZoneInfo(ctx.settings.time_zone)
+    year, number = int(found[1]), int(found[2])
+    start = datetime.combine(datetime(year, number, 1).date(), time(), tzinfo=zone)
+    following = (year + 1, 1) if number == 12 else (year, number + 1)
+    end = datetime.combine(datetime(*following, 1).date(), time(), tzinfo=zone)
+    series: dict[tuple[str, int], list[Reading]] = defaultdict(list)
+    for row in await ctx.metering.site_registers(site_name, start, end):
+        series[(row["station_id"], row["evse_id"])].append(Reading(row["sampled_at"], row["wh"]))
+    busiest = peak(list(series.values()))
+    energy = sum(
+        max(0, readings[-1].wh - readings[0].wh) for readings in series.values() if readings
+    )
+    return {
+        "site_name": site_name,
+        "month": month,
+        "time_zone": ctx.settings.time_zone,
+        "evses_metered": len(series),
+        "energy_kwh": kwh(energy),
+        "peak_demand_kw": str(busiest.demand_kw),
+        "peak_window_start": busiest.window_start,
+        "peak_window_kwh": kwh(busiest.energy_wh),
+        "two_part_tariff": site["two_part_tariff"],
+        "demand_charge": "waived" if site["two_part_tariff"] else "not applicable",
+        "demand_charge_basis": "plan 三(三): centralised charging facilities on a two-part "
+        "electricity tariff pay no demand (capacity) charge"
+        if site["two_part_tariff"]
+        else "the site is not on a two-part electricity tariff",
+    }

@@ -1,0 +1,198 @@
+"""Tariffs (versioned, never edited in place) and their assignment to stations, sites, owners."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import AwareDatetime
+
+from csms.api.auth import Principal, context, operator, viewer
+from csms.api.billing_schemas import (
+    Assignment,
+    AssignmentCreate,
+    TariffBody,
+    TariffCreate,
+    TariffOut,
+)
+from csms.api.context import ApiContext
+from csms.api.schemas import MAX_ID, MAX_OFFSET
+from csms.billing.codec import DefinitionError, tariff_from
+from csms.billing.tariff import Tariff, policy_problems, problems
+from csms.clock import utcnow
+from csms.errors import Conflict, InvalidInput, NotFound
+
+router = APIRouter(prefix="/api/v1", tags=["tariffs"])
+Ctx = Annotated[ApiContext, Depends(context)]
+
+
+def _tariff(tariff_id: str, body: TariffBody, ctx: ApiContext) -> Tariff:
+    """The domain tariff of a request body, or 422 naming every problem (nothing stored)."""
+    definition = body.model_dump(
+        mode="json", include={"prices", "plans", "idle_fee", "session_fee"}
+    )
+    try:
+        tariff = tariff_from(
+            tariff_id=tariff_id,
+            version=0,
+            name=body.name,
+            currency=body.currency,
+            time_zone=body.time_zone or ctx.settings.time_zone,
+            effective_from=body.effective_from,
+            effective_to=body.effective_to,
+            definition=definition,
+        )
+    except DefinitionError as exc:
+        raise InvalidInput(str(exc)) from None
+    found = problems(tariff)
+    if not found:
+        settings = ctx.settings
+        found = policy_problems(
+            tariff, settings.service_price_floor, settings.service_price_ceiling
+        )
+    if found:
+        raise InvalidInput("tariff refused: " + "; ".join(found))
+    return tariff
+
+
+def tariff_view(row: dict[str, Any]) -> dict[str, Any]:
+    definition = row["definition"]
+    return {
+        **{k: row[k] for k in TariffOut.model_fields if k in row},
+        "prices": definition["prices"],
+        "plans": definition["plans"],
+        "idle_fee": definition.get("idle_fee"),
+        "session_fee": definition.get("session_fee", "0"),
+    }
+
+
+@router.post("/tariffs", status_code=201, response_model=TariffOut, tags=["tariffs"])
+async def create_tariff(
+    body: TariffCreate, ctx: Ctx, who: Annotated[Principal, Depends(operator)]
+) -> dict[str, Any]:
+    """A new tariff, as its version 1. Bands must cover every day without overlap, and
+    service prices must lie within the price policy (CSMS_SERVICE_PRICE_FLOOR/CEILING)."""
+    tariff = _tariff(body.tariff_id, body, ctx)
+    if await ctx.tariffs.exists(body.tariff_id):
+        raise Conflict(
+            f"tariff {body.tariff_id!r} exists; POST /api/v1/tariffs/{body.tariff_id}/versions "
+            "to change it"
+        )
+    return tariff_view(await ctx.tariffs.add_version(tariff, who.name))
+
+
+@router.post(
+    "/tariffs/{tariff_id}/versions", status_code=201, response_model=TariffOut, tags=["tariffs"]
+)
+async def add_version(
+    tariff_id: str, body: TariffBody, ctx: Ctx, who: Annotated[Principal, Depends(operator)]
+) -> dict[str, Any]:
+    """The next version of a tariff. Sessions are billed by the version in force at their
+    start, so give the new version its effective_from; old versions stay as they were."""
+    if not await ctx.tariffs.exists(tariff_id):
+        raise NotFound(f"tariff {tariff_id!r} does not exist")
+    tariff = _tariff(tariff_id, body, ctx)
+    return tariff_view(await ctx.tariffs.add_version(tariff, who.name))
+
+
+@router.get("/tariffs", response_model=list[TariffOut], tags=["tariffs"])
+async def list_tariffs(
+    ctx: Ctx,
+    _: Annotated[Principal, Depends(viewer)],
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+) -> list[dict[str, Any]]:
+    """The newest version of every tariff."""
+    return [tariff_view(r) for r in await ctx.tariffs.latest(limit, offset)]
+
+
+@router.get("/tariffs/{tariff_id}", response_model=TariffOut, tags=["tariffs"])
+async def get_tariff(
+    tariff_id: str, ctx: Ctx, _: Annotated[Principal, Depends(viewer)]
+) -> dict[str, Any]:
+    return tariff_view(await ctx.tariffs.get(tariff_id))
+
+
+@router.get("/tariffs/{tariff_id}/versions", response_model=list[TariffOut], tags=["tariffs"])
+async def list_versions(
+    tariff_id: str, ctx: Ctx, _: Annotated[Principal, Depends(viewer)]
+) -> list[dict[str, Any]]:
+    rows = await ctx.tariffs.versions(tariff_id)
+    if not rows:
+        raise NotFound(f"tariff {tariff_id!r} does not exist")
+    return [tariff_view(r) for r in rows]
+
+
+@router.get("/tariffs/{tariff_id}/versions/{version}", response_model=TariffOut, tags=["tariffs"])
+async def get_version(
+    tariff_id: str, version: int, ctx: Ctx, _: Annotated[Principal, Depends(viewer)]
+) -> dict[str, Any]:
+    if not 0 < version < 2**31:
+        raise NotFound(f"tariff {tariff_id!r} version {version} does not exist")
+    return tariff_view(await ctx.tariffs.get(tariff_id, version))
+
+
+# --- assignments ------------------------------------------------------------------------------
+
+
+@router.post("/tariff-assignments", status_code=201, response_model=Assignment, tags=["tariffs"])
+async def assign(
+    body: AssignmentCreate, ctx: Ctx, who: Annotated[Principal, Depends(operator)]
+) -> dict[str, Any]:
+    """Bill a station, a site, an owner unit's stations, or the whole network by a tariff
+    from effective_from. The most specific assignment in force at a session's start wins."""
+    if body.effective_to is not None and body.effective_to <= body.effective_from:
+        raise InvalidInput("effective_to must be after effective_from")
+    if (body.scope == "network") != (body.target == ""):
+        raise InvalidInput("target names the station, site or owner; leave it empty for network")
+    if not await ctx.tariffs.exists(body.tariff_id):
+        raise InvalidInput(f"tariff {body.tariff_id!r} does not exist")
+    if body.scope == "station" and await ctx.stations.get_auth(body.target) is None:
+        raise InvalidInput(f"station {body.target!r} does not exist")
+    if body.scope == "site":
+        try:
+            await ctx.tariffs.site(body.target)
+        except NotFound:
+            raise InvalidInput(
+                f"site {body.target!r} does not exist (name it on a station or PUT it first)"
+            ) from None
+    return await ctx.tariffs.assign(
+        body.tariff_id, body.scope, body.target, body.effective_from, body.effective_to, who.name
+    )
+
+
+@router.get("/tariff-assignments", response_model=list[Assignment], tags=["tariffs"])
+async def list_assignments(
+    ctx: Ctx,
+    _: Annotated[Principal, Depends(viewer)],
+    scope: Annotated[str | None, Query(pattern="^(station|site|owner|network)$")] = None,
+    target: str | None = None,
+) -> list[dict[str, Any]]:
+    return await ctx.tariffs.assignments(scope=scope, target=target)
+
+
+@router.delete("/tariff-assignments/{assignment_id}", status_code=204, tags=["tariffs"])
+async def unassign(
+    assignment_id: int, ctx: Ctx, _: Annotated[Principal, Depends(operator)]
+) -> None:
+    """Remove an assignment. CDRs already filed keep the tariff version they were billed by."""
+    if not 0 < assignment_id <= MAX_ID:
+        raise NotFound(f"tariff assignment {assignment_id} does not exist")
+    await ctx.tariffs.unassign(assignment_id)
+
+
+@router.get("/stations/{station_id}/tariff", response_model=TariffOut, tags=["tariffs"])
+async def station_tariff(
+    station_id: str,
+    ctx: Ctx,
+    _: Annotated[Principal, Depends(viewer)],
+    at: Annotated[AwareDatetime | None, Query(description="default: now")] = None,
+) -> dict[str, Any]:
+    """The tariff version a session starting at `at` would be billed by."""
+    if await ctx.stations.get_auth(station_id) is None:
+        raise NotFound(f"station {station_id} does not exist")
+    moment = at or utcnow()
+    tariff = await ctx.tariffs.resolve(station_id, moment)
+    if tariff is None:
+        raise NotFound(f"no tariff is in force for station {station_id} at {moment.isoformat()}")
+    return tariff_view(await ctx.tariffs.get(tariff.tariff_id, tariff.version))

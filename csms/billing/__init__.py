@@ -1,0 +1,1 @@
+"""Tariffs, pricing of a session, charge detail records and settlement."""

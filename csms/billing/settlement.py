@@ -1,0 +1,73 @@
+"""Settlement statements: CDR sums per period and group, their totals, and a CSV rendering.
+
+Every figure is a plain sum of CDR columns (credits are negative records), so a statement's
+grand total equals the sum of the CDRs it covers to the fen; `reconcile` proves it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from csms.billing.cdr import kwh
+
+MONEY = ("energy_money", "service_money", "idle_money", "session_fees", "total")
+COUNTS = ("sessions", "credits", "rebills", "energy_wh")
+CSV_COLUMNS = (
+    "period",
+    "operator_id",
+    "key",
+    "sessions",
+    "credits",
+    "rebills",
+    "energy_kwh",
+    *MONEY,
+)
+
+
+def statement_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored aggregate as the API shows it: kWh to 0.001, money as text to the fen."""
+    out: dict[str, Any] = {
+        "period": row["period"].isoformat(),
+        "operator_id": row["operator_id"],
+        "key": row["key"],
+        **{name: int(row[name]) for name in COUNTS},
+        "energy_kwh": kwh(int(row["energy_wh"])),
+    }
+    for name in MONEY:
+        out[name] = str(Decimal(row[name]).quantize(Decimal("0.01")))
+    return out
+
+
+def totals(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {name: sum(int(r[name]) for r in rows) for name in COUNTS}
+    out["energy_kwh"] = kwh(out["energy_wh"])
+    for name in MONEY:
+        out[name] = str(sum((Decimal(r[name]) for r in rows), Decimal("0.00")))
+    return out
+
+
+def reconcile(summary: Mapping[str, Any], cdr_totals: Mapping[str, Any]) -> dict[str, Any]:
+    """Compare a statement's totals with the plain sum of the CDRs in its range."""
+    cdr_total = Decimal(cdr_totals["total"]).quantize(Decimal("0.01"))
+    return {
+        "cdr_records": int(cdr_totals["records"]),
+        "cdr_energy_wh": int(cdr_totals["energy_wh"]),
+        "cdr_total": str(cdr_total),
+        "statement_total": summary["total"],
+        "balanced": Decimal(summary["total"]) == cdr_total
+        and int(summary["energy_wh"]) == int(cdr_totals["energy_wh"]),
+    }
+
+
+def to_csv(rows: Sequence[Mapping[str, Any]], summary: Mapping[str, Any]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        writer.writerow([row[c] if row[c] is not None else "" for c in CSV_COLUMNS])
+    writer.writerow(["TOTAL", "", "", *(summary[c] for c in CSV_COLUMNS[3:])])
+    return buffer.getvalue()

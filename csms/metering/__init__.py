@@ -1,0 +1,1 @@
+"""Meter-data validation rules (pure): is a session's metering plausible and billable?"""

@@ -1,0 +1,436 @@
+"""Billing a session: metering verdict, tariff in force at the start, bill, CDR or review.
+
+The pure engines decide (csms.metering.rules, csms.billing.pricing); this service gathers
+their inputs from the store and files the result. A session that cannot be billed
+automatically is queued for review with its cause; it is never billed at zero.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from itertools import pairwise
+from typing import Any
+
+from csms import metrics
+from csms.billing.cdr import Kind, SessionFacts, bill_record, credit_record, verify_chain
+from csms.billing.occupancy import charging_ended_at
+from csms.billing.pricing import Allocation, Bill, price
+from csms.billing.tariff import Tariff
+from csms.clock import monotonic, utcnow
+from csms.errors import Conflict, CsmsError, InvalidInput, NotFound
+from csms.metering.rules import (
+    IntervalSample,
+    MessageTime,
+    MeterCertificate,
+    MeterCheck,
+    MeteringPolicy,
+    MeterSession,
+    Reading,
+    RegisterSample,
+    Verdict,
+    check,
+)
+from csms.services.events import EventBus
+from csms.store.cdrs import CdrStore
+from csms.store.metering import MeteringStore, SessionData
+from csms.store.tariffs import TariffStore
+
+log = logging.getLogger(__name__)
+
+REGISTER = "Energy.Active.Import.Register"
+INTERVAL = "Energy.Active.Import.Interval"
+SYSTEM = "system"  # created_by of records the CSMS files on its own
+
+
+@dataclass(frozen=True, slots=True)
+class Priced:
+    """A session run through metering and pricing (not yet filed)."""
+
+    data: SessionData
+    meter: MeterCheck
+    tariff: Tariff
+    bill: Bill
+    idle_from: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Closing:
+    """What ending a transaction produced: a CDR, or the reason it awaits review."""
+
+    cdr: dict[str, Any] | None
+    review: str | None
+
+    @property
+    def total(self) -> Decimal | None:
+        return None if self.cdr is None else Decimal(self.cdr["total"])
+
+
+class NotBillable(CsmsError):
+    """A session that needs a person: `cause` is metering, no_tariff or error."""
+
+    def __init__(self, cause: str, detail: str) -> None:
+        super().__init__(detail)
+        self.cause = cause
+        self.detail = detail
+
+
+def meter_session(data: SessionData, now: datetime) -> MeterSession:
+    """The metering engine's view of a stored session."""
+    tx, station = data.transaction, data.station
+    v16 = tx["ocpp_version"] == "1.6"
+    power = station.get("rated_power_kw")
+    expires = station.get("meter_cert_expires_on")
+    return MeterSession(
+        started_at=tx["started_at"],
+        stopped_at=tx["stopped_at"],
+        # 2.0.1 carries no transaction-level values: its samples are the whole story.
+        meter_start_wh=tx["meter_start_wh"] if v16 else None,
+        meter_stop_wh=tx["meter_stop_wh"] if v16 else None,
+        registers=[
+            RegisterSample(s["sampled_at"], s["received_at"], s["wh"], s["offline"])
+            for s in data.samples
+            if s["measurand"] == REGISTER
+        ],
+        intervals=[
+            IntervalSample(s["sampled_at"], s["wh"])
+            for s in data.samples
+            if s["measurand"] == INTERVAL and s["sampled_at"] >= tx["started_at"]
+        ],
+        messages=[
+            MessageTime(m["station_at"], m["received_at"], bool(m.get("offline")))
+            for m in data.messages
+        ],
+        rated_power_w=None if power is None else int(Decimal(power) * 1000),
+        certificate=None
+        if expires is None
+        else MeterCertificate(station.get("meter_cert_number") or "?", expires),
+    )
+
+
+def reasons_of(meter: MeterCheck) -> list[dict[str, str]]:
+    return [
+        {"code": r.code, "severity": r.severity.value, "message": r.message} for r in meter.reasons
+    ]
+
+
+async def verify_chains(cdrs: CdrStore) -> list[dict[str, Any]]:
+    """Check every operator's CDR chain; one entry per operator with its problems."""
+    out = []
+    for head in await cdrs.heads():
+        rows = await cdrs.chain(head["operator_id"])
+        problems = [f"seq {b.seq} (CDR {b.cdr_id}): {b.problem}" for b in verify_chain(rows)]
+        last_seq = rows[-1]["seq"] if rows else 0
+        if last_seq != head["seq"] or (rows and rows[-1]["hash"] != head["hash"]):
+            problems.append(
+                f"the chain ends at seq {last_seq} but its head says {head['seq']}: "
+                "records were removed or replaced at the end"
+            )
+        out.append(
+            {
+                "operator_id": head["operator_id"],
+                "records": len(rows),
+                "head_hash": head["hash"],
+                "ok": not problems,
+                "problems": problems,
+            }
+        )
+    return out
+
+
+class BillingService:
+    def __init__(
+        self,
+        metering: MeteringStore,
+        tariffs: TariffStore,
+        cdrs: CdrStore,
+        bus: EventBus,
+        *,
+        operator_id: str,
+        power_tolerance: Decimal,
+        cost_interval: float,
+    ) -> None:
+        self._metering = metering
+        self._tariffs = tariffs
+        self._cdrs = cdrs
+        self._bus = bus
+        self._operator_id = operator_id
+        self._policy = MeteringPolicy(power_tolerance=power_tolerance)
+        self._cost_interval = cost_interval
+        self._running: dict[int, tuple[float, Decimal | None]] = {}
+
+    # -- pricing ---------------------------------------------------------------------------
+
+    async def _price(
+        self, transaction_id: int, *, now: datetime, tariff: Tariff | None = None
+    ) -> Priced:
+        data = await self._metering.session(transaction_id)
+        tx = data.transaction
+        if tx["started_at"] is None or tx["orphan"]:
+            raise NotBillable("metering", "the transaction's start was never reported (orphan)")
+        meter = check(meter_session(data, now), self._policy)
+        if meter.verdict is Verdict.REJECTED or len(meter.readings) < 1:
+            raise NotBillable(
+                "metering", "; ".join(r.message for r in meter.reasons if r.severity == "reject")
+            )
+        if tariff is None:
+            tariff = await self._tariffs.resolve(tx["station_id"], tx["started_at"])
+        if tariff is None:
+            raise NotBillable(
+                "no_tariff",
+                f"no tariff is in force for station {tx['station_id']} at "
+                f"{tx['started_at'].isoformat()} (assign one to the station, its site, its "
+                "owner unit or the network)",
+            )
+        end = tx["stopped_at"] or now
+        states = [(s["at"], s["state"]) for s in data.states if s["state"]]
+        idle_from = charging_ended_at(states, meter.readings, end)
+        if idle_from is not None and idle_from <= meter.readings[0].at:
+            idle_from = None
+        readings: tuple[Reading, ...] = meter.readings
+        allocation = Allocation.METERED
+        if meter.interpolated:
+            # Only start and stop: spread the energy over the time the vehicle was charging.
+            charged_until = idle_from or readings[-1].at
+            readings = (readings[0], Reading(max(charged_until, readings[0].at), readings[-1].wh))
+            allocation = Allocation.ESTIMATED
+        bill = price(
+            tariff,
+            readings,
+            allocation=allocation,
+            idle_from=idle_from,
+            occupied_until=end,
+        )
+        return Priced(data, meter, tariff, bill, idle_from)
+
+    def _facts(self, data: SessionData) -> SessionFacts:
+        tx, station = data.transaction, data.station
+        return SessionFacts(
+            operator_id=station.get("operator_id") or self._operator_id,
+            transaction_id=tx["id"],
+            station_id=tx["station_id"],
+            evse_id=tx["evse_id"],
+            connector_id=tx["connector_id"],
+            id_token=tx["id_token"],
+            site_name=station.get("site_name"),
+            owner_unit=station.get("owner_unit"),
+            county=station.get("county"),
+            started_at=tx["started_at"],
+            stopped_at=tx["stopped_at"],
+        )
+
+    def _record(
+        self,
+        priced: Priced,
+        *,
+        by: str,
+        kind: Kind = Kind.BILL,
+        corrects: int | None = None,
+        note: str | None = None,
+    ) -> dict[str, Any]:
+        return bill_record(
+            self._facts(priced.data),
+            priced.bill,
+            verdict=priced.meter.verdict.value,
+            reasons=reasons_of(priced.meter),
+            idle_from=priced.idle_from,
+            signed_data=priced.data.signed,
+            created_by=by,
+            created_at=utcnow(),
+            kind=kind,
+            corrects=corrects,
+            note=note,
+        )
+
+    # -- the end of a transaction ----------------------------------------------------------
+
+    async def close(self, transaction_id: int) -> Closing:
+        """Check, price and file an ended transaction once; replays get the same CDR."""
+        self._running.pop(transaction_id, None)
+        now = utcnow()
+        try:
+            priced = await self._price(transaction_id, now=now)
+        except NotBillable as exc:
+            await self._record_check_of(transaction_id, now)
+            return await self._queue(transaction_id, exc.cause, exc.detail, now)
+        except Exception as exc:  # a bug must not lose the session: a person will look
+            log.exception("billing transaction %s failed", transaction_id)
+            return await self._queue(transaction_id, "error", f"{type(exc).__name__}: {exc}", now)
+        await self._save_check(transaction_id, priced.meter, now)
+        cdr, created = await self._cdrs.append(self._record(priced, by=SYSTEM))
+        if created:
+            metrics.CDRS.labels(verdict=cdr["verdict"]).inc()
+            self._bus.publish(
+                "cdr.created",
+                cdr["station_id"],
+                transaction_id=transaction_id,
+                cdr_id=cdr["id"],
+                total=str(cdr["total"]),
+                energy_wh=cdr["energy_wh"],
+                verdict=cdr["verdict"],
+            )
+        return Closing(cdr, None)
+
+    async def _record_check_of(self, transaction_id: int, now: datetime) -> None:
+        """Keep the metering verdict of an unbillable session too, when it has one."""
+        try:
+            data = await self._metering.session(transaction_id)
+        except NotFound:
+            return
+        if data.transaction["started_at"] is None:
+            return
+        await self._save_check(transaction_id, check(meter_session(data, now), self._policy), now)
+
+    async def _save_check(self, transaction_id: int, meter: MeterCheck, now: datetime) -> None:
+        skew = meter.clock_skew
+        await self._metering.record_check(
+            transaction_id,
+            meter.verdict.value,
+            reasons_of(meter),
+            meter.energy_wh,
+            None if skew is None else int(skew / timedelta(milliseconds=1)),
+            now,
+        )
+
+    async def _queue(self, transaction_id: int, cause: str, detail: str, now: datetime) -> Closing:
+        data = await self._metering.session(transaction_id)
+        await self._cdrs.queue_review(
+            transaction_id, data.transaction["station_id"], cause, detail, now
+        )
+        metrics.BILLING_REVIEWS.labels(cause=cause).inc()
+        self._bus.publish(
+            "billing.review",
+            data.transaction["station_id"],
+            transaction_id=transaction_id,
+            cause=cause,
+            detail=detail,
+        )
+        return Closing(None, f"{cause}: {detail}")
+
+    async def final_total(self, transaction_id: int) -> Decimal | None:
+        """The billed total of an ended transaction (for a replayed Ended event)."""
+        records = await self._cdrs.for_transaction(transaction_id)
+        return sum((Decimal(r["total"]) for r in records), Decimal("0.00")) if records else None
+
+    # -- running cost ----------------------------------------------------------------------
+
+    async def running_cost(self, transaction_id: int) -> Priced | None:
+        """The bill so far of an open session, or None when it cannot be priced yet."""
+        try:
+            return await self._price(transaction_id, now=utcnow())
+        except NotBillable:
+            return None
+
+    async def running_total(self, transaction_id: int, *, fresh: bool = False) -> Decimal | None:
+        """The running total, recomputed at most once per cost interval per transaction."""
+        now = monotonic()
+        cached = self._running.get(transaction_id)
+        if not fresh and cached is not None and now - cached[0] < self._cost_interval:
+            return cached[1]
+        priced = await self.running_cost(transaction_id)
+        total = None if priced is None else priced.bill.total
+        if len(self._running) > 100_000:  # ended transactions are popped; this is a backstop
+            self._running.clear()
+        self._running[transaction_id] = (now, total)
+        if priced is not None and (cached is None or cached[1] != total):
+            self._bus.publish(
+                "transaction.cost",
+                priced.data.transaction["station_id"],
+                transaction_id=transaction_id,
+                total=str(total),
+                energy_wh=priced.bill.energy_wh,
+            )
+        return total
+
+    def last_total(self, transaction_id: int) -> Decimal | None:
+        cached = self._running.get(transaction_id)
+        return None if cached is None else cached[1]
+
+    async def open_v201(self, station_ids: list[str]) -> list[dict[str, Any]]:
+        return await self._metering.open_transactions(station_ids) if station_ids else []
+
+    async def verify(self) -> list[dict[str, Any]]:
+        return await verify_chains(self._cdrs)
+
+    # -- corrections and reviews -----------------------------------------------------------
+
+    async def credit(self, cdr_id: int, by: str, note: str) -> dict[str, Any]:
+        """Cancel a bill or re-bill with a negating record (the original stays as it was)."""
+        original = await self._cdrs.get(cdr_id)
+        if original["kind"] == Kind.CREDIT.value:
+            raise Conflict(f"CDR {cdr_id} is itself a credit")
+        if await self._cdrs.corrected(cdr_id):
+            raise Conflict(f"CDR {cdr_id} has already been credited")
+        record, _ = await self._cdrs.append(
+            credit_record(original, created_by=by, created_at=utcnow(), note=note)
+        )
+        return record
+
+    async def rebill(
+        self, transaction_id: int, by: str, note: str, tariff: Tariff | None = None
+    ) -> list[dict[str, Any]]:
+        """Credit the session's standing bill and bill it again (by `tariff`, else as resolved)."""
+        standing = await self._standing(transaction_id)
+        try:
+            priced = await self._price(transaction_id, now=utcnow(), tariff=tariff)
+        except NotBillable as exc:
+            raise Conflict(f"transaction {transaction_id} cannot be billed: {exc.detail}") from None
+        if standing is None:
+            raise Conflict(f"transaction {transaction_id} has no bill to correct")
+        credit = await self.credit(standing["id"], by, note)
+        rebill, _ = await self._cdrs.append(
+            self._record(priced, by=by, kind=Kind.REBILL, corrects=standing["id"], note=note)
+        )
+        return [credit, rebill]
+
+    async def _standing(self, transaction_id: int) -> dict[str, Any] | None:
+        """The session's bill or re-bill that no credit cancels."""
+        records = await self._cdrs.for_transaction(transaction_id)
+        credited = {r["corrects"] for r in records if r["kind"] == Kind.CREDIT.value}
+        live = [r for r in records if r["kind"] != Kind.CREDIT.value and r["id"] not in credited]
+        return live[-1] if live else None
+
+    async def approve(self, transaction_id: int, by: str, note: str) -> dict[str, Any]:
+        """Bill a session held for review as it stands (an operator vouches for the data)."""
+        review = await self._cdrs.review(transaction_id)
+        if review["status"] != "pending":
+            raise Conflict(f"the review of transaction {transaction_id} is {review['status']}")
+        now = utcnow()
+        data = await self._metering.session(transaction_id)
+        if data.transaction["started_at"] is None or data.transaction["status"] != "closed":
+            raise Conflict(f"transaction {transaction_id} has no start or has not ended")
+        meter = check(meter_session(data, now), self._policy)
+        if meter.energy_wh is None or meter.energy_wh < 0 or not meter.readings:
+            raise Conflict(
+                f"transaction {transaction_id} has no usable meter data: bill it by re-bill "
+                "after correcting the data, or void it"
+            )
+        tariff = await self._tariffs.resolve(
+            data.transaction["station_id"], data.transaction["started_at"]
+        )
+        if tariff is None:
+            raise Conflict(
+                f"no tariff is in force for transaction {transaction_id}; assign one first"
+            )
+        readings = tuple(sorted(meter.readings, key=lambda r: r.at))
+        if any(b.wh < a.wh for a, b in pairwise(readings)):
+            readings = (readings[0], readings[-1])  # approved as a total: spread by time
+        bill = price(
+            tariff,
+            readings,
+            allocation=Allocation.ESTIMATED if len(readings) == 2 else Allocation.METERED,
+        )
+        priced = Priced(data, meter, tariff, bill, None)
+        record = self._record(priced, by=by, note=f"approved on review: {note}")
+        cdr, _ = await self._cdrs.append(record)
+        await self._cdrs.resolve_review(transaction_id, "billed", by, note, now)
+        return cdr
+
+    async def void(self, transaction_id: int, by: str, note: str) -> None:
+        """Close a review without billing (the session is not charged)."""
+        if not note.strip():
+            raise InvalidInput("voiding a session needs a note saying why")
+        await self._cdrs.review(transaction_id)  # NotFound when it was never queued
+        await self._cdrs.resolve_review(transaction_id, "voided", by, note, utcnow())

@@ -1,0 +1,228 @@
+"""Charge detail records (append-only, hash-chained per operator), the review queue, settlement."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from csms.billing.cdr import HASHED_COLUMNS, Kind, chain_hash
+from csms.errors import Conflict, NotFound
+from csms.store.database import Pool
+
+CDR_COLUMNS = "id, hash, " + ", ".join(HASHED_COLUMNS)
+_INSERT_COLUMNS = (*HASHED_COLUMNS, "hash")
+_INSERT = f"""INSERT INTO cdrs ({", ".join(_INSERT_COLUMNS)})
+    VALUES ({", ".join(f"${i}" for i in range(1, len(_INSERT_COLUMNS) + 1))})
+    RETURNING {CDR_COLUMNS}"""
+
+GROUPS = {"operator": "operator_id", "site": "site_name", "owner": "owner_unit"}
+PERIODS = ("day", "month")
+
+
+class CdrStore:
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
+
+    async def append(self, record: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
+        """Append to the operator's chain; a second bill of a transaction returns the first.
+
+        The chain head row is locked for the append, so records of one operator get gapless
+        sequence numbers and each names its predecessor's hash.
+        """
+        operator = record["operator_id"]
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                """INSERT INTO cdr_chain_heads (operator_id, seq, hash) VALUES ($1, 0, '')
+                   ON CONFLICT (operator_id) DO NOTHING""",
+                operator,
+            )
+            head = await conn.fetchrow(
+                "SELECT seq, hash FROM cdr_chain_heads WHERE operator_id = $1 FOR UPDATE",
+                operator,
+            )
+            assert head is not None
+            if record["kind"] == Kind.BILL.value:
+                existing = await conn.fetchrow(
+                    f"SELECT {CDR_COLUMNS} FROM cdrs WHERE transaction_id = $1 AND kind = 'bill'",
+                    record["transaction_id"],
+                )
+                if existing is not None:
+                    return dict(existing), False
+            full = dict(record)
+            full["seq"] = head["seq"] + 1
+            full["prev_hash"] = head["hash"] or None
+            full["hash"] = chain_hash(full)
+            row = await conn.fetchrow(_INSERT, *(full[c] for c in _INSERT_COLUMNS))
+            assert row is not None
+            await conn.execute(
+                "UPDATE cdr_chain_heads SET seq = $2, hash = $3 WHERE operator_id = $1",
+                operator,
+                full["seq"],
+                full["hash"],
+            )
+        return dict(row), True
+
+    async def get(self, cdr_id: int) -> dict[str, Any]:
+        row = await self._pool.fetchrow(f"SELECT {CDR_COLUMNS} FROM cdrs WHERE id = $1", cdr_id)
+        if row is None:
+            raise NotFound(f"CDR {cdr_id} does not exist")
+        return dict(row)
+
+    async def for_transaction(self, transaction_id: int) -> list[dict[str, Any]]:
+        rows = await self._pool.fetch(
+            f"SELECT {CDR_COLUMNS} FROM cdrs WHERE transaction_id = $1 ORDER BY id",
+            transaction_id,
+        )
+        return [dict(r) for r in rows]
+
+    async def corrected(self, cdr_id: int) -> bool:
+        """True when a credit already cancels this record."""
+        return bool(
+            await self._pool.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM cdrs WHERE corrects = $1 AND kind = 'credit')",
+                cdr_id,
+            )
+        )
+
+    async def search(
+        self,
+        *,
+        station_id: str | None,
+        operator_id: str | None,
+        since: datetime | None,
+        until: datetime | None,
+        limit: int,
+        offset: int,
+    ) -> list[dict[str, Any]]:
+        rows = await self._pool.fetch(
+            f"""SELECT {CDR_COLUMNS} FROM cdrs
+                WHERE ($1::text IS NULL OR station_id = $1)
+                  AND ($2::text IS NULL OR operator_id = $2)
+                  AND ($3::timestamptz IS NULL OR stopped_at >= $3)
+                  AND ($4::timestamptz IS NULL OR stopped_at < $4)
+                ORDER BY id DESC LIMIT $5 OFFSET $6""",
+            station_id,
+            operator_id,
+            since,
+            until,
+            limit,
+            offset,
+        )
+        return [dict(r) for r in rows]
+
+    async def chain(self, operator_id: str) -> list[dict[str, Any]]:
+        rows = await self._pool.fetch(
+            f"SELECT {CDR_COLUMNS} FROM cdrs WHERE operator_id = $1 ORDER BY seq",
+            operator_id,
+        )
+        return [dict(r) for r in rows]
+
+    async def heads(self) -> list[dict[str, Any]]:
+        rows = await self._pool.fetch(
+            "SELECT operator_id, seq, hash FROM cdr_chain_heads ORDER BY operator_id"
+        )
+        return [dict(r) for r in rows]
+
+    # -- review queue ----------------------------------------------------------------------
+
+    async def queue_review(
+        self, transaction_id: int, station_id: str, cause: str, detail: str, at: datetime
+    ) -> None:
+        """Queue a session for review once; a later attempt refreshes a pending entry's cause."""
+        await self._pool.execute(
+            """INSERT INTO billing_reviews (transaction_id, station_id, cause, detail, created_at)
+               VALUES ($1, $2, $3, $4, $5)
+               ON CONFLICT (transaction_id) DO UPDATE SET cause = EXCLUDED.cause,
+                   detail = EXCLUDED.detail
+               WHERE billing_reviews.status = 'pending'""",
+            transaction_id,
+            station_id,
+            cause,
+            detail,
+            at,
+        )
+
+    async def reviews(self, status: str | None, limit: int, offset: int) -> list[dict[str, Any]]:
+        rows = await self._pool.fetch(
+            """SELECT transaction_id, station_id, cause, detail, status, created_at,
+                      resolved_at, resolved_by, note
+               FROM billing_reviews WHERE ($1::text IS NULL OR status = $1)
+               ORDER BY created_at, transaction_id LIMIT $2 OFFSET $3""",
+            status,
+            limit,
+            offset,
+        )
+        return [dict(r) for r in rows]
+
+    async def review(self, transaction_id: int) -> dict[str, Any]:
+        row = await self._pool.fetchrow(
+            """SELECT transaction_id, station_id, cause, detail, status, created_at,
+                      resolved_at, resolved_by, note
+               FROM billing_reviews WHERE transaction_id = $1""",
+            transaction_id,
+        )
+        if row is None:
+            raise NotFound(f"transaction {transaction_id} is not in the review queue")
+        return dict(row)
+
+    async def resolve_review(
+        self, transaction_id: int, status: str, by: str, note: str | None, at: datetime
+    ) -> None:
+        done = await self._pool.execute(
+            """UPDATE billing_reviews SET status = $2, resolved_by = $3, note = $4,
+                   resolved_at = $5
+               WHERE transaction_id = $1 AND status = 'pending'""",
+            transaction_id,
+            status,
+            by,
+            note,
+            at,
+        )
+        if done == "UPDATE 0":
+            raise Conflict(f"transaction {transaction_id} has no pending review")
+
+    # -- settlement ------------------------------------------------------------------------
+
+    async def settlement(
+        self,
+        *,
+        group: str,
+        period: str,
+        time_zone: str,
+        since: datetime,
+        until: datetime,
+    ) -> list[dict[str, Any]]:
+        """Sums of CDRs (credits count negative) per period and group, by local stop time."""
+        column = GROUPS[group]
+        if period not in PERIODS:
+            raise ValueError(period)
+        rows = await self._pool.fetch(
+            f"""SELECT date_trunc('{period}', stopped_at AT TIME ZONE $1)::date AS period,
+                       operator_id, {column} AS key,
+                       count(*) FILTER (WHERE kind = 'bill') AS sessions,
+                       count(*) FILTER (WHERE kind = 'credit') AS credits,
+                       count(*) FILTER (WHERE kind = 'rebill') AS rebills,
+                       sum(energy_wh)::bigint AS energy_wh,
+                       sum(energy_money) AS energy_money, sum(service_money) AS service_money,
+                       sum(idle_fee) AS idle_money, sum(session_fee) AS session_fees,
+                       sum(total) AS total
+                FROM cdrs WHERE stopped_at >= $2 AND stopped_at < $3
+                GROUP BY 1, 2, 3 ORDER BY 1, 2, 3 NULLS LAST""",
+            time_zone,
+            since,
+            until,
+        )
+        return [dict(r) for r in rows]
+
+    async def totals(self, since: datetime, until: datetime) -> dict[str, Any]:
+        """The plain sum of every CDR in the range: what a settlement must reconcile to."""
+        row = await self._pool.fetchrow(
+            """SELECT count(*) AS records, COALESCE(sum(energy_wh), 0)::bigint AS energy_wh,
+                      COALESCE(sum(total), 0) AS total
+               FROM cdrs WHERE stopped_at >= $1 AND stopped_at < $2""",
+            since,
+            until,
+        )
+        assert row is not None
+        return dict(row)
