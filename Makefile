@@ -24,6 +24,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m tests.bench.gateway_bench
 	$(PY) -m tests.bench.fleet_bench
+	$(PY) -m tests.bench.billing_bench
 
 lint: $(STAMP)
 	$(PY) -m ruff check csms simulators ocppj tests

@@ -103,6 +103,8 @@ class Recorder:
     sessions_refused: int = 0  # authorization refused before a start
     sessions_active: int = 0
     energy_wh: int = 0  # meter stop - meter start of completed sessions
+    billed_fen: int = 0  # final totalCost the CSMS reported for ended 2.0.1 sessions (0.01 CNY)
+    billed_sessions: int = 0  # ended 2.0.1 sessions whose answer carried a totalCost
     meter_readings: int = 0  # periodic register readings the CSMS acknowledged
     queued_offline: int = 0  # transaction messages made while disconnected
     shed: int = 0  # meter values dropped because the offline queue was full

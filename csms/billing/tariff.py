@@ -199,7 +199,8 @@ def _money_problems(name: str, value: Decimal, places: int) -> list[str]:
         return [f"{name} must be a number"]
     if value < 0:
         return [f"{name} must not be negative ({value})"]
-    if value.as_tuple().exponent < -places:  # type: ignore[operator]
+    # 0.60000 is 0.6: trailing zeros are not precision the price does not have.
+    if value.normalize().as_tuple().exponent < -places:  # type: ignore[operator]
         return [f"{name} has more than {places} decimal places ({value})"]
     return []
 

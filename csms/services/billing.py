@@ -7,6 +7,7 @@ automatically is queued for review with its cause; it is never billed at zero.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -414,15 +415,22 @@ class BillingService:
             raise Conflict(
                 f"no tariff is in force for transaction {transaction_id}; assign one first"
             )
-        readings = tuple(sorted(meter.readings, key=lambda r: r.at))
-        if any(b.wh < a.wh for a, b in pairwise(readings)):
-            readings = (readings[0], readings[-1])  # approved as a total: spread by time
-        bill = price(
-            tariff,
-            readings,
-            allocation=Allocation.ESTIMATED if len(readings) == 2 else Allocation.METERED,
-        )
-        priced = Priced(data, meter, tariff, bill, None)
+        priced: Priced | None = None
+        if review["cause"] == "no_tariff":
+            # Held only for want of a tariff: bill it exactly as the automatic path now would,
+            # idle fee and charging-time allocation included.
+            with contextlib.suppress(NotBillable):
+                priced = await self._price(transaction_id, now=now, tariff=tariff)
+        if priced is None:
+            readings = tuple(sorted(meter.readings, key=lambda r: r.at))
+            if any(b.wh < a.wh for a, b in pairwise(readings)):
+                readings = (readings[0], readings[-1])  # approved as a total: spread by time
+            bill = price(
+                tariff,
+                readings,
+                allocation=Allocation.ESTIMATED if len(readings) == 2 else Allocation.METERED,
+            )
+            priced = Priced(data, meter, tariff, bill, None)
         record = self._record(priced, by=by, note=f"approved on review: {note}")
         cdr, _ = await self._cdrs.append(record)
         await self._cdrs.resolve_review(transaction_id, "billed", by, note, now)

@@ -25,7 +25,8 @@ class CdrStore:
         self._pool = pool
 
     async def append(self, record: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
-        """Append to the operator's chain; a second bill of a transaction returns the first.
+        """Append to the operator's chain; a second bill of a transaction returns the first,
+        and a second credit of one record is a Conflict.
 
         The chain head row is locked for the append, so records of one operator get gapless
         sequence numbers and each names its predecessor's hash.
@@ -49,6 +50,15 @@ class CdrStore:
                 )
                 if existing is not None:
                     return dict(existing), False
+            elif record["kind"] == Kind.CREDIT.value:
+                # Checked again under the head lock (a credit joins its original's chain), so
+                # racing credits of one record cannot both be filed.
+                credited = await conn.fetchval(
+                    "SELECT EXISTS (SELECT 1 FROM cdrs WHERE corrects = $1 AND kind = 'credit')",
+                    record["corrects"],
+                )
+                if credited:
+                    raise Conflict(f"CDR {record['corrects']} has already been credited")
             full = dict(record)
             full["seq"] = head["seq"] + 1
             full["prev_hash"] = head["hash"] or None

@@ -111,6 +111,10 @@ def build(run: FleetRun) -> dict[str, Any]:
             "delivered_wh": stats.energy_wh,
             "delivered_kwh": round(stats.energy_wh / 1000, 3),
         },
+        "billing": {
+            "sessions_with_total": stats.billed_sessions,
+            "billed_cny": f"{stats.billed_fen / 100:.2f}",
+        },
     }
 
 

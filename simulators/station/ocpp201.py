@@ -72,6 +72,7 @@ class Ocpp201(Dialect):
     version = "2.0.1"
 
     def __init__(self, station: Station) -> None:
+        self.running_cost: dict[str, float] = {}  # transactionId -> last CostUpdated total
         super().__init__(station)
         self.model = DeviceModel(device_model(station), on_change=self._changed)
         self.station_operative = True
@@ -355,6 +356,10 @@ class Ocpp201(Dialect):
         def ended(answer: dict[str, Any]) -> None:
             station.stats.sessions_completed += 1
             station.stats.energy_wh += energy
+            self.running_cost.pop(payload["transactionInfo"]["transactionId"], None)
+            if isinstance(answer.get("totalCost"), int | float):  # I03: the final bill
+                station.stats.billed_sessions += 1
+                station.stats.billed_fen += round(answer["totalCost"] * 100)
 
         station.outbox.push("TransactionEvent", payload, role=Role.STOP, on_ack=ended)
 
@@ -391,6 +396,7 @@ class Ocpp201(Dialect):
             "UpdateFirmware": self.update_firmware,
             "GetLog": self.get_log,
             "DataTransfer": self.data_transfer,
+            "CostUpdated": self.cost_updated,
         }
 
     def _evse(self, evse_id: int | None) -> Evse | None:
@@ -770,6 +776,11 @@ class Ocpp201(Dialect):
     async def data_transfer(self, p: dict[str, Any]) -> Reply:
         """P01."""
         return Reply(data_transfer(p))
+
+    async def cost_updated(self, p: dict[str, Any]) -> Reply:
+        """I02: the running cost of a session; a station shows it, we keep the latest."""
+        self.running_cost[p["transactionId"]] = p["totalCost"]
+        return Reply({})
 
 
 def id_token_info(info: dict[str, Any]) -> AuthEntry:
