@@ -1,4 +1,4 @@
-"""Billing benchmark: pure pricing and metering per session, and billing ended sessions on PostgreSQL.
+"""Billing benchmark: pure pricing and metering per session, and billing sessions on PostgreSQL.
 
 Run with `make bench` or `python -m tests.bench.billing_bench [--sessions N]`. The database
 part starts the CSMS in this process on a fresh embedded PostgreSQL (temporary directory),
