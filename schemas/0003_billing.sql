@@ -10,6 +10,12 @@ ALTER TABLE stations
     ADD COLUMN meter_cert_expires_on  date;
 CREATE INDEX stations_site ON stations (site_name);
 
+-- What a session costs so far (refreshed every cost interval while open) or in the end (the
+-- sum of its CDRs), so lists show money without pricing every row.
+ALTER TABLE transactions
+    ADD COLUMN cost     numeric(14, 2),
+    ADD COLUMN cost_at  timestamptz;
+
 -- Sites whose facts matter to billing; a site is named by stations.site_name.
 CREATE TABLE sites (
     site_name        text PRIMARY KEY CHECK (length(site_name) BETWEEN 1 AND 200),

@@ -182,6 +182,11 @@ class Transaction(BaseModel):
     charging_state: str | None
     offline: bool
     remote_start_id: int | None
+    cost: Decimal | None = Field(
+        description="CNY: the running cost while open (refreshed every cost interval), "
+        "the sum of its CDRs once billed"
+    )
+    cost_at: datetime | None
 
 
 class Sample(BaseModel):

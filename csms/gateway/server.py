@@ -257,16 +257,19 @@ class Gateway:
             await asyncio.gather(*closing, return_exceptions=True)
 
     async def push_costs(self) -> None:
-        """Send CostUpdated for each open 2.0.1 session on this node whose cost changed."""
+        """Refresh the running cost of every open session on this node (API, live feed) and
+        send CostUpdated to 2.0.1 stations whose session cost changed (I02)."""
         billing = self._services.billing
-        v201 = [c.station_id for c in self.registry if c.version is OcppVersion.V201]
-        for tx in await billing.open_v201(v201):
-            connection = self.registry.get(tx["station_id"])
-            if connection is None:
-                continue
+        for tx in await billing.open_sessions([c.station_id for c in self.registry]):
             before = billing.last_total(tx["id"])
             total = await billing.running_total(tx["id"], fresh=True)
-            if total is not None and total != before:
+            connection = self.registry.get(tx["station_id"])
+            if (
+                connection is not None
+                and connection.version is OcppVersion.V201
+                and total is not None
+                and total != before
+            ):
                 self._spawn(_cost_updated(connection, tx["station_tx_id"], total))
 
     async def refresh_admin_states(self) -> None:

@@ -261,6 +261,7 @@ class BillingService:
             return await self._queue(transaction_id, "error", f"{type(exc).__name__}: {exc}", now)
         await self._save_check(transaction_id, priced.meter, now)
         cdr, created = await self._cdrs.append(self._record(priced, by=SYSTEM))
+        await self._metering.set_cost(transaction_id, cdr["total"], now)
         if created:
             metrics.CDRS.labels(verdict=cdr["verdict"]).inc()
             self._bus.publish(
@@ -336,6 +337,7 @@ class BillingService:
             self._running.clear()
         self._running[transaction_id] = (now, total)
         if priced is not None and (cached is None or cached[1] != total):
+            await self._metering.set_cost(transaction_id, total, utcnow())
             self._bus.publish(
                 "transaction.cost",
                 priced.data.transaction["station_id"],
@@ -349,7 +351,7 @@ class BillingService:
         cached = self._running.get(transaction_id)
         return None if cached is None else cached[1]
 
-    async def open_v201(self, station_ids: list[str]) -> list[dict[str, Any]]:
+    async def open_sessions(self, station_ids: list[str]) -> list[dict[str, Any]]:
         return await self._metering.open_transactions(station_ids) if station_ids else []
 
     async def verify(self) -> list[dict[str, Any]]:
@@ -367,7 +369,14 @@ class BillingService:
         record, _ = await self._cdrs.append(
             credit_record(original, created_by=by, created_at=utcnow(), note=note)
         )
+        await self._refresh_cost(original["transaction_id"])
         return record
+
+    async def _refresh_cost(self, transaction_id: int) -> None:
+        """A session's cost is the sum of its CDRs once it has any."""
+        await self._metering.set_cost(
+            transaction_id, await self.final_total(transaction_id), utcnow()
+        )
 
     async def rebill(
         self, transaction_id: int, by: str, note: str, tariff: Tariff | None = None
@@ -384,6 +393,7 @@ class BillingService:
         rebill, _ = await self._cdrs.append(
             self._record(priced, by=by, kind=Kind.REBILL, corrects=standing["id"], note=note)
         )
+        await self._refresh_cost(transaction_id)
         return [credit, rebill]
 
     async def _standing(self, transaction_id: int) -> dict[str, Any] | None:
@@ -434,6 +444,7 @@ class BillingService:
         record = self._record(priced, by=by, note=f"approved on review: {note}")
         cdr, _ = await self._cdrs.append(record)
         await self._cdrs.resolve_review(transaction_id, "billed", by, note, now)
+        await self._refresh_cost(transaction_id)
         return cdr
 
     async def void(self, transaction_id: int, by: str, note: str) -> None:

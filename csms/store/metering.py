@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from csms.errors import NotFound
@@ -145,14 +146,21 @@ class MeteringStore:
         return None if row is None else dict(row)
 
     async def open_transactions(self, station_ids: list[str]) -> list[dict[str, Any]]:
-        """Open 2.0.1 transactions of the given stations (for running-cost updates)."""
+        """Open transactions of the given stations (for running-cost updates)."""
         rows = await self._pool.fetch(
-            """SELECT id, station_id, station_tx_id FROM transactions
-               WHERE status = 'open' AND NOT orphan AND ocpp_version = '2.0.1'
-                 AND station_id = ANY($1::text[])""",
+            """SELECT id, station_id, station_tx_id, ocpp_version FROM transactions
+               WHERE status = 'open' AND NOT orphan AND station_id = ANY($1::text[])""",
             station_ids,
         )
         return [dict(r) for r in rows]
+
+    async def set_cost(self, transaction_id: int, cost: Decimal | None, at: datetime) -> None:
+        await self._pool.execute(
+            "UPDATE transactions SET cost = $2, cost_at = $3 WHERE id = $1",
+            transaction_id,
+            cost,
+            at,
+        )
 
     async def site_registers(
         self, site_name: str, since: datetime, until: datetime

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 _COLUMNS = """id, station_id, ocpp_version, station_tx_id, evse_id, connector_id, id_token,
     id_token_type, stop_id_token, auth_status, started_at, stopped_at, meter_start_wh,
     meter_stop_wh, status, stop_reason, orphan, charging_state, last_seq_no, offline,
-    reservation_id, remote_start_id"""
+    reservation_id, remote_start_id, cost, cost_at"""
 
 
 _OUTCOME_COLUMNS = "orphan, evse_id, connector_id, meter_start_wh, meter_stop_wh"
