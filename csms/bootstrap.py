@@ -177,6 +177,7 @@ async def _start(
         operator_id=settings.operator_id,
         power_tolerance=settings.power_tolerance,
         cost_interval=settings.cost_interval,
+        time_zone=settings.time_zone,
     )
     services = Services(
         stations=StationService(

@@ -16,6 +16,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 MINUTES_PER_DAY = 24 * 60
 PRICE_PLACES = 4  # unit prices are per kWh to 4 decimal places
+# Sanity bounds, far above any real price, that keep a typo (an extra zero, 1E+20) out of bills.
+MAX_KWH_PRICE = Decimal(10)
+MAX_IDLE_PER_MINUTE = Decimal(10)
+MAX_FEE = Decimal(1000)
 
 
 class Band(StrEnum):
@@ -194,11 +198,13 @@ def problems(tariff: Tariff) -> list[str]:
     return out
 
 
-def _money_problems(name: str, value: Decimal, places: int) -> list[str]:
+def _money_problems(name: str, value: Decimal, places: int, ceiling: Decimal) -> list[str]:
     if not value.is_finite():
         return [f"{name} must be a number"]
     if value < 0:
         return [f"{name} must not be negative ({value})"]
+    if value > ceiling:
+        return [f"{name} {value} is beyond any real price (at most {ceiling})"]
     # 0.60000 is 0.6: trailing zeros are not precision the price does not have.
     if value.normalize().as_tuple().exponent < -places:  # type: ignore[operator]
         return [f"{name} has more than {places} decimal places ({value})"]
@@ -208,15 +214,17 @@ def _money_problems(name: str, value: Decimal, places: int) -> list[str]:
 def _price_problems(tariff: Tariff) -> list[str]:
     out: list[str] = []
     for band, price in tariff.prices.items():
-        out += _money_problems(f"{band.value} energy price", price.energy, PRICE_PLACES)
-        out += _money_problems(f"{band.value} service price", price.service, PRICE_PLACES)
-    out += _money_problems("session_fee", tariff.session_fee, 2)
+        for kind, value in (("energy", price.energy), ("service", price.service)):
+            out += _money_problems(f"{band.value} {kind} price", value, PRICE_PLACES, MAX_KWH_PRICE)
+    out += _money_problems("session_fee", tariff.session_fee, 2, MAX_FEE)
     if tariff.idle is not None:
-        out += _money_problems("idle per_minute", tariff.idle.per_minute, PRICE_PLACES)
+        out += _money_problems(
+            "idle per_minute", tariff.idle.per_minute, PRICE_PLACES, MAX_IDLE_PER_MINUTE
+        )
         if tariff.idle.grace_minutes < 0:
             out.append("idle grace_minutes must not be negative")
         if tariff.idle.cap is not None:
-            out += _money_problems("idle cap", tariff.idle.cap, 2)
+            out += _money_problems("idle cap", tariff.idle.cap, 2, MAX_FEE)
     return out
 
 

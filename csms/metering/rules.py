@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 from itertools import pairwise
+from zoneinfo import ZoneInfo
 
 # A 1.6 Transaction.Begin/End sample sits at (or within a second of) the transaction's own time.
 _NEAR = timedelta(seconds=1)
@@ -93,6 +94,7 @@ class MeteringPolicy:
     power_tolerance: Decimal = Decimal("0.05")
     max_clock_skew: timedelta = timedelta(seconds=5)  # JJG 1148/1149: TOU clocks within 5 s
     wh_per_sample_tolerance: int = 1  # each reported value may be rounded by up to 1 Wh
+    time_zone: str = "Asia/Shanghai"  # where certificate expiry dates are calendar days
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +156,7 @@ def check(session: MeterSession, policy: MeteringPolicy = MeteringPolicy()) -> M
         reasons += _rating(session, readings[-1].at, energy, policy)
     skew = _clock_skew(session)
     reasons += _skew_reasons(skew, policy)
-    reasons += _certificate_reasons(session)
+    reasons += _certificate_reasons(session, policy)
     interpolated = len(readings) == 2 and not session.intervals
     return MeterCheck(_verdict(reasons), tuple(reasons), readings, energy, skew, interpolated)
 
@@ -380,9 +382,11 @@ def _skew_reasons(skew: timedelta | None, policy: MeteringPolicy) -> list[Reason
     ]
 
 
-def _certificate_reasons(session: MeterSession) -> list[Reason]:
+def _certificate_reasons(session: MeterSession, policy: MeteringPolicy) -> list[Reason]:
+    """A certificate is valid through its expiry date, a local calendar date."""
     certificate = session.certificate
-    if certificate is None or certificate.expires_on >= session.started_at.astimezone(UTC).date():
+    local_day = session.started_at.astimezone(ZoneInfo(policy.time_zone)).date()
+    if certificate is None or certificate.expires_on >= local_day:
         return []
     return [
         _flag(

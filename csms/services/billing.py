@@ -152,13 +152,14 @@ class BillingService:
         operator_id: str,
         power_tolerance: Decimal,
         cost_interval: float,
+        time_zone: str = "Asia/Shanghai",
     ) -> None:
         self._metering = metering
         self._tariffs = tariffs
         self._cdrs = cdrs
         self._bus = bus
         self._operator_id = operator_id
-        self._policy = MeteringPolicy(power_tolerance=power_tolerance)
+        self._policy = MeteringPolicy(power_tolerance=power_tolerance, time_zone=time_zone)
         self._cost_interval = cost_interval
         self._running: dict[int, tuple[float, Decimal | None]] = {}
 
@@ -263,17 +264,22 @@ class BillingService:
         cdr, created = await self._cdrs.append(self._record(priced, by=SYSTEM))
         await self._metering.set_cost(transaction_id, cdr["total"], now)
         if created:
-            metrics.CDRS.labels(verdict=cdr["verdict"]).inc()
-            self._bus.publish(
-                "cdr.created",
-                cdr["station_id"],
-                transaction_id=transaction_id,
-                cdr_id=cdr["id"],
-                total=str(cdr["total"]),
-                energy_wh=cdr["energy_wh"],
-                verdict=cdr["verdict"],
-            )
+            self._filed(cdr)
         return Closing(cdr, None)
+
+    def _filed(self, cdr: dict[str, Any]) -> None:
+        """Count and announce a new CDR (bills, credits and re-bills alike)."""
+        metrics.CDRS.labels(verdict=cdr["verdict"]).inc()
+        self._bus.publish(
+            "cdr.created",
+            cdr["station_id"],
+            transaction_id=cdr["transaction_id"],
+            cdr_id=cdr["id"],
+            kind=cdr["kind"],
+            total=str(cdr["total"]),
+            energy_wh=cdr["energy_wh"],
+            verdict=cdr["verdict"],
+        )
 
     async def _record_check_of(self, transaction_id: int, now: datetime) -> None:
         """Keep the metering verdict of an unbillable session too, when it has one."""
@@ -332,12 +338,14 @@ class BillingService:
         if not fresh and cached is not None and now - cached[0] < self._cost_interval:
             return cached[1]
         priced = await self.running_cost(transaction_id)
+        if priced is not None and priced.data.transaction["status"] != "open":
+            return None  # it ended meanwhile: its cost is its bill now, not a running one
         total = None if priced is None else priced.bill.total
         if len(self._running) > 100_000:  # ended transactions are popped; this is a backstop
             self._running.clear()
         self._running[transaction_id] = (now, total)
         if priced is not None and (cached is None or cached[1] != total):
-            await self._metering.set_cost(transaction_id, total, utcnow())
+            await self._metering.set_cost(transaction_id, total, utcnow(), running=True)
             self._bus.publish(
                 "transaction.cost",
                 priced.data.transaction["station_id"],
@@ -369,6 +377,7 @@ class BillingService:
         record, _ = await self._cdrs.append(
             credit_record(original, created_by=by, created_at=utcnow(), note=note)
         )
+        self._filed(record)
         await self._refresh_cost(original["transaction_id"])
         return record
 
@@ -381,20 +390,30 @@ class BillingService:
     async def rebill(
         self, transaction_id: int, by: str, note: str, tariff: Tariff | None = None
     ) -> list[dict[str, Any]]:
-        """Credit the session's standing bill and bill it again (by `tariff`, else as resolved)."""
-        standing = await self._standing(transaction_id)
+        """Bill a session again (by `tariff`, else as resolved): its standing bill is credited
+        first; a session whose bill was already credited just gets the new bill."""
+        records = await self._cdrs.for_transaction(transaction_id)
+        if not records:
+            raise Conflict(
+                f"transaction {transaction_id} was never billed: approve its review instead"
+            )
         try:
             priced = await self._price(transaction_id, now=utcnow(), tariff=tariff)
         except NotBillable as exc:
             raise Conflict(f"transaction {transaction_id} cannot be billed: {exc.detail}") from None
-        if standing is None:
-            raise Conflict(f"transaction {transaction_id} has no bill to correct")
-        credit = await self.credit(standing["id"], by, note)
+        standing = await self._standing(transaction_id)
+        filed = []
+        if standing is not None:
+            filed.append(await self.credit(standing["id"], by, note))
+            corrects = standing["id"]
+        else:
+            corrects = max(r["id"] for r in records if r["kind"] != Kind.CREDIT.value)
         rebill, _ = await self._cdrs.append(
-            self._record(priced, by=by, kind=Kind.REBILL, corrects=standing["id"], note=note)
+            self._record(priced, by=by, kind=Kind.REBILL, corrects=corrects, note=note)
         )
+        self._filed(rebill)
         await self._refresh_cost(transaction_id)
-        return [credit, rebill]
+        return [*filed, rebill]
 
     async def _standing(self, transaction_id: int) -> dict[str, Any] | None:
         """The session's bill or re-bill that no credit cancels."""
@@ -442,7 +461,9 @@ class BillingService:
             )
             priced = Priced(data, meter, tariff, bill, None)
         record = self._record(priced, by=by, note=f"approved on review: {note}")
-        cdr, _ = await self._cdrs.append(record)
+        cdr, created = await self._cdrs.append(record)
+        if created:
+            self._filed(cdr)
         await self._cdrs.resolve_review(transaction_id, "billed", by, note, now)
         await self._refresh_cost(transaction_id)
         return cdr

@@ -50,15 +50,17 @@ class CdrStore:
                 )
                 if existing is not None:
                     return dict(existing), False
-            elif record["kind"] == Kind.CREDIT.value:
-                # Checked again under the head lock (a credit joins its original's chain), so
-                # racing credits of one record cannot both be filed.
-                credited = await conn.fetchval(
-                    "SELECT EXISTS (SELECT 1 FROM cdrs WHERE corrects = $1 AND kind = 'credit')",
+            elif record["kind"] in (Kind.CREDIT.value, Kind.REBILL.value):
+                # Checked again under the head lock (a correction joins its original's chain),
+                # so racing credits or re-bills of one record cannot both be filed.
+                done = await conn.fetchval(
+                    "SELECT EXISTS (SELECT 1 FROM cdrs WHERE corrects = $1 AND kind = $2)",
                     record["corrects"],
+                    record["kind"],
                 )
-                if credited:
-                    raise Conflict(f"CDR {record['corrects']} has already been credited")
+                if done:
+                    verb = "credited" if record["kind"] == Kind.CREDIT.value else "re-billed"
+                    raise Conflict(f"CDR {record['corrects']} has already been {verb}")
             full = dict(record)
             full["seq"] = head["seq"] + 1
             full["prev_hash"] = head["hash"] or None

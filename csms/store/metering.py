@@ -154,12 +154,17 @@ class MeteringStore:
         )
         return [dict(r) for r in rows]
 
-    async def set_cost(self, transaction_id: int, cost: Decimal | None, at: datetime) -> None:
+    async def set_cost(
+        self, transaction_id: int, cost: Decimal | None, at: datetime, *, running: bool = False
+    ) -> None:
+        """Keep a session's cost; a running cost never overwrites the bill of an ended one."""
         await self._pool.execute(
-            "UPDATE transactions SET cost = $2, cost_at = $3 WHERE id = $1",
+            """UPDATE transactions SET cost = $2, cost_at = $3
+               WHERE id = $1 AND (NOT $4 OR status = 'open')""",
             transaction_id,
             cost,
             at,
+            running,
         )
 
     async def site_registers(

@@ -145,6 +145,16 @@ async def charge(cp: OcppClient, start: datetime, wh: int, minutes: int = 60) ->
     return tx
 
 
+async def billed_session(csms: Running, api: Api, station_id: str) -> int:
+    """A new station on the flat network tariff charges 10.000 kWh yesterday: 12.00 CNY."""
+    await add_station(api, station_id)
+    await bill_network(api, flat_tariff())
+    cp = await boot(csms, station_id)
+    tx = await charge(cp, local_time(1, 10), 10_000)
+    await cp.close()
+    return tx
+
+
 async def cdrs_of(api: Api, tx: int) -> list[dict[str, Any]]:
     r = await api.get(f"/api/v1/transactions/{tx}/bill")
     assert r.status_code == 200, r.text
@@ -547,11 +557,7 @@ async def test_settlement_refuses_until_before_since(api: Api) -> None:
 
 async def test_a_bill_is_credited_once_and_a_credit_never(csms: Running, api: Api) -> None:
     """Crediting a credit or crediting a bill twice is 409; the bill itself never changes."""
-    await add_station(api, "CP-C")
-    await bill_network(api, flat_tariff())
-    cp = await boot(csms, "CP-C")
-    tx = await charge(cp, local_time(1, 10), 10_000)
-    await cp.close()
+    tx = await billed_session(csms, api, "CP-C")
     bill = await the_cdr(api, tx)
     assert bill["total"] == "12.00"  # 10.000 kWh x (0.6000 + 0.6000)
     credit = created(await api.post(f"/api/v1/cdrs/{bill['id']}/credit", json={"note": "n"}))
@@ -569,25 +575,23 @@ async def test_a_bill_is_credited_once_and_a_credit_never(csms: Running, api: Ap
         await api.post(f"/api/v1/cdrs/{bill['id']}/credit", json={"note": "n"}), status=409
     )
     assert "already been credited" in detail
-    # A credited session has no standing bill left to re-bill.
-    detail = refused(
-        await api.post(f"/api/v1/transactions/{tx}/rebill", json={"note": "n"}), status=409
-    )
-    assert "no bill to correct" in detail
     assert await cdrs_of(api, tx) == [bill, credit]
     refused(await api.post("/api/v1/cdrs/999999/credit", json={"note": "n"}), status=404)
+    # A credited session is billed again without a second credit; only once.
+    again = await api.post(f"/api/v1/transactions/{tx}/rebill", json={"note": "n"})
+    assert again.status_code == 201, again.text
+    [rebill] = again.json()
+    assert (rebill["kind"], rebill["corrects"], rebill["total"]) == ("rebill", bill["id"], "12.00")
+    refused(await api.post(f"/api/v1/cdrs/{credit['id']}/credit", json={"note": "n"}), status=409)
+    assert [c["kind"] for c in await cdrs_of(api, tx)] == ["bill", "credit", "rebill"]
 
 
 async def test_a_rebill_leaves_three_records_summing_to_the_new_total(
     csms: Running, api: Api
 ) -> None:
     """Re-billing by another tariff: bill, its credit and the re-bill; /bill totals them."""
-    await add_station(api, "CP-R")
-    await bill_network(api, flat_tariff())
+    tx = await billed_session(csms, api, "CP-R")
     created(await api.post("/api/v1/tariffs", json=flat_tariff("promo", "0.5000", "0.5000")))
-    cp = await boot(csms, "CP-R")
-    tx = await charge(cp, local_time(1, 10), 10_000)
-    await cp.close()
     r = await api.post(
         f"/api/v1/transactions/{tx}/rebill",
         json={"note": "promo", "tariff_id": "promo", "tariff_version": 1},
@@ -606,6 +610,31 @@ async def test_a_rebill_leaves_three_records_summing_to_the_new_total(
     assert rebill["tariff"] == {"id": "promo", "version": 1}
     assert Decimal(bill["total"]) == Decimal("10.00")
     assert sum(Decimal(c["total"]) for c in bill["cdrs"]) == Decimal(bill["total"])
+
+
+async def test_concurrent_credits_of_one_bill_credit_it_once(csms: Running, api: Api) -> None:
+    """Racing credits of one bill: exactly one is filed, the others get 409."""
+    tx = await billed_session(csms, api, "CP-X")
+    bill = await the_cdr(api, tx)
+    answers = await asyncio.gather(
+        *(api.post(f"/api/v1/cdrs/{bill['id']}/credit", json={"note": "n"}) for _ in range(8))
+    )
+    assert sorted(r.status_code for r in answers) == [201] + [409] * 7, [r.text for r in answers]
+    assert [c["kind"] for c in await cdrs_of(api, tx)] == ["bill", "credit"]
+
+
+async def test_concurrent_rebills_of_one_session_file_one_correction(
+    csms: Running, api: Api
+) -> None:
+    """Racing re-bills of one session: one credit and one re-bill are filed, the rest 409."""
+    tx = await billed_session(csms, api, "CP-Y")
+    answers = await asyncio.gather(
+        *(api.post(f"/api/v1/transactions/{tx}/rebill", json={"note": "n"}) for _ in range(6))
+    )
+    assert sorted(r.status_code for r in answers) == [201] + [409] * 5, [r.text for r in answers]
+    bill = (await api.get(f"/api/v1/transactions/{tx}/bill")).json()
+    assert [c["kind"] for c in bill["cdrs"]] == ["bill", "credit", "rebill"]
+    assert bill["total"] == "12.00"  # re-billed by the same tariff: 12.00 - 12.00 + 12.00
 
 
 # --- 6. the CDR hash chain ------------------------------------------------------------------
@@ -693,36 +722,3 @@ async def test_a_viewer_cannot_create_tariffs_but_an_operator_can(api: Api) -> N
         status=403,
     )
     assert len((await api.get("/api/v1/tariffs/city/versions", role="viewer")).json()) == 1
-
-
-async def test_concurrent_credits_of_one_bill_credit_it_once(csms: Running, api: Api) -> None:
-    """Racing credits of one bill: exactly one is filed, the others get 409."""
-    await add_station(api, "CP-X")
-    await bill_network(api, flat_tariff())
-    cp = await boot(csms, "CP-X")
-    tx = await charge(cp, local_time(1, 10), 10_000)
-    await cp.close()
-    bill = await the_cdr(api, tx)
-    answers = await asyncio.gather(
-        *(api.post(f"/api/v1/cdrs/{bill['id']}/credit", json={"note": "n"}) for _ in range(8))
-    )
-    assert sorted(r.status_code for r in answers) == [201] + [409] * 7, [r.text for r in answers]
-    assert [c["kind"] for c in await cdrs_of(api, tx)] == ["bill", "credit"]
-
-
-async def test_concurrent_rebills_of_one_session_file_one_correction(
-    csms: Running, api: Api
-) -> None:
-    """Racing re-bills of one session: one credit and one re-bill are filed, the rest 409."""
-    await add_station(api, "CP-Y")
-    await bill_network(api, flat_tariff())
-    cp = await boot(csms, "CP-Y")
-    tx = await charge(cp, local_time(1, 10), 10_000)
-    await cp.close()
-    answers = await asyncio.gather(
-        *(api.post(f"/api/v1/transactions/{tx}/rebill", json={"note": "n"}) for _ in range(6))
-    )
-    assert sorted(r.status_code for r in answers) == [201] + [409] * 5, [r.text for r in answers]
-    bill = (await api.get(f"/api/v1/transactions/{tx}/bill")).json()
-    assert [c["kind"] for c in bill["cdrs"]] == ["bill", "credit", "rebill"]
-    assert bill["total"] == "12.00"  # re-billed by the same tariff: 12.00 - 12.00 + 12.00

@@ -319,10 +319,18 @@ CASES = [
         certificate=MeterCertificate("JJG-1", CERT_DAY),
     ),
     case(
-        "cert-utc-date",
+        # 02:00 in Shanghai on 1 May is still 30 April in UTC: expiry is a local date.
+        "cert-local-date",
+        "+meter_certificate_expired",
+        FLAGGED,
+        started_at=datetime(2026, 5, 1, 2, tzinfo=timezone(timedelta(hours=8))),
+        certificate=MeterCertificate("JJG-1", date(2026, 4, 30)),
+    ),
+    case(
+        "cert-local-date-last-day",
         "-meter_certificate_expired",
         VALID,
-        started_at=datetime(2026, 5, 1, 2, tzinfo=timezone(timedelta(hours=8))),
+        started_at=datetime(2026, 4, 30, 23, 59, tzinfo=timezone(timedelta(hours=8))),
         certificate=MeterCertificate("JJG-1", date(2026, 4, 30)),
     ),
 ]

@@ -200,6 +200,21 @@ VALIDATION_CASES: list[tuple[str, dict[str, Any], list[str]]] = [
         ["flat service price has more than 4 decimal places (0.60001)"],
     ),
     (
+        "absurd energy price",
+        {"prices": {**PRICES, Band.FLAT: BandPrice(D("1E+20"), D("0.6000"))}},
+        ["flat energy price 1E+20 is beyond any real price (at most 10)"],
+    ),
+    (
+        "energy price at the sanity bound",
+        {"prices": {**PRICES, Band.FLAT: BandPrice(D("10.0000"), D("0.6000"))}},
+        [],
+    ),
+    (
+        "trailing zeros are not extra places",
+        {"prices": {**PRICES, Band.FLAT: BandPrice(D("0.60000"), D("0.6000"))}},
+        [],
+    ),
+    (
         "not a number",
         {"prices": {**PRICES, Band.SHARP: BandPrice(D("NaN"), D("0.8000"))}},
         ["sharp energy price must be a number"],
