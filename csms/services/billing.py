@@ -394,6 +394,7 @@ class BillingService:
         first; a session whose bill was already credited just gets the new bill."""
         records = await self._cdrs.for_transaction(transaction_id)
         if not records:
+            await self._metering.session(transaction_id)  # NotFound for an unknown one
             raise Conflict(
                 f"transaction {transaction_id} was never billed: approve its review instead"
             )
