@@ -29,6 +29,7 @@ from csms.services.commands import Caller, CommandService
 from csms.services.container import Services
 from csms.services.events import EventBus
 from csms.services.presence import Presence
+from csms.services.sharing import AccessService, SharingEnforcer
 from csms.services.stations import StationService
 from csms.services.transactions import TransactionService
 from csms.store import database
@@ -41,6 +42,7 @@ from csms.store.meter_writer import MeterWriter
 from csms.store.metering import MeteringStore
 from csms.store.nodes import NodeStore
 from csms.store.notify import Notifications
+from csms.store.sharing import SharingStore
 from csms.store.stations import StationStore
 from csms.store.tariffs import TariffStore
 from csms.store.tokens import TokenStore
@@ -164,7 +166,10 @@ async def _start(
     writer = MeterWriter(writer_pool)
     tokens = TokenStore(pool)
     transactions = TransactionStore(pool)
-    authorization = AuthorizationService(tokens, settings.unknown_tokens)
+    sharing = SharingStore(pool)
+    access = AccessService(sharing, time_zone=settings.time_zone)
+    await access.load_calendar()
+    authorization = AuthorizationService(tokens, settings.unknown_tokens, access)
     station_events = EventStore(pool)
     tariffs = TariffStore(pool)
     cdrs = CdrStore(pool)
@@ -178,6 +183,7 @@ async def _start(
         power_tolerance=settings.power_tolerance,
         cost_interval=settings.cost_interval,
         time_zone=settings.time_zone,
+        day_type_of=lambda day: access.calendar.day_type(day),
     )
     services = Services(
         stations=StationService(
@@ -212,6 +218,16 @@ async def _start(
         stations=stations,
         tokens=tokens,
         transactions=transactions,
+        start_guard=authorization.check_remote_start,
+    )
+    enforcer = SharingEnforcer(
+        access,
+        sharing,
+        commands,
+        bus,
+        node_id=settings.node_id,
+        local_stations=lambda: [(c.station_id, c.version) for c in gateway.registry],
+        interval=settings.sharing_interval,
     )
     api_keys = ApiKeyStore(pool)
     admin_hash, generated = await _admin_key(settings, api_keys)
@@ -219,6 +235,7 @@ async def _start(
     background = [
         tasks.create_task(writer.run(), name="meter-writer"),
         tasks.create_task(router.run(), name="router"),
+        tasks.create_task(enforcer.run(), name="sharing"),
     ]
     health = _Health()
 
@@ -243,6 +260,9 @@ async def _start(
                     tariffs=tariffs,
                     cdrs=cdrs,
                     metering=metering,
+                    sharing=sharing,
+                    access=access,
+                    enforcer=enforcer,
                     settings=settings,
                     bootstrap_admin_hash=admin_hash,
                 )

@@ -148,6 +148,13 @@ OPTIONS: tuple[Option, ...] = (
         "seconds between running-cost updates (CostUpdated, live feed)",
     ),
     Option(
+        "sharing_interval",
+        "--sharing-interval",
+        "CSMS_SHARING_INTERVAL",
+        "30",
+        "seconds between checks of shared piles' windows (stops outside windows, close policy)",
+    ),
+    Option(
         "time_zone",
         "--time-zone",
         "CSMS_TIME_ZONE",
@@ -190,6 +197,7 @@ class Settings:
     service_price_ceiling: Decimal | None = Decimal("1.2000")
     power_tolerance: Decimal = Decimal("0.05")
     cost_interval: float = 60.0
+    sharing_interval: float = 30.0
     time_zone: str = "Asia/Shanghai"
     # Validate our own CALLRESULT payloads against the schemas (tests turn it on).
     validate_responses: bool = False
@@ -218,6 +226,8 @@ class Settings:
             raise ConfigError("power tolerance must not be negative")
         if self.cost_interval <= 0:
             raise ConfigError("cost interval must be positive")
+        if self.sharing_interval <= 0:
+            raise ConfigError("sharing interval must be positive")
         try:
             ZoneInfo(self.time_zone)
         except (ZoneInfoNotFoundError, ValueError):
@@ -305,6 +315,7 @@ def settings_from(
         service_price_ceiling=price("service_price_ceiling"),
         power_tolerance=price("power_tolerance") or Decimal(0),
         cost_interval=float(number("cost_interval", float)),
+        sharing_interval=float(number("sharing_interval", float)),
         time_zone=raw["time_zone"] or "Asia/Shanghai",
         admin_token=environ.get("CSMS_ADMIN_TOKEN") or None,
     )

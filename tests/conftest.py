@@ -112,6 +112,9 @@ class Api:
     async def post(self, path: str, role: str = "operator", **kw: Any) -> httpx.Response:
         return await self.client.post(path, headers=self.headers(role), **kw)
 
+    async def put(self, path: str, role: str = "operator", **kw: Any) -> httpx.Response:
+        return await self.client.put(path, headers=self.headers(role), **kw)
+
     async def patch(self, path: str, role: str = "operator", **kw: Any) -> httpx.Response:
         return await self.client.patch(path, headers=self.headers(role), **kw)
 

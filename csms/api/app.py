@@ -18,6 +18,7 @@ from csms.api.routes import (
     tariffs,
     tokens,
     transactions,
+    units,
 )
 
 
@@ -54,6 +55,18 @@ def create_app(ctx: ApiContext) -> FastAPI:
             return JSONResponse({"status": "ready", "database": "ok"})
         return JSONResponse({"status": "not ready", "database": "unreachable"}, status_code=503)
 
-    for module in (stations, tokens, transactions, commands, keys, events, tariffs, billing, sites):
+    modules = (
+        stations,
+        tokens,
+        transactions,
+        commands,
+        keys,
+        events,
+        tariffs,
+        billing,
+        sites,
+        units,
+    )
+    for module in modules:
         app.include_router(module.router)
     return app

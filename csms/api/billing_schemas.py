@@ -82,6 +82,9 @@ class AssignmentCreate(Strict):
     )
     effective_from: AwareDatetime
     effective_to: AwareDatetime | None = None
+    audience: Literal["all", "member", "public"] = Field(
+        default="all", description="whom it prices: members of the owner unit, the public, all"
+    )
 
 
 class Assignment(BaseModel):
@@ -89,6 +92,7 @@ class Assignment(BaseModel):
     tariff_id: str
     scope: str
     target: str
+    audience: str
     effective_from: datetime
     effective_to: datetime | None
     created_by: str | None

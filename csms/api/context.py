@@ -9,10 +9,12 @@ from csms.config import Settings
 from csms.services.billing import BillingService
 from csms.services.commands import CommandService
 from csms.services.events import EventBus
+from csms.services.sharing import AccessService, SharingEnforcer
 from csms.store.api_keys import ApiKeyStore
 from csms.store.cdrs import CdrStore
 from csms.store.events import EventStore
 from csms.store.metering import MeteringStore
+from csms.store.sharing import SharingStore
 from csms.store.stations import StationStore
 from csms.store.tariffs import TariffStore
 from csms.store.tokens import TokenStore
@@ -34,6 +36,9 @@ class ApiContext:
     tariffs: TariffStore
     cdrs: CdrStore
     metering: MeteringStore
+    sharing: SharingStore
+    access: AccessService
+    enforcer: SharingEnforcer
     settings: Settings
     # SHA-256 of CSMS_ADMIN_TOKEN, accepted as an admin key without being stored
     bootstrap_admin_hash: str | None = None

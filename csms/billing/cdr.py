@@ -96,6 +96,8 @@ def bill_record(
     kind: Kind = Kind.BILL,
     corrects: int | None = None,
     note: str | None = None,
+    price_class: str | None = None,
+    price_basis: str | None = None,
 ) -> dict[str, Any]:
     """The columns of a new CDR for a priced session (seq and prev_hash are set on append)."""
     return {
@@ -144,6 +146,8 @@ def bill_record(
             "idle_billable_minutes": bill.idle.billable_minutes,
             "signed_data": list(signed_data),
             "note": note,
+            "price_class": price_class,
+            "price_basis": price_basis,
         },
         "created_by": created_by,
         "created_at": created_at,

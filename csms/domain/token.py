@@ -17,6 +17,9 @@ class AuthStatus(StrEnum):
     EXPIRED = "Expired"
     INVALID = "Invalid"
     CONCURRENT_TX = "ConcurrentTx"
+    # 2.0.1 only: valid token, but not here and now (a shared pile outside its public hours);
+    # 1.6 has no such status and gets Invalid.
+    NOT_AT_THIS_TIME = "NotAtThisTime"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +38,10 @@ class AuthDecision:
     status: AuthStatus
     expires_at: datetime | None = None
     group_id: str | None = None
+    # For a start: whether the driver charges as a member of the owner unit or as the public,
+    # and why they were let in or refused (the sharing rules' words).
+    price_class: str | None = None
+    reason: str | None = None
 
 
 def decide(

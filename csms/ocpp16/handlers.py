@@ -47,7 +47,7 @@ class Ocpp16Handlers(SharedHandlers):
         return {}
 
     async def authorize(self, p: Payload) -> Payload:
-        decision = await self.auth.authorize(p["idTag"], station_id=self.id)
+        decision = await self.auth.authorize(p["idTag"], station_id=self.id, context="Authorize")
         return {"idTagInfo": mapping.id_tag_info(decision)}
 
     async def start_transaction(self, p: Payload) -> Payload:

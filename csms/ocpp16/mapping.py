@@ -7,7 +7,7 @@ from typing import Any
 from csms.clock import isoformat, utcnow
 from csms.domain.meter import DEFAULT_CONTEXT, DEFAULT_MEASURAND, Sample, reading
 from csms.domain.station import MAX_INT64, BootInfo, ConnectorRef, ConnectorStatus, int32, int64
-from csms.domain.token import AuthDecision
+from csms.domain.token import AuthDecision, AuthStatus
 from csms.domain.transaction import StartRequest, StopRequest
 from csms.rpc.timestamps import parse_timestamp
 
@@ -87,7 +87,11 @@ def stop_request(p: dict[str, Any]) -> StopRequest:
 
 
 def id_tag_info(decision: AuthDecision) -> dict[str, Any]:
-    info: dict[str, Any] = {"status": decision.status.value}
+    # 1.6 AuthorizationStatus has no NotAtThisTime: a start the sharing rules refuse is Invalid.
+    status = (
+        AuthStatus.INVALID if decision.status is AuthStatus.NOT_AT_THIS_TIME else decision.status
+    )
+    info: dict[str, Any] = {"status": status.value}
     if decision.expires_at is not None:
         info["expiryDate"] = isoformat(decision.expires_at)
     if decision.group_id is not None and len(decision.group_id) <= 20:

@@ -51,7 +51,9 @@ class Ocpp201Handlers(SharedHandlers):
         return {}
 
     async def authorize(self, p: Payload) -> Payload:
-        decision = await self.auth.authorize(p["idToken"]["idToken"], station_id=self.id)
+        decision = await self.auth.authorize(
+            p["idToken"]["idToken"], station_id=self.id, context="Authorize"
+        )
         return {"idTokenInfo": mapping.id_token_info(decision)}
 
     async def transaction_event(self, p: Payload) -> Payload:

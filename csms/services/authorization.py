@@ -2,22 +2,80 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime
+
 from csms.clock import utcnow
 from csms.config import UnknownTokenPolicy
 from csms.domain.station import ConnectorRef
-from csms.domain.token import AuthDecision, decide
+from csms.domain.token import AuthDecision, AuthStatus, decide
+from csms.errors import Conflict
+from csms.services.sharing import AccessService
 from csms.store.tokens import TokenStore
 
 
 class AuthorizationService:
-    def __init__(self, tokens: TokenStore, unknown_tokens: UnknownTokenPolicy) -> None:
+    def __init__(
+        self,
+        tokens: TokenStore,
+        unknown_tokens: UnknownTokenPolicy,
+        access: AccessService | None = None,
+    ) -> None:
         self._tokens = tokens
         self._accept_unknown = unknown_tokens is UnknownTokenPolicy.ACCEPT
+        self._access = access
 
     async def authorize(
-        self, id_token: str, *, station_id: str | None = None, where: ConnectorRef | None = None
+        self,
+        id_token: str,
+        *,
+        station_id: str | None = None,
+        where: ConnectorRef | None = None,
+        context: str | None = None,
+        at: datetime | None = None,
+        transaction_id: int | None = None,
     ) -> AuthDecision:
-        """Decide for a token; a transaction on `where` itself does not count as concurrent."""
+        """Decide for a token; a transaction on `where` itself does not count as concurrent.
+
+        With a `context` (a start: Authorize, StartTransaction, TransactionEvent, remote-start)
+        an accepted token must also pass the station's sharing rules at `at` (default now); a
+        refusal is NotAtThisTime and is logged.
+        """
+        decision = await self._token_decision(id_token, station_id, where)
+        if (
+            context is None
+            or station_id is None
+            or self._access is None
+            or decision.status is not AuthStatus.ACCEPTED
+        ):
+            return decision
+        access = await self._access.decide(
+            station_id,
+            id_token,
+            decision.group_id,
+            at or utcnow(),
+            context=context,
+            transaction_id=transaction_id,
+        )
+        status = AuthStatus.ACCEPTED if access.allowed else AuthStatus.NOT_AT_THIS_TIME
+        return replace(
+            decision, status=status, price_class=access.price_class.value, reason=access.reason
+        )
+
+    async def check_remote_start(self, station_id: str, id_token: str) -> None:
+        """A remote start the sharing rules would refuse is not sent (Conflict, logged)."""
+        decision = await self.authorize(id_token, station_id=station_id, context="remote-start")
+        if decision.status is AuthStatus.NOT_AT_THIS_TIME:
+            raise Conflict(f"NotAtThisTime: {decision.reason}")
+
+    async def remember_start(self, transaction_id: int, decision: AuthDecision) -> None:
+        """Keep on the transaction whether it charges as a member or as the public, and why."""
+        if self._access is not None and decision.price_class is not None:
+            await self._access.record_start(transaction_id, decision)
+
+    async def _token_decision(
+        self, id_token: str, station_id: str | None, where: ConnectorRef | None
+    ) -> AuthDecision:
         token = await self._tokens.get(id_token)
         in_other = False
         if token is not None and not token.blocked:

@@ -19,7 +19,7 @@ from csms import metrics
 from csms.billing.cdr import Kind, SessionFacts, bill_record, credit_record, verify_chain
 from csms.billing.occupancy import charging_ended_at
 from csms.billing.pricing import Allocation, Bill, price
-from csms.billing.tariff import Tariff
+from csms.billing.tariff import DayTypeOf, Tariff, weekday_type
 from csms.clock import monotonic, utcnow
 from csms.errors import Conflict, CsmsError, InvalidInput, NotFound
 from csms.metering.rules import (
@@ -141,6 +141,14 @@ async def verify_chains(cdrs: CdrStore) -> list[dict[str, Any]]:
     return out
 
 
+def _price_basis(priced: Priced) -> str:
+    """Why this session paid this tariff: its price class, the access reason, the tariff."""
+    tx = priced.data.transaction
+    who = tx.get("price_class") or "public"
+    why = tx.get("access_reason") or "no sharing rule applied"
+    return f"{who} price ({why}); tariff {priced.tariff.tariff_id} v{priced.tariff.version}"
+
+
 class BillingService:
     def __init__(
         self,
@@ -153,7 +161,9 @@ class BillingService:
         power_tolerance: Decimal,
         cost_interval: float,
         time_zone: str = "Asia/Shanghai",
+        day_type_of: DayTypeOf = weekday_type,
     ) -> None:
+        self._day_type_of = day_type_of  # the holiday calendar's, so tariffs know 调休 days
         self._metering = metering
         self._tariffs = tariffs
         self._cdrs = cdrs
@@ -178,7 +188,9 @@ class BillingService:
                 "metering", "; ".join(r.message for r in meter.reasons if r.severity == "reject")
             )
         if tariff is None:
-            tariff = await self._tariffs.resolve(tx["station_id"], tx["started_at"])
+            tariff = await self._tariffs.resolve(
+                tx["station_id"], tx["started_at"], tx.get("price_class")
+            )
         if tariff is None:
             raise NotBillable(
                 "no_tariff",
@@ -204,6 +216,7 @@ class BillingService:
             allocation=allocation,
             idle_from=idle_from,
             occupied_until=end,
+            day_type_of=self._day_type_of,
         )
         return Priced(data, meter, tariff, bill, idle_from)
 
@@ -244,6 +257,8 @@ class BillingService:
             kind=kind,
             corrects=corrects,
             note=note,
+            price_class=priced.data.transaction.get("price_class"),
+            price_basis=_price_basis(priced),
         )
 
     # -- the end of a transaction ----------------------------------------------------------
@@ -439,7 +454,9 @@ class BillingService:
                 "after correcting the data, or void it"
             )
         tariff = await self._tariffs.resolve(
-            data.transaction["station_id"], data.transaction["started_at"]
+            data.transaction["station_id"],
+            data.transaction["started_at"],
+            data.transaction.get("price_class"),
         )
         if tariff is None:
             raise Conflict(
@@ -459,6 +476,7 @@ class BillingService:
                 tariff,
                 readings,
                 allocation=Allocation.ESTIMATED if len(readings) == 2 else Allocation.METERED,
+                day_type_of=self._day_type_of,
             )
             priced = Priced(data, meter, tariff, bill, None)
         record = self._record(priced, by=by, note=f"approved on review: {note}")

@@ -101,7 +101,9 @@ class CommandService:
         stations: StationStore,
         tokens: TokenStore,
         transactions: TransactionStore,
+        start_guard: Callable[[str, str], Awaitable[None]] | None = None,
     ) -> None:
+        self._start_guard = start_guard  # refuses a remote start the sharing rules would refuse
         self._node_id = node_id
         self._node_timeout = node_timeout
         self._local = local
@@ -172,6 +174,8 @@ class CommandService:
     ) -> Params:
         """Fill in what the CSMS knows and the operator should not have to say."""
         if name == "remote-start":
+            if self._start_guard is not None:
+                await self._start_guard(station_id, params["id_token"])
             params.setdefault("remote_start_id", secrets.randbelow(2**31 - 1) + 1)
         elif name in ("update-firmware", "get-diagnostics"):
             params.setdefault("request_id", secrets.randbelow(2**31 - 1) + 1)

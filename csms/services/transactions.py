@@ -54,11 +54,16 @@ class TransactionService:
         self, station_id: str, start: StartRequest
     ) -> tuple[StartOutcome, AuthDecision]:
         decision = await self._auth.authorize(
-            start.id_token, station_id=station_id, where=start.where
+            start.id_token,
+            station_id=station_id,
+            where=start.where,
+            context="StartTransaction",
+            at=start.timestamp,  # an offline start is judged by when it happened
         )
         outcome = await self._store.start_v16(station_id, start, decision.status.value)
         self._remember(station_id, outcome.transaction_id)
         if not outcome.replayed:
+            await self._auth.remember_start(outcome.transaction_id, decision)
             self._started(station_id, outcome.transaction_id, start.where, start.id_token)
         return outcome, decision
 
@@ -139,9 +144,18 @@ class TransactionService:
         outcome = replace(outcome, total_cost=await self._cost(event, outcome))
         decision = None
         if event.id_token is not None:
+            # A (first) authorization in a live session is a start for the sharing rules.
+            starting = not outcome.replayed and event.event_type is not EventType.ENDED
             decision = await self._auth.authorize(
-                event.id_token, station_id=station_id, where=outcome.where or event.where
+                event.id_token,
+                station_id=station_id,
+                where=outcome.where or event.where,
+                context="TransactionEvent" if starting else None,
+                at=event.timestamp,
+                transaction_id=outcome.transaction_pk,
             )
+            if starting:
+                await self._auth.remember_start(outcome.transaction_pk, decision)
         return outcome, decision
 
     async def _cost(self, event: TransactionEvent, outcome: EventOutcome) -> Decimal | None:

@@ -44,7 +44,8 @@ class MeteringStore:
             tx = await conn.fetchrow(
                 """SELECT id, station_id, ocpp_version, station_tx_id, evse_id, connector_id,
                           id_token, started_at, stopped_at, meter_start_wh, meter_stop_wh,
-                          status, stop_reason, orphan, charging_state, created_at, updated_at
+                          status, stop_reason, orphan, charging_state, created_at, updated_at,
+                          price_class, access_reason
                    FROM transactions WHERE id = $1""",
                 transaction_id,
             )

@@ -12,7 +12,9 @@ from csms.store.database import Pool
 
 _TARIFF_COLUMNS = """tariff_id, version, name, currency, time_zone, effective_from,
     effective_to, definition, created_by, created_at"""
-_ASSIGNMENT_COLUMNS = "id, tariff_id, scope, target, effective_from, effective_to, created_by"
+_ASSIGNMENT_COLUMNS = (
+    "id, tariff_id, scope, target, audience, effective_from, effective_to, created_by"
+)
 # The more specific assignment wins; within a scope, the one that started last.
 _SCOPE_RANK = "CASE a.scope WHEN 'station' THEN 1 WHEN 'site' THEN 2 WHEN 'owner' THEN 3 ELSE 4 END"
 
@@ -104,11 +106,12 @@ class TariffStore:
         effective_from: datetime,
         effective_to: datetime | None,
         created_by: str,
+        audience: str = "all",
     ) -> dict[str, Any]:
         row = await self._pool.fetchrow(
             f"""INSERT INTO tariff_assignments (tariff_id, scope, target, effective_from,
-                    effective_to, created_by)
-                SELECT $1, $2, $3, $4, $5, $6
+                    effective_to, created_by, audience)
+                SELECT $1, $2, $3, $4, $5, $6, $7
                 WHERE EXISTS (SELECT 1 FROM tariffs WHERE tariff_id = $1)
                 RETURNING {_ASSIGNMENT_COLUMNS}""",
             tariff_id,
@@ -117,6 +120,7 @@ class TariffStore:
             effective_from,
             effective_to,
             created_by,
+            audience,
         )
         if row is None:
             raise NotFound(f"tariff {tariff_id!r} does not exist")
@@ -141,11 +145,14 @@ class TariffStore:
         if done == "DELETE 0":
             raise NotFound(f"tariff assignment {assignment_id} does not exist")
 
-    async def resolve(self, station_id: str, at: datetime) -> Tariff | None:
+    async def resolve(
+        self, station_id: str, at: datetime, audience: str | None = None
+    ) -> Tariff | None:
         """The tariff version a session at `station_id` starting at `at` is billed by.
 
         The most specific assignment in force that has a version in force wins: station,
-        then site, then owner unit, then the network default.
+        then site, then owner unit, then the network default; within a scope, one for the
+        session's price class (member or public) beats one for everybody.
         """
         row = await self._pool.fetchrow(
             f"""SELECT t.tariff_id, t.version, t.name, t.currency, t.time_zone,
@@ -153,6 +160,7 @@ class TariffStore:
                 FROM stations s
                 JOIN tariff_assignments a
                   ON a.effective_from <= $2 AND (a.effective_to IS NULL OR $2 < a.effective_to)
+                 AND a.audience IN ('all', COALESCE($3, 'public'))
                  AND ((a.scope = 'station' AND a.target = s.id)
                    OR (a.scope = 'site' AND a.target = s.site_name)
                    OR (a.scope = 'owner' AND a.target = s.owner_unit)
@@ -164,10 +172,11 @@ class TariffStore:
                     ORDER BY v.version DESC LIMIT 1
                 ) t ON true
                 WHERE s.id = $1
-                ORDER BY {_SCOPE_RANK}, a.effective_from DESC, a.id DESC
+                ORDER BY {_SCOPE_RANK}, a.audience = 'all', a.effective_from DESC, a.id DESC
                 LIMIT 1""",
             station_id,
             at,
+            audience,
         )
         return None if row is None else tariff_of(row)
 

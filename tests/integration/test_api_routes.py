@@ -136,6 +136,11 @@ ASSIGNMENT = {
     "target": "AUTH-1",
     "effective_from": "2020-01-01T00:00:00Z",
 }
+UNIT = {"unit_id": "AUTH-U", "name": "Auth unit", "kind": "government"}
+SCHEDULE = {
+    "effective_from": "2024-01-01",
+    "windows": [{"days": ["mon", "tue", "wed", "thu", "fri"], "start": "18:00", "end": "08:00"}],
+}
 ROUTES = (
     Route("GET", "/api/v1/stations", "viewer", 200),
     Route("POST", "/api/v1/stations", "operator", 201, {"id": "AUTH-NEW"}),
@@ -183,6 +188,26 @@ ROUTES = (
     Route("GET", "/api/v1/sites", "viewer", 200),
     Route("GET", "/api/v1/sites/{site_name}", "viewer", 200),
     Route("GET", "/api/v1/sites/{site_name}/energy-report", "viewer", 422),  # month is required
+    Route("POST", "/api/v1/units", "operator", 201, UNIT),
+    Route("GET", "/api/v1/units", "viewer", 200),
+    Route("GET", "/api/v1/units/{unit_id}", "viewer", 200),
+    Route("PATCH", "/api/v1/units/{unit_id}", "operator", 200, {"county": "Pinglu"}),
+    Route("PUT", "/api/v1/units/{unit_id}/members", "operator", 200, {"members": []}),
+    Route(
+        "PUT",
+        "/api/v1/stations/{station_id}/access",
+        "operator",
+        200,
+        {"access_mode": "shared", "unit_id": "AUTH-U"},
+    ),
+    Route("GET", "/api/v1/stations/{station_id}/access", "viewer", 200),
+    Route("POST", "/api/v1/units/{unit_id}/schedules", "operator", 201, SCHEDULE),
+    Route("GET", "/api/v1/units/{unit_id}/schedules", "viewer", 200),
+    Route("DELETE", "/api/v1/units/{unit_id}/schedules/{schedule_id}", "operator", 404),
+    Route("GET", "/api/v1/calendar", "viewer", 200),
+    Route("PUT", "/api/v1/calendar", "operator", 200, {"name": "empty", "holidays": []}),
+    Route("GET", "/api/v1/access-decisions", "viewer", 200),
+    Route("GET", "/api/v1/units/{unit_id}/report", "viewer", 422),  # month is required
 )
 NOT_MINE = ("/api/v1/stations/{station_id}/commands/", "/api/v1/stations/{station_id}/ocpp/")
 NAMES = {
@@ -195,6 +220,8 @@ NAMES = {
     "assignment_id": 0,
     "cdr_id": 4242,
     "site_name": "AUTH-SITE",
+    "unit_id": "AUTH-U",
+    "schedule_id": 4242,
 }
 
 
@@ -268,7 +295,7 @@ async def test_too_weak_roles_get_403(api: Api) -> None:
                 f"this needs the {route.role} role; the key is {role}"
             )
             checked += 1
-    assert checked == 23  # 17 operator routes x viewer + 3 key routes x (viewer, operator)
+    assert checked == 30  # 24 operator routes x viewer + 3 key routes x (viewer, operator)
     assert ids(ok(await api.get("/api/v1/stations"))) == ["AUTH-1"]
     assert ok(await api.get("/api/v1/stations/AUTH-1"))["county"] is None
 

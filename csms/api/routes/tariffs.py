@@ -156,8 +156,19 @@ async def assign(
             raise InvalidInput(
                 f"site {body.target!r} does not exist (name it on a station or PUT it first)"
             ) from None
+    if body.scope == "owner":
+        try:
+            await ctx.sharing.unit(body.target)
+        except NotFound:
+            raise InvalidInput(f"owner unit {body.target!r} does not exist") from None
     return await ctx.tariffs.assign(
-        body.tariff_id, body.scope, body.target, body.effective_from, body.effective_to, who.name
+        body.tariff_id,
+        body.scope,
+        body.target,
+        body.effective_from,
+        body.effective_to,
+        who.name,
+        body.audience,
     )
 
 

@@ -1,0 +1,358 @@
+"""Sharing internal piles with the public: who may start where and when, and its enforcement.
+
+`AccessService` answers at every place a session can start (Authorize, 1.6 StartTransaction,
+2.0.1 TransactionEvent, remote start) and logs each refusal. `SharingEnforcer` runs on every
+node for the stations connected there: it configures non-public stations so their local cache
+and list cannot let the public in, stops public sessions that started outside a window anyway
+(offline starts, cached tokens), and applies each unit's window-close policy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from csms.clock import utcnow
+from csms.domain.token import AuthDecision
+from csms.domain.version import OcppVersion
+from csms.errors import CsmsError
+from csms.services.commands import CommandService
+from csms.services.events import Event, EventBus
+from csms.sharing.access import AccessDecision, AccessMode, Membership, PriceClass, decide
+from csms.sharing.calendar import HolidayCalendar, calendar_from, default_calendar
+from csms.sharing.codec import schedule_from
+from csms.sharing.schedule import Openness, openness
+from csms.store.sharing import SharingStore
+
+log = logging.getLogger(__name__)
+
+SYSTEM = "sharing"  # requested_by of the commands the enforcer sends
+COMMAND_TIMEOUT = 30.0
+BOOT_SETTLE = 1.0  # seconds between a station's boot and its sharing configuration
+DEFAULT_CLOSE_MESSAGE = "Public opening hours have ended; charging will stop soon."
+
+
+@dataclass(frozen=True, slots=True)
+class StationAccess:
+    """A station's answer to "may the public charge here now?"."""
+
+    station_id: str
+    access_mode: AccessMode
+    unit_id: str | None
+    unit_name: str | None
+    public_open: bool
+    next_change: datetime | None
+    schedule_id: int | None
+    reason: str
+
+
+class AccessService:
+    def __init__(self, store: SharingStore, *, time_zone: str = "Asia/Shanghai") -> None:
+        self._store = store
+        self._zone = ZoneInfo(time_zone)  # picks which schedule row is in force on a date
+        self.calendar: HolidayCalendar = default_calendar()
+
+    async def load_calendar(self) -> None:
+        """Use the calendar stored through the API, if any (else the shipped one)."""
+        document = await self._store.calendar_document()
+        self.calendar = default_calendar() if document is None else calendar_from(document)
+
+    async def replace_calendar(self, document: dict[str, Any], by: str) -> HolidayCalendar:
+        calendar = calendar_from(document)  # ValueError before anything is stored
+        await self._store.put_calendar(calendar.as_json(), by)
+        self.calendar = calendar
+        return calendar
+
+    async def _openness(
+        self, station_id: str, unit_id: str, at: datetime
+    ) -> tuple[Openness | None, int | None]:
+        """The schedule's answer at `at`, or None when no schedule is in force that day."""
+        row = await self._store.schedule_for(station_id, unit_id, at.astimezone(self._zone).date())
+        if row is None:
+            return None, None
+        return openness(schedule_from(row), self.calendar, at), int(row["id"])
+
+    async def decide(
+        self,
+        station_id: str,
+        id_token: str | None,
+        group_id: str | None,
+        at: datetime,
+        *,
+        context: str | None = None,
+        transaction_id: int | None = None,
+    ) -> AccessDecision:
+        """May this token start at this station at `at`? Refusals are logged with `context`."""
+        profile = await self._store.station_profile(station_id)
+        if profile is None:
+            return AccessDecision(True, PriceClass.PUBLIC, "unregistered station")
+        mode = AccessMode(profile["access_mode"])
+        unit_id = profile["unit_id"]
+        membership = None
+        if unit_id is not None:
+            member = await self._store.is_member(unit_id, id_token, group_id)
+            known = frozenset(v for v in (id_token, group_id) if v and member)
+            membership = Membership(unit_id, profile["unit_name"], tokens=known, groups=known)
+        public_open: bool | None = mode is AccessMode.PUBLIC
+        next_change = None
+        if mode is AccessMode.SHARED and unit_id is not None:
+            state, _ = await self._openness(station_id, unit_id, at)
+            public_open = None if state is None else state.open
+            next_change = None if state is None else state.next_change
+        decision = decide(
+            mode, membership, id_token, group_id, public_open=public_open, next_change=next_change
+        )
+        if not decision.allowed and context is not None:
+            await self._store.log_decision(
+                at=utcnow(),
+                station_id=station_id,
+                unit_id=unit_id,
+                id_token=id_token,
+                context=context,
+                allowed=False,
+                reason=decision.reason,
+                transaction_id=transaction_id,
+            )
+        return decision
+
+    async def station_access(self, station_id: str, at: datetime) -> StationAccess | None:
+        profile = await self._store.station_profile(station_id)
+        if profile is None:
+            return None
+        mode = AccessMode(profile["access_mode"])
+        unit_id, unit_name = profile["unit_id"], profile["unit_name"]
+        if mode is AccessMode.PUBLIC:
+            return StationAccess(station_id, mode, unit_id, unit_name, True, None, None, "public")
+        if mode is AccessMode.PRIVATE or unit_id is None:
+            reason = "members only" if unit_id else "no owner unit: nobody may charge"
+            return StationAccess(station_id, mode, unit_id, unit_name, False, None, None, reason)
+        state, schedule_id = await self._openness(station_id, unit_id, at)
+        if state is None:
+            return StationAccess(
+                station_id, mode, unit_id, unit_name, False, None, None, "no schedule in force"
+            )
+        reason = "inside an opening window" if state.open else "outside the opening windows"
+        return StationAccess(
+            station_id, mode, unit_id, unit_name, state.open, state.next_change, schedule_id, reason
+        )
+
+    async def record_start(
+        self, transaction_id: int, decision: AccessDecision | AuthDecision
+    ) -> None:
+        price_class = decision.price_class
+        if price_class is None:
+            return
+        await self._store.record_start(
+            transaction_id, PriceClass(price_class).value, decision.reason or ""
+        )
+
+    async def closed_since(
+        self, station_id: str, unit_id: str, started: datetime
+    ) -> datetime | None:
+        """When the window a session started in closed (None: still open)."""
+        state, _ = await self._openness(station_id, unit_id, started)
+        if state is None or not state.open:
+            return None
+        return state.next_change
+
+
+class SharingEnforcer:
+    """Runs on each node for the stations connected to it."""
+
+    def __init__(
+        self,
+        access: AccessService,
+        store: SharingStore,
+        commands: CommandService,
+        bus: EventBus,
+        *,
+        node_id: str,
+        local_stations: Callable[[], Iterable[tuple[str, OcppVersion]]],
+        interval: float,
+    ) -> None:
+        self._access = access
+        self._store = store
+        self._commands = commands
+        self._bus = bus
+        self._node_id = node_id
+        self._local_stations = local_stations
+        self._interval = interval
+        self._messaged: set[int] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def run(self) -> None:
+        """Configure stations as they boot here; enforce windows every interval."""
+
+        def accept(event: Event) -> bool:
+            return (
+                event.type == "station.booted"
+                and event.node == self._node_id
+                and event.data.get("status") == "Accepted"
+            )
+
+        with self._bus.subscribe(accept) as booted:
+            next_round = asyncio.get_running_loop().time()
+            try:
+                while True:
+                    wait = max(0.0, next_round - asyncio.get_running_loop().time())
+                    event = await booted.next(timeout=wait)
+                    if event is not None:
+                        self._spawn(self._configure_after_boot(event.station_id))
+                        continue
+                    try:
+                        await self.enforce()
+                    except Exception:
+                        log.exception("sharing enforcement failed")
+                    next_round = asyncio.get_running_loop().time() + self._interval
+            finally:
+                for task in self._tasks:
+                    task.cancel()
+                await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def reconfigure(self, station_id: str) -> None:
+        """Configure a station again (members or mode changed) if it is connected here; any
+        other node configures its own at their next boot, and the backstop holds meanwhile."""
+        if any(sid == station_id for sid, _ in self._local_stations()):
+            self._spawn(self.configure(station_id))
+
+    async def _configure_after_boot(self, station_id: str) -> None:
+        # The boot event precedes our BootNotification answer: let the station have it first.
+        await asyncio.sleep(BOOT_SETTLE)
+        await self.configure(station_id)
+
+    async def configure(self, station_id: str) -> list[str]:
+        """Cache off, local list = the owner unit's members: what a non-public station needs so
+        that nobody outside the unit starts while it cannot ask us. Returns what was sent."""
+        profile = await self._store.station_profile(station_id)
+        if profile is None or profile["access_mode"] == AccessMode.PUBLIC.value:
+            return []
+        v201 = profile["ocpp_version"] == OcppVersion.V201.value
+        members = (
+            [t["id_token"] for t in await self._store.member_tokens(profile["unit_id"])]
+            if profile["unit_id"]
+            else []
+        )
+        steps: list[tuple[str, dict[str, Any]]] = [
+            (
+                "set-configuration",
+                {
+                    "key": "AuthCacheCtrlr.Enabled" if v201 else "AuthorizationCacheEnabled",
+                    "value": "false",
+                },
+            ),
+            ("clear-cache", {}),
+            (
+                "set-configuration",
+                {
+                    "key": "LocalAuthListCtrlr.Enabled" if v201 else "LocalAuthListEnabled",
+                    "value": "true",
+                },
+            ),
+            (
+                "send-local-list",
+                {"version": int(time.time()), "update_type": "full", "id_tokens": members},
+            ),
+        ]
+        sent = []
+        for name, params in steps:
+            try:
+                await self._commands.send(
+                    station_id, name, params, requested_by=SYSTEM, timeout=COMMAND_TIMEOUT
+                )
+                sent.append(name)
+            except CsmsError as exc:  # audited in the command log; the backstop still holds
+                log.warning("%s: sharing configuration %s failed: %s", station_id, name, exc)
+        return sent
+
+    async def enforce(self) -> None:
+        stations = dict(self._local_stations())
+        if not stations:
+            return
+        now = utcnow()
+        for session in await self._store.public_sessions(list(stations)):
+            await self._enforce_one(session, stations[session["station_id"]], now)
+
+    async def _enforce_one(
+        self, session: dict[str, Any], version: OcppVersion, now: datetime
+    ) -> None:
+        station_id, tx = session["station_id"], session["id"]
+        at_start = await self._access.decide(
+            station_id, session["id_token"], session["group_id"], session["started_at"]
+        )
+        if session["price_class"] is None:
+            await self._access.record_start(tx, at_start)
+        if at_start.price_class is PriceClass.MEMBER:
+            return
+        if not at_start.allowed:
+            await self._stop(session, "backstop-stop", f"started outside access: {at_start.reason}")
+            return
+        unit = await self._store.station_profile(station_id)
+        if unit is None or unit["unit_id"] is None or unit["close_policy"] != "stop":
+            return
+        closed = await self._access.closed_since(station_id, unit["unit_id"], session["started_at"])
+        if closed is None or now < closed:
+            return
+        stop_at = closed + timedelta(minutes=unit["close_grace_minutes"])
+        if version is OcppVersion.V201 and tx not in self._messaged:
+            self._messaged.add(tx)
+            await self._display(session, unit["close_message"] or DEFAULT_CLOSE_MESSAGE, stop_at)
+        if now >= stop_at:
+            await self._stop(
+                session, "window-close-stop", f"opening window closed at {closed.isoformat()}"
+            )
+
+    async def _display(self, session: dict[str, Any], text: str, until: datetime) -> None:
+        message = {
+            "id": session["id"] % 2_000_000_000,
+            "priority": "InFront",
+            "message": {"format": "UTF8", "content": text[:256]},
+            "transactionId": session["station_tx_id"],
+            "endDateTime": until.isoformat().replace("+00:00", "Z"),
+        }
+        try:
+            await self._commands.send_raw(
+                session["station_id"],
+                "SetDisplayMessage",
+                {"message": message},
+                requested_by=SYSTEM,
+                timeout=COMMAND_TIMEOUT,
+            )
+        except CsmsError as exc:
+            log.info("%s: display message not shown: %s", session["station_id"], exc)
+
+    async def _stop(self, session: dict[str, Any], context: str, reason: str) -> None:
+        tx = session["id"]
+        if not await self._store.mark_stop_requested(tx, utcnow()):
+            return  # another node (or an earlier round) asked already
+        await self._store.log_decision(
+            at=utcnow(),
+            station_id=session["station_id"],
+            unit_id=session["owner_unit"],
+            id_token=session["id_token"],
+            context=context,
+            allowed=False,
+            reason=reason,
+            transaction_id=tx,
+        )
+        self._messaged.discard(tx)
+        try:
+            await self._commands.send(
+                session["station_id"],
+                "remote-stop",
+                {"transaction_id": tx},
+                requested_by=SYSTEM,
+                timeout=COMMAND_TIMEOUT,
+            )
+        except CsmsError as exc:
+            log.warning("%s: stopping transaction %s failed: %s", session["station_id"], tx, exc)
