@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from csms.billing.cdr import kwh
+from csms.domain.period import month_bounds
 from csms.services.sharing import AccessService
 from csms.sharing.access import AccessMode
 from csms.sharing.codec import schedule_from
@@ -15,12 +16,6 @@ from csms.sharing.schedule import open_minutes
 from csms.store.sharing import SharingStore
 
 BASELINE_DAYS = 30  # "before opening" is the 30 days before the unit's opening date
-
-
-def month_bounds(year: int, month: int, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    first = date(year, month, 1)
-    following = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
-    return datetime.combine(first, time(), zone), datetime.combine(following, time(), zone)
 
 
 def _utilization(usage: dict[str, Any], since: datetime, until: datetime) -> dict[str, Any]:

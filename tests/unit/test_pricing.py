@@ -38,6 +38,7 @@ from csms.billing.tariff import (
     segments,
     weekday_type,
 )
+from tests.unit.tariff_specs import plan
 
 D = Decimal
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -48,21 +49,6 @@ CST = timezone(timedelta(hours=8))
 class R:
     at: datetime
     wh: int
-
-
-def periods(spec: str) -> tuple[Period, ...]:
-    out = []
-    for item in spec.split(","):
-        span, band = item.split()
-        start, end = span.split("-")
-        out.append(Period(parse_hhmm(start), parse_hhmm(end), Band(band)))
-    return tuple(out)
-
-
-def plan(
-    spec: str, months: set[int] | None = None, day_types: set[DayType] | None = None
-) -> DayPlan:
-    return DayPlan(periods(spec), frozenset(months or ()), frozenset(day_types or ()))
 
 
 PRICES = {

@@ -29,6 +29,7 @@ from csms.billing.tariff import (
     segments,
     weekday_type,
 )
+from tests.unit.tariff_specs import periods, plan
 
 D = Decimal
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -50,21 +51,6 @@ SUMMER_DAY = (
     "18:00-19:00 peak, 19:00-21:00 sharp, 21:00-22:00 peak, 22:00-23:00 flat, 23:00-24:00 valley"
 )
 WEEKEND_DAY = "00:00-08:00 valley, 08:00-24:00 flat"
-
-
-def periods(spec: str) -> tuple[Period, ...]:
-    out = []
-    for item in spec.split(","):
-        span, band = item.split()
-        start, end = span.split("-")
-        out.append(Period(parse_hhmm(start), parse_hhmm(end), Band(band)))
-    return tuple(out)
-
-
-def plan(
-    spec: str, months: set[int] | None = None, day_types: set[DayType] | None = None
-) -> DayPlan:
-    return DayPlan(periods(spec), frozenset(months or ()), frozenset(day_types or ()))
 
 
 BASE = Tariff(

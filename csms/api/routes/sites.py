@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
-from datetime import datetime, time
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -15,12 +13,12 @@ from csms.api.billing_schemas import Site, SiteBody
 from csms.api.context import ApiContext
 from csms.billing.cdr import kwh
 from csms.billing.demand import peak
+from csms.domain.period import month_bounds, parse_month
 from csms.errors import InvalidInput
 from csms.metering.rules import Reading
 
 router = APIRouter(prefix="/api/v1/sites", tags=["sites"])
 Ctx = Annotated[ApiContext, Depends(context)]
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
 @router.get("", response_model=list[Site])
@@ -55,15 +53,9 @@ async def energy_report(
 ) -> dict[str, Any]:
     """A month's energy and peak 15-minute demand of a site, from its meters. On a two-part
     electricity tariff the demand (capacity) charge is waived (plan 三(三))."""
-    found = _MONTH.match(month)
-    if found is None:
-        raise InvalidInput("month must be YYYY-MM")
+    year, number = parse_month(month)
     site = await ctx.tariffs.site(site_name)
-    zone = ZoneInfo(ctx.settings.time_zone)
-    year, number = int(found[1]), int(found[2])
-    start = datetime.combine(datetime(year, number, 1).date(), time(), tzinfo=zone)
-    following = (year + 1, 1) if number == 12 else (year, number + 1)
-    end = datetime.combine(datetime(*following, 1).date(), time(), tzinfo=zone)
+    start, end = month_bounds(year, number, ZoneInfo(ctx.settings.time_zone))
     series: dict[tuple[str, int], list[Reading]] = defaultdict(list)
     for row in await ctx.metering.site_registers(site_name, start, end):
         series[(row["station_id"], row["evse_id"])].append(Reading(row["sampled_at"], row["wh"]))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -23,6 +22,7 @@ from csms.api.sharing_schemas import (
     UnitFields,
 )
 from csms.clock import utcnow
+from csms.domain.period import parse_month
 from csms.errors import InvalidInput, NotFound
 from csms.services.sharing_report import unit_report
 from csms.sharing import schedule as schedules
@@ -30,7 +30,6 @@ from csms.sharing.codec import exceptions_json, schedule_from, windows_json
 
 router = APIRouter(prefix="/api/v1", tags=["sharing"])
 Ctx = Annotated[ApiContext, Depends(context)]
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
 async def _reconfigure(ctx: ApiContext, station_ids: list[str]) -> None:
@@ -258,11 +257,8 @@ async def report(
 ) -> dict[str, Any]:
     """Public sessions, kWh and revenue, member sessions, utilization before and after
     opening, hours open to the public and refused starts, for one month."""
-    found = _MONTH.match(month)
-    if found is None:
-        raise InvalidInput("month must be YYYY-MM")
+    year, number = parse_month(month)
     zone = ZoneInfo(ctx.settings.time_zone)
-    year, number = int(found[1]), int(found[2])
     if (year, number) > (datetime.now(zone).year, datetime.now(zone).month):
         raise InvalidInput(f"{month} has not begun")
     return await unit_report(ctx.sharing, ctx.access, unit_id, year, number, zone)

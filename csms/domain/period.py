@@ -1,0 +1,28 @@
+"""Calendar months as operators name them (YYYY-MM) and as instants in a time zone."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from csms.errors import InvalidInput
+
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def parse_month(text: str) -> tuple[int, int]:
+    """'2026-11' -> (2026, 11); anything else is InvalidInput."""
+    found = _MONTH.match(text)
+    if found is None:
+        raise InvalidInput(f"month must be YYYY-MM, not {text!r}")
+    return int(found[1]), int(found[2])
+
+
+def month_bounds(year: int, month: int, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The local month [first midnight, next month's first midnight) as aware datetimes."""
+    following = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
+    return (
+        datetime.combine(date(year, month, 1), time(), zone),
+        datetime.combine(following, time(), zone),
+    )
