@@ -11,6 +11,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 import uvicorn
 
@@ -288,7 +289,18 @@ async def _start(
     await nodes.heartbeat(ocpp_port=ocpp_port, http_port=http_port, starting=True)
     background.append(
         tasks.create_task(
-            _maintain(gateway, nodes, router, notifications, transactions, settings, ports, health),
+            _maintain(
+                gateway,
+                nodes,
+                router,
+                notifications,
+                transactions,
+                billing,
+                access,
+                settings,
+                ports,
+                health,
+            ),
             name="maintenance",
         )
     )
@@ -309,6 +321,9 @@ async def _push_costs(gateway: Gateway, settings: Settings) -> None:
             log.exception("running-cost update failed")
 
 
+UNBILLED_AFTER = timedelta(minutes=1)
+
+
 @dataclass(slots=True)
 class _Health:
     listener: bool = True
@@ -320,6 +335,8 @@ async def _maintain(
     router: Router,
     notifications: Notifications,
     transactions: TransactionStore,
+    billing: BillingService,
+    access: AccessService,
     settings: Settings,
     ports: tuple[int, int],
     health: _Health,
@@ -329,6 +346,7 @@ async def _maintain(
     identity to another process ends it (ConfigError stops the node)."""
     sweep_every = max(0.5, min(5.0, settings.offline_after / 4, settings.node_timeout / 3))
     last_node_beat = 0.0
+    last_minute = 0.0
     loop = asyncio.get_running_loop()
     while True:
         await asyncio.sleep(sweep_every)
@@ -349,6 +367,13 @@ async def _maintain(
                 log.warning("released %d stations of nodes that stopped answering", lost)
             router.peers = await nodes.peers(settings.node_timeout)
             metrics.OPEN_TRANSACTIONS.set(await transactions.count_open())
+            if loop.time() - last_minute >= 60:
+                last_minute = loop.time()
+                # Sessions a failure left unbilled; a calendar another node replaced.
+                swept = await billing.sweep_unbilled(UNBILLED_AFTER)
+                if swept:
+                    log.warning("billed %d ended transactions that had no CDR", swept)
+                await access.load_calendar()
         except ConfigError:
             raise
         except Exception:

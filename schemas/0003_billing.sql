@@ -15,6 +15,8 @@ CREATE INDEX stations_site ON stations (site_name);
 ALTER TABLE transactions
     ADD COLUMN cost     numeric(14, 2),
     ADD COLUMN cost_at  timestamptz;
+-- Ended sessions of the last day, for the sweep that bills any a failure left unbilled.
+CREATE INDEX transactions_closed_recent ON transactions (updated_at) WHERE status = 'closed';
 
 -- Sites whose facts matter to billing; a site is named by stations.site_name.
 CREATE TABLE sites (

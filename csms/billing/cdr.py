@@ -220,10 +220,15 @@ class ChainBreak:
     problem: str
 
 
-def verify_chain(rows: Sequence[Mapping[str, Any]]) -> list[ChainBreak]:
-    """Every place where one operator's stored records (in seq order) do not chain up."""
+def verify_chain(
+    rows: Sequence[Mapping[str, Any]], previous: Mapping[str, Any] | None = None
+) -> list[ChainBreak]:
+    """Every place where one operator's stored records (in seq order) do not chain up.
+
+    `previous` is the record before `rows` (None: they start the chain), so a long chain can
+    be checked a page at a time.
+    """
     breaks: list[ChainBreak] = []
-    previous: Mapping[str, Any] | None = None
     for row in rows:
         expected_prev = None if previous is None else previous["hash"]
         expected_seq = 1 if previous is None else previous["seq"] + 1

@@ -36,16 +36,36 @@ def window_energy(readings: Sequence[Timed]) -> dict[datetime, int]:
     while cursor < last:
         spans.append(Segment(max(cursor, readings[0].at), min(cursor + WINDOW, last), Band.FLAT))
         cursor += WINDOW
-    # A decrease (meter swap, reset) starts a new series: demand never counts it as energy.
     out: dict[datetime, int] = {}
-    series: list[Timed] = [readings[0]]
-    for reading in readings[1:]:
-        if reading.wh < series[-1].wh:
-            _add(out, series, spans)
-            series = []
-        series.append(reading)
-    _add(out, series, spans)
+    for series in runs(readings):
+        _add(out, series, spans)
     return out
+
+
+def runs(readings: Sequence[Timed]) -> list[list[Timed]]:
+    """Split at every decrease (meter swap, reset): a drop is never energy, either way."""
+    out: list[list[Timed]] = []
+    for reading in readings:
+        if not out or reading.wh < out[-1][-1].wh:
+            out.append([])
+        out[-1].append(reading)
+    return out
+
+
+def energy_wh(readings: Sequence[Timed]) -> int:
+    """Energy through a register that may have been reset or swapped: the sum of its runs."""
+    return sum(run[-1].wh - run[0].wh for run in runs(readings))
+
+
+def metered(per_evse: dict[tuple[str, int], list[Timed]]) -> list[list[Timed]]:
+    """The series that measure a site without double counting: each station's EVSE meters,
+    or its station meter (EVSE 0) only when it reports no EVSE of its own."""
+    with_evses = {station for station, evse in per_evse if evse > 0}
+    return [
+        readings
+        for (station, evse), readings in sorted(per_evse.items())
+        if evse > 0 or station not in with_evses
+    ]
 
 
 def _add(out: dict[datetime, int], series: Sequence[Timed], spans: Sequence[Segment]) -> None:

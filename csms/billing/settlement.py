@@ -50,16 +50,28 @@ def totals(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def reconcile(summary: Mapping[str, Any], cdr_totals: Mapping[str, Any]) -> dict[str, Any]:
-    """Compare a statement's totals with the plain sum of the CDRs in its range."""
+def reconcile(
+    summary: Mapping[str, Any],
+    cdr_totals: Mapping[str, Any],
+    consistency: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Compare a statement's totals with the plain sum of the CDRs in its range, and report
+    the independent checks: CDRs whose lines and columns do not add up (must be none for the
+    statement to balance) and ended sessions with neither a CDR nor a review."""
     cdr_total = Decimal(cdr_totals["total"]).quantize(Decimal("0.01"))
+    checks = dict(consistency or {})
+    not_adding_up = int(checks.get("cdrs_not_adding_up", 0))
     return {
         "cdr_records": int(cdr_totals["records"]),
         "cdr_energy_wh": int(cdr_totals["energy_wh"]),
         "cdr_total": str(cdr_total),
         "statement_total": summary["total"],
+        "cdrs_not_adding_up": not_adding_up,
+        "sessions_unaccounted": int(checks.get("sessions_unaccounted", 0)),
+        "sessions_in_review": int(checks.get("sessions_in_review", 0)),
         "balanced": Decimal(summary["total"]) == cdr_total
-        and int(summary["energy_wh"]) == int(cdr_totals["energy_wh"]),
+        and int(summary["energy_wh"]) == int(cdr_totals["energy_wh"])
+        and not_adding_up == 0,
     }
 
 

@@ -26,7 +26,7 @@ from csms.config import Settings
 from csms.domain.password import verify_password
 from csms.domain.station import AdminState, RegistrationStatus, StationAuth, station_id_problem
 from csms.domain.version import OcppVersion, choose_subprotocol
-from csms.errors import CallFailed
+from csms.errors import CsmsError
 from csms.gateway.handshake import basic_credentials, certificate_common_name, station_id_from_path
 from csms.gateway.registry import Connection, Registry
 from csms.ocpp16.handlers import build_handlers as build_v16
@@ -262,7 +262,11 @@ class Gateway:
         billing = self._services.billing
         for tx in await billing.open_sessions([c.station_id for c in self.registry]):
             before = billing.last_total(tx["id"])
-            total = await billing.running_total(tx["id"], fresh=True)
+            try:
+                total = await billing.running_total(tx["id"], fresh=True)
+            except Exception:  # one session that cannot be priced must not stop the others
+                log.exception("running cost of transaction %s failed", tx["id"])
+                continue
             connection = self.registry.get(tx["station_id"])
             if (
                 connection is not None
@@ -288,7 +292,7 @@ async def _cost_updated(connection: Connection, transaction: str, total: Decimal
         await connection.endpoint.call(
             "CostUpdated", {"totalCost": float(total), "transactionId": transaction}, timeout=30
         )
-    except CallFailed as failed:
+    except CsmsError as failed:  # a running total is advisory: the next round tries again
         log.debug("%s: CostUpdated not taken: %s", connection.station_id, failed)
 
 

@@ -265,11 +265,14 @@ def _unwrap(raw: Sequence[Reading]) -> tuple[tuple[Reading, ...], list[Reason]]:
             figures = f"from {previous.wh} Wh to {new.wh} Wh at {new.at.isoformat()}"
             if limit is not None:
                 offset += limit
+                # Looks like a wrap, but the register's capacity is not known for sure and a
+                # meter swap looks the same: a person decides (approving bills the unwrapped
+                # series). Never bill on a guess.
                 reasons.append(
-                    _flag(
+                    _reject(
                         "register_rollover",
-                        f"The register rolled over at {limit} Wh ({figures}); "
-                        f"added {limit} Wh to this and later readings.",
+                        f"The register looks rolled over at {limit} Wh ({figures}); unwrapped, "
+                        "the session is approvable from the review queue.",
                     )
                 )
             elif new.wh < _RESET_MAX_WH and new.wh * 100 < previous.wh:

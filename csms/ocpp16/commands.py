@@ -87,14 +87,22 @@ def _set_configuration(p: Params) -> tuple[str, Params]:
     return "ChangeConfiguration", {"key": p["key"], "value": p["value"]}
 
 
+MAX_ID_TAG = 20  # 1.6 IdToken is CiString20
+
+
 def _send_local_list(p: Params) -> tuple[str, Params]:
     entries = []
     for entry in p["entries"]:
+        if len(entry["id_token"]) > MAX_ID_TAG:
+            continue  # a 1.6 station can never be shown this token: it has no place in the list
+        group = entry.get("group_id")
         info = drop_none(
             {
                 "status": entry["status"],
                 "expiryDate": ocpp_time(entry.get("expires_at")),
-                "parentIdTag": entry.get("group_id"),
+                # a longer group id is left out, not cut: two groups sharing a prefix
+                # must not look alike
+                "parentIdTag": group if group is not None and len(group) <= MAX_ID_TAG else None,
             }
         )
         entries.append({"idTag": entry["id_token"], "idTagInfo": info})

@@ -7,7 +7,6 @@ automatically is queued for review with its cause; it is never billed at zero.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -121,10 +120,20 @@ async def verify_chains(cdrs: CdrStore) -> list[dict[str, Any]]:
     """Check every operator's CDR chain; one entry per operator with its problems."""
     out = []
     for head in await cdrs.heads():
-        rows = await cdrs.chain(head["operator_id"])
-        problems = [f"seq {b.seq} (CDR {b.cdr_id}): {b.problem}" for b in verify_chain(rows)]
-        last_seq = rows[-1]["seq"] if rows else 0
-        if last_seq != head["seq"] or (rows and rows[-1]["hash"] != head["hash"]):
+        problems: list[str] = []
+        last: dict[str, Any] | None = None
+        records = 0
+        while True:
+            page = await cdrs.chain_page(head["operator_id"], last["seq"] if last else 0, 2000)
+            if not page:
+                break
+            problems += [
+                f"seq {b.seq} (CDR {b.cdr_id}): {b.problem}" for b in verify_chain(page, last)
+            ]
+            records += len(page)
+            last = page[-1]
+        last_seq = last["seq"] if last else 0
+        if last_seq != head["seq"] or (last is not None and last["hash"] != head["hash"]):
             problems.append(
                 f"the chain ends at seq {last_seq} but its head says {head['seq']}: "
                 "records were removed or replaced at the end"
@@ -132,7 +141,7 @@ async def verify_chains(cdrs: CdrStore) -> list[dict[str, Any]]:
         out.append(
             {
                 "operator_id": head["operator_id"],
-                "records": len(rows),
+                "records": records,
                 "head_hash": head["hash"],
                 "ok": not problems,
                 "problems": problems,
@@ -176,17 +185,30 @@ class BillingService:
     # -- pricing ---------------------------------------------------------------------------
 
     async def _price(
-        self, transaction_id: int, *, now: datetime, tariff: Tariff | None = None
+        self,
+        transaction_id: int,
+        *,
+        now: datetime,
+        tariff: Tariff | None = None,
+        approved: bool = False,
     ) -> Priced:
+        """Meter check, tariff, bill. `approved`: an operator vouches for rejected meter data
+        (still refused when there is no usable, non-decreasing series)."""
         data = await self._metering.session(transaction_id)
         tx = data.transaction
         if tx["started_at"] is None or tx["orphan"]:
             raise NotBillable("metering", "the transaction's start was never reported (orphan)")
         meter = check(meter_session(data, now), self._policy)
-        if meter.verdict is Verdict.REJECTED or len(meter.readings) < 1:
+        usable = bool(meter.readings) and meter.energy_wh is not None and meter.energy_wh >= 0
+        if not usable or (meter.verdict is Verdict.REJECTED and not approved):
             raise NotBillable(
                 "metering", "; ".join(r.message for r in meter.reasons if r.severity == "reject")
             )
+        series: tuple[Reading, ...] = meter.readings
+        if any(b.wh < a.wh for a, b in pairwise(series)):
+            # Approved despite a decreasing register: the operator vouches for the total only,
+            # which is then spread over the charging time like a start/stop-only session.
+            series = (series[0], series[-1])
         if tariff is None:
             tariff = await self._tariffs.resolve(
                 tx["station_id"], tx["started_at"], tx.get("price_class")
@@ -200,12 +222,12 @@ class BillingService:
             )
         end = tx["stopped_at"] or now
         states = [(s["at"], s["state"]) for s in data.states if s["state"]]
-        idle_from = charging_ended_at(states, meter.readings, end)
-        if idle_from is not None and idle_from <= meter.readings[0].at:
+        idle_from = charging_ended_at(states, series, end)
+        if idle_from is not None and idle_from <= series[0].at:
             idle_from = None
-        readings: tuple[Reading, ...] = meter.readings
+        readings = series
         allocation = Allocation.METERED
-        if meter.interpolated:
+        if len(readings) == 2:
             # Only start and stop: spread the energy over the time the vehicle was charging.
             charged_until = idle_from or readings[-1].at
             readings = (readings[0], Reading(max(charged_until, readings[0].at), readings[-1].wh))
@@ -275,12 +297,37 @@ class BillingService:
         except Exception as exc:  # a bug must not lose the session: a person will look
             log.exception("billing transaction %s failed", transaction_id)
             return await self._queue(transaction_id, "error", f"{type(exc).__name__}: {exc}", now)
-        await self._save_check(transaction_id, priced.meter, now)
-        cdr, created = await self._cdrs.append(self._record(priced, by=SYSTEM))
-        await self._metering.set_cost(transaction_id, cdr["total"], now)
+        try:
+            await self._save_check(transaction_id, priced.meter, now)
+            cdr, created = await self._cdrs.append(self._record(priced, by=SYSTEM))
+            await self._metering.set_cost(transaction_id, cdr["total"], now)
+        except CsmsError as exc:  # e.g. the database refused: queue it, a person will look
+            log.exception("filing the CDR of transaction %s failed", transaction_id)
+            return await self._queue(transaction_id, "error", f"{type(exc).__name__}: {exc}", now)
         if created:
             self._filed(cdr)
         return Closing(cdr, None)
+
+    async def settle(self, transaction_id: int) -> Closing:
+        """What billing made of an ended transaction, billing it now if nothing did yet (a
+        replayed stop after a failure, or a node that died between the stop and the bill)."""
+        records = await self._cdrs.for_transaction(transaction_id)
+        if records:
+            bill = next(r for r in records if r["kind"] == Kind.BILL.value)
+            total = sum((Decimal(r["total"]) for r in records), Decimal("0.00"))
+            return Closing({**bill, "total": total}, None)
+        try:
+            review = await self._cdrs.review(transaction_id)
+        except NotFound:
+            return await self.close(transaction_id)
+        return Closing(None, f"{review['cause']}: {review['detail']}")
+
+    async def sweep_unbilled(self, older_than: timedelta, limit: int = 100) -> int:
+        """Bill ended transactions that have neither a CDR nor a review; how many it found."""
+        found = await self._cdrs.unbilled(utcnow() - older_than, limit)
+        for transaction_id in found:
+            await self.close(transaction_id)
+        return len(found)
 
     def _filed(self, cdr: dict[str, Any]) -> None:
         """Count and announce a new CDR (bills, credits and re-bills alike)."""
@@ -333,7 +380,7 @@ class BillingService:
         return Closing(None, f"{cause}: {detail}")
 
     async def final_total(self, transaction_id: int) -> Decimal | None:
-        """The billed total of an ended transaction (for a replayed Ended event)."""
+        """The billed total of an ended transaction, the sum of its CDRs."""
         records = await self._cdrs.for_transaction(transaction_id)
         return sum((Decimal(r["total"]) for r in records), Decimal("0.00")) if records else None
 
@@ -418,18 +465,19 @@ class BillingService:
         except NotBillable as exc:
             raise Conflict(f"transaction {transaction_id} cannot be billed: {exc.detail}") from None
         standing = await self._standing(transaction_id)
-        filed = []
+        now = utcnow()
+        batch = []
         if standing is not None:
-            filed.append(await self.credit(standing["id"], by, note))
+            batch.append(credit_record(standing, created_by=by, created_at=now, note=note))
             corrects = standing["id"]
         else:
             corrects = max(r["id"] for r in records if r["kind"] != Kind.CREDIT.value)
-        rebill, _ = await self._cdrs.append(
-            self._record(priced, by=by, kind=Kind.REBILL, corrects=corrects, note=note)
-        )
-        self._filed(rebill)
+        batch.append(self._record(priced, by=by, kind=Kind.REBILL, corrects=corrects, note=note))
+        filed = await self._cdrs.append_all(batch)  # the credit and the re-bill, or neither
+        for record in filed:
+            self._filed(record)
         await self._refresh_cost(transaction_id)
-        return [*filed, rebill]
+        return filed
 
     async def _standing(self, transaction_id: int) -> dict[str, Any] | None:
         """The session's bill or re-bill that no credit cancels."""
@@ -447,38 +495,13 @@ class BillingService:
         data = await self._metering.session(transaction_id)
         if data.transaction["started_at"] is None or data.transaction["status"] != "closed":
             raise Conflict(f"transaction {transaction_id} has no start or has not ended")
-        meter = check(meter_session(data, now), self._policy)
-        if meter.energy_wh is None or meter.energy_wh < 0 or not meter.readings:
+        try:
+            priced = await self._price(transaction_id, now=now, approved=True)
+        except NotBillable as exc:
             raise Conflict(
-                f"transaction {transaction_id} has no usable meter data: bill it by re-bill "
-                "after correcting the data, or void it"
-            )
-        tariff = await self._tariffs.resolve(
-            data.transaction["station_id"],
-            data.transaction["started_at"],
-            data.transaction.get("price_class"),
-        )
-        if tariff is None:
-            raise Conflict(
-                f"no tariff is in force for transaction {transaction_id}; assign one first"
-            )
-        priced: Priced | None = None
-        if review["cause"] == "no_tariff":
-            # Held only for want of a tariff: bill it exactly as the automatic path now would,
-            # idle fee and charging-time allocation included.
-            with contextlib.suppress(NotBillable):
-                priced = await self._price(transaction_id, now=now, tariff=tariff)
-        if priced is None:
-            readings = tuple(sorted(meter.readings, key=lambda r: r.at))
-            if any(b.wh < a.wh for a, b in pairwise(readings)):
-                readings = (readings[0], readings[-1])  # approved as a total: spread by time
-            bill = price(
-                tariff,
-                readings,
-                allocation=Allocation.ESTIMATED if len(readings) == 2 else Allocation.METERED,
-                day_type_of=self._day_type_of,
-            )
-            priced = Priced(data, meter, tariff, bill, None)
+                f"transaction {transaction_id} cannot be billed as it stands ({exc.detail}); "
+                "assign a tariff, or void it"
+            ) from None
         record = self._record(priced, by=by, note=f"approved on review: {note}")
         cdr, created = await self._cdrs.append(record)
         if created:

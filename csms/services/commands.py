@@ -88,6 +88,17 @@ async def execute_logged(
         )
 
 
+def _remote_start_token(action: str, payload: Params) -> str | None:
+    """The id token a raw remote start asks for (1.6 idTag, 2.0.1 idToken.idToken)."""
+    if action == "RemoteStartTransaction" and isinstance(payload.get("idTag"), str):
+        return str(payload["idTag"])
+    token = payload.get("idToken")
+    if action == "RequestStartTransaction" and isinstance(token, dict):
+        value = token.get("idToken")
+        return value if isinstance(value, str) else None
+    return None
+
+
 class CommandService:
     def __init__(
         self,
@@ -131,6 +142,9 @@ class CommandService:
     ) -> CommandResult:
         """Send any action of the station's OCPP version with the payload as given."""
         version = await self._logged_version_of(station_id, "ocpp", payload, requested_by, action)
+        token = _remote_start_token(action, payload)
+        if token is not None and self._start_guard is not None:
+            await self._start_guard(station_id, token)  # the raw path is no way round sharing
         return await self._send(station_id, version, "ocpp", action, payload, requested_by, timeout)
 
     async def _logged_version_of(

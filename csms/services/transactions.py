@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
@@ -24,6 +25,8 @@ from csms.services.billing import BillingService
 from csms.services.events import EventBus
 from csms.store.meter_writer import MeterWriter, rows_for
 from csms.store.transactions import TransactionStore
+
+log = logging.getLogger(__name__)
 
 # The station as a whole, where a sample names no EVSE (1.6 connectorId 0, 2.0.1 evseId 0).
 WHOLE_STATION = ConnectorRef(0, 0)
@@ -83,6 +86,8 @@ class TransactionService:
         if not outcome.replayed:
             self._ended(station_id, outcome.transaction_pk, outcome.energy_wh, stop.reason)
             await self._billing.close(outcome.transaction_pk)
+        else:  # billing may not have happened the first time (a failure, a dead node)
+            await self._billing.settle(outcome.transaction_pk)
         if stop.id_token is None:
             return None
         return await self._auth.authorize(stop.id_token)
@@ -164,10 +169,13 @@ class TransactionService:
             return None
         if event.event_type is EventType.ENDED:
             if outcome.replayed:
-                return await self._billing.final_total(outcome.transaction_pk)
+                return (await self._billing.settle(outcome.transaction_pk)).total
             return (await self._billing.close(outcome.transaction_pk)).total
         if event.event_type is EventType.UPDATED and not outcome.replayed:
-            return await self._billing.running_total(outcome.transaction_pk)
+            try:
+                return await self._billing.running_total(outcome.transaction_pk)
+            except Exception:  # the event is stored: a cost we cannot tell is left out
+                log.exception("running cost of transaction %s failed", outcome.transaction_pk)
         return None
 
     def _started(

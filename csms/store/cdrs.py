@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -26,54 +26,18 @@ class CdrStore:
 
     async def append(self, record: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
         """Append to the operator's chain; a second bill of a transaction returns the first,
-        and a second credit of one record is a Conflict.
+        and a second credit (or re-bill) of one record is a Conflict.
 
         The chain head row is locked for the append, so records of one operator get gapless
         sequence numbers and each names its predecessor's hash.
         """
-        operator = record["operator_id"]
         async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute(
-                """INSERT INTO cdr_chain_heads (operator_id, seq, hash) VALUES ($1, 0, '')
-                   ON CONFLICT (operator_id) DO NOTHING""",
-                operator,
-            )
-            head = await conn.fetchrow(
-                "SELECT seq, hash FROM cdr_chain_heads WHERE operator_id = $1 FOR UPDATE",
-                operator,
-            )
-            assert head is not None
-            if record["kind"] == Kind.BILL.value:
-                existing = await conn.fetchrow(
-                    f"SELECT {CDR_COLUMNS} FROM cdrs WHERE transaction_id = $1 AND kind = 'bill'",
-                    record["transaction_id"],
-                )
-                if existing is not None:
-                    return dict(existing), False
-            elif record["kind"] in (Kind.CREDIT.value, Kind.REBILL.value):
-                # Checked again under the head lock (a correction joins its original's chain),
-                # so racing credits or re-bills of one record cannot both be filed.
-                done = await conn.fetchval(
-                    "SELECT EXISTS (SELECT 1 FROM cdrs WHERE corrects = $1 AND kind = $2)",
-                    record["corrects"],
-                    record["kind"],
-                )
-                if done:
-                    verb = "credited" if record["kind"] == Kind.CREDIT.value else "re-billed"
-                    raise Conflict(f"CDR {record['corrects']} has already been {verb}")
-            full = dict(record)
-            full["seq"] = head["seq"] + 1
-            full["prev_hash"] = head["hash"] or None
-            full["hash"] = chain_hash(full)
-            row = await conn.fetchrow(_INSERT, *(full[c] for c in _INSERT_COLUMNS))
-            assert row is not None
-            await conn.execute(
-                "UPDATE cdr_chain_heads SET seq = $2, hash = $3 WHERE operator_id = $1",
-                operator,
-                full["seq"],
-                full["hash"],
-            )
-        return dict(row), True
+            return await _append(conn, record)
+
+    async def append_all(self, records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Append several records atomically (a credit and its re-bill: both or neither)."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            return [(await _append(conn, record))[0] for record in records]
 
     async def get(self, cdr_id: int) -> dict[str, Any]:
         row = await self._pool.fetchrow(f"SELECT {CDR_COLUMNS} FROM cdrs WHERE id = $1", cdr_id)
@@ -123,10 +87,15 @@ class CdrStore:
         )
         return [dict(r) for r in rows]
 
-    async def chain(self, operator_id: str) -> list[dict[str, Any]]:
+    async def chain_page(self, operator_id: str, after_seq: int, size: int) -> list[dict[str, Any]]:
+        """The next `size` records of an operator's chain after `after_seq` (keyset paging,
+        so verifying millions of records never holds them all)."""
         rows = await self._pool.fetch(
-            f"SELECT {CDR_COLUMNS} FROM cdrs WHERE operator_id = $1 ORDER BY seq",
+            f"""SELECT {CDR_COLUMNS} FROM cdrs WHERE operator_id = $1 AND seq > $2
+                ORDER BY seq LIMIT $3""",
             operator_id,
+            after_seq,
+            size,
         )
         return [dict(r) for r in rows]
 
@@ -135,6 +104,21 @@ class CdrStore:
             "SELECT operator_id, seq, hash FROM cdr_chain_heads ORDER BY operator_id"
         )
         return [dict(r) for r in rows]
+
+    async def unbilled(self, before: datetime, limit: int) -> list[int]:
+        """Ended transactions last touched in the day before `before` with no CDR or review."""
+        rows = await self._pool.fetch(
+            """SELECT t.id FROM transactions t
+               WHERE t.status = 'closed' AND t.updated_at < $1
+                 AND t.updated_at > $1 - interval '1 day'
+                 AND COALESCE(t.stop_reason, '') <> 'Superseded'
+                 AND NOT EXISTS (SELECT 1 FROM cdrs c WHERE c.transaction_id = t.id)
+                 AND NOT EXISTS (SELECT 1 FROM billing_reviews r WHERE r.transaction_id = t.id)
+               ORDER BY t.id LIMIT $2""",
+            before,
+            limit,
+        )
+        return [r["id"] for r in rows]
 
     # -- review queue ----------------------------------------------------------------------
 
@@ -227,6 +211,40 @@ class CdrStore:
         )
         return [dict(r) for r in rows]
 
+    async def consistency(self, since: datetime, until: datetime) -> dict[str, Any]:
+        """Checks independent of the statement's own sums: every CDR adds up (lines to money
+        columns, columns to total, lines to energy), and every ended session in the range has
+        a CDR or a review."""
+        row: Any = await self._pool.fetchrow(
+            """WITH c AS (
+                   SELECT c.*, (SELECT COALESCE(sum((l ->> 'energy_money')::numeric), 0)
+                                FROM jsonb_array_elements(c.lines) l) AS lines_energy,
+                               (SELECT COALESCE(sum((l ->> 'service_money')::numeric), 0)
+                                FROM jsonb_array_elements(c.lines) l) AS lines_service,
+                               (SELECT COALESCE(sum((l ->> 'energy_wh')::bigint), 0)
+                                FROM jsonb_array_elements(c.lines) l) AS lines_wh
+                   FROM cdrs c WHERE c.stopped_at >= $1 AND c.stopped_at < $2
+               )
+               SELECT
+                 (SELECT count(*) FROM c
+                  WHERE total <> energy_money + service_money + idle_fee + session_fee
+                     OR energy_money <> lines_energy OR service_money <> lines_service
+                     OR energy_wh <> lines_wh) AS cdrs_not_adding_up,
+                 (SELECT count(*) FROM transactions t
+                  WHERE t.status = 'closed' AND t.stopped_at >= $1 AND t.stopped_at < $2
+                    AND COALESCE(t.stop_reason, '') <> 'Superseded'
+                    AND NOT EXISTS (SELECT 1 FROM cdrs x WHERE x.transaction_id = t.id)
+                    AND NOT EXISTS (SELECT 1 FROM billing_reviews r
+                                    WHERE r.transaction_id = t.id)) AS sessions_unaccounted,
+                 (SELECT count(*) FROM billing_reviews r JOIN transactions t
+                    ON t.id = r.transaction_id
+                  WHERE r.status = 'pending' AND t.stopped_at >= $1
+                    AND t.stopped_at < $2) AS sessions_in_review""",
+            since,
+            until,
+        )
+        return dict(row)
+
     async def totals(self, since: datetime, until: datetime) -> dict[str, Any]:
         """The plain sum of every CDR in the range: what a settlement must reconcile to."""
         row = await self._pool.fetchrow(
@@ -238,3 +256,45 @@ class CdrStore:
         )
         assert row is not None
         return dict(row)
+
+
+async def _append(conn: Any, record: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
+    operator = record["operator_id"]
+    await conn.execute(
+        """INSERT INTO cdr_chain_heads (operator_id, seq, hash) VALUES ($1, 0, '')
+           ON CONFLICT (operator_id) DO NOTHING""",
+        operator,
+    )
+    head = await conn.fetchrow(
+        "SELECT seq, hash FROM cdr_chain_heads WHERE operator_id = $1 FOR UPDATE", operator
+    )
+    if record["kind"] == Kind.BILL.value:
+        existing = await conn.fetchrow(
+            f"SELECT {CDR_COLUMNS} FROM cdrs WHERE transaction_id = $1 AND kind = 'bill'",
+            record["transaction_id"],
+        )
+        if existing is not None:
+            return dict(existing), False
+    elif record["kind"] in (Kind.CREDIT.value, Kind.REBILL.value):
+        # Checked again under the head lock (a correction joins its original's chain), so
+        # racing credits or re-bills of one record cannot both be filed.
+        done = await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM cdrs WHERE corrects = $1 AND kind = $2)",
+            record["corrects"],
+            record["kind"],
+        )
+        if done:
+            verb = "credited" if record["kind"] == Kind.CREDIT.value else "re-billed"
+            raise Conflict(f"CDR {record['corrects']} has already been {verb}")
+    full = dict(record)
+    full["seq"] = head["seq"] + 1
+    full["prev_hash"] = head["hash"] or None
+    full["hash"] = chain_hash(full)
+    row = await conn.fetchrow(_INSERT, *(full[c] for c in _INSERT_COLUMNS))
+    await conn.execute(
+        "UPDATE cdr_chain_heads SET seq = $2, hash = $3 WHERE operator_id = $1",
+        operator,
+        full["seq"],
+        full["hash"],
+    )
+    return dict(row), True

@@ -171,15 +171,33 @@ class MeteringStore:
     async def site_registers(
         self, site_name: str, since: datetime, until: datetime
     ) -> list[dict[str, Any]]:
-        """Import-register readings of every EVSE at a site, per EVSE in time order."""
+        """Import-register readings of every EVSE (and station meter, EVSE 0) at a site, per
+        EVSE in time order: one index range scan per (station, EVSE)."""
         rows = await self._pool.fetch(
-            f"""SELECT ms.station_id, ms.evse_id, ms.sampled_at, {_ENERGY_WH} AS wh
-                FROM meter_samples ms JOIN stations s ON s.id = ms.station_id
-                WHERE s.site_name = $1 AND ms.sampled_at >= $2 AND ms.sampled_at < $3
-                  AND ms.measurand = 'Energy.Active.Import.Register' AND ms.phase = ''
-                  AND ms.location IN ('', 'Outlet') AND ms.unit IN ('', 'Wh', 'kWh')
-                  AND ms.value IS NOT NULL
-                ORDER BY ms.station_id, ms.evse_id, ms.sampled_at""",
+            f"""SELECT s.id AS station_id, e.evse_id, ms.sampled_at, {_ENERGY_WH} AS wh
+                FROM stations s
+                CROSS JOIN LATERAL (
+                    -- the station's EVSE ids by a loose index scan: one probe per EVSE
+                    WITH RECURSIVE ids AS (
+                        SELECT min(evse_id) AS evse_id FROM meter_samples
+                        WHERE station_id = s.id
+                        UNION ALL
+                        SELECT (SELECT min(evse_id) FROM meter_samples
+                                WHERE station_id = s.id AND evse_id > ids.evse_id)
+                        FROM ids WHERE ids.evse_id IS NOT NULL
+                    )
+                    SELECT evse_id FROM ids WHERE evse_id IS NOT NULL
+                ) e
+                JOIN LATERAL (
+                    SELECT sampled_at, unit, value FROM meter_samples m
+                    WHERE m.station_id = s.id AND m.evse_id = e.evse_id
+                      AND m.sampled_at >= $2 AND m.sampled_at < $3
+                      AND m.measurand = 'Energy.Active.Import.Register' AND m.phase = ''
+                      AND m.location IN ('', 'Outlet') AND m.unit IN ('', 'Wh', 'kWh')
+                      AND m.value IS NOT NULL
+                ) ms ON true
+                WHERE s.site_name = $1
+                ORDER BY s.id, e.evse_id, ms.sampled_at""",
             site_name,
             since,
             until,

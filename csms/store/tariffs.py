@@ -7,7 +7,7 @@ from typing import Any
 
 from csms.billing.codec import definition_of, tariff_from
 from csms.billing.tariff import Tariff
-from csms.errors import NotFound
+from csms.errors import Conflict, NotFound
 from csms.store.database import Pool
 
 _TARIFF_COLUMNS = """tariff_id, version, name, currency, time_zone, effective_from,
@@ -36,8 +36,14 @@ class TariffStore:
     def __init__(self, pool: Pool) -> None:
         self._pool = pool
 
-    async def add_version(self, tariff: Tariff, created_by: str) -> dict[str, Any]:
-        """Store `tariff` as the next version of its id (its own version number is ignored)."""
+    async def add_version(
+        self, tariff: Tariff, created_by: str, *, new: bool | None = None
+    ) -> dict[str, Any]:
+        """Store `tariff` as the next version of its id (its own version number is ignored).
+
+        `new=True`: it must be the first version (Conflict if the id exists); `new=False`: the
+        id must exist already (NotFound). Checked under the same lock as the numbering.
+        """
         async with self._pool.acquire() as conn, conn.transaction():
             # Serialise writers of one tariff id so version numbers never collide.
             await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", tariff.tariff_id)
@@ -45,6 +51,13 @@ class TariffStore:
                 "SELECT COALESCE(max(version), 0) + 1 FROM tariffs WHERE tariff_id = $1",
                 tariff.tariff_id,
             )
+            if new is True and version != 1:
+                raise Conflict(
+                    f"tariff {tariff.tariff_id!r} exists; POST /api/v1/tariffs/"
+                    f"{tariff.tariff_id}/versions to change it"
+                )
+            if new is False and version == 1:
+                raise NotFound(f"tariff {tariff.tariff_id!r} does not exist")
             row: Any = await conn.fetchrow(
                 f"""INSERT INTO tariffs (tariff_id, version, name, currency, time_zone,
                         effective_from, effective_to, definition, created_by)
@@ -150,30 +163,31 @@ class TariffStore:
     ) -> Tariff | None:
         """The tariff version a session at `station_id` starting at `at` is billed by.
 
-        The most specific assignment in force that has a version in force wins: station,
-        then site, then owner unit, then the network default; within a scope, one for the
-        session's price class (member or public) beats one for everybody.
+        The most specific assignment in force wins: station, then site, then owner unit, then
+        the network default; within a scope, one for the session's price class (member or
+        public) beats one for everybody. If the winner's tariff has no version in force at
+        `at`, there is no tariff (never a silent fall-back to a less specific one).
         """
         row = await self._pool.fetchrow(
-            f"""SELECT t.tariff_id, t.version, t.name, t.currency, t.time_zone,
-                       t.effective_from, t.effective_to, t.definition
-                FROM stations s
-                JOIN tariff_assignments a
-                  ON a.effective_from <= $2 AND (a.effective_to IS NULL OR $2 < a.effective_to)
-                 AND a.audience IN ('all', COALESCE($3, 'public'))
-                 AND ((a.scope = 'station' AND a.target = s.id)
-                   OR (a.scope = 'site' AND a.target = s.site_name)
-                   OR (a.scope = 'owner' AND a.target = s.owner_unit)
-                   OR a.scope = 'network')
-                JOIN LATERAL (
-                    SELECT * FROM tariffs v
-                    WHERE v.tariff_id = a.tariff_id AND v.effective_from <= $2
-                      AND (v.effective_to IS NULL OR $2 < v.effective_to)
-                    ORDER BY v.version DESC LIMIT 1
-                ) t ON true
-                WHERE s.id = $1
-                ORDER BY {_SCOPE_RANK}, a.audience = 'all', a.effective_from DESC, a.id DESC
-                LIMIT 1""",
+            f"""WITH chosen AS (
+                    SELECT a.tariff_id FROM stations s
+                    JOIN tariff_assignments a
+                      ON a.effective_from <= $2
+                     AND (a.effective_to IS NULL OR $2 < a.effective_to)
+                     AND a.audience IN ('all', COALESCE($3, 'public'))
+                     AND ((a.scope = 'station' AND a.target = s.id)
+                       OR (a.scope = 'site' AND a.target = s.site_name)
+                       OR (a.scope = 'owner' AND a.target = s.owner_unit)
+                       OR a.scope = 'network')
+                    WHERE s.id = $1
+                    ORDER BY {_SCOPE_RANK}, a.audience = 'all', a.effective_from DESC, a.id DESC
+                    LIMIT 1
+                )
+                SELECT v.tariff_id, v.version, v.name, v.currency, v.time_zone,
+                       v.effective_from, v.effective_to, v.definition
+                FROM chosen JOIN tariffs v ON v.tariff_id = chosen.tariff_id
+                WHERE v.effective_from <= $2 AND (v.effective_to IS NULL OR $2 < v.effective_to)
+                ORDER BY v.version DESC LIMIT 1""",
             station_id,
             at,
             audience,

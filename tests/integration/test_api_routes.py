@@ -173,7 +173,7 @@ ROUTES = (
     Route("DELETE", "/api/v1/tariff-assignments/{assignment_id}", "operator", 404),
     Route("GET", "/api/v1/stations/{station_id}/tariff", "viewer", 200),
     Route("GET", "/api/v1/cdrs", "viewer", 200),
-    Route("GET", "/api/v1/cdrs/verify", "viewer", 200),
+    Route("GET", "/api/v1/cdrs/verify", "admin", 200),
     Route("GET", "/api/v1/cdrs/{cdr_id}", "viewer", 404),
     Route("POST", "/api/v1/cdrs/{cdr_id}/credit", "operator", 404, {"note": "n"}),
     Route("POST", "/api/v1/transactions/{transaction_id}/rebill", "operator", 404, {"note": "n"}),
@@ -295,7 +295,7 @@ async def test_too_weak_roles_get_403(api: Api) -> None:
                 f"this needs the {route.role} role; the key is {role}"
             )
             checked += 1
-    assert checked == 30  # 24 operator routes x viewer + 3 key routes x (viewer, operator)
+    assert checked == 32  # 24 operator routes x viewer + 4 admin routes x (viewer, operator)
     assert ids(ok(await api.get("/api/v1/stations"))) == ["AUTH-1"]
     assert ok(await api.get("/api/v1/stations/AUTH-1"))["county"] is None
 

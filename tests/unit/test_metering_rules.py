@@ -164,7 +164,7 @@ CASES = [
     case(
         "near-limit-is-rollover",
         "-register_reset",
-        FLAGGED,
+        REJECTED,
         meter_start_wh=990_000,
         meter_stop_wh=8_000,
         registers=(reg(20, 999_000), reg(40, 10)),
@@ -173,7 +173,7 @@ CASES = [
     case(
         "rollover",
         "+register_rollover",
-        FLAGGED,
+        REJECTED,
         meter_start_wh=990_000,
         meter_stop_wh=8_000,
         registers=(reg(20, 995_000), reg(40, 500)),
@@ -181,7 +181,7 @@ CASES = [
     case(
         "rollover-start-stop",
         "+register_rollover",
-        FLAGGED,
+        REJECTED,
         meter_start_wh=999_999_000,
         meter_stop_wh=2_000,
         registers=(),
@@ -371,6 +371,7 @@ def test_rollover_session_is_monotone() -> None:
     assert result.energy_wh == 18_000
     (rollover,) = [r for r in result.reasons if r.code == "register_rollover"]
     assert "rolled over at 1000000 Wh" in rollover.message
+    assert result.verdict is Verdict.REJECTED  # a wrap is never billed on a guess
 
 
 def test_no_meter_data_has_no_readings() -> None:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import PlainTextResponse
 
-from csms.api.auth import Principal, context, operator, viewer
+from csms.api.auth import Principal, admin, context, operator, viewer
 from csms.api.billing_schemas import Note, Rebill, Review
 from csms.api.context import ApiContext
 from csms.api.schemas import MAX_ID, MAX_OFFSET
@@ -67,8 +67,9 @@ async def list_cdrs(
 
 
 @router.get("/cdrs/verify")
-async def verify_cdrs(ctx: Ctx, _: Annotated[Principal, Depends(viewer)]) -> dict[str, Any]:
-    """Re-hash every operator's CDR chain: an edited, removed or reordered record shows."""
+async def verify_cdrs(ctx: Ctx, _: Annotated[Principal, Depends(admin)]) -> dict[str, Any]:
+    """Re-hash every operator's CDR chain: an edited, removed or reordered record shows.
+    Reads every record, so it is for admins (and `csms cdr verify`)."""
     chains = await ctx.billing.verify()
     return {"ok": all(c["ok"] for c in chains), "chains": chains}
 
@@ -242,5 +243,7 @@ async def settlement_statement(
         "until": until.isoformat(),
         "rows": rows,
         "totals": summary,
-        "reconciliation": settlement.reconcile(summary, await ctx.cdrs.totals(start, end)),
+        "reconciliation": settlement.reconcile(
+            summary, await ctx.cdrs.totals(start, end), await ctx.cdrs.consistency(start, end)
+        ),
     }

@@ -12,7 +12,8 @@ from csms.api.auth import Principal, context, operator, viewer
 from csms.api.billing_schemas import Site, SiteBody
 from csms.api.context import ApiContext
 from csms.billing.cdr import kwh
-from csms.billing.demand import peak
+from csms.billing.demand import energy_wh, metered, peak
+from csms.billing.pricing import Timed
 from csms.domain.period import month_bounds, parse_month
 from csms.errors import InvalidInput
 from csms.metering.rules import Reading
@@ -56,18 +57,17 @@ async def energy_report(
     year, number = parse_month(month)
     site = await ctx.tariffs.site(site_name)
     start, end = month_bounds(year, number, ZoneInfo(ctx.settings.time_zone))
-    series: dict[tuple[str, int], list[Reading]] = defaultdict(list)
+    per_evse: dict[tuple[str, int], list[Timed]] = defaultdict(list)
     for row in await ctx.metering.site_registers(site_name, start, end):
-        series[(row["station_id"], row["evse_id"])].append(Reading(row["sampled_at"], row["wh"]))
-    busiest = peak(list(series.values()))
-    energy = sum(
-        max(0, readings[-1].wh - readings[0].wh) for readings in series.values() if readings
-    )
+        per_evse[(row["station_id"], row["evse_id"])].append(Reading(row["sampled_at"], row["wh"]))
+    series = metered(per_evse)
+    busiest = peak(series)
+    energy = sum(energy_wh(readings) for readings in series)
     return {
         "site_name": site_name,
         "month": month,
         "time_zone": ctx.settings.time_zone,
-        "evses_metered": len(series),
+        "meters": len(series),
         "energy_kwh": kwh(energy),
         "peak_demand_kw": str(busiest.demand_kw),
         "peak_window_start": busiest.window_start,

@@ -20,7 +20,7 @@ from csms.api.schemas import MAX_ID, MAX_OFFSET
 from csms.billing.codec import DefinitionError, tariff_from
 from csms.billing.tariff import Tariff, policy_problems, problems
 from csms.clock import utcnow
-from csms.errors import Conflict, InvalidInput, NotFound
+from csms.errors import InvalidInput, NotFound
 
 router = APIRouter(prefix="/api/v1", tags=["tariffs"])
 Ctx = Annotated[ApiContext, Depends(context)]
@@ -73,12 +73,7 @@ async def create_tariff(
     """A new tariff, as its version 1. Bands must cover every day without overlap, and
     service prices must lie within the price policy (CSMS_SERVICE_PRICE_FLOOR/CEILING)."""
     tariff = _tariff(body.tariff_id, body, ctx)
-    if await ctx.tariffs.exists(body.tariff_id):
-        raise Conflict(
-            f"tariff {body.tariff_id!r} exists; POST /api/v1/tariffs/{body.tariff_id}/versions "
-            "to change it"
-        )
-    return tariff_view(await ctx.tariffs.add_version(tariff, who.name))
+    return tariff_view(await ctx.tariffs.add_version(tariff, who.name, new=True))
 
 
 @router.post(
@@ -92,7 +87,7 @@ async def add_version(
     if not await ctx.tariffs.exists(tariff_id):
         raise NotFound(f"tariff {tariff_id!r} does not exist")
     tariff = _tariff(tariff_id, body, ctx)
-    return tariff_view(await ctx.tariffs.add_version(tariff, who.name))
+    return tariff_view(await ctx.tariffs.add_version(tariff, who.name, new=False))
 
 
 @router.get("/tariffs", response_model=list[TariffOut], tags=["tariffs"])
