@@ -69,6 +69,9 @@ def calendar_from(data: Mapping[str, Any]) -> HolidayCalendar:
     """Read a calendar document; ValueError says what is wrong with it."""
     if not isinstance(data, Mapping):
         raise ValueError("a calendar is a JSON object")
+    for key in ("holidays", "adjusted_workdays"):
+        if not isinstance(data.get(key) or [], list):
+            raise ValueError(f"{key} is a list")
     holidays: dict[date, str] = {}
     for index, span in enumerate(data.get("holidays") or []):
         try:

@@ -316,12 +316,17 @@ class SharingStore:
         )
 
     async def public_sessions(self, station_ids: Sequence[str]) -> list[dict[str, Any]]:
-        """Open, not yet stop-requested sessions at non-public stations of these ids."""
+        """Open, not yet stop-requested sessions at non-public stations of these ids, with
+        their token's group (membership may come from it). A 2.0.1 session that began before
+        its token (cable plugged in first) is judged once the token arrives, not as public."""
         rows = await self._pool.fetch(
             """SELECT t.id, t.station_id, t.station_tx_id, t.ocpp_version, t.evse_id,
-                      t.id_token, t.started_at, t.price_class, s.access_mode, s.owner_unit
+                      t.id_token, k.group_id, t.started_at, t.price_class, s.access_mode,
+                      s.owner_unit
                FROM transactions t JOIN stations s ON s.id = t.station_id
+                    LEFT JOIN id_tokens k ON k.id_token = t.id_token
                WHERE t.status = 'open' AND NOT t.orphan AND t.stop_requested_at IS NULL
+                 AND t.id_token IS NOT NULL
                  AND s.access_mode <> 'public' AND t.station_id = ANY($1::text[])
                  AND COALESCE(t.price_class, 'public') = 'public'""",
             list(station_ids),
@@ -384,9 +389,12 @@ class SharingStore:
         return {**dict(row), "connectors": int(connectors)}
 
     async def refusals(self, unit_id: str, since: datetime, until: datetime) -> int:
+        """Refused starts; the stops the enforcer asked for are logged too, but refuse no start
+        (a backstop stop follows the refusal of the same start, already counted)."""
         count: int = await self._pool.fetchval(
             """SELECT count(*) FROM access_decisions
-               WHERE unit_id = $1 AND NOT allowed AND at >= $2 AND at < $3""",
+               WHERE unit_id = $1 AND NOT allowed AND at >= $2 AND at < $3
+                 AND context NOT IN ('backstop-stop', 'window-close-stop')""",
             unit_id,
             since,
             until,
