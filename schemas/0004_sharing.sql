@@ -65,7 +65,8 @@ ALTER TABLE tariff_assignments
 ALTER TABLE transactions
     ADD COLUMN price_class        text CHECK (price_class IN ('member', 'public')),
     ADD COLUMN access_reason      text,
-    ADD COLUMN stop_requested_at  timestamptz;
+    ADD COLUMN stop_requested_at  timestamptz,
+    ADD COLUMN stop_attempts      integer NOT NULL DEFAULT 0;
 
 -- Every start the sharing rules refused, and every stop they asked for.
 CREATE TABLE access_decisions (

@@ -102,3 +102,7 @@ class ScheduleCreate(Strict):
     workday_pattern: Weekday = Field(
         default="mon", description="whose windows an adjusted working day (调休) follows"
     )
+
+
+class ScheduleEnd(Strict):
+    last_day: date = Field(description="the last day the schedule is in force")

@@ -49,11 +49,19 @@ class AuthorizationService:
             or decision.status is not AuthStatus.ACCEPTED
         ):
             return decision
+        if context == "Authorize" and await self._tokens.open_here(
+            id_token, decision.group_id, station_id
+        ):
+            return decision  # presented to stop a session here: stopping is always allowed
+        now = utcnow()
+        # A station's own time judges an offline start, but never a time still to come: a
+        # clock running ahead must not open the window early.
+        moment = now if at is None else min(at, now)
         access = await self._access.decide(
             station_id,
             id_token,
             decision.group_id,
-            at or utcnow(),
+            moment,
             context=context,
             transaction_id=transaction_id,
         )

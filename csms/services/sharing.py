@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -35,6 +34,8 @@ log = logging.getLogger(__name__)
 SYSTEM = "sharing"  # requested_by of the commands the enforcer sends
 COMMAND_TIMEOUT = 30.0
 BOOT_SETTLE = 1.0  # seconds between a station's boot and its sharing configuration
+STOP_RETRY = timedelta(minutes=5)  # a stop not obeyed by then is asked for again
+MAX_CONCURRENT = 64  # sessions handled at once per node
 DEFAULT_CLOSE_MESSAGE = "Public opening hours have ended; charging will stop soon."
 
 
@@ -57,11 +58,22 @@ class AccessService:
         self._store = store
         self._zone = ZoneInfo(time_zone)  # picks which schedule row is in force on a date
         self.calendar: HolidayCalendar = default_calendar()
+        self._warned_on: date | None = None
 
     async def load_calendar(self) -> None:
         """Use the calendar stored through the API, if any (else the shipped one)."""
         document = await self._store.calendar_document()
         self.calendar = default_calendar() if document is None else calendar_from(document)
+        today = utcnow().astimezone(self._zone).date()
+        if not self.calendar.covers(today) and today != self._warned_on:
+            self._warned_on = today
+            log.warning(
+                "the holiday calendar (%s) does not cover %d: holidays are unknown, so shared "
+                "piles and holiday tariffs treat every day as a plain weekday; "
+                "PUT /api/v1/calendar with this year's State Council notice",
+                self.calendar.name,
+                today.year,
+            )
 
     async def replace_calendar(self, document: dict[str, Any], by: str) -> HolidayCalendar:
         calendar = calendar_from(document)  # ValueError before anything is stored
@@ -72,8 +84,15 @@ class AccessService:
     async def _openness(
         self, station_id: str, unit_id: str, at: datetime
     ) -> tuple[Openness | None, int | None]:
-        """The schedule's answer at `at`, or None when no schedule is in force that day."""
-        row = await self._store.schedule_for(station_id, unit_id, at.astimezone(self._zone).date())
+        """The schedule's answer at `at`, or None when no schedule is in force that day.
+
+        After a schedule's last day, its last window still runs into the next morning, so the
+        day before is asked when the day itself has no schedule.
+        """
+        day = at.astimezone(self._zone).date()
+        row = await self._store.schedule_for(station_id, unit_id, day)
+        if row is None:
+            row = await self._store.schedule_for(station_id, unit_id, day - timedelta(days=1))
         if row is None:
             return None, None
         return openness(schedule_from(row), self.calendar, at), int(row["id"])
@@ -183,7 +202,8 @@ class SharingEnforcer:
         self._node_id = node_id
         self._local_stations = local_stations
         self._interval = interval
-        self._messaged: set[int] = set()
+        self._messaged: set[int] = set()  # sessions shown the window-close message
+        self._busy: set[int] = set()  # sessions a task is handling now
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def run(self) -> None:
@@ -261,7 +281,8 @@ class SharingEnforcer:
             ),
             (
                 "send-local-list",
-                {"version": int(time.time()), "update_type": "full", "id_tokens": members},
+                # a version that only grows: the time of the list, in whole seconds
+                {"version": int(utcnow().timestamp()), "update_type": "full", "id_tokens": members},
             ),
         ]
         sent = []
@@ -273,15 +294,34 @@ class SharingEnforcer:
                 sent.append(name)
             except CsmsError as exc:  # audited in the command log; the backstop still holds
                 log.warning("%s: sharing configuration %s failed: %s", station_id, name, exc)
+            except Exception:  # e.g. the database: the backstop still holds; next boot retries
+                log.exception("%s: sharing configuration %s failed", station_id, name)
         return sent
 
     async def enforce(self) -> None:
+        """One round over the public sessions of this node's non-public stations. Each is
+        handled in its own task, so one unanswering station never holds up the others."""
         stations = dict(self._local_stations())
         if not stations:
             return
         now = utcnow()
-        for session in await self._store.public_sessions(list(stations)):
-            await self._enforce_one(session, stations[session["station_id"]], now)
+        sessions = await self._store.public_sessions(list(stations), now - STOP_RETRY)
+        self._messaged &= {s["id"] for s in sessions}  # sessions that ended need no message
+        for session in sessions:
+            if session["id"] in self._busy or len(self._busy) >= MAX_CONCURRENT:
+                continue  # still being handled, or enough in flight: next round
+            self._busy.add(session["id"])
+            self._spawn(self._enforce_guarded(session, stations[session["station_id"]], now))
+
+    async def _enforce_guarded(
+        self, session: dict[str, Any], version: OcppVersion, now: datetime
+    ) -> None:
+        try:
+            await self._enforce_one(session, version, now)
+        except Exception:
+            log.exception("enforcing sharing on transaction %s failed", session["id"])
+        finally:
+            self._busy.discard(session["id"])
 
     async def _enforce_one(
         self, session: dict[str, Any], version: OcppVersion, now: datetime
@@ -332,22 +372,26 @@ class SharingEnforcer:
             log.info("%s: display message not shown: %s", session["station_id"], exc)
 
     async def _stop(self, session: dict[str, Any], context: str, reason: str) -> None:
+        """Ask the station to stop; asked again every STOP_RETRY while the session runs (the
+        station was offline, did not answer, or refused)."""
         tx = session["id"]
-        if not await self._store.mark_stop_requested(tx, utcnow()):
-            return  # another node (or an earlier round) asked already
-        await self._store.log_decision(
-            at=utcnow(),
-            station_id=session["station_id"],
-            unit_id=session["owner_unit"],
-            id_token=session["id_token"],
-            context=context,
-            allowed=False,
-            reason=reason,
-            transaction_id=tx,
-        )
-        self._messaged.discard(tx)
+        now = utcnow()
+        attempt = await self._store.claim_stop(tx, now, now - STOP_RETRY)
+        if attempt == 0:
+            return  # another node (or an earlier round) asked a moment ago
+        if attempt == 1:
+            await self._store.log_decision(
+                at=now,
+                station_id=session["station_id"],
+                unit_id=session["owner_unit"],
+                id_token=session["id_token"],
+                context=context,
+                allowed=False,
+                reason=reason,
+                transaction_id=tx,
+            )
         try:
-            await self._commands.send(
+            result = await self._commands.send(
                 session["station_id"],
                 "remote-stop",
                 {"transaction_id": tx},
@@ -356,3 +400,12 @@ class SharingEnforcer:
             )
         except CsmsError as exc:
             log.warning("%s: stopping transaction %s failed: %s", session["station_id"], tx, exc)
+            return
+        if result.response.get("status") != "Accepted":
+            log.warning(
+                "%s refused to stop transaction %s (attempt %d); asking again in %s",
+                session["station_id"],
+                tx,
+                attempt,
+                STOP_RETRY,
+            )

@@ -149,8 +149,11 @@ class TransactionService:
         outcome = replace(outcome, total_cost=await self._cost(event, outcome))
         decision = None
         if event.id_token is not None:
-            # A (first) authorization in a live session is a start for the sharing rules.
-            starting = not outcome.replayed and event.event_type is not EventType.ENDED
+            # A start for the sharing rules: the Started event, or the authorization that
+            # comes after a plug-in start; never a card presented to stop (StopAuthorized).
+            starting = not outcome.replayed and (
+                event.event_type is EventType.STARTED or event.trigger_reason == "Authorized"
+            )
             decision = await self._auth.authorize(
                 event.id_token,
                 station_id=station_id,

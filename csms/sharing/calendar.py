@@ -45,6 +45,17 @@ class HolidayCalendar:
         """The tariff day type of a date (tariffs may price holidays and 调休 days apart)."""
         return DayType(self.kind(day).value)
 
+    @property
+    def years(self) -> tuple[int, int] | None:
+        """The first and last year the calendar lists holidays for."""
+        days = [*self.holidays, *self.workdays]
+        return (min(days).year, max(days).year) if days else None
+
+    def covers(self, day: date) -> bool:
+        """Outside these years holidays are unknown and every day is a plain weekday."""
+        years = self.years
+        return years is not None and years[0] <= day.year <= years[1]
+
     def as_json(self) -> dict[str, Any]:
         spans: list[dict[str, str]] = []
         for day in sorted(self.holidays):
@@ -58,8 +69,10 @@ class HolidayCalendar:
                 last["to"] = day.isoformat()
             else:
                 spans.append({"name": name, "from": day.isoformat(), "to": day.isoformat()})
+        years = self.years
         return {
             "name": self.name,
+            "covers_years": None if years is None else list(years),
             "holidays": spans,
             "adjusted_workdays": sorted(d.isoformat() for d in self.workdays),
         }

@@ -23,7 +23,7 @@ from csms.sharing.calendar import DayKind, HolidayCalendar
 
 DAY = 24 * 60
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-HORIZON_DAYS = 400  # how far next_change looks ahead
+HORIZON_DAYS = 35  # how far next_change looks ahead (None: no change within five weeks)
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,8 +221,10 @@ def open_intervals(
         ]
         day += timedelta(days=1)
     intervals = _merge(raw)
-    for day, exception in sorted(schedule.exceptions.items()):
-        if not (first <= day <= last and schedule.in_force(day)):
+    for offset in range((last - first).days + 1):
+        day = first + timedelta(days=offset)
+        exception = schedule.exceptions.get(day)
+        if exception is None or not schedule.in_force(day):
             continue
         lo, hi = _local(day, 0, zone), _local(day, DAY, zone)
         kept = [

@@ -315,7 +315,9 @@ class SharingStore:
             reason,
         )
 
-    async def public_sessions(self, station_ids: Sequence[str]) -> list[dict[str, Any]]:
+    async def public_sessions(
+        self, station_ids: Sequence[str], retry_before: datetime
+    ) -> list[dict[str, Any]]:
         """Open, not yet stop-requested sessions at non-public stations of these ids, with
         their token's group (membership may come from it). A 2.0.1 session that began before
         its token (cable plugged in first) is judged once the token arrives, not as public."""
@@ -325,22 +327,29 @@ class SharingStore:
                       s.owner_unit
                FROM transactions t JOIN stations s ON s.id = t.station_id
                     LEFT JOIN id_tokens k ON k.id_token = t.id_token
-               WHERE t.status = 'open' AND NOT t.orphan AND t.stop_requested_at IS NULL
+               WHERE t.status = 'open' AND NOT t.orphan
+                 AND (t.stop_requested_at IS NULL OR t.stop_requested_at < $2)
                  AND t.id_token IS NOT NULL
                  AND s.access_mode <> 'public' AND t.station_id = ANY($1::text[])
                  AND COALESCE(t.price_class, 'public') = 'public'""",
             list(station_ids),
+            retry_before,
         )
         return [dict(r) for r in rows]
 
-    async def mark_stop_requested(self, transaction_id: int, at: datetime) -> bool:
-        status = await self._pool.execute(
-            """UPDATE transactions SET stop_requested_at = $2
-               WHERE id = $1 AND stop_requested_at IS NULL""",
+    async def claim_stop(self, transaction_id: int, at: datetime, retry_before: datetime) -> int:
+        """Claim the next stop attempt of a session: its number, or 0 when another node (or an
+        earlier round) asked since `retry_before` and the station still has time to obey."""
+        attempt: int | None = await self._pool.fetchval(
+            """UPDATE transactions SET stop_requested_at = $2, stop_attempts = stop_attempts + 1
+               WHERE id = $1 AND status = 'open'
+                 AND (stop_requested_at IS NULL OR stop_requested_at < $3)
+               RETURNING stop_attempts""",
             transaction_id,
             at,
+            retry_before,
         )
-        return status == "UPDATE 1"
+        return attempt or 0
 
     # -- reports ---------------------------------------------------------------------------
 
@@ -362,18 +371,23 @@ class SharingStore:
         return [dict(r) for r in rows]
 
     async def unit_usage(self, unit_id: str, since: datetime, until: datetime) -> dict[str, Any]:
-        """Sessions by price class, charging seconds inside the period, and connector count."""
+        """Sessions by price class (one counts when it lasted over 2 minutes and delivered
+        over 0.5 kWh), plugged-in seconds inside the period, and the connector count."""
         row: Any = await self._pool.fetchrow(
             """SELECT
                  count(*) FILTER (WHERE COALESCE(t.price_class, 'public') = 'public'
-                                  AND t.started_at >= $2) AS public_sessions,
+                                  AND t.started_at >= $2 AND t.counts) AS public_sessions,
                  count(*) FILTER (WHERE t.price_class = 'member'
-                                  AND t.started_at >= $2) AS member_sessions,
+                                  AND t.started_at >= $2 AND t.counts) AS member_sessions,
                  COALESCE(sum(EXTRACT(EPOCH FROM
                      LEAST(COALESCE(t.stopped_at, now()), $3) - GREATEST(t.started_at, $2))), 0)
                    AS busy_seconds
-               FROM transactions t JOIN stations s ON s.id = t.station_id
+               FROM (SELECT t.*, (t.stopped_at - t.started_at > interval '2 minutes'
+                                  AND t.meter_stop_wh - t.meter_start_wh > 500) AS counts
+                     FROM transactions t) t
+               JOIN stations s ON s.id = t.station_id
                WHERE s.owner_unit = $1 AND NOT t.orphan AND t.started_at < $3
+                 AND t.started_at > $2 - interval '31 days'
                  AND COALESCE(t.stopped_at, now()) > $2""",
             unit_id,
             since,

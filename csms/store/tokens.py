@@ -95,6 +95,20 @@ class TokenStore:
         rows = await self._pool.fetch(f"SELECT {_COLUMNS} FROM id_tokens ORDER BY id_token")
         return [_token(r) for r in rows]
 
+    async def open_here(self, id_token: str, group_id: str | None, station_id: str) -> bool:
+        """Whether the token (or its group) holds an open transaction at this station: an
+        Authorize then is for stopping it, not for a new start."""
+        found = await self._pool.fetchval(
+            """SELECT EXISTS (SELECT 1 FROM transactions t
+                   LEFT JOIN id_tokens k ON k.id_token = t.id_token
+                   WHERE t.station_id = $3 AND t.status = 'open'
+                     AND (t.id_token = $1 OR ($2::text IS NOT NULL AND k.group_id = $2)))""",
+            id_token,
+            group_id,
+            station_id,
+        )
+        return bool(found)
+
     async def in_open_transaction(
         self, id_token: str, *, except_station: str | None = None, except_evse: int | None = None
     ) -> bool:

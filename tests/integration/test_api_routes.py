@@ -203,6 +203,13 @@ ROUTES = (
     Route("GET", "/api/v1/stations/{station_id}/access", "viewer", 200),
     Route("POST", "/api/v1/units/{unit_id}/schedules", "operator", 201, SCHEDULE),
     Route("GET", "/api/v1/units/{unit_id}/schedules", "viewer", 200),
+    Route(
+        "POST",
+        "/api/v1/units/{unit_id}/schedules/{schedule_id}/end",
+        "operator",
+        404,
+        {"last_day": "2026-01-01"},
+    ),
     Route("DELETE", "/api/v1/units/{unit_id}/schedules/{schedule_id}", "operator", 404),
     Route("GET", "/api/v1/calendar", "viewer", 200),
     Route("PUT", "/api/v1/calendar", "operator", 200, {"name": "empty", "holidays": []}),
@@ -295,7 +302,7 @@ async def test_too_weak_roles_get_403(api: Api) -> None:
                 f"this needs the {route.role} role; the key is {role}"
             )
             checked += 1
-    assert checked == 32  # 24 operator routes x viewer + 4 admin routes x (viewer, operator)
+    assert checked == 33  # 25 operator routes x viewer + 4 admin routes x (viewer, operator)
     assert ids(ok(await api.get("/api/v1/stations"))) == ["AUTH-1"]
     assert ok(await api.get("/api/v1/stations/AUTH-1"))["county"] is None
 

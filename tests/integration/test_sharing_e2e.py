@@ -783,8 +783,9 @@ async def test_calendar_replaced_holiday_opens_shared_station_all_day(database_u
             assert refused_put.status_code == 422, (bad, refused_put.text)
         assert await ok(api.get("/api/v1/calendar")) == shipped
 
-        assert await ok(api.put("/api/v1/calendar", json=document)) == document
-        assert await ok(api.get("/api/v1/calendar")) == document
+        shown = {**document, "covers_years": [2026, 2026]}
+        assert await ok(api.put("/api/v1/calendar", json=document)) == shown
+        assert await ok(api.get("/api/v1/calendar")) == shown
         wednesday = await access_at(api, "CAL-1", WED_10)
         assert wednesday["public_may_charge"] is True  # a holiday: open all day
         assert utc(wednesday["next_change"]) == utc(THU_08)  # and its evening window after
@@ -794,7 +795,7 @@ async def test_calendar_replaced_holiday_opens_shared_station_all_day(database_u
         async with station(csms, "CAL-1", "1.6") as cp:
             assert (await cp.start(PUBLIC, WED_10)).status == "Accepted"
     async with running(make_settings(database_url)) as again, api_of(again) as api:
-        assert await ok(api.get("/api/v1/calendar")) == document
+        assert await ok(api.get("/api/v1/calendar")) == shown
         assert (await access_at(api, "CAL-1", WED_10))["public_may_charge"] is True
 
 
@@ -866,29 +867,33 @@ async def test_unit_report_for_a_month(csms: Running, api: Api) -> None:
     await tariffs_by_class(api)
 
     async with station(csms, "REP-1", "1.6") as cp, station(csms, "REP-2", "2.0.1") as cs:
-        # (token, seconds after t0, register at start and at stop): 2 kWh, 3 kWh, 1.5 kWh
+        # (token, seconds after t0, register at start and at stop): 2 kWh, 3 kWh, 1.5 kWh,
+        # each 3 minutes long; a session counts when over 2 minutes and 0.5 kWh (the fourth,
+        # 0.4 kWh, is billed but not counted as a session)
         for token, offset, first, last in (
             (STAFF, 0, 0, 2000),
-            (PUBLIC, 100, 10_000, 13_000),
-            (PUBLIC, 200, 20_000, 21_500),
+            (PUBLIC, 190, 10_000, 13_000),
+            (PUBLIC, 380, 20_000, 21_500),
         ):
             session = await cp.start(token, at(offset), wh=first)
             assert session.status == "Accepted", token
-            await cp.stop(session, at(offset + 30), last)
+            await cp.stop(session, at(offset + 180), last)
         session = await cs.start(GROUP_STAFF, at(0), wh=5000)
-        await cs.stop(session, at(30), 6000)
+        await cs.stop(session, at(180), 6000)
+        session = await cs.start(GROUP_STAFF, at(200), wh=6000)
+        await cs.stop(session, at(400), 6400)
         assert await cs.authorize(PUBLIC) == "NotAtThisTime"  # REP-2 is never open
         assert await cs.authorize(PUBLIC) == "NotAtThisTime"
 
     month = t0.astimezone(SHANGHAI).strftime("%Y-%m")
     report = await ok(api.get(f"/api/v1/units/{UNIT}/report", params={"month": month}))
     assert (report["unit_id"], report["unit_name"], report["month"]) == (UNIT, UNIT_NAME, month)
-    assert report["members"] == {"billed_sessions": 2, "energy_kwh": "3.000", "revenue": "1.20"}
+    assert report["members"] == {"billed_sessions": 3, "energy_kwh": "3.400", "revenue": "1.36"}
     assert report["public"] == {"billed_sessions": 2, "energy_kwh": "4.500", "revenue": "4.50"}
     assert report["sessions"] == {"public": 2, "member": 2}
     assert report["refused_starts"] == 2
     cdrs = await ok(api.get("/api/v1/cdrs"))
-    assert sum(Decimal(c["total"]) for c in cdrs) == Decimal("1.20") + Decimal("4.50")
+    assert sum(Decimal(c["total"]) for c in cdrs) == Decimal("1.36") + Decimal("4.50")
 
     # September 2026 at REP-1 (mon-fri 18:00-08:00, weekends all day, holidays all day), hours:
     # Tue 1-Fri 4 14 each (Monday Aug 31's window runs into Sept 1) = 56; Sat 5, Sun 6 = 48;

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -15,6 +14,7 @@ from csms.api.schemas import MAX_ID, MAX_OFFSET
 from csms.api.sharing_schemas import (
     MemberList,
     ScheduleCreate,
+    ScheduleEnd,
     StationAccessBody,
     Unit,
     UnitCreate,
@@ -107,7 +107,8 @@ async def set_station_access(
 ) -> dict[str, Any]:
     """Who may charge at a station: `public`, `private` (the owner unit's members) or `shared`
     (members always, the public inside the unit's opening windows)."""
-    if await ctx.sharing.station_profile(station_id) is None:
+    profile = await ctx.sharing.station_profile(station_id)
+    if profile is None:
         raise InvalidInput(f"station {station_id!r} does not exist")
     if body.access_mode != "public" and body.unit_id is None:
         raise InvalidInput(f"a {body.access_mode} station needs its owner unit_id")
@@ -116,7 +117,9 @@ async def set_station_access(
             await ctx.sharing.unit(body.unit_id)
         except NotFound:
             raise InvalidInput(f"unit {body.unit_id!r} does not exist") from None
-    await ctx.sharing.set_access(station_id, body.unit_id, body.access_mode)
+    # Going public keeps the owner: its tariffs, CDRs and settlement still name the unit.
+    owner = body.unit_id if body.unit_id is not None else profile["owner_unit"]
+    await ctx.sharing.set_access(station_id, owner, body.access_mode)
     await _reconfigure(ctx, [station_id])
     return await station_access(station_id, ctx, _)
 
@@ -202,6 +205,23 @@ async def list_schedules(
     return [_schedule_view(r) for r in await ctx.sharing.schedules(unit_id)]
 
 
+@router.post("/units/{unit_id}/schedules/{schedule_id}/end")
+async def end_schedule(
+    unit_id: str,
+    schedule_id: int,
+    body: ScheduleEnd,
+    ctx: Ctx,
+    _: Annotated[Principal, Depends(operator)],
+) -> dict[str, Any]:
+    """End a schedule on `last_day` (only ever earlier), so a successor can take over; the
+    history of which windows were in force stays."""
+    if not 0 < schedule_id <= MAX_ID:
+        raise NotFound(f"unit {unit_id!r} has no schedule {schedule_id}")
+    await ctx.sharing.end_schedule(unit_id, schedule_id, body.last_day)
+    [row] = [r for r in await ctx.sharing.schedules(unit_id) if r["id"] == schedule_id]
+    return _schedule_view(row)
+
+
 @router.delete("/units/{unit_id}/schedules/{schedule_id}", status_code=204)
 async def delete_schedule(
     unit_id: str, schedule_id: int, ctx: Ctx, _: Annotated[Principal, Depends(operator)]
@@ -259,6 +279,7 @@ async def report(
     opening, hours open to the public and refused starts, for one month."""
     year, number = parse_month(month)
     zone = ZoneInfo(ctx.settings.time_zone)
-    if (year, number) > (datetime.now(zone).year, datetime.now(zone).month):
+    today = utcnow().astimezone(zone)
+    if (year, number) > (today.year, today.month):
         raise InvalidInput(f"{month} has not begun")
     return await unit_report(ctx.sharing, ctx.access, unit_id, year, number, zone)
