@@ -118,6 +118,12 @@ class Note(Strict):
 
 class Rebill(Note):
     tariff_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{1,64}$")
+    replaces: int | None = Field(
+        default=None,
+        ge=1,
+        description="the standing bill this corrects: a retried or racing request that no "
+        "longer matches gets 409 instead of correcting twice",
+    )
     tariff_version: int | None = Field(default=None, ge=1)
 
 

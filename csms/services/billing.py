@@ -450,7 +450,12 @@ class BillingService:
         )
 
     async def rebill(
-        self, transaction_id: int, by: str, note: str, tariff: Tariff | None = None
+        self,
+        transaction_id: int,
+        by: str,
+        note: str,
+        tariff: Tariff | None = None,
+        replaces: int | None = None,
     ) -> list[dict[str, Any]]:
         """Bill a session again (by `tariff`, else as resolved): its standing bill is credited
         first; a session whose bill was already credited just gets the new bill."""
@@ -465,6 +470,12 @@ class BillingService:
         except NotBillable as exc:
             raise Conflict(f"transaction {transaction_id} cannot be billed: {exc.detail}") from None
         standing = await self._standing(transaction_id)
+        if replaces is not None and (standing is None or standing["id"] != replaces):
+            # Optimistic concurrency: a retried or racing request must not correct twice.
+            now_standing = "none" if standing is None else f"CDR {standing['id']}"
+            raise Conflict(
+                f"CDR {replaces} is not the standing bill any more (it is {now_standing})"
+            )
         now = utcnow()
         batch = []
         if standing is not None:

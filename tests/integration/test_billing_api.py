@@ -628,10 +628,14 @@ async def test_concurrent_credits_of_one_bill_credit_it_once(csms: Running, api:
 async def test_concurrent_rebills_of_one_session_file_one_correction(
     csms: Running, api: Api
 ) -> None:
-    """Racing re-bills of one session: one credit and one re-bill are filed, the rest 409."""
+    """Racing re-bills naming the bill they replace: one credit and one re-bill are filed,
+    the rest 409 (a later re-bill of the re-bill is legitimate, so the request says which
+    bill it corrects)."""
     tx = await billed_session(csms, api, "CP-Y")
+    original = (await api.get(f"/api/v1/transactions/{tx}/bill")).json()["cdrs"][0]["id"]
+    body = {"note": "n", "replaces": original}
     answers = await asyncio.gather(
-        *(api.post(f"/api/v1/transactions/{tx}/rebill", json={"note": "n"}) for _ in range(6))
+        *(api.post(f"/api/v1/transactions/{tx}/rebill", json=body) for _ in range(6))
     )
     assert sorted(r.status_code for r in answers) == [201] + [409] * 5, [r.text for r in answers]
     bill = (await api.get(f"/api/v1/transactions/{tx}/bill")).json()

@@ -103,7 +103,9 @@ async def rebill(
         tariff = tariff_of(await ctx.tariffs.get(body.tariff_id, body.tariff_version))
     elif body.tariff_version is not None:
         raise InvalidInput("tariff_version needs tariff_id")
-    records = await ctx.billing.rebill(transaction_id, who.name, body.note, tariff)
+    records = await ctx.billing.rebill(
+        transaction_id, who.name, body.note, tariff, replaces=body.replaces
+    )
     return [cdr_view(r) for r in records]
 
 
