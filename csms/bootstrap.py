@@ -29,6 +29,8 @@ from csms.services.billing import BillingService
 from csms.services.commands import Caller, CommandService
 from csms.services.container import Services
 from csms.services.events import EventBus
+from csms.services.lockouts import LockoutService
+from csms.services.monitoring import ReportService, build_reports
 from csms.services.presence import Presence
 from csms.services.sharing import AccessService, SharingEnforcer
 from csms.services.stations import StationService
@@ -39,15 +41,19 @@ from csms.store.cdrs import CdrStore
 from csms.store.commands import CommandStore
 from csms.store.embedded import EmbeddedPostgres
 from csms.store.events import EventStore
+from csms.store.lockouts import LockoutStore
 from csms.store.meter_writer import MeterWriter
 from csms.store.metering import MeteringStore
+from csms.store.monitoring import MonitoringStore
 from csms.store.nodes import NodeStore
 from csms.store.notify import Notifications
+from csms.store.registry import RegistryStore
 from csms.store.sharing import SharingStore
 from csms.store.stations import StationStore
 from csms.store.tariffs import TariffStore
 from csms.store.tokens import TokenStore
 from csms.store.transactions import TransactionStore
+from csms.store.utilization import UtilizationStore
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +176,10 @@ async def _start(
     sharing = SharingStore(pool)
     access = AccessService(sharing, time_zone=settings.time_zone)
     await access.load_calendar()
-    authorization = AuthorizationService(tokens, settings.unknown_tokens, access)
+    lockout_store = LockoutStore(pool)
+    authorization = AuthorizationService(
+        tokens, settings.unknown_tokens, access, lockouts=lockout_store
+    )
     station_events = EventStore(pool)
     tariffs = TariffStore(pool)
     cdrs = CdrStore(pool)
@@ -230,13 +239,19 @@ async def _start(
         local_stations=lambda: [(c.station_id, c.version) for c in gateway.registry],
         interval=settings.sharing_interval,
     )
+    lockouts = LockoutService(lockout_store, commands, bus, node_id=settings.node_id)
+    utilization = UtilizationStore(pool, time_zone=settings.time_zone)
     api_keys = ApiKeyStore(pool)
     admin_hash, generated = await _admin_key(settings, api_keys)
+    registry = RegistryStore(pool)
+    await registry.ensure_default_plan()
+    monitoring, reports = build_reports(pool, settings)
 
     background = [
         tasks.create_task(writer.run(), name="meter-writer"),
         tasks.create_task(router.run(), name="router"),
         tasks.create_task(enforcer.run(), name="sharing"),
+        tasks.create_task(lockouts.run(), name="lockouts"),
     ]
     health = _Health()
 
@@ -265,6 +280,12 @@ async def _start(
                     access=access,
                     enforcer=enforcer,
                     settings=settings,
+                    registry=registry,
+                    lockouts=lockouts,
+                    utilization=utilization,
+                    monitoring=monitoring,
+                    reports=reports,
+                    monitoring_store=MonitoringStore(pool),
                     bootstrap_admin_hash=admin_hash,
                 )
             ),
@@ -300,6 +321,9 @@ async def _start(
                 settings,
                 ports,
                 health,
+                utilization,
+                lockout_store,
+                reports,
             ),
             name="maintenance",
         )
@@ -340,6 +364,9 @@ async def _maintain(
     settings: Settings,
     ports: tuple[int, int],
     health: _Health,
+    utilization: UtilizationStore,
+    lockouts: LockoutStore,
+    reports: ReportService,
 ) -> None:
     """Periodic upkeep: presence and offline stations, node heartbeat, dead nodes, the
     listening connection, gauges. A failure is retried next round; only losing this node's
@@ -374,6 +401,11 @@ async def _maintain(
                 if swept:
                     log.warning("billed %d ended transactions that had no CDR", swept)
                 await access.load_calendar()
+                # Utilization rollups of the last hours; the lockout gauge.
+                await utilization.maintain(utcnow())
+                metrics.LOCKED_STATIONS.set(await lockouts.count_open())
+                # Last month's report, as soon as the month is over (due by the 5th).
+                await reports.file_last_month()
         except ConfigError:
             raise
         except Exception:

@@ -67,3 +67,15 @@ COMMANDS = Counter(
 EVENTS_DROPPED = Counter(
     "csms_events_dropped_total", "Live events not forwarded to other nodes", ["reason"]
 )
+LOCKOUTS = Counter(
+    "csms_lockouts_total", "Safety lockouts opened and lifted through this node", ["action"]
+)
+LOCKOUT_REFUSALS = Counter(
+    "csms_lockout_refusals_total", "Starts refused because the station is locked out"
+)
+LOCKED_STATIONS = Gauge("csms_locked_stations", "Stations under an open safety lockout")
+UTILIZATION_ROLLUP_SECONDS = Histogram(
+    "csms_utilization_rollup_seconds",
+    "Duration of a utilization rollup (hourly and daily rows of a window)",
+    buckets=_LATENCY_BUCKETS,
+)

@@ -78,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     from simulators.fleet.cli import add_fleet_parsers
 
     add_fleet_parsers(commands)
+    from simulators.demo import add_demo_parser
+
+    add_demo_parser(commands)
     return parser
 
 
@@ -157,6 +160,10 @@ async def amain(argv: Sequence[str] | None = None) -> int:
     )
     if args.command == "station":
         return await run_station(args)
+    if args.command == "demo":
+        from simulators.demo import run_demo
+
+        return await run_demo(args)
     from simulators.fleet.cli import run_fleet_command, show_scenarios
 
     if args.command == "scenarios":

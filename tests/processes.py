@@ -68,3 +68,15 @@ async def csms_process(database_url: str, node_id: str, *args: str) -> AsyncIter
             output.append(rest)
             assert await proc.wait() == 0, "".join(output)
             assert "stopped" in rest
+
+
+async def run_cli(argv: list[str], timeout: float = 60) -> tuple[int, str]:
+    """Run a command (e.g. `python -m csms ...`) to the end; its exit code and output."""
+    proc = await asyncio.create_subprocess_exec(
+        *argv,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env={k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), timeout)
+    return proc.returncode or 0, out.decode()

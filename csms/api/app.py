@@ -11,8 +11,12 @@ from csms.api.context import ApiContext
 from csms.api.routes import (
     billing,
     commands,
+    dashboard,
     events,
     keys,
+    monitoring,
+    monitoring_data,
+    registry,
     sites,
     stations,
     tariffs,
@@ -66,6 +70,10 @@ def create_app(ctx: ApiContext) -> FastAPI:
         billing,
         sites,
         units,
+        registry,
+        dashboard,
+        monitoring_data,
+        monitoring,
     )
     for module in modules:
         app.include_router(module.router)

@@ -9,16 +9,21 @@ from csms.config import Settings
 from csms.services.billing import BillingService
 from csms.services.commands import CommandService
 from csms.services.events import EventBus
+from csms.services.lockouts import LockoutService
+from csms.services.monitoring import MonitoringService, ReportService
 from csms.services.sharing import AccessService, SharingEnforcer
 from csms.store.api_keys import ApiKeyStore
 from csms.store.cdrs import CdrStore
 from csms.store.events import EventStore
 from csms.store.metering import MeteringStore
+from csms.store.monitoring import MonitoringStore
+from csms.store.registry import RegistryStore
 from csms.store.sharing import SharingStore
 from csms.store.stations import StationStore
 from csms.store.tariffs import TariffStore
 from csms.store.tokens import TokenStore
 from csms.store.transactions import TransactionStore
+from csms.store.utilization import UtilizationStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,5 +45,11 @@ class ApiContext:
     access: AccessService
     enforcer: SharingEnforcer
     settings: Settings
+    registry: RegistryStore
+    lockouts: LockoutService
+    utilization: UtilizationStore
+    monitoring: MonitoringService
+    reports: ReportService
+    monitoring_store: MonitoringStore
     # SHA-256 of CSMS_ADMIN_TOKEN, accepted as an admin key without being stored
     bootstrap_admin_hash: str | None = None

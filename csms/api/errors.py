@@ -65,7 +65,8 @@ def to_response(exc: errors.CsmsError) -> JSONResponse:
     if isinstance(exc, errors.Conflict):
         return _problem(409, "conflict", str(exc))
     if isinstance(exc, errors.InvalidInput):
-        return _problem(422, "invalid_input", str(exc))
+        # a subclass may carry a structured detail (the rows of a refused import, ...)
+        return _problem(422, "invalid_input", getattr(exc, "detail", None) or str(exc))
     if isinstance(exc, errors.CallFailed):
         if exc.reason == "timeout":
             return _problem(504, "station_timeout", "the station did not answer in time")

@@ -94,6 +94,15 @@ class Connector(BaseModel):
     status_at: datetime
 
 
+class LockoutSummary(BaseModel):
+    """The open safety lockout of a station."""
+
+    id: int
+    hazard: str
+    locked_by: str
+    locked_at: datetime
+
+
 class Station(BaseModel):
     id: str
     admin_state: str
@@ -125,6 +134,8 @@ class Station(BaseModel):
     rated_power_kw: Decimal | None
     meter_cert_number: str | None
     meter_cert_expires_on: date | None
+    locked: bool = Field(default=False, description="under a safety lockout: starts refused")
+    lockout: LockoutSummary | None = None
 
 
 # --- tokens ---------------------------------------------------------------------------------

@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
+from csms import metrics
 from csms.clock import utcnow
 from csms.config import UnknownTokenPolicy
 from csms.domain.station import ConnectorRef
 from csms.domain.token import AuthDecision, AuthStatus, decide
 from csms.errors import Conflict
 from csms.services.sharing import AccessService
+from csms.store.lockouts import LockoutStore
 from csms.store.tokens import TokenStore
 
 
@@ -20,10 +22,12 @@ class AuthorizationService:
         tokens: TokenStore,
         unknown_tokens: UnknownTokenPolicy,
         access: AccessService | None = None,
+        lockouts: LockoutStore | None = None,
     ) -> None:
         self._tokens = tokens
         self._accept_unknown = unknown_tokens is UnknownTokenPolicy.ACCEPT
         self._access = access
+        self._lockouts = lockouts
 
     async def authorize(
         self,
@@ -38,14 +42,14 @@ class AuthorizationService:
         """Decide for a token; a transaction on `where` itself does not count as concurrent.
 
         With a `context` (a start: Authorize, StartTransaction, TransactionEvent, remote-start)
-        an accepted token must also pass the station's sharing rules at `at` (default now); a
-        refusal is NotAtThisTime and is logged.
+        an accepted token is Blocked at a station under a safety lockout, and must also pass the
+        station's sharing rules at `at` (default now), else NotAtThisTime; refusals are logged.
         """
         decision = await self._token_decision(id_token, station_id, where)
         if (
             context is None
             or station_id is None
-            or self._access is None
+            or (self._access is None and self._lockouts is None)
             or decision.status is not AuthStatus.ACCEPTED
         ):
             return decision
@@ -53,6 +57,11 @@ class AuthorizationService:
             id_token, decision.group_id, station_id
         ):
             return decision  # presented to stop a session here: stopping is always allowed
+        locked = await self._locked_out(station_id, id_token, context, transaction_id)
+        if locked is not None:
+            return replace(decision, status=AuthStatus.BLOCKED, reason=locked)
+        if self._access is None:
+            return decision
         now = utcnow()
         # A station's own time judges an offline start, but never a time still to come: a
         # clock running ahead must not open the window early.
@@ -71,10 +80,35 @@ class AuthorizationService:
         )
 
     async def check_remote_start(self, station_id: str, id_token: str) -> None:
-        """A remote start the sharing rules would refuse is not sent (Conflict, logged)."""
+        """A remote start at a locked-out station, or one the sharing rules would refuse, is not
+        sent (Conflict, logged)."""
+        locked = await self._locked_out(station_id, id_token, "remote-start", None)
+        if locked is not None:
+            raise Conflict(locked)
         decision = await self.authorize(id_token, station_id=station_id, context="remote-start")
         if decision.status is AuthStatus.NOT_AT_THIS_TIME:
             raise Conflict(f"NotAtThisTime: {decision.reason}")
+
+    async def _locked_out(
+        self, station_id: str, id_token: str, context: str, transaction_id: int | None
+    ) -> str | None:
+        """Why a start here is refused because of a safety lockout (logged), or None."""
+        if self._lockouts is None:
+            return None
+        hazard = await self._lockouts.hazard(station_id)
+        if hazard is None:
+            return None
+        reason = f"station locked out: {hazard}"
+        metrics.LOCKOUT_REFUSALS.inc()
+        await self._lockouts.log_refusal(
+            at=utcnow(),
+            station_id=station_id,
+            id_token=id_token,
+            context=context,
+            reason=reason,
+            transaction_id=transaction_id,
+        )
+        return reason
 
     async def remember_start(self, transaction_id: int, decision: AuthDecision) -> None:
         """Keep on the transaction whether it charges as a member or as the public, and why."""

@@ -30,7 +30,11 @@ _LIST_COLUMNS = """s.id, s.admin_state, s.ocpp_version, s.vendor, s.model, s.ser
     s.last_seen_at, s.last_heartbeat_at, s.offline_reason, s.last_boot_status,
     s.password_hash IS NOT NULL AS has_password, s.security_profile, s.county, s.site_name,
     s.address, s.latitude, s.longitude, s.notes, s.firmware_status, s.created_at,
-    s.operator_id, s.owner_unit, s.rated_power_kw, s.meter_cert_number, s.meter_cert_expires_on"""
+    s.operator_id, s.owner_unit, s.rated_power_kw, s.meter_cert_number, s.meter_cert_expires_on,
+    EXISTS (SELECT 1 FROM lockouts l WHERE l.station_id = s.id AND l.lifted_at IS NULL) AS locked,
+    (SELECT jsonb_build_object('id', l.id, 'hazard', l.hazard, 'locked_by', l.locked_by,
+                               'locked_at', l.locked_at)
+     FROM lockouts l WHERE l.station_id = s.id AND l.lifted_at IS NULL) AS lockout"""
 
 
 def _auth(row: Any) -> StationAuth:

@@ -23,6 +23,7 @@ from websockets.exceptions import InvalidStatus
 
 from csms import __version__
 from csms.bootstrap import Running
+from csms.monitoring.plan import default_plan_document
 from tests.conftest import Api
 from tests.ocpp_client import OcppClient, open_client
 
@@ -114,7 +115,7 @@ class Route:
     template: str  # as FastAPI spells it in /openapi.json
     role: str  # the weakest role allowed
     admin_status: int  # what an admin gets on the fixture state of test_admin_is_allowed_everywhere
-    body: dict[str, Any] | None = None
+    body: dict[str, Any] | list[Any] | None = None
 
     def path(self, **names: Any) -> str:
         return self.template.format(**names)
@@ -141,6 +142,16 @@ SCHEDULE = {
     "effective_from": "2024-01-01",
     "windows": [{"days": ["mon", "tue", "wed", "thu", "fri"], "start": "18:00", "end": "08:00"}],
 }
+PLACE = {
+    "kind": "village",
+    "name": "AUTH-V",
+    "county": "朔城区",
+    "latitude": 39.3,
+    "longitude": 112.4,
+}
+EV_COUNT = {"county": "朔城区", "as_of": "2024-12-31", "evs": 100}
+PLAN = {"plan_id": "AUTH-PLAN", "document": default_plan_document()}
+ROLLUP = {"since": "2025-01-01", "until": "2025-01-01"}
 ROUTES = (
     Route("GET", "/api/v1/stations", "viewer", 200),
     Route("POST", "/api/v1/stations", "operator", 201, {"id": "AUTH-NEW"}),
@@ -215,6 +226,29 @@ ROUTES = (
     Route("PUT", "/api/v1/calendar", "operator", 200, {"name": "empty", "holidays": []}),
     Route("GET", "/api/v1/access-decisions", "viewer", 200),
     Route("GET", "/api/v1/units/{unit_id}/report", "viewer", 422),  # month is required
+    Route("POST", "/api/v1/registry/import", "operator", 422),  # an empty file
+    Route("GET", "/api/v1/registry/export", "viewer", 200),
+    Route("GET", "/api/v1/stations/{station_id}/location", "viewer", 404),  # no coordinates
+    Route("POST", "/api/v1/places/import", "operator", 200, [PLACE]),
+    Route("GET", "/api/v1/places", "viewer", 200),
+    Route("PUT", "/api/v1/ev-registrations", "operator", 200, [EV_COUNT]),
+    Route("GET", "/api/v1/ev-registrations", "viewer", 200),
+    Route("POST", "/api/v1/plans", "operator", 201, PLAN),
+    Route("GET", "/api/v1/plans", "viewer", 200),
+    Route("GET", "/api/v1/plans/active", "viewer", 200),
+    Route("GET", "/api/v1/monitoring/live", "viewer", 200),
+    Route("GET", "/api/v1/monitoring/utilization", "viewer", 422),  # since/until are required
+    Route("POST", "/api/v1/monitoring/utilization/rollup", "operator", 200, ROLLUP),
+    Route("POST", "/api/v1/stations/{station_id}/lockout", "operator", 201, {"hazard": "h"}),
+    Route(
+        "POST",
+        "/api/v1/stations/{station_id}/lockout/lift",
+        "operator",
+        200,
+        {"rectification": "r"},
+    ),
+    Route("GET", "/api/v1/lockouts", "viewer", 200),
+    Route("GET", "/api/v1/stations/{station_id}/lockouts", "viewer", 200),
 )
 NOT_MINE = ("/api/v1/stations/{station_id}/commands/", "/api/v1/stations/{station_id}/ocpp/")
 NAMES = {
@@ -302,7 +336,7 @@ async def test_too_weak_roles_get_403(api: Api) -> None:
                 f"this needs the {route.role} role; the key is {role}"
             )
             checked += 1
-    assert checked == 33  # 25 operator routes x viewer + 4 admin routes x (viewer, operator)
+    assert checked == 40  # 32 operator routes x viewer + 4 admin routes x (viewer, operator)
     assert ids(ok(await api.get("/api/v1/stations"))) == ["AUTH-1"]
     assert ok(await api.get("/api/v1/stations/AUTH-1"))["county"] is None
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
 import sys
 from pathlib import Path
 
@@ -12,22 +10,11 @@ import pytest
 
 from csms.errors import MigrationError
 from csms.store import database
+from tests.processes import run_cli
 
 
 async def cli(database_url: str, *args: str) -> tuple[int, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "csms",
-        *args,
-        "--database-url",
-        database_url,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        env={k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
-    )
-    out, _ = await asyncio.wait_for(proc.communicate(), 60)
-    return proc.returncode or 0, out.decode()
+    return await run_cli([sys.executable, "-m", "csms", *args, "--database-url", database_url])
 
 
 async def test_tokens_stations_and_keys_from_the_command_line(database_url: str) -> None:

@@ -1,0 +1,1164 @@
+/*
+ * The plan-monitoring dashboard of the CSMS (served at /dashboard).
+ *
+ * Everything shown comes from the CSMS's own API, read with a viewer key in the
+ * Authorization header (the page itself holds no data):
+ *   GET /api/v1/monitoring/live          live counts (stations, connectors, sessions)
+ *   GET /api/v1/monitoring/progress      the plan's figures: county new piles, coverage...
+ *   GET /api/v1/monitoring/utilization   daily time utilization and kWh by county
+ *   GET /api/v1/monitoring/map           stations with coordinates and live state
+ *   GET /api/v1/lockouts?open=true       safety lockouts in force
+ *   GET /api/v1/events                   the live feed (Server-Sent Events, read with fetch()
+ *                                        because EventSource cannot send the key)
+ * No dependency but Apache ECharts (vendor/echarts.min.js). Options in the address:
+ *   ?lang=zh|en   language (default zh; the toggle remembers the choice)
+ *   ?live=0       no live feed (printing, snapshots, headless screenshots)
+ *   #key=...      the viewer key (kept in this browser's localStorage, never sent as a URL)
+ */
+'use strict';
+
+(function () {
+  const KEY_STORAGE = 'csms.dashboard.key';
+  const LANG_STORAGE = 'csms.dashboard.lang';
+  const REFRESH_MS = 60 * 1000; // everything, every minute
+  const DEBOUNCE_MS = 1000; // a burst of events refreshes once
+  const TREND_DAYS = 30;
+  // Feed events that change what the live panels show, and which panels they touch.
+  const EVENT_PANELS = {
+    'station.connected': ['live', 'map'],
+    'station.disconnected': ['live', 'map'],
+    'station.booted': ['live', 'map'],
+    'status.changed': ['live', 'map'],
+    'transaction.started': ['live', 'map'],
+    'transaction.ended': ['live', 'map'],
+    'station.locked': ['live', 'map', 'lockouts'],
+    'station.unlocked': ['live', 'map', 'lockouts'],
+  };
+  const STATUS_COLOUR = { met: '#2e7d32', on_track: '#f9a825', behind: '#c62828' };
+  const STATE_COLOUR = {
+    charging: '#1565c0',
+    available: '#2e7d32',
+    offline: '#9e9e9e',
+    faulted: '#ef6c00',
+    locked: '#c62828',
+  };
+  const STATES = ['charging', 'available', 'faulted', 'offline', 'locked'];
+  // Figure kinds of the coverage panel (csms/monitoring/progress_model.py FigureKind).
+  const COVERAGE_KINDS = [
+    'counties_covered',
+    'townships_covered',
+    'villages_covered',
+    'highway_fast_coverage',
+    'highway_space_share',
+    'trunk_road_covered',
+    'trunk_road_space_ratio',
+    'tourist_road_covered',
+    'charging_distance',
+  ];
+
+  const I18N = {
+    zh: {
+      title: '充电设施规划监测',
+      refresh: '刷新',
+      change_key: '更换密钥',
+      key_prompt: '请输入查看密钥（viewer 角色及以上）',
+      key_submit: '打开',
+      key_hint: '密钥只保存在本浏览器中，仅随请求头发送给本系统。',
+      key_missing: '需要查看密钥才能显示数据。',
+      key_rejected: '密钥无效或已撤销，请重新输入。',
+      key_forbidden: '此密钥无权查看监测数据。',
+      load_failed: '加载失败',
+      live_off: '实时更新未开启',
+      live_connecting: '正在连接实时数据…',
+      live_connected: '实时更新中',
+      live_reconnecting: '实时连接中断，正在重连…',
+      updated: '更新于',
+      as_of: '统计日期',
+      panel_live: '实时状态',
+      stations_total: '站点总数',
+      stations_online: '在线',
+      stations_offline: '离线',
+      stations_locked: '安全停用',
+      open_sessions: '进行中的充电',
+      connectors_by_status: '充电枪状态',
+      panel_progress: '各县（市、区）新增公共充电桩',
+      target: '目标',
+      actual: '实际',
+      year: '年',
+      panel_coverage: '覆盖目标',
+      panel_utilization: '利用率趋势（近 30 天）',
+      time_utilization: '时间利用率',
+      energy_kwh: '充电量（kWh）',
+      utilization_totals: '合计',
+      sessions: '次充电',
+      panel_map: '站点分布（按经纬度）',
+      map_points: '图上站点',
+      map_unplaced: '无坐标站点',
+      longitude: '经度',
+      latitude: '纬度',
+      panel_figures: '规划指标一览',
+      col_figure: '指标',
+      col_scope: '范围',
+      col_target: '目标',
+      col_actual: '实际',
+      col_gap: '差距',
+      col_due: '期限',
+      col_status: '状态',
+      panel_lockouts: '安全停用（未解除）',
+      col_station: '站点',
+      col_county: '县（市、区）',
+      col_reason: '安全隐患',
+      col_since: '停用时间',
+      col_by: '操作人',
+      no_data: '暂无数据',
+      no_county: '未填县区',
+      no_lockouts: '没有未解除的安全停用',
+      no_charts: '图表库未能加载，仅显示表格。',
+      footer: '数据来自本系统 /api/v1（监测、安全停用与实时事件接口）；每 60 秒全量刷新。',
+      status_met: '达标',
+      status_on_track: '进度正常',
+      status_behind: '滞后',
+      state_charging: '充电中',
+      state_available: '空闲',
+      state_offline: '离线',
+      state_faulted: '故障',
+      state_locked: '停用',
+      scope_city: '全市',
+      scope_county: '县（市、区）',
+      scope_site_category: '场所类别',
+      scope_place_kind: '点位类型',
+      unit_piles: '台',
+      unit_stations: '座',
+      unit_places: '处',
+      unit_km: '公里',
+      connector: {
+        Available: '空闲',
+        Preparing: '准备中',
+        Charging: '充电中',
+        SuspendedEV: '车端暂停',
+        SuspendedEVSE: '桩端暂停',
+        Finishing: '结束中',
+        Reserved: '已预约',
+        Unavailable: '不可用',
+        Faulted: '故障',
+        Occupied: '占用',
+      },
+    },
+    en: {
+      title: 'Charging plan monitoring',
+      refresh: 'Refresh',
+      change_key: 'Change key',
+      key_prompt: 'Enter an API key (viewer role or above)',
+      key_submit: 'Open',
+      key_hint: 'The key stays in this browser and is only sent to this CSMS, in a request header.',
+      key_missing: 'A viewer key is needed to show the data.',
+      key_rejected: 'The key was refused (unknown or revoked); enter it again.',
+      key_forbidden: 'This key may not read the monitoring data.',
+      load_failed: 'Could not load',
+      live_off: 'Live updates off',
+      live_connecting: 'Connecting to the live feed…',
+      live_connected: 'Live',
+      live_reconnecting: 'Live feed lost, reconnecting…',
+      updated: 'Updated',
+      as_of: 'As of',
+      panel_live: 'Live status',
+      stations_total: 'Stations',
+      stations_online: 'Online',
+      stations_offline: 'Offline',
+      stations_locked: 'Locked out',
+      open_sessions: 'Charging sessions',
+      connectors_by_status: 'Connectors by status',
+      panel_progress: 'New public piles by county',
+      target: 'Target',
+      actual: 'Actual',
+      year: '',
+      panel_coverage: 'Coverage',
+      panel_utilization: 'Utilization, last 30 days',
+      time_utilization: 'Time utilization',
+      energy_kwh: 'Energy (kWh)',
+      utilization_totals: 'Total',
+      sessions: 'sessions',
+      panel_map: 'Stations by location',
+      map_points: 'Stations on the plot',
+      map_unplaced: 'without coordinates',
+      longitude: 'Longitude',
+      latitude: 'Latitude',
+      panel_figures: 'All plan figures',
+      col_figure: 'Figure',
+      col_scope: 'Scope',
+      col_target: 'Target',
+      col_actual: 'Actual',
+      col_gap: 'Gap',
+      col_due: 'Due',
+      col_status: 'Status',
+      panel_lockouts: 'Safety lockouts in force',
+      col_station: 'Station',
+      col_county: 'County',
+      col_reason: 'Hazard',
+      col_since: 'Since',
+      col_by: 'By',
+      no_data: 'No data',
+      no_county: 'no county',
+      no_lockouts: 'No lockout in force',
+      no_charts: 'The chart library did not load; tables only.',
+      footer:
+        'Data from this CSMS at /api/v1 (monitoring, lockouts, live events); all refreshed every 60 s.',
+      status_met: 'met',
+      status_on_track: 'on track',
+      status_behind: 'behind',
+      state_charging: 'charging',
+      state_available: 'available',
+      state_offline: 'offline',
+      state_faulted: 'faulted',
+      state_locked: 'locked',
+      scope_city: 'city',
+      scope_county: 'county',
+      scope_site_category: 'site category',
+      scope_place_kind: 'place kind',
+      unit_piles: 'piles',
+      unit_stations: 'stations',
+      unit_places: 'places',
+      unit_km: 'km',
+      connector: {},
+    },
+  };
+
+  // --- state ---------------------------------------------------------------------------
+
+  const params = new URLSearchParams(window.location.search);
+  const state = {
+    lang: pickLanguage(),
+    key: null,
+    live: params.get('live') !== '0',
+    data: {}, // the last answer of each endpoint: live, progress, map, utilization, lockouts
+    year: null, // the year the county chart shows
+    charts: {},
+    refreshTimer: null,
+    debounceTimer: null,
+    pending: new Set(),
+    feed: null, // AbortController of the live feed
+    generation: 0, // bumped on every new key: stale answers are ignored
+  };
+
+  function pickLanguage() {
+    const asked = params.get('lang');
+    if (asked === 'zh' || asked === 'en') return asked;
+    const stored = safeStorage('get', LANG_STORAGE);
+    return stored === 'en' ? 'en' : 'zh';
+  }
+
+  function safeStorage(op, name, value) {
+    try {
+      if (op === 'get') return window.localStorage.getItem(name);
+      if (op === 'set') window.localStorage.setItem(name, value);
+      if (op === 'remove') window.localStorage.removeItem(name);
+    } catch (e) {
+      // storage disabled (private mode, file://): the key lives for this page only
+    }
+    return null;
+  }
+
+  function t(name) {
+    const table = I18N[state.lang];
+    return name in table ? table[name] : I18N.zh[name] || name;
+  }
+
+  function $(selector, root) {
+    return (root || document).querySelector(selector);
+  }
+
+  function byTestId(id) {
+    return document.querySelector('[data-testid="' + cssEscape(id) + '"]');
+  }
+
+  function cssEscape(text) {
+    return window.CSS && CSS.escape ? CSS.escape(text) : String(text).replace(/["\\]/g, '\\$&');
+  }
+
+  function el(tag, attrs, children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs || {})) {
+      if (value === null || value === undefined) continue;
+      if (name === 'text') node.textContent = value;
+      else if (name === 'class') node.className = value;
+      else node.setAttribute(name, value);
+    }
+    for (const child of children || []) node.append(child);
+    return node;
+  }
+
+  // --- numbers -------------------------------------------------------------------------
+
+  function isShare(figure) {
+    // shares and space ratios read best as percentages; EVs per pile is a plain number
+    return figure.unit === 'share' || (figure.unit === 'ratio' && figure.kind !== 'evs_per_pile');
+  }
+
+  function formatFigure(figure, value) {
+    if (value === null || value === undefined || value === '') return '–';
+    const number = Number(value);
+    if (!Number.isFinite(number)) return String(value);
+    if (isShare(figure)) return trimNumber(number * 100, 2) + '%';
+    const unit = t('unit_' + figure.unit);
+    const text = figure.unit === 'ratio' ? trimNumber(number, 2) : String(value);
+    return unit && unit !== 'unit_' + figure.unit ? text + ' ' + unit : text;
+  }
+
+  function trimNumber(number, places) {
+    return String(Number(number.toFixed(places)));
+  }
+
+  function localDate(day) {
+    const pad = (n) => String(n).padStart(2, '0');
+    return day.getFullYear() + '-' + pad(day.getMonth() + 1) + '-' + pad(day.getDate());
+  }
+
+  function formatTime(iso) {
+    if (!iso) return '–';
+    const when = new Date(iso);
+    if (Number.isNaN(when.getTime())) return String(iso);
+    return when.toLocaleString(state.lang === 'zh' ? 'zh-CN' : 'en-GB', { hour12: false });
+  }
+
+  // --- the API -------------------------------------------------------------------------
+
+  class AuthError extends Error {
+    constructor(status) {
+      super('HTTP ' + status);
+      this.status = status;
+    }
+  }
+
+  async function api(path) {
+    const response = await fetch(path, {
+      headers: { Authorization: 'Bearer ' + state.key, Accept: 'application/json' },
+      cache: 'no-store',
+      credentials: 'omit',
+    });
+    if (response.status === 401 || response.status === 403) throw new AuthError(response.status);
+    if (!response.ok) {
+      let detail = '';
+      try {
+        const body = await response.json();
+        detail = typeof body.detail === 'string' ? body.detail : JSON.stringify(body.detail);
+      } catch (e) {
+        detail = response.statusText;
+      }
+      throw new Error('HTTP ' + response.status + (detail ? ': ' + detail : ''));
+    }
+    return response.json();
+  }
+
+  // Each loader fetches one endpoint and redraws the panels that use it.
+  const LOADERS = {
+    live: async () => {
+      state.data.live = await api('/api/v1/monitoring/live');
+      renderLive();
+    },
+    progress: async () => {
+      state.data.progress = await api('/api/v1/monitoring/progress');
+      renderProgress();
+      renderCoverage();
+      renderFigures();
+      // county names in the language shown come from the figures
+      if (state.data.utilization) renderUtilization();
+      if (state.data.lockouts) renderLockouts();
+    },
+    utilization: async () => {
+      // Days are local to the CSMS's time zone, which may be ahead of this browser's: ask up to
+      // tomorrow (days not begun yet are left out) and show the last 30 days the answer has.
+      const today = new Date();
+      const since = new Date(
+        today.getFullYear(),
+        today.getMonth(),
+        today.getDate() - (TREND_DAYS - 1),
+      );
+      const until = new Date(today.getFullYear(), today.getMonth(), today.getDate() + 1);
+      const query = new URLSearchParams({
+        by: 'county',
+        granularity: 'day',
+        since: localDate(since),
+        until: localDate(until),
+      });
+      state.data.utilization = await api('/api/v1/monitoring/utilization?' + query);
+      renderUtilization();
+    },
+    map: async () => {
+      state.data.map = await api('/api/v1/monitoring/map');
+      renderMap();
+      if (state.data.lockouts) renderLockouts(); // a lockout's county is its station's
+    },
+    lockouts: async () => {
+      state.data.lockouts = await api('/api/v1/lockouts?open=true');
+      renderLockouts();
+    },
+  };
+  const PANEL_OF = {
+    live: ['panel-live'],
+    progress: ['panel-progress', 'panel-coverage', 'panel-figures'],
+    utilization: ['panel-utilization'],
+    map: ['panel-map'],
+    lockouts: ['panel-lockouts'],
+  };
+
+  async function load(names) {
+    const generation = state.generation;
+    const results = await Promise.allSettled(names.map((name) => LOADERS[name]()));
+    if (generation !== state.generation) return; // the key changed meanwhile
+    let failed = 0;
+    results.forEach((result, i) => {
+      const name = names[i];
+      if (result.status === 'fulfilled') {
+        PANEL_OF[name].forEach((id) => panelError(id, null));
+        return;
+      }
+      failed += 1;
+      if (result.reason instanceof AuthError) return;
+      PANEL_OF[name].forEach((id) =>
+        panelError(id, t('load_failed') + ': ' + result.reason.message),
+      );
+    });
+    const auth = results.find((r) => r.status === 'rejected' && r.reason instanceof AuthError);
+    if (auth) {
+      askForKey(auth.reason.status === 403 ? 'key_forbidden' : 'key_rejected');
+      return;
+    }
+    document.body.dataset.state = failed ? 'partial' : 'ready';
+    $('#updated-at').textContent = t('updated') + ' ' + formatTime(new Date().toISOString());
+    $('#updated-at').dataset.at = new Date().toISOString();
+  }
+
+  function loadAll() {
+    window.clearTimeout(state.refreshTimer);
+    return load(Object.keys(LOADERS)).finally(() => {
+      if (state.key) state.refreshTimer = window.setTimeout(loadAll, REFRESH_MS);
+    });
+  }
+
+  // Feed events come in bursts (a station boots: several status changes): refresh once.
+  function scheduleRefresh(names) {
+    names.forEach((name) => state.pending.add(name));
+    window.clearTimeout(state.debounceTimer);
+    state.debounceTimer = window.setTimeout(() => {
+      const due = Array.from(state.pending);
+      state.pending.clear();
+      load(due);
+    }, DEBOUNCE_MS);
+  }
+
+  function panelError(panelId, message) {
+    const node = $('#' + panelId + ' .panel-error');
+    if (!node) return;
+    node.hidden = !message;
+    node.textContent = message || '';
+  }
+
+  function showError(message) {
+    const node = $('#error');
+    node.hidden = !message;
+    node.textContent = message || '';
+  }
+
+  // --- the key -------------------------------------------------------------------------
+
+  function keyFromFragment() {
+    // #key=... (bookmarks, tests): read it, keep it, and take it out of the address bar
+    const fragment = new URLSearchParams(window.location.hash.replace(/^#/, ''));
+    const key = fragment.get('key');
+    if (!key) return null;
+    const clean = window.location.pathname + window.location.search;
+    try {
+      window.history.replaceState(null, '', clean);
+    } catch (e) {
+      // file:// pages may refuse; the key still works
+    }
+    return key.trim();
+  }
+
+  function useKey(key) {
+    state.key = key;
+    state.generation += 1;
+    safeStorage('set', KEY_STORAGE, key);
+    $('#key-form').hidden = true;
+    $('#panels').hidden = false;
+    showError(null);
+    document.body.dataset.state = 'loading';
+    loadAll();
+    startFeed();
+  }
+
+  function askForKey(reason) {
+    state.key = null;
+    state.generation += 1;
+    safeStorage('remove', KEY_STORAGE);
+    stopFeed();
+    window.clearTimeout(state.refreshTimer);
+    window.clearTimeout(state.debounceTimer);
+    document.body.dataset.state = 'needs-key';
+    showError(t(reason));
+    $('#key-form').hidden = false;
+    $('#key-input').value = '';
+    $('#key-input').focus();
+  }
+
+  // --- the live feed -------------------------------------------------------------------
+
+  function setLive(status) {
+    document.body.dataset.live = status;
+    const node = $('#live-state');
+    node.dataset.i18n = 'live_' + status;
+    node.textContent = t('live_' + status);
+  }
+
+  function stopFeed() {
+    if (state.feed) state.feed.abort();
+    state.feed = null;
+    setLive('off');
+  }
+
+  async function startFeed() {
+    stopFeed();
+    if (!state.live || !window.ReadableStream) return;
+    const controller = new AbortController();
+    state.feed = controller;
+    const types = Object.keys(EVENT_PANELS).join(',');
+    let backoff = 1000;
+    setLive('connecting');
+    while (!controller.signal.aborted) {
+      try {
+        const response = await fetch('/api/v1/events?types=' + encodeURIComponent(types), {
+          headers: { Authorization: 'Bearer ' + state.key, Accept: 'text/event-stream' },
+          cache: 'no-store',
+          credentials: 'omit',
+          signal: controller.signal,
+        });
+        if (response.status === 401 || response.status === 403) {
+          askForKey(response.status === 403 ? 'key_forbidden' : 'key_rejected');
+          return;
+        }
+        if (!response.ok || !response.body) throw new Error('HTTP ' + response.status);
+        await readEvents(
+          response.body,
+          () => {
+            // subscribed: catch up on whatever changed while we were away
+            if (backoff > 1000) scheduleRefresh(['live', 'map', 'lockouts']);
+            backoff = 1000;
+            setLive('connected');
+          },
+          onEvent,
+        );
+      } catch (e) {
+        if (controller.signal.aborted) return;
+      }
+      setLive('reconnecting');
+      await new Promise((resolve) => window.setTimeout(resolve, backoff));
+      backoff = Math.min(backoff * 2, 30000);
+    }
+  }
+
+  // Server-Sent Events over a byte stream: blocks end with a blank line; `event:` names the
+  // type, `data:` lines carry the JSON, lines starting with ':' are comments (keepalives).
+  async function readEvents(body, onOpen, handle) {
+    const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = '';
+    let opened = false;
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      if (!opened) {
+        opened = true; // the first bytes (": connected") come once the feed is subscribed
+        onOpen();
+      }
+      buffer += value;
+      let end;
+      while ((end = buffer.search(/\r?\n\r?\n/)) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end).replace(/^\r?\n\r?\n/, '');
+        let type = 'message';
+        const data = [];
+        for (const line of block.split(/\r?\n/)) {
+          if (!line || line.startsWith(':')) continue;
+          const colon = line.indexOf(':');
+          const field = colon < 0 ? line : line.slice(0, colon);
+          const text = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+          if (field === 'event') type = text;
+          else if (field === 'data') data.push(text);
+        }
+        if (data.length) handle(type, data.join('\n'));
+      }
+    }
+  }
+
+  function onEvent(type) {
+    document.body.dataset.lastEvent = type;
+    if (type === 'lagged') {
+      scheduleRefresh(Object.keys(LOADERS)); // we missed events: reload everything
+    } else if (EVENT_PANELS[type]) {
+      scheduleRefresh(EVENT_PANELS[type]);
+    }
+  }
+
+  // --- charts --------------------------------------------------------------------------
+
+  function chart(id) {
+    if (!window.echarts) {
+      const node = document.getElementById(id);
+      node.textContent = t('no_charts');
+      node.classList.add('no-chart');
+      return null;
+    }
+    if (!state.charts[id]) {
+      const node = document.getElementById(id);
+      state.charts[id] = window.echarts.init(node, null, { renderer: 'svg' });
+      if (window.ResizeObserver) new ResizeObserver(() => state.charts[id].resize()).observe(node);
+    }
+    return state.charts[id];
+  }
+
+  function resizeCharts() {
+    Object.values(state.charts).forEach((c) => c.resize());
+  }
+
+  // --- (a) live counts: /api/v1/monitoring/live ----------------------------------------
+
+  function renderLive() {
+    const live = state.data.live;
+    if (!live) return;
+    const stations = live.stations || {};
+    for (const name of ['total', 'online', 'offline', 'locked']) {
+      setNumber('stations-' + name, stations[name]);
+    }
+    setNumber('open-sessions', live.open_sessions);
+    const list = $('#connector-counts');
+    list.replaceChildren();
+    const counts = Object.entries(live.connectors || {}).sort((a, b) => b[1] - a[1]);
+    if (!counts.length) list.append(el('li', { class: 'empty', text: t('no_data') }));
+    for (const [status, n] of counts) {
+      const label = (I18N[state.lang].connector || {})[status] || status;
+      list.append(
+        el('li', { 'data-status': status }, [
+          el('span', { class: 'chip-label', text: label }),
+          el('span', { class: 'chip-n', 'data-testid': 'connectors-' + status, text: String(n) }),
+        ]),
+      );
+    }
+  }
+
+  function setNumber(testId, value) {
+    const node = byTestId(testId);
+    if (!node) return;
+    node.textContent = value === null || value === undefined ? '–' : String(value);
+    node.dataset.value = value === null || value === undefined ? '' : String(value);
+  }
+
+  // --- (b) county progress: figures of kind new_piles and scope county -----------------
+
+  function countyFigures() {
+    const figures = (state.data.progress && state.data.progress.figures) || [];
+    return figures.filter(
+      (f) => (f.kind === 'new_piles' && f.scope === 'county') || f.kind === 'county_new_piles_year',
+    );
+  }
+
+  function figureYear(f) {
+    return f.due ? f.due.slice(0, 4) : '';
+  }
+
+  function countyLabel(f) {
+    // title_en reads "Shuocheng District: new public piles in 2025"
+    if (state.lang === 'en' && f.title_en && f.title_en.includes(':'))
+      return f.title_en.split(':')[0];
+    return f.subject || f.scope;
+  }
+
+  // A county as the plan names it in the language shown (stations may spell it either way).
+  function countyName(name) {
+    if (!name) return name;
+    for (const f of countyFigures()) {
+      if (f.subject === name || (f.title_en && f.title_en.startsWith(name + ':'))) {
+        return countyLabel(f);
+      }
+    }
+    return name;
+  }
+
+  function renderProgress() {
+    const progress = state.data.progress;
+    if (!progress) return;
+    $('#plan-name').textContent = progress.plan ? progress.plan.name || progress.plan.plan_id : '';
+    $('#as-of').textContent = t('as_of') + ' ' + (progress.on || '');
+    $('#as-of').dataset.value = progress.on || '';
+    const figures = countyFigures();
+    const years = Array.from(new Set(figures.map(figureYear))).sort();
+    if (!years.includes(state.year)) {
+      // the year under way, or the last one once all are past
+      const current = years.find((y) => y + '-12-31' >= (progress.on || ''));
+      state.year = current || years[years.length - 1] || null;
+    }
+    const buttons = $('#progress-years');
+    buttons.replaceChildren();
+    for (const year of years) {
+      const button = el('button', {
+        type: 'button',
+        'aria-pressed': String(year === state.year),
+        'data-year': year,
+        text: year + t('year'),
+      });
+      button.addEventListener('click', () => {
+        state.year = year;
+        renderProgress();
+      });
+      buttons.append(button);
+    }
+    const shown = figures.filter((f) => figureYear(f) === state.year);
+    const c = chart('chart-progress');
+    $('#chart-progress').dataset.bars = String(shown.length);
+    if (!c) return;
+    c.setOption(
+      {
+        animation: false,
+        grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
+        legend: { top: 0, data: [t('target'), t('actual')] },
+        tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
+        xAxis: { type: 'category', data: shown.map(countyLabel), axisLabel: { interval: 0 } },
+        yAxis: { type: 'value', minInterval: 1 },
+        series: [
+          {
+            name: t('target'),
+            type: 'bar',
+            itemStyle: { color: '#cfd8dc' },
+            data: shown.map((f) => Number(f.target)),
+          },
+          {
+            name: t('actual'),
+            type: 'bar',
+            itemStyle: { color: '#1565c0' },
+            label: { show: true, position: 'top' },
+            data: shown.map((f) => ({
+              value: f.actual === null ? 0 : Number(f.actual),
+              itemStyle: { color: STATUS_COLOUR[f.status] || '#1565c0' },
+            })),
+          },
+        ],
+      },
+      true,
+    );
+  }
+
+  // --- (c) coverage: township, highway, trunk-road, tourist-road and distance figures ---
+
+  function renderCoverage() {
+    const figures = ((state.data.progress && state.data.progress.figures) || []).filter((f) =>
+      COVERAGE_KINDS.includes(f.kind),
+    );
+    const box = $('#coverage');
+    box.replaceChildren();
+    if (!figures.length) box.append(el('p', { class: 'empty', text: t('no_data') }));
+    for (const f of figures) {
+      box.append(
+        el(
+          'div',
+          {
+            class: 'meter',
+            'data-status': f.status,
+            'data-testid': 'coverage-' + f.key,
+            title: missing(f),
+          },
+          [
+            el('div', {
+              class: 'meter-title',
+              text: state.lang === 'en' ? f.title_en : f.title_zh,
+            }),
+            el('div', { class: 'meter-bar', role: 'img', 'aria-label': t('status_' + f.status) }, [
+              el('span', { style: 'width:' + meterFill(f) + '%' }),
+            ]),
+            el('div', { class: 'meter-figures' }, [
+              el('span', { class: 'meter-actual', text: formatFigure(f, f.actual) }),
+              el('span', {
+                class: 'meter-target',
+                text: ' / ' + (f.comparison === 'at_most' ? '≤ ' : '') + formatFigure(f, f.target),
+              }),
+              el('span', {
+                class: 'badge',
+                'data-status': f.status,
+                text: t('status_' + f.status),
+              }),
+            ]),
+          ],
+        ),
+      );
+    }
+  }
+
+  function missing(f) {
+    // the engine names the input it lacked (no places registered, no EV data...)
+    return f.detail && f.detail.missing ? f.detail.missing : null;
+  }
+
+  function meterFill(f) {
+    // how close the figure is to its target, 0..100 (at_most: within the target is full)
+    const actual = Number(f.actual);
+    const target = Number(f.target);
+    if (f.actual === null || !Number.isFinite(actual) || !Number.isFinite(target)) return 0;
+    if (f.comparison === 'at_most')
+      return actual <= target ? 100 : Math.round((target / actual) * 100);
+    if (target <= 0) return 100;
+    return Math.max(0, Math.min(100, Math.round((actual / target) * 100)));
+  }
+
+  // --- all figures as a table, with the counts by status -------------------------------
+
+  function renderFigures() {
+    const progress = state.data.progress;
+    if (!progress) return;
+    const counts = progress.by_status || {};
+    const summary = $('#figure-counts');
+    summary.replaceChildren();
+    for (const status of ['met', 'on_track', 'behind']) {
+      summary.append(
+        el('span', { class: 'badge', 'data-status': status }, [
+          t('status_' + status) + ' ',
+          el('b', { 'data-testid': 'figures-' + status, text: String(counts[status] || 0) }),
+        ]),
+        ' ',
+      );
+    }
+    const body = $('#figures tbody');
+    body.replaceChildren();
+    for (const f of progress.figures || []) {
+      const id = 'figure-' + f.key;
+      body.append(
+        el(
+          'tr',
+          { 'data-testid': id, 'data-status': f.status, 'data-kind': f.kind, title: missing(f) },
+          [
+            el('td', { text: state.lang === 'en' ? f.title_en : f.title_zh }),
+            el('td', { text: scopeLabel(f) }),
+            el('td', {
+              class: 'num',
+              'data-testid': id + '-target',
+              'data-value': f.target,
+              text: formatFigure(f, f.target),
+            }),
+            el('td', {
+              class: 'num',
+              'data-testid': id + '-actual',
+              'data-value': f.actual === null ? '' : f.actual,
+              text: formatFigure(f, f.actual),
+            }),
+            el('td', { class: 'num', 'data-testid': id + '-gap', text: formatFigure(f, f.gap) }),
+            el('td', { text: f.due || '–' }),
+            el('td', {}, [
+              el('span', {
+                class: 'badge',
+                'data-status': f.status,
+                'data-testid': id + '-status',
+                text: t('status_' + f.status),
+              }),
+            ]),
+          ],
+        ),
+      );
+    }
+  }
+
+  function scopeLabel(f) {
+    if (f.scope === 'county') return countyLabel(f);
+    const scope = t('scope_' + f.scope);
+    return f.subject && f.subject !== f.scope && f.scope !== 'city'
+      ? scope + ' · ' + f.subject
+      : scope;
+  }
+
+  // --- (d) utilization trend: /api/v1/monitoring/utilization?by=county&granularity=day --
+
+  function renderUtilization() {
+    const rows = (state.data.utilization && state.data.utilization.rows) || [];
+    // every county has a row for every day that has begun (zeros included)
+    const days = Array.from(new Set(rows.map((row) => row.bucket)))
+      .sort()
+      .slice(-TREND_DAYS);
+    // one line (time utilization) and one stacked bar (kWh) per county
+    const byGroup = new Map();
+    for (const row of rows) {
+      const group = row.county || t('no_county'); // by=county: a row per county and local day
+      const day = row.bucket; // granularity=day: the local date, YYYY-MM-DD
+      if (!byGroup.has(group)) byGroup.set(group, new Map());
+      byGroup.get(group).set(day, row);
+    }
+    const totals = (state.data.utilization && state.data.utilization.totals) || null;
+    const note = $('#utilization-totals');
+    note.replaceChildren();
+    if (totals) {
+      note.append(
+        t('utilization_totals') + ': ',
+        el('span', { 'data-testid': 'utilization-kwh', text: String(totals.kwh) }),
+        ' kWh · ',
+        el('span', { 'data-testid': 'utilization-sessions', text: String(totals.sessions ?? '–') }),
+        ' ' + t('sessions') + ' · ' + t('time_utilization') + ' ',
+        el('span', { 'data-testid': 'utilization-time', text: percent(totals.time_utilization) }),
+      );
+    }
+    const c = chart('chart-utilization');
+    $('#chart-utilization').dataset.rows = String(rows.length);
+    if (!c) return;
+    const groups = Array.from(byGroup.keys()).sort();
+    const series = [];
+    for (const group of groups) {
+      const seen = byGroup.get(group);
+      series.push({
+        name: countyName(group) + ' · kWh',
+        type: 'bar',
+        stack: 'kwh',
+        yAxisIndex: 1,
+        data: days.map((d) => (seen.has(d) ? Number(seen.get(d).kwh) : 0)),
+      });
+      series.push({
+        name: countyName(group),
+        type: 'line',
+        yAxisIndex: 0,
+        symbolSize: 4,
+        data: days.map((d) => {
+          const value = seen.has(d) ? seen.get(d).time_utilization : null;
+          return value === null || value === undefined ? null : Number(value) * 100;
+        }),
+      });
+    }
+    c.setOption(
+      {
+        animation: false,
+        grid: { left: 8, right: 8, top: 56, bottom: 8, containLabel: true },
+        legend: { top: 0, type: 'scroll', data: groups.map(countyName) },
+        tooltip: { trigger: 'axis' },
+        xAxis: { type: 'category', data: days.map((d) => d.slice(5)) },
+        yAxis: [
+          {
+            type: 'value',
+            name: t('time_utilization') + ' %',
+            nameTextStyle: { align: 'left' },
+            min: 0,
+            axisLabel: { formatter: '{value}%' },
+          },
+          {
+            type: 'value',
+            name: t('energy_kwh'),
+            nameTextStyle: { align: 'right' },
+            min: 0,
+            splitLine: { show: false },
+          },
+        ],
+        series: series.length ? series : [{ type: 'line', data: [] }],
+      },
+      true,
+    );
+  }
+
+  function percent(value) {
+    if (value === null || value === undefined || value === '') return '–';
+    return trimNumber(Number(value) * 100, 2) + '%';
+  }
+
+  // --- (e) stations by coordinates: /api/v1/monitoring/map ------------------------------
+
+  function renderMap() {
+    const stations = (state.data.map && state.data.map.stations) || [];
+    const placed = [];
+    let unplaced = 0;
+    for (const s of stations) {
+      // GCJ-02 ([lat, lon]) is what Chinese map platforms draw; WGS-84 otherwise
+      const point = s.gcj02
+        ? { lat: s.gcj02[0], lon: s.gcj02[1] }
+        : { lat: s.latitude, lon: s.longitude };
+      if (point.lat === null || point.lon === null || point.lat === undefined) unplaced += 1;
+      else placed.push({ station: s, lat: Number(point.lat), lon: Number(point.lon) });
+    }
+    const states = $('#map-states');
+    states.replaceChildren();
+    for (const name of STATES) {
+      // every station in the state, placed on the plot or not
+      const all = stations.filter((s) => s.state === name).length;
+      if (!all) continue;
+      states.append(
+        el('li', { 'data-state': name }, [
+          el('span', { class: 'dot', style: 'background:' + STATE_COLOUR[name] }),
+          el('span', { class: 'chip-label', text: t('state_' + name) }),
+          el('span', { class: 'chip-n', 'data-testid': 'map-state-' + name, text: String(all) }),
+        ]),
+      );
+    }
+    $('#map-unplaced').textContent = unplaced ? '(' + unplaced + ' ' + t('map_unplaced') + ')' : '';
+    const c = chart('chart-map');
+    const series = STATES.map((name) => ({
+      name: t('state_' + name),
+      type: 'scatter',
+      symbolSize: 9,
+      itemStyle: { color: STATE_COLOUR[name], opacity: 0.85 },
+      data: placed
+        .filter((p) => p.station.state === name)
+        .map((p) => ({ value: [p.lon, p.lat], station: p.station })),
+    }));
+    const drawn = series.reduce((sum, s) => sum + s.data.length, 0);
+    setNumber('map-points', drawn);
+    $('#chart-map').dataset.points = String(drawn);
+    if (!c) return;
+    const box = mapExtent(placed, $('#chart-map'));
+    c.setOption(
+      {
+        animation: false,
+        grid: { left: 30, right: 16, top: 56, bottom: 30, containLabel: true },
+        legend: { top: 0 },
+        tooltip: {
+          trigger: 'item',
+          formatter: (item) => {
+            const s = item.data.station;
+            return [s.id, s.site_name, countyName(s.county), t('state_' + s.state)]
+              .filter(Boolean)
+              .map(escapeHtml)
+              .join('<br>');
+          },
+        },
+        xAxis: {
+          type: 'value',
+          name: t('longitude'),
+          nameLocation: 'middle',
+          nameGap: 26,
+          min: box.minLon,
+          max: box.maxLon,
+          axisLabel: { formatter: (v) => v.toFixed(2) },
+        },
+        yAxis: {
+          type: 'value',
+          name: t('latitude'),
+          nameLocation: 'middle',
+          nameGap: 46,
+          min: box.minLat,
+          max: box.maxLat,
+          axisLabel: { formatter: (v) => v.toFixed(2) },
+        },
+        series,
+      },
+      true,
+    );
+  }
+
+  // Axis ranges with the same ground distance per pixel both ways (a degree of longitude is
+  // cos(latitude) of a degree of latitude), so the plot is not stretched.
+  function mapExtent(points, node) {
+    if (!points.length) return { minLon: 112, maxLon: 114, minLat: 39, maxLat: 40.5 };
+    let minLon = Math.min(...points.map((p) => p.lon));
+    let maxLon = Math.max(...points.map((p) => p.lon));
+    let minLat = Math.min(...points.map((p) => p.lat));
+    let maxLat = Math.max(...points.map((p) => p.lat));
+    const midLat = (minLat + maxLat) / 2;
+    const squeeze = Math.cos((midLat * Math.PI) / 180);
+    const width = Math.max(node.clientWidth - 80, 100);
+    const height = Math.max(node.clientHeight - 80, 100);
+    let lonSpan = Math.max(maxLon - minLon, 0.02) * 1.1;
+    let latSpan = Math.max(maxLat - minLat, 0.02) * 1.1;
+    if ((lonSpan * squeeze) / latSpan < width / height)
+      lonSpan = (latSpan * width) / height / squeeze;
+    else latSpan = (lonSpan * squeeze * height) / width;
+    const midLon = (minLon + maxLon) / 2;
+    minLon = midLon - lonSpan / 2;
+    maxLon = midLon + lonSpan / 2;
+    minLat = midLat - latSpan / 2;
+    maxLat = midLat + latSpan / 2;
+    return { minLon, maxLon, minLat, maxLat };
+  }
+
+  function escapeHtml(text) {
+    return String(text).replace(/[&<>"']/g, (c) => '&#' + c.charCodeAt(0) + ';');
+  }
+
+  // --- (f) lockouts in force: /api/v1/lockouts?open=true --------------------------------
+
+  function renderLockouts() {
+    const rows = state.data.lockouts || []; // newest first
+    const tbody = $('#lockouts tbody');
+    tbody.replaceChildren();
+    $('#lockouts').dataset.count = String(rows.length);
+    if (!rows.length) {
+      tbody.append(
+        el('tr', { class: 'empty' }, [el('td', { colspan: '5', text: t('no_lockouts') })]),
+      );
+      return;
+    }
+    const counties = new Map(
+      ((state.data.map && state.data.map.stations) || []).map((s) => [s.id, s.county]),
+    );
+    for (const lockout of rows) {
+      tbody.append(
+        el('tr', { 'data-testid': 'lockout-' + lockout.id }, [
+          el('td', { text: lockout.station_id }),
+          el('td', { text: countyName(counties.get(lockout.station_id)) || '–' }),
+          el('td', { text: lockout.hazard }),
+          el('td', { text: formatTime(lockout.locked_at) }),
+          el('td', { text: lockout.locked_by }),
+        ]),
+      );
+    }
+  }
+
+  // --- language ------------------------------------------------------------------------
+
+  function applyLanguage() {
+    document.documentElement.lang = state.lang === 'zh' ? 'zh-CN' : 'en';
+    document.title = t('title') + ' · CSMS';
+    for (const node of document.querySelectorAll('[data-i18n]'))
+      node.textContent = t(node.dataset.i18n);
+    for (const button of document.querySelectorAll('[data-lang]')) {
+      button.setAttribute('aria-pressed', String(button.dataset.lang === state.lang));
+    }
+    if (document.body.dataset.state === 'needs-key' && !state.key) showError(t('key_missing'));
+    // redraw what is loaded with the new labels
+    if (state.data.live) renderLive();
+    if (state.data.progress) {
+      renderProgress();
+      renderCoverage();
+      renderFigures();
+    }
+    if (state.data.utilization) renderUtilization();
+    if (state.data.map) renderMap();
+    if (state.data.lockouts) renderLockouts();
+    if (state.key && $('#updated-at').dataset.at) {
+      $('#updated-at').textContent = t('updated') + ' ' + formatTime($('#updated-at').dataset.at);
+    }
+  }
+
+  function setLanguage(lang) {
+    state.lang = lang;
+    safeStorage('set', LANG_STORAGE, lang);
+    const url = new URL(window.location.href);
+    url.searchParams.set('lang', lang);
+    try {
+      window.history.replaceState(null, '', url.pathname + url.search);
+    } catch (e) {
+      // file:// pages may refuse; the language still changes
+    }
+    applyLanguage();
+  }
+
+  // --- start ---------------------------------------------------------------------------
+
+  function start() {
+    for (const button of document.querySelectorAll('[data-lang]')) {
+      button.addEventListener('click', () => setLanguage(button.dataset.lang));
+    }
+    $('#refresh').addEventListener('click', () => state.key && loadAll());
+    $('#change-key').addEventListener('click', () => askForKey('key_missing'));
+    $('#key-form').addEventListener('submit', (event) => {
+      event.preventDefault();
+      const key = $('#key-input').value.trim();
+      if (key) useKey(key);
+    });
+    window.addEventListener('resize', resizeCharts);
+    window.addEventListener('beforeprint', resizeCharts);
+    window.addEventListener('afterprint', resizeCharts);
+    applyLanguage();
+    const key = keyFromFragment() || safeStorage('get', KEY_STORAGE);
+    if (key) useKey(key);
+    else askForKey('key_missing');
+  }
+
+  start();
+})();

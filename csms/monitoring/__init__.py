@@ -1,0 +1,1 @@
+"""Plan monitoring: registry facts, plan targets and progress, utilization, lockouts, reports."""

@@ -1,0 +1,353 @@
+"""Plan monitoring: progress against the plan in force, the live map, the monthly report.
+
+The store reads the network as it stands; the pure engine (csms.monitoring.progress) turns
+it into figures; this service picks the plan, the date and the month, and files reports.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from csms.clock import isoformat, utcnow
+from csms.config import Settings
+from csms.domain.period import month_bounds
+from csms.errors import InvalidInput
+from csms.monitoring import report
+from csms.monitoring import utilization as u
+from csms.monitoring.geo import wgs84_to_gcj02
+from csms.monitoring.plan import Plan, default_plan_document, plan_from
+from csms.monitoring.progress import Network, Pile, Place, SiteFacts, figure_json, progress
+from csms.services.sharing import AccessService
+from csms.services.sharing_report import unit_report
+from csms.services.utilization import utilization_table
+from csms.store.database import Pool
+from csms.store.monitoring import MonitoringStore
+from csms.store.registry import RegistryStore
+from csms.store.sharing import SharingStore
+from csms.store.utilization import UtilizationStore
+
+log = logging.getLogger(__name__)
+DEFAULT_PLAN_ID = "shuozhou-2024-2025"
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    plan_id: str
+    plan: Plan
+    on: date
+    figures: list[dict[str, Any]]
+
+
+class MonitoringService:
+    def __init__(
+        self,
+        store: MonitoringStore,
+        *,
+        time_zone: str,
+        active_plan: Any = None,
+        extras: Any = None,
+    ) -> None:
+        """`active_plan`: async () -> (plan_id, document) | None (the registry's plans);
+        `extras`: async (since, until) -> dict of utilization, sharing and lockout sections."""
+        self._store = store
+        self._zone = ZoneInfo(time_zone)
+        self._active_plan = active_plan
+        self._extras = extras
+
+    def today(self) -> date:
+        return utcnow().astimezone(self._zone).date()
+
+    async def plan(self) -> tuple[str, Plan]:
+        found = await self._active_plan() if self._active_plan is not None else None
+        if found is None:
+            return DEFAULT_PLAN_ID, plan_from(default_plan_document())
+        plan_id, document = found
+        return plan_id, plan_from(document)
+
+    async def network(self, on: date) -> Network:
+        sites = {s["site_name"]: s for s in await self._store.sites()}
+        piles = [
+            Pile(
+                station_id=p["id"],
+                county=p["county"],
+                township=p["township"],
+                village=p["village"],
+                site_name=p["site_name"],
+                site_category=p["category"],
+                latitude=p["latitude"],
+                longitude=p["longitude"],
+                public=p["access_mode"] != "private",
+                fast=bool(p["fast"]),
+                connectors=int(p["connectors"]),
+                commissioned_on=p["commissioned_on"],
+                locked=bool(p["locked"]),
+            )
+            for p in await self._store.piles()
+        ]
+        return Network(
+            piles=piles,
+            places=[
+                Place(
+                    kind=p["kind"],
+                    name=p["name"],
+                    county=p["county"],
+                    township=p["township"],
+                    latitude=p["latitude"],
+                    longitude=p["longitude"],
+                    small_car_spaces=p["small_car_spaces"],
+                )
+                for p in await self._store.places()
+            ],
+            sites=[
+                SiteFacts(
+                    site_name=name,
+                    category=s["category"],
+                    parking_spaces=s["parking_spaces"],  # charging spaces: the engine counts
+                )
+                for name, s in sites.items()
+                if s["category"] is not None
+            ],
+            evs_by_county=await self._store.evs_by_county(on),
+        )
+
+    async def progress(self, on: date | None = None) -> Progress:
+        day = on or self.today()
+        plan_id, plan = await self.plan()
+        figures = progress(plan, await self.network(day), day)
+        return Progress(plan_id, plan, day, [figure_json(f) for f in figures])
+
+    async def map(self) -> list[dict[str, Any]]:
+        out = []
+        for s in await self._store.station_states():
+            state = (
+                "locked"
+                if s["locked"]
+                else "offline"
+                if not s["connected"]
+                else "faulted"
+                if s["faulted"]
+                else "charging"
+                if s["charging"]
+                else "available"
+            )
+            lat, lon = s["latitude"], s["longitude"]
+            gcj = None if lat is None or lon is None else list(wgs84_to_gcj02(lat, lon))
+            out.append(
+                {
+                    "id": s["id"],
+                    "county": s["county"],
+                    "site_name": s["site_name"],
+                    "latitude": lat,
+                    "longitude": lon,
+                    "gcj02": gcj,
+                    "state": state,
+                    "public": s["access_mode"] != "private",
+                }
+            )
+        return out
+
+    # -- the monthly report ----------------------------------------------------------------
+
+    def check_month(self, year: int, month: int) -> None:
+        today = self.today()
+        if (year, month) > (today.year, today.month):
+            raise InvalidInput(f"{year:04d}-{month:02d} has not begun; no report yet")
+
+    async def month_report(
+        self, year: int, month: int, previous: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The report document of a month: figures as of its last day (or today, for the
+        month under way), and the month's utilization, sharing and lockouts."""
+        self.check_month(year, month)
+        since, until = month_bounds(year, month, self._zone)
+        last_day = min(until.date() - timedelta(days=1), self.today())
+        result = await self.progress(last_day)
+        figures = [dict(f) for f in result.figures]
+        before = {f["key"]: f for f in (previous or {}).get("figures", [])}
+        changes = []
+        for figure in figures:
+            old = before.get(figure["key"])
+            if old is None or figure["actual"] is None or old["actual"] is None:
+                figure["change"] = None  # new figure, or one whose inputs are missing
+                continue
+            change = Decimal(figure["actual"]) - Decimal(old["actual"])
+            figure["change"] = str(change)
+            if change or old["status"] != figure["status"]:
+                changes.append(
+                    {
+                        "key": figure["key"],
+                        "title_zh": figure["title_zh"],
+                        "scope": figure["scope"],
+                        "before": old["actual"],
+                        "after": figure["actual"],
+                        "change": str(change),
+                        "status_before": old["status"],
+                        "status_after": figure["status"],
+                    }
+                )
+        extras = await self._extras(since, until) if self._extras is not None else {}
+        piles = await self._store.piles()
+        public = [p for p in piles if p["access_mode"] != "private"]
+        new_this_month = sum(
+            1
+            for p in public
+            if p["commissioned_on"] is not None and since.date() <= p["commissioned_on"] <= last_day
+        )
+        states = await self.map()
+        return {
+            "title": f"朔州市充电基础设施建设进展月报 {year:04d}-{month:02d} "
+            "Charging infrastructure monthly progress report",
+            "plan_id": result.plan_id,
+            "plan_name": result.plan.name,
+            "month": f"{year:04d}-{month:02d}",
+            "as_of": last_day.isoformat(),
+            "generated_at": isoformat(utcnow()),
+            "figures": figures,
+            "by_status": _by_status(figures),
+            "changes": changes,
+            "status_counts": {
+                "stations": len(states),
+                "online": sum(1 for s in states if s["state"] not in ("offline",)),
+                "locked": sum(1 for s in states if s["state"] == "locked"),
+            },
+            "summary": {
+                "public_piles": len(public),
+                "new_piles_this_month": new_this_month,
+                **extras.get("summary", {}),
+            },
+            **{k: v for k, v in extras.items() if k != "summary"},
+        }
+
+
+def _by_status(figures: list[dict[str, Any]]) -> dict[str, int]:
+    counts = {"met": 0, "on_track": 0, "behind": 0}
+    for figure in figures:
+        counts[figure["status"]] = counts.get(figure["status"], 0) + 1
+    return counts
+
+
+def render(document: dict[str, Any]) -> tuple[str, str]:
+    """(html, csv) of a report document."""
+    return report.to_html(document), report.to_csv(document)
+
+
+def previous_month(year: int, month: int) -> tuple[int, int]:
+    return (year - 1, 12) if month == 1 else (year, month - 1)
+
+
+class ReportService:
+    """Files monthly reports: on request, and by itself once a month is over (the plan wants
+    them by the 5th of the next month, 四(三))."""
+
+    def __init__(self, monitoring: MonitoringService, store: MonitoringStore) -> None:
+        self._monitoring = monitoring
+        self._store = store
+
+    async def generate(self, year: int, month: int, *, by: str) -> dict[str, Any]:
+        last_year, last_month = previous_month(year, month)
+        before = await self._store.report(f"{last_year:04d}-{last_month:02d}")
+        document = await self._monitoring.month_report(
+            year, month, None if before is None else before["document"]
+        )
+        html, csv = render(document)
+        await self._store.save_report(document["month"], by, document, html, csv)
+        return {"document": document, "html": html, "csv": csv}
+
+    async def get_or_generate(self, year: int, month: int, *, by: str) -> dict[str, Any]:
+        stored = await self._store.report(f"{year:04d}-{month:02d}")
+        if stored is not None:
+            return stored
+        return await self.generate(year, month, by=by)
+
+    async def file_last_month(self) -> str | None:
+        """Generate last month's report if it is not filed yet; the month it filed, if any."""
+        today = self._monitoring.today()
+        year, month = previous_month(today.year, today.month)
+        name = f"{year:04d}-{month:02d}"
+        if await self._store.report(name) is not None:
+            return None
+        await self.generate(year, month, by="schedule")
+        log.info("filed the monthly report for %s", name)
+        return name
+
+
+def build_reports(pool: Pool, settings: Settings) -> tuple[MonitoringService, ReportService]:
+    """The monitoring and report services over a pool (the server and the CLI share this)."""
+    monitoring_store = MonitoringStore(pool)
+    registry = RegistryStore(pool)
+    utilization = UtilizationStore(pool, time_zone=settings.time_zone)
+    sharing = SharingStore(pool)
+    access = AccessService(sharing, time_zone=settings.time_zone)
+    zone = ZoneInfo(settings.time_zone)
+
+    async def active_plan() -> tuple[str, dict[str, Any]] | None:
+        row = await registry.active_plan()
+        return None if row is None else (row["plan_id"], row["document"])
+
+    async def extras(since: datetime, until: datetime) -> dict[str, Any]:
+        now = utcnow()
+        last = min(until.date() - timedelta(days=1), now.astimezone(zone).date())
+        table = await utilization_table(
+            utilization, since.date(), last, u.Grouping.COUNTY, u.Granularity.TOTAL, now
+        )
+        by_county = [
+            {
+                "scope": row.get("county") or "—",
+                "sessions": row["counted_sessions"],
+                "energy_kwh": row["kwh"],
+                "time_utilization": row["time_utilization"],
+                "energy_utilization": row["energy_utilization"],
+                "online_rate": row["online_rate"],
+                "fault_rate": row["fault_rate"],
+            }
+            for row in table["rows"]
+        ]
+        await access.load_calendar()
+        units = []
+        for unit in await sharing.units():
+            figures = await unit_report(
+                sharing, access, unit["unit_id"], since.year, since.month, zone
+            )
+            units.append(
+                {
+                    "unit_name": figures["unit_name"],
+                    "public_sessions": figures["sessions"]["public"],
+                    "public_kwh": figures["public"]["energy_kwh"],
+                    "public_revenue": figures["public"]["revenue"],
+                    "member_sessions": figures["sessions"]["member"],
+                    "public_hours_open": figures["public_hours_open"],
+                }
+            )
+        items = await monitoring_store.lockouts_between(since, until)
+        lifted = [x for x in items if x["lifted_at"] is not None and x["lifted_at"] < until]
+        return {
+            "summary": {
+                "sessions": table["totals"]["counted_sessions"],
+                "energy_kwh": table["totals"]["kwh"],
+            },
+            "utilization_by_county": by_county,
+            "sharing": units,
+            "lockouts": {
+                "opened": sum(1 for x in items if x["locked_at"] >= since),
+                "lifted": len(lifted),
+                "open_at_end": len(items) - len(lifted),
+                "items": [
+                    {
+                        **x,
+                        "locked_at": isoformat(x["locked_at"]),
+                        "lifted_at": None if x["lifted_at"] is None else isoformat(x["lifted_at"]),
+                    }
+                    for x in items
+                ],
+            },
+        }
+
+    monitoring = MonitoringService(
+        monitoring_store, time_zone=settings.time_zone, active_plan=active_plan, extras=extras
+    )
+    return monitoring, ReportService(monitoring, monitoring_store)

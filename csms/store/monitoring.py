@@ -1,0 +1,123 @@
+"""The network as the plan counts it: piles with their planning facts, places, sites, EVs."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from csms.store.database import Pool
+
+
+class MonitoringStore:
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
+
+    async def piles(self) -> list[dict[str, Any]]:
+        """Every station with its planning facts, connectors, fast charging and lockout."""
+        rows = await self._pool.fetch(
+            """SELECT s.id, s.county, s.township, s.village, s.site_name, x.category,
+                      s.latitude, s.longitude, s.access_mode, s.commissioned_on,
+                      s.connected, s.rated_power_kw,
+                      COALESCE(e.connectors, c.evses, 1) AS connectors,
+                      COALESCE(e.fast, false) AS fast,
+                      l.id IS NOT NULL AS locked
+               FROM stations s
+               LEFT JOIN sites x ON x.site_name = s.site_name
+               LEFT JOIN LATERAL (
+                   SELECT count(*)::int AS connectors, bool_or(current = 'DC') AS fast
+                   FROM station_equipment q WHERE q.station_id = s.id
+                   HAVING count(*) > 0
+               ) e ON true
+               LEFT JOIN LATERAL (
+                   SELECT count(DISTINCT evse_id)::int AS evses FROM connectors k
+                   WHERE k.station_id = s.id AND k.evse_id > 0 HAVING count(*) > 0
+               ) c ON true
+               LEFT JOIN lockouts l ON l.station_id = s.id AND l.lifted_at IS NULL
+               WHERE s.admin_state <> 'blocked'
+               ORDER BY s.id"""
+        )
+        return [dict(r) for r in rows]
+
+    async def places(self) -> list[dict[str, Any]]:
+        rows = await self._pool.fetch(
+            """SELECT kind, name, county, township, latitude, longitude, small_car_spaces
+               FROM places ORDER BY kind, county, name"""
+        )
+        return [dict(r) for r in rows]
+
+    async def sites(self) -> list[dict[str, Any]]:
+        rows = await self._pool.fetch(
+            "SELECT site_name, category, parking_spaces FROM sites ORDER BY site_name"
+        )
+        return [dict(r) for r in rows]
+
+    async def evs_by_county(self, on: date) -> dict[str, int]:
+        """The latest EV registration count per county as of `on`."""
+        rows = await self._pool.fetch(
+            """SELECT DISTINCT ON (county) county, evs FROM ev_registrations
+               WHERE as_of <= $1 ORDER BY county, as_of DESC""",
+            on,
+        )
+        return {r["county"]: r["evs"] for r in rows}
+
+    async def station_states(self) -> list[dict[str, Any]]:
+        """Each station's live state for the map: online, charging, faulted, locked."""
+        rows = await self._pool.fetch(
+            """SELECT s.id, s.county, s.site_name, s.latitude, s.longitude, s.access_mode,
+                      s.connected,
+                      EXISTS (SELECT 1 FROM transactions t
+                              WHERE t.station_id = s.id AND t.status = 'open') AS charging,
+                      EXISTS (SELECT 1 FROM connectors k
+                              WHERE k.station_id = s.id AND k.status = 'Faulted') AS faulted,
+                      EXISTS (SELECT 1 FROM lockouts l
+                              WHERE l.station_id = s.id AND l.lifted_at IS NULL) AS locked
+               FROM stations s ORDER BY s.id"""
+        )
+        return [dict(r) for r in rows]
+
+    # -- monthly reports -------------------------------------------------------------------
+
+    async def save_report(
+        self, month: str, by: str, document: dict[str, Any], html: str, csv: str
+    ) -> None:
+        await self._pool.execute(
+            """INSERT INTO monthly_reports (month, generated_at, generated_by, document, html,
+                   csv)
+               VALUES ($1, now(), $2, $3, $4, $5)
+               ON CONFLICT (month) DO UPDATE SET generated_at = EXCLUDED.generated_at,
+                   generated_by = EXCLUDED.generated_by, document = EXCLUDED.document,
+                   html = EXCLUDED.html, csv = EXCLUDED.csv""",
+            month,
+            by,
+            document,
+            html,
+            csv,
+        )
+
+    async def report(self, month: str) -> dict[str, Any] | None:
+        row = await self._pool.fetchrow(
+            """SELECT month, generated_at, generated_by, document, html, csv
+               FROM monthly_reports WHERE month = $1""",
+            month,
+        )
+        return None if row is None else dict(row)
+
+    async def reports(self) -> list[dict[str, Any]]:
+        rows = await self._pool.fetch(
+            """SELECT month, generated_at, generated_by FROM monthly_reports
+               ORDER BY month DESC"""
+        )
+        return [dict(r) for r in rows]
+
+    async def lockouts_between(self, since: Any, until: Any) -> list[dict[str, Any]]:
+        """Lockouts in force at any time in [since, until), oldest first."""
+        rows = await self._pool.fetch(
+            """SELECT station_id, hazard, locked_by, locked_at, rectification, lifted_by,
+                      lifted_at
+               FROM lockouts
+               WHERE locked_at < $2 AND (lifted_at IS NULL OR lifted_at >= $1)
+               ORDER BY locked_at, id""",
+            since,
+            until,
+        )
+        return [dict(r) for r in rows]

@@ -1,0 +1,207 @@
+"""The dashboard in headless Chromium shows what the monitoring API answers, and follows the feed.
+
+Chromium is required, not optional: CI installs it (.ci/run). Without it these tests fail.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from csms.bootstrap import Running
+from csms.monitoring.registry_csv import COLUMNS
+from tests.chromium import MISSING, Dom, dump_dom, find_chromium, live_page
+from tests.conftest import Api
+from tests.ocpp_client import OcppClient, open_client
+
+BOOT = {"chargePointVendor": "Dash", "chargePointModel": "Board"}
+# Public piles in three counties, commissioned in 2025 but one (2024), with coordinates
+REGISTRY = [
+    "SC-1,朔城区,北城街道,,开发区公交场站,bus_depot,,39.331,112.432,20,60DC,2025-03-01,public,,,60",
+    "SC-2,朔城区,北城街道,,开发区公交场站,bus_depot,,39.335,112.440,20,7AC,2025-05-01,public,,,7",
+    "HR-1,怀仁市,云中镇,,怀仁客运站,transport_hub,,39.829,113.100,30,120DC;120DC,2025-02-01,"
+    "public,,,240",
+    "YX-1,应县,金城镇,,木塔景区,scenic_4a_plus,,39.565,113.183,50,7AC,2024-12-01,public,,,7",
+]
+CARD = "DASH-CARD-1"
+
+
+@pytest.fixture
+def chromium() -> str:
+    binary = find_chromium()
+    if binary is None:
+        pytest.fail(MISSING)
+    return binary
+
+
+def ok(response: Any, status: int = 200) -> Any:
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+async def booted(csms: Running, station_id: str) -> OcppClient:
+    cp = await open_client(csms.ocpp_port, station_id, ["ocpp1.6"])
+    assert (await cp.call("BootNotification", BOOT))["status"] == "Accepted"
+    await cp.call("StatusNotification", {"connectorId": 1, "errorCode": "NoError",
+                                         "status": "Available"})  # fmt: skip
+    return cp
+
+
+async def network(csms: Running, api: Api) -> list[OcppClient]:
+    """Four registered piles and one without coordinates; SC-1 and HR-1 online, HR-1 charging,
+    YX-1 locked out for a hazard."""
+    csv = "\r\n".join([",".join(COLUMNS), *REGISTRY]) + "\r\n"
+    headers = {**api.headers("operator"), "content-type": "text/csv"}
+    r = await api.client.post("/api/v1/registry/import", content=csv.encode(), headers=headers)
+    assert (ok(r))["imported"] == len(REGISTRY)
+    ok(await api.post("/api/v1/stations", json={"id": "NOWHERE-1"}), 201)
+    ok(await api.post("/api/v1/tokens", json={"id_token": CARD}), 201)
+    clients = [await booted(csms, "SC-1"), await booted(csms, "HR-1")]
+    started = await clients[1].call(
+        "StartTransaction",
+        {"connectorId": 1, "idTag": CARD, "meterStart": 0,
+         "timestamp": datetime.now(UTC).isoformat()},
+    )  # fmt: skip
+    assert started["idTagInfo"]["status"] == "Accepted"
+    await clients[1].call("StatusNotification", {"connectorId": 1, "errorCode": "NoError",
+                                                 "status": "Charging"})  # fmt: skip
+    ok(await api.post("/api/v1/stations/YX-1/lockout", json={"hazard": "线缆破损"}), 201)
+    return clients
+
+
+def url(csms: Running, key: str, query: str = "live=0") -> str:
+    return f"http://127.0.0.1:{csms.http_port}/dashboard?{query}#key={key}"
+
+
+async def test_the_dashboard_shows_what_the_api_answers(
+    csms: Running, api: Api, chromium: str
+) -> None:
+    clients = await network(csms, api)
+    try:
+        live = ok(await api.get("/api/v1/monitoring/live"))
+        progress = ok(await api.get("/api/v1/monitoring/progress"))
+        stations = (ok(await api.get("/api/v1/monitoring/map")))["stations"]
+        lockouts = ok(await api.get("/api/v1/lockouts?open=true"))
+
+        dom = Dom(await dump_dom(url(csms, api.keys["viewer"]), chromium))
+        assert dom.body["data-state"] == "ready", dom.body
+        assert dom.root["lang"] == "zh-CN"
+
+        # (a) live counts
+        assert live["stations"] == {"total": 5, "online": 2, "offline": 3, "locked": 1}
+        for name in ("total", "online", "offline", "locked"):
+            assert dom.text(f"stations-{name}") == str(live["stations"][name]), name
+        assert dom.text("open-sessions") == str(live["open_sessions"]) == "1"
+        for status, n in live["connectors"].items():
+            assert dom.text(f"connectors-{status}") == str(n), status
+
+        # (b) progress: every figure's actual, a county's new piles of 2025 among them
+        figures = {f["key"]: f for f in progress["figures"]}
+        shuocheng = figures["county.Shuocheng.new_piles.2025"]
+        assert shuocheng["actual"] == "2"
+        assert dom.attr("figure-county.Shuocheng.new_piles.2025-actual", "data-value") == "2"
+        assert dom.text("figure-county.Shuocheng.new_piles.2025-actual") == "2 台"
+        assert dom.text("figure-county.Huairen.new_piles.2025-actual") == "1 台"
+        for key, figure in figures.items():
+            shown = dom.attr(f"figure-{key}-actual", "data-value")
+            assert shown == (figure["actual"] or ""), key
+            assert dom.attr(f"figure-{key}", "data-status") == figure["status"], key
+        assert len(dom.ids("figure-")) == 5 * len(figures)  # row, target, actual, gap, status
+        for status, n in progress["by_status"].items():
+            assert dom.text(f"figures-{status}") == str(n)
+        assert dom.attr("chart-progress", "data-bars") == "6"  # the plan's six counties
+
+        # (c) coverage meters for the coverage figures
+        assert dom.ids("coverage-") and all(
+            key.removeprefix("coverage-") in figures for key in dom.ids("coverage-")
+        )
+
+        # (e) one point per station with coordinates, coloured by state
+        placed = [s for s in stations if s["latitude"] is not None]
+        assert len(placed) == 4 and len(stations) == 5
+        assert dom.text("map-points") == str(len(placed))
+        assert dom.attr("chart-map", "data-points") == str(len(placed))
+        by_state = {s["id"]: s["state"] for s in stations}
+        assert by_state == {"SC-1": "available", "SC-2": "offline", "HR-1": "charging",
+                            "YX-1": "locked", "NOWHERE-1": "offline"}  # fmt: skip
+        assert dom.text("map-state-offline") == "2" and dom.text("map-state-locked") == "1"
+
+        # (f) the open lockout
+        assert [lockout["station_id"] for lockout in lockouts] == ["YX-1"]
+        assert dom.attr("lockouts", "data-count") == "1"
+        assert "线缆破损" in dom.text(f"lockout-{lockouts[0]['id']}")
+
+        # (d) the utilization trend asked for 30 days by county
+        assert int(dom.attr("chart-utilization", "data-rows")) > 0
+    finally:
+        for cp in clients:
+            await cp.close()
+
+
+async def test_the_dashboard_speaks_english(csms: Running, api: Api, chromium: str) -> None:
+    html = await dump_dom(url(csms, api.keys["viewer"], "live=0&lang=en"), chromium)
+    dom = Dom(html)
+    assert dom.body["data-state"] == "ready", dom.body
+    assert dom.root["lang"] == "en"
+    assert dom.text("stations-total") == "0"
+    assert "Charging plan monitoring" in html and "Live status" in html
+    assert "实时状态" not in html
+
+
+async def test_a_wrong_key_is_asked_for_again(csms: Running, api: Api, chromium: str) -> None:
+    dom = Dom(await dump_dom(url(csms, "csms_not-a-real-key"), chromium))
+    assert dom.body["data-state"] == "needs-key", dom.body
+    assert dom.text("error") == "密钥无效或已撤销，请重新输入。"
+    assert dom.text("stations-online") == "–"  # nothing shown without a valid key
+
+
+async def test_the_page_and_its_files_need_no_key_but_nothing_else_is_served(api: Api) -> None:
+    page = await api.client.get("/dashboard")
+    assert page.status_code == 200
+    assert page.headers["content-type"] == "text/html; charset=utf-8"
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert page.headers["cache-control"] == "no-cache"
+    again = await api.client.get("/dashboard", headers={"If-None-Match": page.headers["etag"]})
+    assert again.status_code == 304
+    script = await api.client.get("/dashboard/static/dashboard.js")
+    assert script.headers["content-type"] == "text/javascript; charset=utf-8"
+    style = await api.client.get("/dashboard/static/dashboard.css")
+    assert style.headers["content-type"] == "text/css; charset=utf-8"
+    echarts = await api.client.get("/dashboard/static/vendor/echarts.min.js")
+    assert echarts.status_code == 200 and echarts.headers["cache-control"].startswith("public")
+    assert b'version="5.6.0"' in echarts.content
+    licence = await api.client.get("/dashboard/static/vendor/ECHARTS-LICENSE.txt")
+    assert "Apache License" in licence.text
+    for path in (
+        "/dashboard/static/../routes/dashboard.py",
+        "/dashboard/static/%2e%2e/%2e%2e/app.py",
+        "/dashboard/static/..%2f..%2fapp.py",
+        "/dashboard/static//etc/passwd",
+        "/dashboard/static/vendor",
+        "/dashboard/static/nothing.js",
+    ):
+        r = await api.client.get(path)
+        assert r.status_code == 404, (path, r.status_code)
+
+
+async def test_the_dashboard_follows_the_live_feed(csms: Running, api: Api, chromium: str) -> None:
+    clients = await network(csms, api)
+    try:
+        async with live_page(url(csms, api.keys["viewer"], "lang=zh"), chromium) as page:
+            await page.wait_for("document.body.dataset.state", "ready")
+            await page.wait_for("document.body.dataset.live", "connected")
+            online = "document.querySelector('[data-testid=\"stations-online\"]').textContent"
+            assert await page.evaluate(online) == "2"
+            clients.append(await booted(csms, "SC-2"))  # a third station comes online
+            await page.wait_for(online, "3")
+            state = "document.querySelector('[data-testid=\"map-state-offline\"]').textContent"
+            await page.wait_for(state, "1")
+            # the page did not reload: it refreshed from the feed
+            assert await page.evaluate("document.body.dataset.lastEvent") in {
+                "station.connected", "station.booted", "status.changed"
+            }  # fmt: skip
+    finally:
+        for cp in clients:
+            await cp.close()

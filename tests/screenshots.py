@@ -1,0 +1,99 @@
+"""Screenshots of the dashboard and of a monthly report for the README; run by hand, not a test.
+
+Against a running CSMS with data (for example after `csms demo city`), with a viewer key:
+
+    CSMS_KEY=<viewer key> .venv/bin/python -m tests.screenshots \
+        --url http://127.0.0.1:8000 --month 2026-10 --out docs
+
+writes docs/dashboard.png (Chinese), docs/dashboard-en.png (English) and
+docs/monthly-report.png. The dashboard gets the key in its address fragment (#key=..., never
+sent to the server, but visible in the process list while Chromium runs: use a throwaway
+viewer key); the report is fetched with the key in the Authorization header, saved to a
+temporary file and that file is photographed. Chinese text needs a CJK font
+(`apt-get install fonts-noto-cjk`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import httpx
+
+from tests.chromium import MISSING, find_chromium, snapshot_command
+
+
+def last_month(today: date) -> str:
+    year, month = (today.year - 1, 12) if today.month == 1 else (today.year, today.month - 1)
+    return f"{year:04d}-{month:02d}"
+
+
+def screenshot(binary: str, url: str, out: Path, width: int, height: int) -> None:
+    with tempfile.TemporaryDirectory(prefix="csms-chromium-") as profile:
+        command = snapshot_command(
+            binary, Path(profile), url, f"--screenshot={out}", f"--window-size={width},{height}"
+        )
+        done = subprocess.run(command, capture_output=True, timeout=120, check=False)
+    if done.returncode != 0 or not out.exists():
+        tail = done.stderr.decode(errors="replace")[-1500:]
+        raise SystemExit(f"chromium failed on {url.split('#')[0]}: {tail}")
+    print(f"wrote {out}")
+
+
+def has_cjk_font() -> bool:
+    if shutil.which("fc-list") is None:
+        return True  # cannot tell
+    found = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, check=False)
+    return bool(found.stdout.strip())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default="http://127.0.0.1:8000", help="the CSMS's HTTP address")
+    parser.add_argument("--key", default=os.environ.get("CSMS_KEY"), help="viewer key ($CSMS_KEY)")
+    parser.add_argument("--month", default=last_month(date.today()), help="YYYY-MM of the report")
+    parser.add_argument("--out", type=Path, default=Path("docs"), help="folder of the images")
+    parser.add_argument("--width", type=int, default=1400)
+    parser.add_argument("--height", type=int, default=1000)
+    args = parser.parse_args(argv)
+    if not args.key:
+        parser.error("a viewer key is needed: --key or CSMS_KEY")
+    binary = find_chromium()
+    if binary is None:
+        raise SystemExit(MISSING)
+    if not has_cjk_font():
+        print("warning: no CJK font installed; Chinese text will show as boxes", file=sys.stderr)
+    args.out.mkdir(parents=True, exist_ok=True)
+    base = args.url.rstrip("/")
+    size = (args.width, args.height)
+
+    # live=0: no event feed, so the virtual clock runs out and the picture is taken
+    for lang, name in (("zh", "dashboard.png"), ("en", "dashboard-en.png")):
+        url = f"{base}/dashboard?live=0&lang={lang}#key={args.key}"
+        screenshot(binary, url, (args.out / name).resolve(), *size)
+
+    report = httpx.get(
+        f"{base}/api/v1/reports/monthly/{args.month}",
+        params={"format": "html"},
+        headers={"Authorization": f"Bearer {args.key}"},
+        timeout=120,
+    )
+    if report.status_code != 200:
+        raise SystemExit(
+            f"the monthly report of {args.month}: HTTP {report.status_code} {report.text}"
+        )
+    with tempfile.TemporaryDirectory(prefix="csms-report-") as folder:
+        page = Path(folder) / f"report-{args.month}.html"
+        page.write_bytes(report.content)
+        screenshot(binary, page.as_uri(), (args.out / "monthly-report.png").resolve(), *size)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
