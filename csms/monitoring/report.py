@@ -135,13 +135,19 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 def to_html(document: Mapping[str, Any]) -> str:
     """A self-contained printable page: no scripts, no external resources."""
     figures = document["figures"]
-    year = str(document["as_of"])[:4]
+    yearly = [f for f in figures if f.get("kind") == "new_piles" and f.get("scope") == "county"]
+    # The report's own year, or (after the plan's last year) the plan's last year.
+    years = sorted({str(f.get("due") or "")[:4] for f in yearly if f.get("due")})
+    as_of_year = str(document["as_of"])[:4]
+    year = as_of_year if as_of_year in years else (years[-1] if years else as_of_year)
     county_piles = [
-        (str(f["subject"]), _number(f["actual"]) or Decimal(0), _number(f["target"]))
-        for f in figures
-        if f.get("kind") == "new_piles"
-        and f.get("scope") == "county"
-        and str(f.get("due") or "").startswith(year)
+        (
+            f"{f['subject']} {year}",
+            _number(f["actual"]) or Decimal(0),
+            _number(f["target"]),
+        )
+        for f in yearly
+        if str(f.get("due") or "").startswith(year)
     ]
     utilization = document.get("utilization_by_county", [])
     util_rows = [

@@ -147,9 +147,6 @@ class LockoutService:
             return await self._availability(station_id, operative=True, by=SYSTEM)
         return None
 
-    async def hazard(self, station_id: str) -> str | None:
-        return await self._store.hazard(station_id)
-
     async def history(
         self,
         *,

@@ -11,6 +11,8 @@ from csms.errors import InvalidInput
 from csms.monitoring import utilization as u
 from csms.store.utilization import UtilizationStore
 
+MAX_HOURLY_DAYS = 7
+
 
 def _plain(value: Any) -> Any:
     """JSON for Decimals as exact text, datetimes in ISO 8601."""
@@ -54,6 +56,12 @@ async def utilization_table(
         u.check_range(since, until)
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
+    if granularity is u.Granularity.HOUR and (until - since).days >= MAX_HOURLY_DAYS:
+        # Hourly rows of a whole network month are millions: ask for days, or a week of hours.
+        raise InvalidInput(
+            f"hourly figures cover at most {MAX_HOURLY_DAYS} days; use granularity=day or "
+            "total for longer ranges"
+        )
     bucket_list = u.buckets(since, until, granularity, store.zone, now)
     facts = [
         u.station_facts(

@@ -159,12 +159,14 @@ async def bench_month(pool: Any, http: httpx.AsyncClient, ids: list[str], days: 
     for by, granularity_name in (
         ("county", "day"),
         ("category", "total"),
-        ("county", "hour"),
+        ("county", "hour"),  # a week: hourly figures cover at most 7 days
         ("station", "total"),
         ("station", "day"),
     ):
         params = {
-            "since": first_day.isoformat(),
+            "since": (
+                first_day if granularity_name != "hour" else last_day - timedelta(days=6)
+            ).isoformat(),
             "until": last_day.isoformat(),
             "by": by,
             "granularity": granularity_name,

@@ -237,6 +237,11 @@ ROUTES = (
     Route("GET", "/api/v1/plans", "viewer", 200),
     Route("GET", "/api/v1/plans/active", "viewer", 200),
     Route("GET", "/api/v1/monitoring/live", "viewer", 200),
+    Route("GET", "/api/v1/monitoring/progress", "viewer", 200),
+    Route("GET", "/api/v1/monitoring/map", "viewer", 200),
+    Route("GET", "/api/v1/reports/monthly/{month}", "viewer", 200),
+    Route("POST", "/api/v1/reports/monthly/{month}", "operator", 201),
+    Route("GET", "/api/v1/reports/monthly", "viewer", 200),
     Route("GET", "/api/v1/monitoring/utilization", "viewer", 422),  # since/until are required
     Route("POST", "/api/v1/monitoring/utilization/rollup", "operator", 200, ROLLUP),
     Route("POST", "/api/v1/stations/{station_id}/lockout", "operator", 201, {"hazard": "h"}),
@@ -262,6 +267,7 @@ NAMES = {
     "cdr_id": 4242,
     "site_name": "AUTH-SITE",
     "unit_id": "AUTH-U",
+    "month": "2025-06",
     "schedule_id": 4242,
 }
 
@@ -336,7 +342,7 @@ async def test_too_weak_roles_get_403(api: Api) -> None:
                 f"this needs the {route.role} role; the key is {role}"
             )
             checked += 1
-    assert checked == 40  # 32 operator routes x viewer + 4 admin routes x (viewer, operator)
+    assert checked == 41  # 33 operator routes x viewer + 4 admin routes x (viewer, operator)
     assert ids(ok(await api.get("/api/v1/stations"))) == ["AUTH-1"]
     assert ok(await api.get("/api/v1/stations/AUTH-1"))["county"] is None
 

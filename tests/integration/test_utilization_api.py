@@ -333,7 +333,7 @@ async def test_bad_rollup_ranges_are_422(api: Api) -> None:
 
 async def test_too_many_rows_is_422(api: Api, csms: Running) -> None:
     await csms.pool.executemany(
-        "INSERT INTO stations (id) VALUES ($1)", [(f"R-{n}",) for n in range(30)]
+        "INSERT INTO stations (id) VALUES ($1)", [(f"R-{n}",) for n in range(600)]
     )
     r = await api.get(
         U,
@@ -341,10 +341,16 @@ async def test_too_many_rows_is_422(api: Api, csms: Running) -> None:
             "since": "2024-01-01",
             "until": "2024-12-31",
             "by": "connector",
-            "granularity": "hour",
+            "granularity": "day",
         },
     )
     assert r.status_code == 422 and "rows" in r.json()["detail"], r.text
+    # hourly figures are for a week at most (a network month of hours is millions of rows)
+    week = {"since": "2024-01-01", "until": "2024-01-08", "by": "county", "granularity": "hour"}
+    r = await api.get(U, params=week)
+    assert r.status_code == 422 and "at most 7 days" in r.json()["detail"], r.text
+    r = await api.get(U, params={**week, "until": "2024-01-07"})
+    assert r.status_code == 200, r.text
 
 
 async def test_live_view_and_rollup_of_a_running_session(api: Api, csms: Running) -> None:

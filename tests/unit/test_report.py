@@ -70,3 +70,8 @@ def test_sections_render_with_data() -> None:
         )
     )  # fmt: skip
     assert "应县" in html and "机关" in html and "漏电" in html and "468.00" in html
+
+
+def test_after_the_plans_last_year_the_chart_shows_that_year() -> None:
+    html = to_html({**document(), "as_of": "2026-11-30"})
+    assert "<svg" in html and "朔城区 2025" in html
