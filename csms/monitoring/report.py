@@ -175,7 +175,7 @@ def to_html(document: Mapping[str, Any]) -> str:
         for label, value in (
             ("公共充电桩 Public piles", summary.get("public_piles", "")),
             ("本月新增 New this month", summary.get("new_piles_this_month", "")),
-            ("充电次数 Sessions", summary.get("sessions", "")),
+            ("有效充电次数 Sessions (>2 min, >0.5 kWh)", summary.get("sessions", "")),
             ("充电量 kWh", summary.get("energy_kwh", "")),
             ("在线 Online now", counts.get("online", "")),
             ("安全停用 Locked out", counts.get("locked", "")),
