@@ -70,7 +70,34 @@ class LockoutService:
         self._bus.publish(
             "station.locked", station_id, lockout_id=lockout["id"], hazard=hazard, by=by
         )
-        return lockout, await self._availability(station_id, operative=False, by=by)
+        availability = await self._availability(station_id, operative=False, by=by)
+        stopped = await self._stop_sessions(station_id, by) if availability.sent else 0
+        if stopped:
+            # Plan 二(六)17: out of use immediately, so running sessions end now, not later.
+            availability = Availability(
+                availability.sent,
+                availability.status,
+                f"{availability.detail}; asked {stopped} running session(s) to stop",
+            )
+        return lockout, availability
+
+    async def _stop_sessions(self, station_id: str, by: str) -> int:
+        asked = 0
+        for transaction_id in await self._store.open_sessions(station_id):
+            try:
+                await self._commands.send(
+                    station_id,
+                    "remote-stop",
+                    {"transaction_id": transaction_id},
+                    requested_by=by,
+                    timeout=self._timeout,
+                )
+                asked += 1
+            except CsmsError as exc:  # in the command log; the station is inoperative anyway
+                log.warning(
+                    "%s: stopping %s for a lockout failed: %s", station_id, transaction_id, exc
+                )
+        return asked
 
     async def lift(
         self, station_id: str, rectification: str, by: str

@@ -94,6 +94,15 @@ class LockoutStore:
             await self._pool.fetchval("SELECT true FROM stations WHERE id = $1", station_id)
         )
 
+    async def open_sessions(self, station_id: str) -> list[int]:
+        """The station's running transactions (a hazard stops them)."""
+        rows = await self._pool.fetch(
+            """SELECT id FROM transactions
+               WHERE station_id = $1 AND status = 'open' AND NOT orphan ORDER BY id""",
+            station_id,
+        )
+        return [r["id"] for r in rows]
+
     async def operative_owed(self, station_id: str) -> bool:
         """Whether a lift was never acknowledged by the station: its last lockout is lifted and
         the station answered no whole-station Operative since it was locked (it was offline)."""

@@ -185,9 +185,12 @@ async def test_lockout_refuses_starts_until_the_lift(api: Api, csms: Running, ve
             assert locked["availability"] == {
                 "sent": True,
                 "status": "Accepted",
-                "detail": "answered",
+                "detail": "answered; asked 1 running session(s) to stop",
             }
             assert cp.availability() == ["Inoperative"]
+            # out of use immediately: the session running before the lock is asked to stop
+            stop = "RemoteStopTransaction" if version == "1.6" else "RequestStopTransaction"
+            assert stop in dict(cp.received), cp.received
             again = await api.post(f"/api/v1/stations/{sid}/lockout", json={"hazard": "other"})
             assert again.status_code == 409 and again.json()["error"] == "conflict"
 
