@@ -99,3 +99,16 @@ class EventBus:
     @property
     def subscriber_count(self) -> int:
         return len(self._subscribers)
+
+
+def booted_here(node_id: str) -> Callable[[Event], bool]:
+    """Events of stations Accepted at boot on this node: the moment to configure them."""
+
+    def accept(event: Event) -> bool:
+        return (
+            event.type == "station.booted"
+            and event.node == node_id
+            and event.data.get("status") == "Accepted"
+        )
+
+    return accept

@@ -20,7 +20,7 @@ from csms import metrics
 from csms.clock import utcnow
 from csms.errors import CsmsError, StationOffline
 from csms.services.commands import CommandService
-from csms.services.events import Event, EventBus
+from csms.services.events import EventBus, booted_here
 from csms.store.lockouts import LockoutStore
 
 log = logging.getLogger(__name__)
@@ -133,15 +133,7 @@ class LockoutService:
 
     async def run(self) -> None:
         """Apply lockouts (and lifts the station missed) to this node's stations as they boot."""
-
-        def accept(event: Event) -> bool:
-            return (
-                event.type == "station.booted"
-                and event.node == self._node_id
-                and event.data.get("status") == "Accepted"
-            )
-
-        with self._bus.subscribe(accept) as booted:
+        with self._bus.subscribe(booted_here(self._node_id)) as booted:
             try:
                 while True:
                     event = await booted.next(timeout=3600)

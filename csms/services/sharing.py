@@ -22,7 +22,7 @@ from csms.domain.token import AuthDecision
 from csms.domain.version import OcppVersion
 from csms.errors import CsmsError
 from csms.services.commands import CommandService
-from csms.services.events import Event, EventBus
+from csms.services.events import EventBus, booted_here
 from csms.sharing.access import AccessDecision, AccessMode, Membership, PriceClass, decide
 from csms.sharing.calendar import HolidayCalendar, calendar_from, default_calendar
 from csms.sharing.codec import schedule_from
@@ -208,15 +208,7 @@ class SharingEnforcer:
 
     async def run(self) -> None:
         """Configure stations as they boot here; enforce windows every interval."""
-
-        def accept(event: Event) -> bool:
-            return (
-                event.type == "station.booted"
-                and event.node == self._node_id
-                and event.data.get("status") == "Accepted"
-            )
-
-        with self._bus.subscribe(accept) as booted:
+        with self._bus.subscribe(booted_here(self._node_id)) as booted:
             next_round = asyncio.get_running_loop().time()
             try:
                 while True:
