@@ -239,7 +239,13 @@ async def _start(
         local_stations=lambda: [(c.station_id, c.version) for c in gateway.registry],
         interval=settings.sharing_interval,
     )
-    lockouts = LockoutService(lockout_store, commands, bus, node_id=settings.node_id)
+    lockouts = LockoutService(
+        lockout_store,
+        commands,
+        bus,
+        node_id=settings.node_id,
+        on_locked=authorization.locked_now,
+    )
     utilization = UtilizationStore(pool, time_zone=settings.time_zone)
     api_keys = ApiKeyStore(pool)
     admin_hash, generated = await _admin_key(settings, api_keys)
@@ -346,6 +352,7 @@ async def _push_costs(gateway: Gateway, settings: Settings) -> None:
 
 
 UNBILLED_AFTER = timedelta(minutes=1)
+WARMUP = 120.0  # seconds after start before the per-minute jobs (rollups, sweeps, reports)
 
 
 @dataclass(slots=True)
@@ -374,6 +381,7 @@ async def _maintain(
     sweep_every = max(0.5, min(5.0, settings.offline_after / 4, settings.node_timeout / 3))
     last_node_beat = 0.0
     last_minute = 0.0
+    started = asyncio.get_running_loop().time()
     loop = asyncio.get_running_loop()
     while True:
         await asyncio.sleep(sweep_every)
@@ -394,7 +402,9 @@ async def _maintain(
                 log.warning("released %d stations of nodes that stopped answering", lost)
             router.peers = await nodes.peers(settings.node_timeout)
             metrics.OPEN_TRANSACTIONS.set(await transactions.count_open())
-            if loop.time() - last_minute >= 60:
+            # The minute's heavier jobs wait until the node has settled after its start (a
+            # restart is when a boot storm comes), then run once a minute.
+            if loop.time() - started >= WARMUP and loop.time() - last_minute >= 60:
                 last_minute = loop.time()
                 # Sessions a failure left unbilled; a calendar another node replaced.
                 swept = await billing.sweep_unbilled(UNBILLED_AFTER)

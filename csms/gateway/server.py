@@ -21,7 +21,7 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from csms.clock import utcnow
+from csms.clock import monotonic, utcnow
 from csms.config import Settings
 from csms.domain.password import verify_password
 from csms.domain.station import AdminState, RegistrationStatus, StationAuth, station_id_problem
@@ -36,6 +36,7 @@ from csms.services.container import Services
 from csms.services.session import Handler, StationSession
 
 log = logging.getLogger(__name__)
+COST_ROUND_BUDGET = 2.0  # seconds of pricing per running-cost round
 
 HandlerFactory = Callable[[StationSession], Mapping[str, Handler]]
 HANDLERS: dict[OcppVersion, HandlerFactory] = {
@@ -256,11 +257,21 @@ class Gateway:
             log.info("closing %d silent stations", len(closing))
             await asyncio.gather(*closing, return_exceptions=True)
 
-    async def push_costs(self) -> None:
-        """Refresh the running cost of every open session on this node (API, live feed) and
-        send CostUpdated to 2.0.1 stations whose session cost changed (I02)."""
+    async def push_costs(self, budget: float = COST_ROUND_BUDGET) -> None:
+        """Refresh the running cost of open sessions on this node (API, live feed) and send
+        CostUpdated to 2.0.1 stations whose session cost changed (I02).
+
+        A round stops after `budget` seconds: 2.0.1 sessions first (drivers see their cost),
+        the least recently priced first, and the next round goes on where this one stopped,
+        so thousands of sessions never stall the node.
+        """
         billing = self._services.billing
-        for tx in await billing.open_sessions([c.station_id for c in self.registry]):
+        sessions = await billing.open_sessions([c.station_id for c in self.registry])
+        sessions.sort(key=lambda t: (t["ocpp_version"] != "2.0.1", billing.priced_at(t["id"])))
+        deadline = monotonic() + budget
+        for tx in sessions:
+            if monotonic() > deadline:
+                break
             before = billing.last_total(tx["id"])
             try:
                 total = await billing.running_total(tx["id"], fresh=True)

@@ -11,9 +11,12 @@ from csms.config import UnknownTokenPolicy
 from csms.domain.station import ConnectorRef
 from csms.domain.token import AuthDecision, AuthStatus, decide
 from csms.errors import Conflict
+from csms.services.recent import RecentSet
 from csms.services.sharing import AccessService
 from csms.store.lockouts import LockoutStore
 from csms.store.tokens import TokenStore
+
+LOCKED_MAX_AGE = 2.0  # seconds a new lockout may take to refuse starts on other nodes
 
 
 class AuthorizationService:
@@ -28,6 +31,11 @@ class AuthorizationService:
         self._accept_unknown = unknown_tokens is UnknownTokenPolicy.ACCEPT
         self._access = access
         self._lockouts = lockouts
+        # Stations under a lockout, at most LOCKED_MAX_AGE seconds old: most starts are at
+        # stations that are not, and need no query for it.
+        self._locked = (
+            None if lockouts is None else RecentSet(lockouts.locked_stations, LOCKED_MAX_AGE)
+        )
 
     async def authorize(
         self,
@@ -75,6 +83,8 @@ class AuthorizationService:
             transaction_id=transaction_id,
         )
         status = AuthStatus.ACCEPTED if access.allowed else AuthStatus.NOT_AT_THIS_TIME
+        if not access.special:
+            return decision  # a plain public station: nothing to decide or to record
         return replace(
             decision, status=status, price_class=access.price_class.value, reason=access.reason
         )
@@ -93,7 +103,9 @@ class AuthorizationService:
         self, station_id: str, id_token: str, context: str, transaction_id: int | None
     ) -> str | None:
         """Why a start here is refused because of a safety lockout (logged), or None."""
-        if self._lockouts is None:
+        if self._lockouts is None or self._locked is None:
+            return None
+        if not await self._locked.contains(station_id):
             return None
         hazard = await self._lockouts.hazard(station_id)
         if hazard is None:
@@ -109,6 +121,11 @@ class AuthorizationService:
             transaction_id=transaction_id,
         )
         return reason
+
+    def locked_now(self, station_id: str) -> None:
+        """A lockout opened on this node: refuse starts there at once."""
+        if self._locked is not None:
+            self._locked.add(station_id)
 
     async def remember_start(self, transaction_id: int, decision: AuthDecision) -> None:
         """Keep on the transaction whether it charges as a member or as the public, and why."""

@@ -417,6 +417,11 @@ class BillingService:
             )
         return total
 
+    def priced_at(self, transaction_id: int) -> float:
+        """When the running cost was last computed (monotonic; never: -inf)."""
+        cached = self._running.get(transaction_id)
+        return float("-inf") if cached is None else cached[0]
+
     def last_total(self, transaction_id: int) -> Decimal | None:
         cached = self._running.get(transaction_id)
         return None if cached is None else cached[1]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +21,7 @@ from csms.clock import utcnow
 from csms.errors import CsmsError, StationOffline
 from csms.services.commands import CommandService
 from csms.services.events import EventBus, booted_here
+from csms.services.recent import RecentSet
 from csms.store.lockouts import LockoutStore
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 SYSTEM = "lockout"  # requested_by of the commands sent when a station boots
 COMMAND_TIMEOUT = 30.0
 BOOT_SETTLE = 1.0  # seconds between a station's boot event and our command (it gets its answer)
+KNOWN_MAX_AGE = 5.0  # seconds a cached set of special stations may be old
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +54,9 @@ class LockoutService:
         node_id: str,
         boot_settle: float = BOOT_SETTLE,
         command_timeout: float = COMMAND_TIMEOUT,
+        on_locked: Callable[[str], None] | None = None,
     ) -> None:
+        self._on_locked = on_locked  # tells authorization at once (it caches locked stations)
         self._store = store
         self._commands = commands
         self._bus = bus
@@ -60,12 +64,17 @@ class LockoutService:
         self._boot_settle = boot_settle
         self._timeout = command_timeout
         self._tasks: set[asyncio.Task[None]] = set()
+        # Only a station that ever had a lockout can owe a change at boot (seconds fresh).
+        self._ever_locked = RecentSet(store.stations_ever_locked, max_age=KNOWN_MAX_AGE)
 
     async def lock(
         self, station_id: str, hazard: str, by: str
     ) -> tuple[dict[str, Any], Availability]:
         """Open a lockout (Conflict if one is open) and make the station inoperative."""
         lockout = await self._store.lock(station_id, hazard, by, utcnow())
+        self._ever_locked.add(station_id)
+        if self._on_locked is not None:
+            self._on_locked(station_id)
         metrics.LOCKOUTS.labels("locked").inc()
         self._bus.publish(
             "station.locked", station_id, lockout_id=lockout["id"], hazard=hazard, by=by
@@ -153,7 +162,8 @@ class LockoutService:
         # The boot event precedes our BootNotification answer: let the station have it first.
         await asyncio.sleep(self._boot_settle)
         try:
-            await self.apply(station_id)
+            if await self._ever_locked.contains(station_id):
+                await self.apply(station_id)
         except Exception:
             log.exception("%s: applying its lockout state after boot failed", station_id)
 

@@ -23,6 +23,7 @@ from csms.domain.version import OcppVersion
 from csms.errors import CsmsError
 from csms.services.commands import CommandService
 from csms.services.events import EventBus, booted_here
+from csms.services.recent import RecentSet
 from csms.sharing.access import AccessDecision, AccessMode, Membership, PriceClass, decide
 from csms.sharing.calendar import HolidayCalendar, calendar_from, default_calendar
 from csms.sharing.codec import schedule_from
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 SYSTEM = "sharing"  # requested_by of the commands the enforcer sends
 COMMAND_TIMEOUT = 30.0
 BOOT_SETTLE = 1.0  # seconds between a station's boot and its sharing configuration
+SPECIAL_MAX_AGE = 5.0  # seconds the set of stations the sharing rules concern may be old
+RESTRICTED_MAX_AGE = 5.0  # seconds the set of non-public stations may be old
 STOP_RETRY = timedelta(minutes=5)  # a stop not obeyed by then is asked for again
 MAX_CONCURRENT = 64  # sessions handled at once per node
 DEFAULT_CLOSE_MESSAGE = "Public opening hours have ended; charging will stop soon."
@@ -57,8 +60,14 @@ class AccessService:
     def __init__(self, store: SharingStore, *, time_zone: str = "Asia/Shanghai") -> None:
         self._store = store
         self._zone = ZoneInfo(time_zone)  # picks which schedule row is in force on a date
+        # Stations the rules concern, a few seconds fresh: every other start needs no query.
+        self._special = RecentSet(store.special_stations, max_age=SPECIAL_MAX_AGE)
         self.calendar: HolidayCalendar = default_calendar()
         self._warned_on: date | None = None
+
+    def touched(self, station_id: str) -> None:
+        """Its access mode or owner changed on this node: judge it fully from now on."""
+        self._special.add(station_id)
 
     async def load_calendar(self) -> None:
         """Use the calendar stored through the API, if any (else the shipped one)."""
@@ -108,6 +117,8 @@ class AccessService:
         transaction_id: int | None = None,
     ) -> AccessDecision:
         """May this token start at this station at `at`? Refusals are logged with `context`."""
+        if not await self._special.contains(station_id):
+            return AccessDecision(True, PriceClass.PUBLIC, "public station", special=False)
         profile = await self._store.station_profile(station_id)
         if profile is None:
             return AccessDecision(True, PriceClass.PUBLIC, "unregistered station")
@@ -204,6 +215,9 @@ class SharingEnforcer:
         self._interval = interval
         self._messaged: set[int] = set()  # sessions shown the window-close message
         self._busy: set[int] = set()  # sessions a task is handling now
+        # Public stations need no configuration: ask the database a few times a minute, not
+        # once per boot of a boot storm.
+        self._restricted = RecentSet(store.restricted_stations, max_age=RESTRICTED_MAX_AGE)
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def run(self) -> None:
@@ -235,13 +249,16 @@ class SharingEnforcer:
     def reconfigure(self, station_id: str) -> None:
         """Configure a station again (members or mode changed) if it is connected here; any
         other node configures its own at their next boot, and the backstop holds meanwhile."""
+        self._restricted.add(station_id)
+        self._access.touched(station_id)
         if any(sid == station_id for sid, _ in self._local_stations()):
             self._spawn(self.configure(station_id))
 
     async def _configure_after_boot(self, station_id: str) -> None:
         # The boot event precedes our BootNotification answer: let the station have it first.
         await asyncio.sleep(BOOT_SETTLE)
-        await self.configure(station_id)
+        if await self._restricted.contains(station_id):
+            await self.configure(station_id)
 
     async def configure(self, station_id: str) -> list[str]:
         """Cache off, local list = the owner unit's members: what a non-public station needs so

@@ -43,6 +43,7 @@ class AccessDecision:
     price_class: PriceClass
     reason: str
     next_change: datetime | None = None  # when a refused public start would be allowed
+    special: bool = True  # False: a public station no unit owns (nothing to record)
 
 
 def decide(

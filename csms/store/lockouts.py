@@ -94,6 +94,16 @@ class LockoutStore:
             await self._pool.fetchval("SELECT true FROM stations WHERE id = $1", station_id)
         )
 
+    async def locked_stations(self) -> list[str]:
+        """Stations under a lockout now."""
+        rows = await self._pool.fetch("SELECT station_id FROM lockouts WHERE lifted_at IS NULL")
+        return [r["station_id"] for r in rows]
+
+    async def stations_ever_locked(self) -> list[str]:
+        """Stations with any lockout: the only ones a boot may owe an availability change."""
+        rows = await self._pool.fetch("SELECT DISTINCT station_id FROM lockouts")
+        return [r["station_id"] for r in rows]
+
     async def open_sessions(self, station_id: str) -> list[int]:
         """The station's running transactions (a hazard stops them)."""
         rows = await self._pool.fetch(

@@ -119,6 +119,19 @@ class SharingStore:
 
     # -- stations --------------------------------------------------------------------------
 
+    async def special_stations(self) -> list[str]:
+        """Stations the sharing rules concern: not public, or owned by a unit (members may pay
+        another price there)."""
+        rows = await self._pool.fetch(
+            "SELECT id FROM stations WHERE access_mode <> 'public' OR owner_unit IS NOT NULL"
+        )
+        return [r["id"] for r in rows]
+
+    async def restricted_stations(self) -> list[str]:
+        """Stations that are not public: the only ones a boot must configure."""
+        rows = await self._pool.fetch("SELECT id FROM stations WHERE access_mode <> 'public'")
+        return [r["id"] for r in rows]
+
     async def station_profile(self, station_id: str) -> dict[str, Any] | None:
         """A station's access mode and owner unit (with its close policy), if it exists."""
         row = await self._pool.fetchrow(
