@@ -5,10 +5,8 @@ they boot; everything is in the history, the command log and the refusal log."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
-import json
-from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,8 +15,8 @@ import pytest
 from csms.bootstrap import Running
 from csms.clock import isoformat
 from tests.conftest import Api
-from tests.ocpp_client import OcppClient, open_client
-from tests.station_responder import REPLIES_16, REPLIES_201
+from tests.ocpp_client import OcppClient
+from tests.station_responder import DuplexStation, duplex_station
 
 VERSIONS = pytest.mark.parametrize("version", ["1.6", "2.0.1"])
 HAZARD = "charging cable insulation burnt at connector 1"
@@ -31,62 +29,14 @@ def ok(r: Any, status: int = 200) -> Any:
     return r.json()
 
 
-class Station:
+class Station(DuplexStation):
     """A station answering every CSMS CALL in the background, recording what it was sent."""
 
+    model = "L"
+
     def __init__(self, client: OcppClient, version: str) -> None:
-        self.client = client
-        self.v16 = version == "1.6"
-        self.replies = REPLIES_16 if self.v16 else REPLIES_201
-        self.received: list[tuple[str, dict[str, Any]]] = []
-        self._pending: dict[str, asyncio.Future[list[Any]]] = {}
+        super().__init__(client, version)
         self._seq = itertools.count()
-
-    async def serve(self) -> None:
-        async for raw in self.client.ws:
-            frame = json.loads(raw)
-            if frame[0] == 2:
-                _, unique_id, action, payload = frame
-                self.received.append((action, payload))
-                await self.client.ws.send(json.dumps([3, unique_id, self.replies.get(action, {})]))
-            elif (future := self._pending.pop(frame[1], None)) is not None:
-                future.set_result(frame)
-
-    async def call(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
-        unique_id = f"l{next(_ids)}"
-        future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
-        self._pending[unique_id] = future
-        await self.client.ws.send(json.dumps([2, unique_id, action, payload]))
-        frame = await asyncio.wait_for(future, 10)
-        assert frame[0] == 3, frame
-        result: dict[str, Any] = frame[2]
-        return result
-
-    def sent(self, action: str) -> list[dict[str, Any]]:
-        return [payload for name, payload in self.received if name == action]
-
-    async def wait_for(self, action: str, count: int = 1) -> list[dict[str, Any]]:
-        async with asyncio.timeout(10):
-            while len(self.sent(action)) < count:
-                await asyncio.sleep(0.05)
-        return self.sent(action)
-
-    async def boot(self) -> None:
-        if self.v16:
-            await self.call("BootNotification", {"chargePointVendor": "T", "chargePointModel": "L"})
-        else:
-            await self.call(
-                "BootNotification",
-                {"reason": "PowerUp", "chargingStation": {"model": "L", "vendorName": "T"}},
-            )
-
-    async def authorize(self, token: str) -> str:
-        if self.v16:
-            status: str = (await self.call("Authorize", {"idTag": token}))["idTagInfo"]["status"]
-            return status
-        answer = await self.call("Authorize", {"idToken": {"idToken": token, "type": "ISO14443"}})
-        status = answer["idTokenInfo"]["status"]
-        return status
 
     async def start(self, token: str, connector: int) -> tuple[int | str, str]:
         """Start a session now; (its transaction id, the token's status in the answer)."""
@@ -143,20 +93,8 @@ class Station:
         return found
 
 
-@contextlib.asynccontextmanager
-async def station(csms: Running, station_id: str, version: str) -> AsyncIterator[Station]:
-    subprotocol = "ocpp1.6" if version == "1.6" else "ocpp2.0.1"
-    client = await open_client(csms.ocpp_port, station_id, [subprotocol])
-    simulated = Station(client, version)
-    task = asyncio.create_task(simulated.serve())
-    try:
-        await simulated.boot()
-        yield simulated
-    finally:
-        await client.close()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
+def station(csms: Running, station_id: str, version: str) -> AbstractAsyncContextManager[Station]:
+    return duplex_station(csms.ocpp_port, station_id, version, Station)
 
 
 async def _disconnected(api: Api, station_id: str) -> None:

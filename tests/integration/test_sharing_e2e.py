@@ -9,6 +9,7 @@ import contextlib
 import itertools
 import json
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -21,8 +22,8 @@ import pytest
 from csms.bootstrap import Running, running
 from csms.clock import isoformat
 from tests.conftest import ADMIN_TOKEN, Api, make_settings
-from tests.ocpp_client import OcppClient, open_client
-from tests.station_responder import REPLIES_16, REPLIES_201
+from tests.ocpp_client import OcppClient
+from tests.station_responder import ACCEPTED, REPLIES_201, DuplexStation, duplex_station
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 WED_10 = "2026-11-25T02:00:00Z"  # Wednesday 10:00 in Shanghai: working hours, members only
@@ -83,72 +84,16 @@ class Session:
     connector: int
 
 
-class Station:
+class Station(DuplexStation):
     """A simulated station: answers every CSMS CALL in the background (valid replies) and keeps
     what it was sent; starts and stops sessions in its own OCPP version."""
 
+    model = "S"
+
     def __init__(self, client: OcppClient, version: str) -> None:
-        self.client = client
-        self.version = version
-        self.v16 = version == "1.6"
-        self.replies = (
-            REPLIES_16 if self.v16 else {**REPLIES_201, "SetDisplayMessage": {"status": "Accepted"}}
-        )
-        self.received: list[tuple[str, dict[str, Any]]] = []
-        self._pending: dict[str, asyncio.Future[list[Any]]] = {}
+        replies = None if version == "1.6" else {**REPLIES_201, "SetDisplayMessage": ACCEPTED}
+        super().__init__(client, version, replies)
         self._seq: dict[str, int] = {}
-
-    async def serve(self) -> None:
-        async for raw in self.client.ws:
-            frame = json.loads(raw)
-            if frame[0] == 2:
-                _, unique_id, action, payload = frame
-                self.received.append((action, payload))
-                await self.client.ws.send(json.dumps([3, unique_id, self.replies.get(action, {})]))
-            elif (future := self._pending.pop(frame[1], None)) is not None:
-                future.set_result(frame)
-
-    async def call(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
-        unique_id = f"s{next(_ids)}"
-        future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
-        self._pending[unique_id] = future
-        await self.client.ws.send(json.dumps([2, unique_id, action, payload]))
-        frame = await asyncio.wait_for(future, 10)
-        assert frame[0] == 3, frame
-        result: dict[str, Any] = frame[2]
-        return result
-
-    def sent(self, action: str) -> list[dict[str, Any]]:
-        """Payloads of the CALLs named `action` the CSMS sent so far."""
-        return [payload for name, payload in self.received if name == action]
-
-    async def wait_for(
-        self, action: str, count: int = 1, timeout: float = 10
-    ) -> list[dict[str, Any]]:
-        async with asyncio.timeout(timeout):
-            while len(self.sent(action)) < count:
-                await asyncio.sleep(0.05)
-        return self.sent(action)
-
-    async def boot(self) -> None:
-        if self.v16:
-            await self.call("BootNotification", {"chargePointVendor": "T", "chargePointModel": "S"})
-        else:
-            await self.call(
-                "BootNotification",
-                {"reason": "PowerUp", "chargingStation": {"model": "S", "vendorName": "T"}},
-            )
-
-    async def authorize(self, token: str) -> str:
-        if self.v16:
-            answer = await self.call("Authorize", {"idTag": token})
-            status: str = answer["idTagInfo"]["status"]
-        else:
-            answer = await self.call(
-                "Authorize", {"idToken": {"idToken": token, "type": "ISO14443"}}
-            )
-            status = answer["idTokenInfo"]["status"]
-        return status
 
     async def start(self, token: str, at: str, *, connector: int = 1, wh: int = 0) -> Session:
         """Start a session at `at` (the station's own timestamp) with the register at `wh`."""
@@ -247,21 +192,9 @@ def register(at: str, wh: int, context: str) -> dict[str, Any]:
     }
 
 
-@contextlib.asynccontextmanager
-async def station(csms: Running, station_id: str, version: str) -> AsyncIterator[Station]:
+def station(csms: Running, station_id: str, version: str) -> AbstractAsyncContextManager[Station]:
     """A connected, booted station answering the CSMS until the block ends."""
-    subprotocol = "ocpp1.6" if version == "1.6" else "ocpp2.0.1"
-    client = await open_client(csms.ocpp_port, station_id, [subprotocol])
-    simulated = Station(client, version)
-    task = asyncio.create_task(simulated.serve())
-    try:
-        await simulated.boot()
-        yield simulated
-    finally:
-        await client.close()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
+    return duplex_station(csms.ocpp_port, station_id, version, Station)
 
 
 @contextlib.asynccontextmanager
