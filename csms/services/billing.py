@@ -69,12 +69,22 @@ class Closing:
 
 
 class NotBillable(CsmsError):
-    """A session that needs a person: `cause` is metering, no_tariff or error."""
+    """A session that needs a person: `cause` is metering, no_tariff or error. It carries the
+    station and the metering check when they were known, so filing the review reads and
+    checks nothing again."""
 
-    def __init__(self, cause: str, detail: str) -> None:
+    def __init__(
+        self,
+        cause: str,
+        detail: str,
+        station_id: str | None = None,
+        meter: MeterCheck | None = None,
+    ) -> None:
         super().__init__(detail)
         self.cause = cause
         self.detail = detail
+        self.station_id = station_id
+        self.meter = meter
 
 
 def meter_session(data: SessionData, now: datetime) -> MeterSession:
@@ -191,18 +201,27 @@ class BillingService:
         now: datetime,
         tariff: Tariff | None = None,
         approved: bool = False,
+        data: SessionData | None = None,
     ) -> Priced:
         """Meter check, tariff, bill. `approved`: an operator vouches for rejected meter data
-        (still refused when there is no usable, non-decreasing series)."""
-        data = await self._metering.session(transaction_id)
+        (still refused when there is no usable, non-decreasing series). `data`: the session
+        as already read by the caller."""
+        if data is None:
+            data = await self._metering.session(transaction_id)
         tx = data.transaction
+        station_id = tx["station_id"]
         if tx["started_at"] is None or tx["orphan"]:
-            raise NotBillable("metering", "the transaction's start was never reported (orphan)")
+            raise NotBillable(
+                "metering", "the transaction's start was never reported (orphan)", station_id
+            )
         meter = check(meter_session(data, now), self._policy)
         usable = bool(meter.readings) and meter.energy_wh is not None and meter.energy_wh >= 0
         if not usable or (meter.verdict is Verdict.REJECTED and not approved):
             raise NotBillable(
-                "metering", "; ".join(r.message for r in meter.reasons if r.severity == "reject")
+                "metering",
+                "; ".join(r.message for r in meter.reasons if r.severity == "reject"),
+                station_id,
+                meter,
             )
         series: tuple[Reading, ...] = meter.readings
         if any(b.wh < a.wh for a, b in pairwise(series)):
@@ -216,9 +235,11 @@ class BillingService:
         if tariff is None:
             raise NotBillable(
                 "no_tariff",
-                f"no tariff is in force for station {tx['station_id']} at "
+                f"no tariff is in force for station {station_id} at "
                 f"{tx['started_at'].isoformat()} (assign one to the station, its site, its "
                 "owner unit or the network)",
+                station_id,
+                meter,
             )
         end = tx["stopped_at"] or now
         states = [(s["at"], s["state"]) for s in data.states if s["state"]]
@@ -292,8 +313,9 @@ class BillingService:
         try:
             priced = await self._price(transaction_id, now=now)
         except NotBillable as exc:
-            await self._record_check_of(transaction_id, now)
-            return await self._queue(transaction_id, exc.cause, exc.detail, now)
+            if exc.meter is not None:  # keep the verdict of an unbillable session too
+                await self._save_check(transaction_id, exc.meter, now)
+            return await self._queue(transaction_id, exc.cause, exc.detail, now, exc.station_id)
         except Exception as exc:  # a bug must not lose the session: a person will look
             log.exception("billing transaction %s failed", transaction_id)
             return await self._queue(transaction_id, "error", f"{type(exc).__name__}: {exc}", now)
@@ -343,16 +365,6 @@ class BillingService:
             verdict=cdr["verdict"],
         )
 
-    async def _record_check_of(self, transaction_id: int, now: datetime) -> None:
-        """Keep the metering verdict of an unbillable session too, when it has one."""
-        try:
-            data = await self._metering.session(transaction_id)
-        except NotFound:
-            return
-        if data.transaction["started_at"] is None:
-            return
-        await self._save_check(transaction_id, check(meter_session(data, now), self._policy), now)
-
     async def _save_check(self, transaction_id: int, meter: MeterCheck, now: datetime) -> None:
         skew = meter.clock_skew
         await self._metering.record_check(
@@ -364,15 +376,21 @@ class BillingService:
             now,
         )
 
-    async def _queue(self, transaction_id: int, cause: str, detail: str, now: datetime) -> Closing:
-        data = await self._metering.session(transaction_id)
-        await self._cdrs.queue_review(
-            transaction_id, data.transaction["station_id"], cause, detail, now
-        )
+    async def _queue(
+        self,
+        transaction_id: int,
+        cause: str,
+        detail: str,
+        now: datetime,
+        station_id: str | None = None,
+    ) -> Closing:
+        if station_id is None:
+            station_id = (await self._metering.session(transaction_id)).transaction["station_id"]
+        await self._cdrs.queue_review(transaction_id, station_id, cause, detail, now)
         metrics.BILLING_REVIEWS.labels(cause=cause).inc()
         self._bus.publish(
             "billing.review",
-            data.transaction["station_id"],
+            station_id,
             transaction_id=transaction_id,
             cause=cause,
             detail=detail,
@@ -512,7 +530,7 @@ class BillingService:
         if data.transaction["started_at"] is None or data.transaction["status"] != "closed":
             raise Conflict(f"transaction {transaction_id} has no start or has not ended")
         try:
-            priced = await self._price(transaction_id, now=now, approved=True)
+            priced = await self._price(transaction_id, now=now, approved=True, data=data)
         except NotBillable as exc:
             raise Conflict(
                 f"transaction {transaction_id} cannot be billed as it stands ({exc.detail}); "
