@@ -24,6 +24,7 @@ from csms.domain.api_key import key_hash, new_key
 from csms.errors import ConfigError
 from csms.gateway.router import CHANNELS, Router
 from csms.gateway.server import Gateway
+from csms.sealed import SealedBox, load_key
 from csms.services.authorization import AuthorizationService
 from csms.services.billing import BillingService
 from csms.services.commands import Caller, CommandService
@@ -31,6 +32,8 @@ from csms.services.container import Services
 from csms.services.events import EventBus
 from csms.services.lockouts import LockoutService
 from csms.services.monitoring import ReportService, build_reports
+from csms.services.platform_queries import PlatformQueries
+from csms.services.platforms import PlatformService, PushSwitch
 from csms.services.presence import Presence
 from csms.services.sharing import AccessService, SharingEnforcer
 from csms.services.stations import StationService
@@ -47,6 +50,9 @@ from csms.store.metering import MeteringStore
 from csms.store.monitoring import MonitoringStore
 from csms.store.nodes import NodeStore
 from csms.store.notify import Notifications
+from csms.store.platform_facts import PlatformFactsStore
+from csms.store.platform_outbox import OutboxStore
+from csms.store.platforms import PlatformStore
 from csms.store.registry import RegistryStore
 from csms.store.sharing import SharingStore
 from csms.store.stations import StationStore
@@ -195,6 +201,29 @@ async def _start(
         time_zone=settings.time_zone,
         day_type_of=lambda day: access.calendar.day_type(day),
     )
+    box = SealedBox(
+        load_key(settings.secret_key, settings.secret_key_file or settings.data_dir / "secret.key")
+    )
+    platform_store = PlatformStore(pool)
+    platform_facts = PlatformFactsStore(pool)
+    platforms = PlatformService(
+        platform_store,
+        OutboxStore(pool),
+        platform_facts,
+        box,
+        bus,
+        settings,
+        PushSwitch(on=await platform_store.any_enabled()),
+    )
+    platform_queries = PlatformQueries(
+        platform_store,
+        platforms,
+        platform_facts,
+        tariffs,
+        box,
+        token_lifetime=settings.platform_token_lifetime,
+        day_type_of=lambda day: access.calendar.day_type(day),
+    )
     services = Services(
         stations=StationService(
             stations,
@@ -204,9 +233,12 @@ async def _start(
             registration=settings.registration,
             heartbeat_interval=settings.heartbeat_interval,
             node_id=settings.node_id,
+            platforms=platforms,
         ),
         authorization=authorization,
-        transactions=TransactionService(transactions, writer, authorization, bus, billing),
+        transactions=TransactionService(
+            transactions, writer, authorization, bus, billing, platforms=platforms
+        ),
         billing=billing,
     )
     gateway = Gateway(settings, services)
@@ -258,6 +290,7 @@ async def _start(
         tasks.create_task(router.run(), name="router"),
         tasks.create_task(enforcer.run(), name="sharing"),
         tasks.create_task(lockouts.run(), name="lockouts"),
+        tasks.create_task(platforms.run(), name="platforms"),
     ]
     health = _Health()
 
@@ -292,6 +325,8 @@ async def _start(
                     monitoring=monitoring,
                     reports=reports,
                     monitoring_store=MonitoringStore(pool),
+                    platforms=platforms,
+                    platform_queries=platform_queries,
                     bootstrap_admin_hash=admin_hash,
                 )
             ),
@@ -330,6 +365,7 @@ async def _start(
                 utilization,
                 lockout_store,
                 reports,
+                platforms,
             ),
             name="maintenance",
         )
@@ -374,6 +410,7 @@ async def _maintain(
     utilization: UtilizationStore,
     lockouts: LockoutStore,
     reports: ReportService,
+    platforms: PlatformService,
 ) -> None:
     """Periodic upkeep: presence and offline stations, node heartbeat, dead nodes, the
     listening connection, gauges. A failure is retried next round; only losing this node's
@@ -416,6 +453,11 @@ async def _maintain(
                 metrics.LOCKED_STATIONS.set(await lockouts.count_open())
                 # Last month's report, as soon as the month is over (due by the 5th).
                 await reports.file_last_month()
+                # Platforms: site information that changed, yesterday's statistics, and
+                # acknowledged records past their retention.
+                await platforms.sync_station_info()
+                await platforms.file_daily_stats(utcnow())
+                await platforms.purge(utcnow())
         except ConfigError:
             raise
         except Exception:

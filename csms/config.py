@@ -16,6 +16,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from csms.errors import ConfigError
+from csms.tcec.retry import DEFAULT_SCHEDULE, parse_schedule
 
 
 class RegistrationPolicy(StrEnum):
@@ -162,6 +163,49 @@ OPTIONS: tuple[Option, ...] = (
         "IANA zone of settlement days and months and of new tariffs",
     ),
     Option(
+        "secret_key_file",
+        "--secret-key-file",
+        "CSMS_SECRET_KEY_FILE",
+        None,
+        "file of the key that seals platform secrets at rest (default: <data-dir>/secret.key, "
+        "created on first use; CSMS_SECRET_KEY gives the key itself, base64 of 32 bytes)",
+    ),
+    Option(
+        "push_retry",
+        "--push-retry",
+        "CSMS_PUSH_RETRY",
+        "60,60,60,60,300,600,1800,3600",
+        "seconds between tries of a platform push after each failure; the last one repeats",
+    ),
+    Option(
+        "push_poll",
+        "--push-poll",
+        "CSMS_PUSH_POLL",
+        "0.5",
+        "seconds between looks at the platform outbox when it is idle",
+    ),
+    Option(
+        "push_concurrency",
+        "--push-concurrency",
+        "CSMS_PUSH_CONCURRENCY",
+        "32",
+        "pushes in flight per platform (one per station at a time, so order holds)",
+    ),
+    Option(
+        "push_timeout",
+        "--push-timeout",
+        "CSMS_PUSH_TIMEOUT",
+        "10",
+        "seconds a platform has to answer one push",
+    ),
+    Option(
+        "platform_token_lifetime",
+        "--platform-token-lifetime",
+        "CSMS_PLATFORM_TOKEN_LIFETIME",
+        "7200",
+        "seconds a bearer token the CSMS issues to a querying platform stays valid",
+    ),
+    Option(
         "log_level",
         "--log-level",
         "CSMS_LOG_LEVEL",
@@ -199,6 +243,14 @@ class Settings:
     cost_interval: float = 60.0
     sharing_interval: float = 30.0
     time_zone: str = "Asia/Shanghai"
+    secret_key_file: Path | None = None
+    # CSMS_SECRET_KEY: the sealing key itself (environment only, never a flag).
+    secret_key: str | None = field(default=None, repr=False)
+    push_retry: tuple[float, ...] = DEFAULT_SCHEDULE
+    push_poll: float = 0.5
+    push_concurrency: int = 32
+    push_timeout: float = 10.0
+    platform_token_lifetime: int = 7200
     # Validate our own CALLRESULT payloads against the schemas (tests turn it on).
     validate_responses: bool = False
     # CSMS_ADMIN_TOKEN: an admin API key accepted without being stored (environment only, so
@@ -228,6 +280,12 @@ class Settings:
             raise ConfigError("cost interval must be positive")
         if self.sharing_interval <= 0:
             raise ConfigError("sharing interval must be positive")
+        if self.push_poll <= 0 or self.push_timeout <= 0:
+            raise ConfigError("push poll and push timeout must be positive")
+        if not 1 <= self.push_concurrency <= 1000:
+            raise ConfigError("push concurrency must be 1..1000")
+        if self.platform_token_lifetime < 60:
+            raise ConfigError("platform token lifetime must be at least 60 seconds")
         try:
             ZoneInfo(self.time_zone)
         except (ZoneInfoNotFoundError, ValueError):
@@ -317,5 +375,19 @@ def settings_from(
         cost_interval=float(number("cost_interval", float)),
         sharing_interval=float(number("sharing_interval", float)),
         time_zone=raw["time_zone"] or "Asia/Shanghai",
+        secret_key_file=path("secret_key_file"),
+        secret_key=environ.get("CSMS_SECRET_KEY") or None,
+        push_retry=retry_schedule(raw["push_retry"] or ""),
+        push_poll=float(number("push_poll", float)),
+        push_concurrency=int(number("push_concurrency", int)),
+        push_timeout=float(number("push_timeout", float)),
+        platform_token_lifetime=int(number("platform_token_lifetime", int)),
         admin_token=environ.get("CSMS_ADMIN_TOKEN") or None,
     )
+
+
+def retry_schedule(text: str) -> tuple[float, ...]:
+    try:
+        return parse_schedule(text)
+    except ValueError as exc:
+        raise ConfigError(f"CSMS_PUSH_RETRY: {exc}") from None

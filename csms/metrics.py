@@ -79,3 +79,23 @@ UTILIZATION_ROLLUP_SECONDS = Histogram(
     "Duration of a utilization rollup (hourly and daily rows of a window)",
     buckets=_LATENCY_BUCKETS,
 )
+PLATFORM_PUSHES = Counter(
+    "csms_platform_pushes",
+    "Platform push attempts by outcome (sent, retry, failed)",
+    ["platform", "kind", "outcome"],
+)
+PLATFORM_PUSH_SECONDS = Histogram(
+    "csms_platform_push_seconds", "Time a platform took to answer a push", ["platform"]
+)
+PLATFORM_BACKLOG = Gauge(
+    "csms_platform_backlog", "Outbox records not yet acknowledged by the platform", ["platform"]
+)
+PLATFORM_OLDEST_PENDING = Gauge(
+    "csms_platform_oldest_pending_seconds", "Age of the oldest unacknowledged record", ["platform"]
+)
+PLATFORM_TOKENS = Counter(
+    "csms_platform_tokens", "Bearer tokens obtained from a platform", ["platform"]
+)
+PLATFORM_QUERIES = Counter(
+    "csms_platform_queries", "Queries platforms made, by method and Ret", ["method", "ret"]
+)

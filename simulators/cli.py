@@ -3,6 +3,7 @@
 csms-sim station --url ws://127.0.0.1:9000/ocpp --id CP-1 --version 1.6 --sessions 2
 csms-sim fleet --url ws://127.0.0.1:9000/ocpp --scenario smoke --report smoke.json
 csms-sim scenarios
+csms-sim platform serve --port 8090
 """
 
 from __future__ import annotations
@@ -81,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     from simulators.demo import add_demo_parser
 
     add_demo_parser(commands)
+    from simulators.platform.cli import add_platform_parser
+
+    add_platform_parser(commands)
     return parser
 
 
@@ -164,6 +168,10 @@ async def amain(argv: Sequence[str] | None = None) -> int:
         from simulators.demo import run_demo
 
         return await run_demo(args)
+    if args.command == "platform":
+        from simulators.platform.cli import run_platform_command
+
+        return await run_platform_command(args)
     from simulators.fleet.cli import run_fleet_command, show_scenarios
 
     if args.command == "scenarios":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -22,6 +23,7 @@ from csms.store.embedded import EmbeddedPostgres
 
 TEMPLATE = "csms_template"
 ADMIN_TOKEN = "test-admin-token-0123456789"
+TEST_SECRET_KEY = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="  # base64 of 32 test bytes
 _counter = itertools.count()
 
 
@@ -86,6 +88,7 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         node_id="test-node",
         validate_responses=True,
         admin_token=ADMIN_TOKEN,
+        secret_key=TEST_SECRET_KEY,
     )
     return replace(base, **overrides)  # type: ignore[arg-type]
 
@@ -125,6 +128,13 @@ class Api:
 @pytest.fixture
 async def api(csms: Running) -> AsyncIterator[Api]:
     """The running CSMS's API, with an admin, an operator and a viewer key."""
+    async with api_for(csms) as client:
+        yield client
+
+
+@contextlib.asynccontextmanager
+async def api_for(csms: Running) -> AsyncIterator[Api]:
+    """An API client of any running CSMS, with an admin, an operator and a viewer key."""
     store = ApiKeyStore(csms.pool)
     keys = {"admin": ADMIN_TOKEN}
     for role in ("operator", "viewer"):

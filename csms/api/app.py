@@ -16,10 +16,12 @@ from csms.api.routes import (
     keys,
     monitoring,
     monitoring_data,
+    platforms,
     registry,
     sites,
     stations,
     tariffs,
+    tcec,
     tokens,
     transactions,
     units,
@@ -74,6 +76,8 @@ def create_app(ctx: ApiContext) -> FastAPI:
         dashboard,
         monitoring_data,
         monitoring,
+        platforms,
+        tcec,
     )
     for module in modules:
         app.include_router(module.router)

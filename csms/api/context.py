@@ -11,6 +11,8 @@ from csms.services.commands import CommandService
 from csms.services.events import EventBus
 from csms.services.lockouts import LockoutService
 from csms.services.monitoring import MonitoringService, ReportService
+from csms.services.platform_queries import PlatformQueries
+from csms.services.platforms import PlatformService
 from csms.services.sharing import AccessService, SharingEnforcer
 from csms.store.api_keys import ApiKeyStore
 from csms.store.cdrs import CdrStore
@@ -51,5 +53,7 @@ class ApiContext:
     monitoring: MonitoringService
     reports: ReportService
     monitoring_store: MonitoringStore
+    platforms: PlatformService
+    platform_queries: PlatformQueries
     # SHA-256 of CSMS_ADMIN_TOKEN, accepted as an admin key without being stored
     bootstrap_admin_hash: str | None = None

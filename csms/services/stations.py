@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -18,9 +19,12 @@ from csms.domain.station import (
 )
 from csms.domain.version import OcppVersion
 from csms.services.events import EventBus
+from csms.services.platforms import PlatformService
 from csms.services.presence import Presence
 from csms.store.events import EventStore
 from csms.store.stations import StationStore
+
+log = logging.getLogger(__name__)
 
 # The boot answer for each administrative state, handed to the store so that recording a
 # boot and deciding it take one statement.
@@ -38,6 +42,7 @@ class StationService:
         registration: RegistrationPolicy,
         heartbeat_interval: int,
         node_id: str,
+        platforms: PlatformService | None = None,
     ) -> None:
         self._stations = stations
         self._events = events
@@ -46,6 +51,7 @@ class StationService:
         self._registration = registration
         self.heartbeat_interval = heartbeat_interval
         self.node_id = node_id
+        self._platforms = platforms
 
     async def admit(self, station_id: str) -> StationAuth | None:
         """The station as the handshake should see it; None when it may not connect at all.
@@ -75,6 +81,11 @@ class StationService:
         self._bus.publish(
             "station.connected", station_id, version=version.value if version else None
         )
+        if self._platforms is not None and self._platforms.switch.on:
+            try:
+                await self._platforms.station_back(station_id, at)
+            except Exception:  # platforms learn it at the next status; the station connects
+                log.exception("station %s: restoring its platform status failed", station_id)
         return connection_id
 
     async def disconnected(
@@ -105,7 +116,8 @@ class StationService:
         self.presence.seen(station_id, heartbeat=True)
 
     async def status(self, station_id: str, status: ConnectorStatus) -> None:
-        await self._stations.record_status(station_id, status, utcnow())
+        code = None if self._platforms is None else self._platforms.status_code(status.status)
+        await self._stations.record_status(station_id, status, utcnow(), code)
         self._bus.publish(
             "status.changed",
             station_id,

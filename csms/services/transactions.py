@@ -23,6 +23,7 @@ from csms.domain.transaction import (
 from csms.services.authorization import AuthorizationService
 from csms.services.billing import BillingService
 from csms.services.events import EventBus
+from csms.services.platforms import PlatformService
 from csms.store.meter_writer import MeterWriter, rows_for
 from csms.store.transactions import TransactionStore
 
@@ -42,7 +43,9 @@ class TransactionService:
         billing: BillingService,
         *,
         meter_event_interval: float = 10.0,
+        platforms: PlatformService | None = None,
     ) -> None:
+        self._platforms = platforms
         self._billing = billing
         self._store = store
         self._writer = writer
@@ -146,6 +149,16 @@ class TransactionService:
                 )
             else:
                 self._meter_event(station_id, where, event.samples, outcome.transaction_pk)
+            if (
+                event.charging_state is not None
+                and event.event_type is not EventType.ENDED
+                and self._platforms is not None
+                and self._platforms.switch.on
+            ):
+                # 2.0.1 says "charging" here, not in StatusNotification (T/CEC code 3 vs 2)
+                await self._platforms.charging_state(
+                    station_id, where.evse_id, where.connector_id, event.charging_state, received
+                )
         outcome = replace(outcome, total_cost=await self._cost(event, outcome))
         decision = None
         if event.id_token is not None:

@@ -291,6 +291,9 @@ async def _append(conn: Any, record: Mapping[str, Any]) -> tuple[dict[str, Any],
     full["prev_hash"] = head["hash"] or None
     full["hash"] = chain_hash(full)
     row = await conn.fetchrow(_INSERT, *(full[c] for c in _INSERT_COLUMNS))
+    if record["kind"] != Kind.CREDIT.value:
+        # monitoring platforms get the order in the transaction that files it
+        await conn.execute(_PUSH_ORDER, row["id"])
     await conn.execute(
         "UPDATE cdr_chain_heads SET seq = $2, hash = $3 WHERE operator_id = $1",
         operator,
@@ -298,3 +301,17 @@ async def _append(conn: Any, record: Mapping[str, Any]) -> tuple[dict[str, Any],
         full["hash"],
     )
     return dict(row), True
+
+
+# The order as platform-neutral facts: the CDR (money as exact JSON numbers) and the stop reason.
+_PUSH_ORDER = """INSERT INTO platform_outbox (platform_id, stream, kind, data, dedupe_key)
+    SELECT p.id, c.station_id, 'charge_order',
+        jsonb_build_object('cdr', to_jsonb(c) - 'detail' - 'reasons' - 'prev_hash' - 'hash',
+                           'stop_reason', t.stop_reason)::text,
+        'order:' || c.id
+    FROM cdrs c
+    JOIN stations s ON s.id = c.station_id AND s.access_mode <> 'private'
+    LEFT JOIN transactions t ON t.id = c.transaction_id
+    CROSS JOIN platforms p
+    WHERE c.id = $1 AND p.enabled AND 'charge_order' = ANY (p.kinds)
+    ON CONFLICT (platform_id, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING"""

@@ -11,6 +11,7 @@ import zlib
 import asyncpg
 
 from csms.errors import ConfigError
+from csms.store import platform_outbox
 from csms.store.database import Pool
 
 _LOCK_NAMESPACE = 0x0C5B  # first key of the two-key advisory lock that makes node ids unique
@@ -69,14 +70,19 @@ class NodeStore:
                      AND n.last_seen < now() - make_interval(secs => $1)""",
                 timeout,
             )
-            status: str = await conn.execute(
+            released = await conn.fetch(
                 """UPDATE stations SET connected = false, disconnected_at = now(),
                        offline_reason = 'node lost', updated_at = now()
                    WHERE connected AND node_id IN (SELECT node_id FROM nodes
-                       WHERE last_seen < now() - make_interval(secs => $1))""",
+                       WHERE last_seen < now() - make_interval(secs => $1))
+                   RETURNING id, disconnected_at""",
                 timeout,
             )
-        return int(status.split()[-1])
+            if released:
+                await platform_outbox.stations_offline(
+                    conn, [r["id"] for r in released], released[0]["disconnected_at"]
+                )
+        return len(released)
 
     async def peers(self, timeout: float) -> bool:
         """Whether any other node is alive."""

@@ -9,6 +9,7 @@ from typing import Any
 from csms.domain.station import AdminState, BootInfo, ConnectorStatus, StationAuth
 from csms.domain.version import OcppVersion
 from csms.errors import NotFound
+from csms.store import platform_outbox
 from csms.store.database import Pool
 
 _AUTH_COLUMNS = "id, admin_state, password_hash, security_profile"
@@ -276,7 +277,7 @@ class StationStore:
                 code,
                 reason,
             )
-            await conn.execute(
+            went: str = await conn.execute(
                 """UPDATE stations SET connected = false, disconnected_at = $3,
                        offline_reason = $4, updated_at = now()
                    WHERE id = $1 AND connection_id = $2 AND connected""",
@@ -285,6 +286,9 @@ class StationStore:
                 at,
                 reason,
             )
+            if went.endswith(" 1"):
+                # platforms learn "offline" in the transaction that records it
+                await platform_outbox.stations_offline(conn, [station_id], at)
 
     async def release_node(self, node_id: str, at: datetime) -> int:
         """Mark every station this node claimed as disconnected (after a crash or at shutdown)."""
@@ -298,14 +302,15 @@ class StationStore:
                 node_id,
                 at,
             )
-            result: str = await conn.execute(
+            released = await conn.fetch(
                 """UPDATE stations SET connected = false, disconnected_at = $2,
                        offline_reason = 'node restarted', updated_at = now()
-                   WHERE node_id = $1 AND connected""",
+                   WHERE node_id = $1 AND connected RETURNING id""",
                 node_id,
                 at,
             )
-        return int(result.split()[-1])
+            await platform_outbox.stations_offline(conn, [r["id"] for r in released], at)
+        return len(released)
 
     async def touch(
         self, seen: Sequence[tuple[str, datetime, datetime | None, int | None]], node_id: str
@@ -347,9 +352,17 @@ class StationStore:
         return {r["id"]: AdminState(r["admin_state"]) for r in rows}
 
     async def record_status(
-        self, station_id: str, status: ConnectorStatus, received_at: datetime
+        self,
+        station_id: str,
+        status: ConnectorStatus,
+        received_at: datetime,
+        platform_code: int | None = None,
     ) -> None:
-        """Keep the newest status per connector (by station time) and every status in history."""
+        """Keep the newest status per connector (by station time) and every status in history.
+
+        With `platform_code` (monitoring platforms are configured) the same statement records
+        the connector's T/CEC status code and queues a push when it changed.
+        """
         where = status.where
         args = (
             station_id,
@@ -361,26 +374,13 @@ class StationStore:
             status.vendor_error_code,
             status.timestamp,
             received_at,
-        )
-        # one statement: atomic and a single round trip (boot storms send thousands)
-        await self._pool.execute(
-            """WITH history AS (
-                   INSERT INTO status_history (station_id, evse_id, connector_id, status,
-                       error_code, info, vendor_error_code, status_at, received_at)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-               )
-               INSERT INTO connectors (station_id, evse_id, connector_id, status, error_code,
-                   info, vendor_error_code, status_at, received_at, vendor_id)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-               ON CONFLICT (station_id, evse_id, connector_id) DO UPDATE SET
-                   status = EXCLUDED.status, error_code = EXCLUDED.error_code,
-                   info = EXCLUDED.info, vendor_error_code = EXCLUDED.vendor_error_code,
-                   vendor_id = EXCLUDED.vendor_id, status_at = EXCLUDED.status_at,
-                   received_at = EXCLUDED.received_at
-               WHERE connectors.status_at <= EXCLUDED.status_at""",
-            *args,
             status.vendor_id,
         )
+        # one statement: atomic and a single round trip (boot storms send thousands)
+        if platform_code is None:
+            await self._pool.execute(_RECORD_STATUS, *args)
+        else:
+            await self._pool.execute(_RECORD_STATUS_AND_CODE, *args, platform_code)
 
     async def connectors(self, station_id: str) -> list[dict[str, Any]]:
         rows = await self._pool.fetch(
@@ -401,3 +401,36 @@ class StationStore:
             status,
             at,
         )
+
+
+_STATUS_HISTORY = """INSERT INTO status_history (station_id, evse_id, connector_id, status,
+        error_code, info, vendor_error_code, status_at, received_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"""
+_CONNECTOR_UPSERT = """INSERT INTO connectors (station_id, evse_id, connector_id, status,
+        error_code, info, vendor_error_code, status_at, received_at, vendor_id)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+    ON CONFLICT (station_id, evse_id, connector_id) DO UPDATE SET
+        status = EXCLUDED.status, error_code = EXCLUDED.error_code,
+        info = EXCLUDED.info, vendor_error_code = EXCLUDED.vendor_error_code,
+        vendor_id = EXCLUDED.vendor_id, status_at = EXCLUDED.status_at,
+        received_at = EXCLUDED.received_at
+    WHERE connectors.status_at <= EXCLUDED.status_at"""
+_RECORD_STATUS = f"WITH history AS ({_STATUS_HISTORY}) {_CONNECTOR_UPSERT}"
+# The code follows only a status that became the connector's newest (a stale one is history).
+# 2.0.1 says Occupied whether charging or not; an open transaction that is Charging makes it 3.
+_OCCUPIED_CODE = """CASE WHEN $4 = 'Occupied' AND EXISTS (
+        SELECT 1 FROM transactions t WHERE t.station_id = $1 AND t.evse_id = $2
+          AND t.status = 'open' AND t.charging_state = 'Charging')
+    THEN 3 ELSE $11::smallint END"""
+_RECORD_STATUS_AND_CODE = f"""WITH history AS ({_STATUS_HISTORY}),
+    newest AS ({_CONNECTOR_UPSERT} RETURNING 1), {
+    platform_outbox.code_ctes(
+        "$1::text",
+        "$2::integer",
+        "$3::integer",
+        _OCCUPIED_CODE,
+        "$9::timestamptz",
+        guard="EXISTS (SELECT 1 FROM newest)",
+    )
+}
+    SELECT 1"""

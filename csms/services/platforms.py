@@ -1,0 +1,436 @@
+"""Monitoring platforms: their settings, the lanes that push to them, and the records they get
+besides statuses and orders (site information on change, daily statistics, a full resync)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from csms import metrics
+from csms.clock import utcnow
+from csms.config import Settings
+from csms.errors import InvalidInput
+from csms.sealed import SealedBox
+from csms.services.events import EventBus
+from csms.services.platform_push import Credentials, Lane, credentials
+from csms.store.platform_facts import PlatformFactsStore
+from csms.store.platform_outbox import KINDS, OutboxStore
+from csms.store.platforms import SEALED, PlatformStore
+from csms.tcec import facts as site_facts
+from csms.tcec.codes import status_code
+from csms.tcec.envelope import Keys
+from csms.tcec.messages import SiteFacts, connector_code, dumps
+from csms.tcec.render import DEFAULT_METHODS
+
+log = logging.getLogger(__name__)
+
+# Daily statistics of yesterday are filed once the rollup has seen the day's last hour.
+STATS_AFTER = time(0, 30)
+RELOAD_EVERY = 5.0
+RETENTION = timedelta(days=30)
+SECRET_FIELDS = {
+    "operator_secret": "operator_secret_sealed",
+    "data_secret": "data_secret_sealed",
+    "data_iv": "data_iv_sealed",
+    "sig_secret": "sig_secret_sealed",
+}
+
+
+@dataclass(slots=True)
+class PushSwitch:
+    """Whether any platform is enabled: status handling records T/CEC codes only then."""
+
+    on: bool = False
+
+
+def secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class PlatformService:
+    def __init__(
+        self,
+        store: PlatformStore,
+        outbox: OutboxStore,
+        facts: PlatformFactsStore,
+        box: SealedBox,
+        bus: EventBus,
+        settings: Settings,
+        switch: PushSwitch,
+    ) -> None:
+        self.store = store
+        self.outbox = outbox
+        self._facts = facts
+        self._box = box
+        self._bus = bus
+        self._settings = settings
+        self.switch = switch
+        self.zone = ZoneInfo(settings.time_zone)
+        self.lanes: dict[str, tuple[Lane, asyncio.Task[None], str]] = {}
+        self._reload = asyncio.Event()
+        self._stats_filed: date | None = None
+
+    # ----- settings (the API) -----
+
+    def seal(self, fields: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
+        """API fields -> store columns: secrets sealed, the inbound secret hashed.
+
+        `inbound_secret: "generate"` makes a new one, returned once to the caller.
+        """
+        out = {k: v for k, v in fields.items() if k not in SECRET_FIELDS and k != "inbound_secret"}
+        for name, column in SECRET_FIELDS.items():
+            if fields.get(name) is not None:
+                out[column] = self._box.seal(fields[name])
+        issued: str | None = None
+        if "inbound_secret" in fields:
+            inbound = fields["inbound_secret"]
+            if inbound == "generate":
+                inbound = issued = secrets.token_urlsafe(24)
+            out["inbound_secret_hash"] = None if inbound is None else secret_hash(inbound)
+        return out, issued
+
+    async def create(self, platform_id: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+        missing = [
+            f
+            for f in ("base_url", "operator_id", "platform_operator_id", *SECRET_FIELDS)
+            if not fields.get(f)
+        ]
+        if missing:
+            raise InvalidInput(f"a platform needs {', '.join(missing)}")
+        _check_keys(fields)
+        columns, issued = self.seal(fields)
+        row = await self.store.create(platform_id, columns)
+        if row["enabled"]:
+            await self.resync(platform_id)
+        self._reload.set()
+        return _shown(row, issued)
+
+    async def update(self, platform_id: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+        if any(fields.get(k) is None and k in fields for k in SECRET_FIELDS):
+            raise InvalidInput("a platform secret cannot be removed, only replaced")
+        if any(k in fields for k in ("data_secret", "data_iv", "sig_secret")):
+            current = await self.store.with_secrets()
+            row = next((r for r in current if r["id"] == platform_id), None)
+            if row is not None:
+                merged = {
+                    "data_secret": fields.get("data_secret")
+                    or self._box.open(row["data_secret_sealed"]),
+                    "data_iv": fields.get("data_iv") or self._box.open(row["data_iv_sealed"]),
+                    "sig_secret": fields.get("sig_secret")
+                    or self._box.open(row["sig_secret_sealed"]),
+                }
+                _check_keys(merged)
+        columns, issued = self.seal(fields)
+        row = await self.store.update(platform_id, columns)
+        self._reload.set()
+        return _shown(row, issued)
+
+    async def delete(self, platform_id: str) -> None:
+        await self.store.delete(platform_id)
+        self._reload.set()
+
+    async def health(self) -> list[dict[str, Any]]:
+        """Every platform with its backlog and the sender's view: for the API and dashboard."""
+        rows = await self.store.all()
+        backlog = await self.outbox.backlog()
+        now = utcnow()
+        out = []
+        for row in rows:
+            b = backlog.get(row["id"], {})
+            lane = self.lanes.get(row["id"])
+            oldest = b.get("oldest_pending_at")
+            out.append(
+                {
+                    "id": row["id"],
+                    "name": row["name"],
+                    "enabled": row["enabled"],
+                    "last_success_at": row["last_success_at"],
+                    "last_failure_at": row["last_failure_at"],
+                    "last_ret": row["last_ret"],
+                    "last_msg": row["last_msg"],
+                    "pending": b.get("pending", 0),
+                    "failed": b.get("failed", 0),
+                    "oldest_pending_at": oldest,
+                    "oldest_pending_seconds": None
+                    if oldest is None
+                    else round((now - oldest).total_seconds(), 1),
+                    "sender_here": bool(lane and lane[0].holding_lock),
+                    "token_expires_at": lane[0].link.token_expires if lane else None,
+                }
+            )
+        return out
+
+    async def shown(self, platform_id: str) -> dict[str, Any]:
+        return _shown(await self.store.get(platform_id), None)
+
+    async def listed(self) -> list[dict[str, Any]]:
+        return [_shown(r, None) for r in await self.store.all()]
+
+    def poke(self, platform_id: str) -> None:
+        lane = self.lanes.get(platform_id)
+        if lane is not None:
+            lane[0].poke()
+
+    # ----- the lanes -----
+
+    async def run(self) -> None:
+        """Keep one lane per enabled platform (restarted when its settings change)."""
+        limits = httpx.Limits(
+            max_connections=self._settings.push_concurrency * 2,
+            max_keepalive_connections=self._settings.push_concurrency,
+        )
+        async with (
+            httpx.AsyncClient(timeout=self._settings.push_timeout, limits=limits) as client,
+            asyncio.TaskGroup() as tasks,
+        ):
+            try:
+                while True:
+                    try:
+                        await self._sync_lanes(client, tasks)
+                        await self._gauges()
+                    except Exception:
+                        log.exception("platform lanes: reload failed")
+                    self._reload.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._reload.wait(), timeout=RELOAD_EVERY)
+            finally:
+                for _lane, task, _fp in self.lanes.values():
+                    task.cancel()
+                self.lanes.clear()
+
+    async def reload(self) -> None:
+        self._reload.set()
+
+    async def _sync_lanes(self, client: httpx.AsyncClient, tasks: asyncio.TaskGroup) -> None:
+        rows = [r for r in await self.store.with_secrets() if r["enabled"]]
+        self.switch.on = bool(rows)
+        wanted: dict[str, Credentials] = {}
+        for row in rows:
+            try:
+                wanted[row["id"]] = credentials(row, self._box)
+            except Exception as exc:  # a secret that does not open: say so, keep the others
+                log.error("platform %s cannot be used: %s", row["id"], exc)
+        for platform_id in list(self.lanes):
+            lane, task, fingerprint = self.lanes[platform_id]
+            creds = wanted.get(platform_id)
+            if creds is None or creds.fingerprint != fingerprint or task.done():
+                task.cancel()
+                del self.lanes[platform_id]
+        for platform_id, creds in wanted.items():
+            if platform_id in self.lanes:
+                continue
+            lane = Lane(
+                creds,
+                self.outbox,
+                self.store,
+                self._bus,
+                client=client,
+                schedule=self._settings.push_retry,
+                concurrency=self._settings.push_concurrency,
+                poll=self._settings.push_poll,
+            )
+            task = tasks.create_task(_guarded(lane), name=f"platform-{platform_id}")
+            self.lanes[platform_id] = (lane, task, creds.fingerprint)
+
+    async def _gauges(self) -> None:
+        now = utcnow()
+        for platform_id, b in (await self.outbox.backlog()).items():
+            metrics.PLATFORM_BACKLOG.labels(platform_id).set(b["pending"])
+            oldest = b["oldest_pending_at"]
+            metrics.PLATFORM_OLDEST_PENDING.labels(platform_id).set(
+                0 if oldest is None else (now - oldest).total_seconds()
+            )
+
+    # ----- records besides statuses and orders -----
+
+    async def current_sites(self) -> list[SiteFacts]:
+        piles = await self._facts.piles()
+        ids = [p["id"] for p in piles]
+        return site_facts.sites(
+            piles, await self._facts.equipment(ids), await self._facts.connectors(ids)
+        )
+
+    async def sync_station_info(self) -> int:
+        """Queue the information of every site whose facts changed since last pushed."""
+        if not self.switch.on:
+            return 0
+        known = await self.outbox.digests()
+        queued = 0
+        for site in await self.current_sites():
+            code, fingerprint = site_facts.site_code(site), site_facts.digest(site)
+            if known.get(code) != fingerprint:
+                queued += await self.outbox.site_changed(
+                    code, fingerprint, dumps(site_facts.site_data(site))
+                )
+        return queued
+
+    async def resync(self, platform_id: str) -> dict[str, int]:
+        """Queue every site's information and every connector's current status for one
+        platform (a new platform, or one that lost its data)."""
+        sites = await self.current_sites()
+        info = status = 0
+        for site in sites:
+            info += await self.outbox.enqueue_for(
+                platform_id,
+                "station_info",
+                f"site:{site_facts.site_code(site)}",
+                dumps(site_facts.site_data(site)),
+            )
+        piles = await self._facts.piles()
+        connected = {p["id"]: bool(p["connected"]) for p in piles}
+        live = site_facts.live_codes(await self._facts.connectors(list(connected)), connected)
+        now = utcnow()
+        for station_id, codes in live.items():
+            for evse, conn, code in codes:
+                status += await self.outbox.enqueue_for(
+                    platform_id,
+                    "connector_status",
+                    station_id,
+                    dumps(
+                        {
+                            "station_id": station_id,
+                            "evse_id": evse,
+                            "connector_id": conn,
+                            "code": code,
+                            "at": now.isoformat(),
+                        }
+                    ),
+                )
+        self.poke(platform_id)
+        return {"station_info": info, "connector_status": status}
+
+    async def file_daily_stats(self, now: datetime) -> int:
+        """Yesterday's energy per site, pile and connector, once per platform (idempotent)."""
+        local = now.astimezone(self.zone)
+        day = local.date() - timedelta(days=1)
+        if not self.switch.on or local.time() < STATS_AFTER or self._stats_filed == day:
+            return 0
+        queued = await self.queue_stats(day, day)
+        self._stats_filed = day
+        return queued
+
+    async def queue_stats(self, first: date, last: date) -> int:
+        sites = await self.current_sites()
+        ids = [p.station_id for s in sites for p in s.piles]
+        energy = {
+            (r["station_id"], r["evse_id"]): int(r["energy_wh"])
+            for r in await self._facts.energy(ids, first, last)
+        }
+        queued = 0
+        for site in sites:
+            code = site_facts.site_code(site)
+            data = stats_data(code, first, last, site, energy)
+            queued += await self.outbox.enqueue(
+                "station_stats", f"site:{code}", dumps(data), f"stats:{code}:{first}:{last}"
+            )
+        return queued
+
+    async def station_back(self, station_id: str, at: datetime) -> None:
+        """A station reconnected: connectors platforms were told are offline get their last
+        reported status back (a reconnect need not bring new StatusNotifications)."""
+        known = await self.outbox.codes(station_id)
+        if not any(k["code"] == 0 for k in known):
+            return
+        rows = await self._facts.connectors([station_id])
+        codes = site_facts.live_codes(rows, {station_id: True}).get(station_id, [])
+        await self.outbox.set_codes(station_id, codes, at)
+
+    async def charging_state(
+        self, station_id: str, evse_id: int, connector_id: int, state: str, at: datetime
+    ) -> None:
+        """2.0.1 reports charging in TransactionEvents: Charging is 3, any other state 2."""
+        if evse_id <= 0:
+            return
+        code = 3 if state == "Charging" else 2
+        connectors = (
+            [connector_id]
+            if connector_id > 0
+            else [
+                k["connector_id"]
+                for k in await self.outbox.codes(station_id)
+                if k["evse_id"] == evse_id
+            ]
+            or [1]
+        )
+        await self.outbox.set_codes(station_id, [(evse_id, c, code) for c in connectors], at)
+
+    def status_code(self, status: str) -> int | None:
+        """The code to record with a StatusNotification, None when no platform listens."""
+        if not self.switch.on:
+            return None
+        try:
+            return status_code(status, connected=True)
+        except ValueError:
+            return None
+
+    async def purge(self, now: datetime) -> int:
+        return await self.outbox.purge_sent(now - RETENTION)
+
+
+def stats_data(
+    code: str,
+    first: date,
+    last: date,
+    site: SiteFacts,
+    energy: Mapping[tuple[str, int], int],
+) -> dict[str, Any]:
+    piles: list[list[Any]] = []
+    for pile in site.piles:
+        evses = sorted({c.evse_id for c in pile.connectors}) or [1]
+        piles.append(
+            [
+                pile.station_id,
+                [
+                    [connector_code(pile.station_id, e, 1), energy.get((pile.station_id, e), 0)]
+                    for e in evses
+                ],
+            ]
+        )
+    return {
+        "station_code": code,
+        "start": first.isoformat(),
+        "end": last.isoformat(),
+        "piles": piles,
+    }
+
+
+async def _guarded(lane: Lane) -> None:
+    """A lane that fails is logged and restarted by the next reload, never silently lost."""
+    try:
+        await lane.run()
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("platform %s: the sender stopped", lane.platform_id)
+
+
+def _check_keys(fields: Mapping[str, Any]) -> None:
+    try:
+        Keys.of(fields["data_secret"], fields["data_iv"], fields["sig_secret"])
+    except (ValueError, UnicodeError) as exc:
+        raise InvalidInput(str(exc)) from None
+
+
+def _shown(row: Mapping[str, Any], issued: str | None) -> dict[str, Any]:
+    shown = {k: v for k, v in row.items() if k not in SEALED and k != "inbound_secret_hash"}
+    shown["methods"] = {**DEFAULT_METHODS, **(row.get("methods") or {})}
+    if issued is not None:
+        shown["inbound_secret"] = issued
+    return shown
+
+
+def valid_kinds(kinds: Sequence[str]) -> list[str]:
+    unknown = [k for k in kinds if k not in KINDS]
+    if unknown:
+        raise InvalidInput(f"unknown kinds {unknown}; known: {', '.join(KINDS)}")
+    return list(kinds)

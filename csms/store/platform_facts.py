@@ -1,0 +1,80 @@
+"""What platforms are told about: public piles with their site, equipment, status and energy."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from csms.store.database import Pool
+
+_PILES = """SELECT s.id, s.site_name, s.county, s.address, s.latitude, s.longitude, s.vendor,
+        s.model, s.rated_power_kw, s.commissioned_on, s.admin_state, s.access_mode,
+        s.connected, s.updated_at, si.category, si.parking_spaces
+    FROM stations s LEFT JOIN sites si ON si.site_name = s.site_name
+    WHERE s.access_mode <> 'private'"""
+
+
+class PlatformFactsStore:
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
+
+    async def piles(self, station_ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        """Public and shared piles (private ones are not reported), with their site's facts."""
+        rows = await self._pool.fetch(
+            f"{_PILES} AND ($1::text[] IS NULL OR s.id = ANY ($1::text[])) ORDER BY s.id",
+            None if station_ids is None else list(station_ids),
+        )
+        return [dict(r) for r in rows]
+
+    async def site_piles(self, site_name: str | None, station_id: str) -> list[dict[str, Any]]:
+        """The piles of one site (or the lone pile without a site)."""
+        rows = await self._pool.fetch(
+            f"""{_PILES} AND (s.site_name = $1 OR ($1::text IS NULL AND s.id = $2))
+                ORDER BY s.id""",
+            site_name,
+            station_id,
+        )
+        return [dict(r) for r in rows]
+
+    async def equipment(self, station_ids: Sequence[str]) -> list[dict[str, Any]]:
+        rows = await self._pool.fetch(
+            """SELECT station_id, connector_no, power_kw, current FROM station_equipment
+               WHERE station_id = ANY ($1::text[]) ORDER BY station_id, connector_no""",
+            list(station_ids),
+        )
+        return [dict(r) for r in rows]
+
+    async def connectors(self, station_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """Connectors as reported, with the open transaction's charging state (2.0.1)."""
+        rows = await self._pool.fetch(
+            """SELECT c.station_id, c.evse_id, c.connector_id, c.status,
+                   (SELECT t.charging_state FROM transactions t
+                     WHERE t.station_id = c.station_id AND t.evse_id = c.evse_id
+                       AND t.status = 'open' ORDER BY t.id DESC LIMIT 1) AS charging_state
+               FROM connectors c
+               WHERE c.station_id = ANY ($1::text[]) AND c.evse_id > 0
+               ORDER BY c.station_id, c.evse_id, c.connector_id""",
+            list(station_ids),
+        )
+        return [dict(r) for r in rows]
+
+    async def energy(
+        self, station_ids: Sequence[str], first: date, last: date
+    ) -> list[dict[str, Any]]:
+        """Wh per station and EVSE over local days [first, last], from the daily rollup."""
+        rows = await self._pool.fetch(
+            """SELECT station_id, evse_id, sum(energy_wh)::bigint AS energy_wh
+               FROM utilization_daily
+               WHERE station_id = ANY ($1::text[]) AND day BETWEEN $2 AND $3 AND evse_id > 0
+               GROUP BY station_id, evse_id ORDER BY station_id, evse_id""",
+            list(station_ids),
+            first,
+            last,
+        )
+        return [dict(r) for r in rows]
+
+    async def rolled_up_through(self) -> date | None:
+        """The last local day the utilization rollup has covered completely, if known."""
+        found: date | None = await self._pool.fetchval("SELECT max(day) - 1 FROM utilization_daily")
+        return found

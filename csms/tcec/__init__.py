@@ -1,0 +1,1 @@
+"""T/CEC 102 information exchange with monitoring platforms: pure core."""

@@ -1,0 +1,94 @@
+"""A monitoring-platform simulator wired to a test CSMS: one place for keys and set-up."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from csms.bootstrap import Running, running
+from simulators.platform.client import PlatformClient
+from simulators.platform.server import PlatformConfig, PlatformSimulator
+from tests.conftest import Api, make_settings
+
+OPERATOR_ID = "MA0CSMS01"
+PLATFORM_ID = "MA0PLAT01"
+OPERATOR_SECRET = "operator-secret-for-tests"
+DATA_SECRET = "a1b2c3d4e5f6g7h8"
+DATA_IV = "0011223344556677"
+SIG_SECRET = "sig-secret-for-tests"
+INBOUND_SECRET = "platform-secret-for-tests"
+FAST_RETRY = (0.2, 0.2, 0.2, 0.2, 0.5)
+
+
+def sim_config(**changes: Any) -> PlatformConfig:
+    base: dict[str, Any] = {
+        "platform_operator_id": PLATFORM_ID,
+        "operator_id": OPERATOR_ID,
+        "operator_secret": OPERATOR_SECRET,
+        "data_secret": DATA_SECRET,
+        "data_iv": DATA_IV,
+        "sig_secret": SIG_SECRET,
+    }
+    base.update(changes)
+    return PlatformConfig(**base)
+
+
+def platform_body(sim: PlatformSimulator, **changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": "province",
+        "name": "Provincial monitoring platform",
+        "base_url": sim.url,
+        "operator_id": OPERATOR_ID,
+        "platform_operator_id": PLATFORM_ID,
+        "operator_secret": OPERATOR_SECRET,
+        "data_secret": DATA_SECRET,
+        "data_iv": DATA_IV,
+        "sig_secret": SIG_SECRET,
+        "inbound_secret": INBOUND_SECRET,
+        "service_tel": "0349-1234567",
+    }
+    body.update(changes)
+    return body
+
+
+def fast_settings(database_url: str, **changes: Any) -> Any:
+    """Settings whose pushes retry in fractions of a second (tests cannot wait minutes)."""
+    return make_settings(
+        database_url, push_retry=FAST_RETRY, push_poll=0.05, push_timeout=2.0, **changes
+    )
+
+
+@contextlib.asynccontextmanager
+async def pushing_csms(database_url: str, **changes: Any) -> AsyncIterator[Running]:
+    async with running(fast_settings(database_url, **changes)) as instance:
+        yield instance
+
+
+async def add_platform(api: Api, sim: PlatformSimulator, **changes: Any) -> dict[str, Any]:
+    created = await api.post("/api/v1/platforms", role="admin", json=platform_body(sim, **changes))
+    assert created.status_code == 201, created.text
+    return dict(created.json())
+
+
+def client_for(csms: Running, **changes: Any) -> PlatformClient:
+    keys: dict[str, Any] = {
+        "platform_operator_id": PLATFORM_ID,
+        "operator_secret": INBOUND_SECRET,
+        "data_secret": DATA_SECRET,
+        "data_iv": DATA_IV,
+        "sig_secret": SIG_SECRET,
+    }
+    keys.update(changes)
+    return PlatformClient(f"http://127.0.0.1:{csms.http_port}/evcs/v1", **keys)
+
+
+async def drained(csms: Running, platform_id: str = "province", timeout: float = 30) -> None:
+    """Until the platform has no pending record left."""
+    async with asyncio.timeout(timeout):
+        while await csms.pool.fetchval(
+            "SELECT count(*) FROM platform_outbox WHERE platform_id = $1 AND state = 'pending'",
+            platform_id,
+        ):
+            await asyncio.sleep(0.05)
