@@ -26,6 +26,7 @@ bench: $(STAMP)
 	$(PY) -m tests.bench.fleet_bench
 	$(PY) -m tests.bench.billing_bench
 	$(PY) -m tests.bench.utilization_bench
+	$(PY) -m tests.bench.platform_bench
 
 lint: $(STAMP)
 	$(PY) -m ruff check csms simulators ocppj tests

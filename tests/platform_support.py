@@ -35,11 +35,12 @@ def sim_config(**changes: Any) -> PlatformConfig:
     return PlatformConfig(**base)
 
 
-def platform_body(sim: PlatformSimulator, **changes: Any) -> dict[str, Any]:
+def platform_body(url: str, **changes: Any) -> dict[str, Any]:
+    """A platform at `url` (the simulator's `url`) with the test keys."""
     body: dict[str, Any] = {
         "id": "province",
         "name": "Provincial monitoring platform",
-        "base_url": sim.url,
+        "base_url": url,
         "operator_id": OPERATOR_ID,
         "platform_operator_id": PLATFORM_ID,
         "operator_secret": OPERATOR_SECRET,
@@ -67,7 +68,9 @@ async def pushing_csms(database_url: str, **changes: Any) -> AsyncIterator[Runni
 
 
 async def add_platform(api: Api, sim: PlatformSimulator, **changes: Any) -> dict[str, Any]:
-    created = await api.post("/api/v1/platforms", role="admin", json=platform_body(sim, **changes))
+    created = await api.post(
+        "/api/v1/platforms", role="admin", json=platform_body(sim.url, **changes)
+    )
     assert created.status_code == 201, created.text
     return dict(created.json())
 

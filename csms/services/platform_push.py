@@ -16,7 +16,6 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -38,7 +37,7 @@ from csms.tcec.envelope import (
     seal_request,
 )
 from csms.tcec.messages import PushDataError, Spelling, dumps
-from csms.tcec.render import Target, render
+from csms.tcec.render import Target, plain, render
 from csms.tcec.retry import delay_after, jittered, refresh_due
 
 log = logging.getLogger(__name__)
@@ -219,21 +218,10 @@ def judge(kind: str, answer: Answer) -> Outcome:
         note = ""
         if kind == "charge_order" and data.get("ConfirmResult", 0) not in (0, "0"):
             note = f"received; the platform disputes it (ConfirmResult {data['ConfirmResult']})"
-        return Outcome("sent", answer.ret, note, _plain(data))
+        return Outcome("sent", answer.ret, note, plain(data))
     if answer.ret in REFUSED:
         return Outcome("failed", answer.ret, answer.msg or "refused by the platform")
     return Outcome("retry", answer.ret, answer.msg or f"Ret {answer.ret}")
-
-
-def _plain(value: Any) -> Any:
-    """JSON-safe copy for the jsonb column (Decimal becomes its exact string)."""
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 class Lane:
@@ -259,6 +247,7 @@ class Lane:
         self._bus = bus
         self._schedule = schedule
         self._concurrency = concurrency
+        self._refill = max(1, concurrency // 4)
         self._poll = poll
         self._now = now
         self._busy: set[str] = set()
@@ -295,7 +284,8 @@ class Lane:
                     continue
                 probing = self._paused_until is not None
                 free = (1 if probing else self._concurrency) - len(self._busy)
-                if free > 0:
+                # refill in batches: each look at the outbox scans every pending stream head
+                if free > 0 and (free >= self._refill or len(self._busy) == 0):
                     try:
                         heads = await self._outbox.due(
                             self.platform_id, now, free, sorted(self._busy)
@@ -386,7 +376,7 @@ class Lane:
                 self.platform_id, ok=ok, at=at, ret=outcome.ret, msg=None if ok else outcome.msg
             )
             self._bus.publish(
-                "platform.health",
+                "platform.push",
                 "",
                 platform_id=self.platform_id,
                 ok=ok,

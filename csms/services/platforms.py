@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 # Daily statistics of yesterday are filed once the rollup has seen the day's last hour.
 STATS_AFTER = time(0, 30)
 RELOAD_EVERY = 5.0
+HEALTH_EVERY = 10.0  # seconds between push-health snapshots on the live feed
 RETENTION = timedelta(days=30)
 SECRET_FIELDS = {
     "operator_secret": "operator_secret_sealed",
@@ -79,6 +80,7 @@ class PlatformService:
         self.lanes: dict[str, tuple[Lane, asyncio.Task[None], str]] = {}
         self._reload = asyncio.Event()
         self._stats_filed: date | None = None
+        self._published = float("-inf")
 
     # ----- settings (the API) -----
 
@@ -243,7 +245,13 @@ class PlatformService:
             self.lanes[platform_id] = (lane, task, creds.fingerprint)
 
     async def _gauges(self) -> None:
+        """Prometheus gauges, and a health snapshot on the live feed for the dashboard."""
         now = utcnow()
+        loop = asyncio.get_running_loop()
+        if loop.time() - self._published >= HEALTH_EVERY:
+            self._published = loop.time()
+            for health in await self.health():
+                self._bus.publish("platform.health", "", **_jsonable(health))
         for platform_id, b in (await self.outbox.backlog()).items():
             metrics.PLATFORM_BACKLOG.labels(platform_id).set(b["pending"])
             oldest = b["oldest_pending_at"]
@@ -412,6 +420,10 @@ async def _guarded(lane: Lane) -> None:
         raise
     except Exception:
         log.exception("platform %s: the sender stopped", lane.platform_id)
+
+
+def _jsonable(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items()}
 
 
 def _check_keys(fields: Mapping[str, Any]) -> None:

@@ -108,8 +108,10 @@ def site_data(site: SiteFacts) -> dict[str, Any]:
                 "commissioned_on": None
                 if p.commissioned_on is None
                 else p.commissioned_on.isoformat(),
-                "latitude": p.latitude,
-                "longitude": p.longitude,
+                # as text: our JSON writer refuses floats (coordinates are no money, but one
+                # writer for all keeps it simple)
+                "latitude": None if p.latitude is None else repr(p.latitude),
+                "longitude": None if p.longitude is None else repr(p.longitude),
                 "connectors": [
                     [
                         c.evse_id,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from csms.tcec.facts import site_from_data
@@ -82,3 +83,14 @@ def render(kind: str, data_text: str, target: Target) -> tuple[str, str]:
     else:
         raise ValueError(f"unknown outbox kind {kind!r}")
     return target.method(kind), dumps(payload)
+
+
+def plain(value: Any) -> Any:
+    """A JSON-safe copy for our own API and jsonb columns: Decimal becomes its exact string."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value

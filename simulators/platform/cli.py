@@ -135,14 +135,19 @@ async def serve(args: argparse.Namespace) -> int:
     if args.mode != "ok":
         sim.set_mode(args.mode, delay=args.delay)
     stop = asyncio.Event()
-    await sim.start(args.host, args.port)
-    try:
-        print(f"platform listening on {sim.url} (control: {sim.control_url})", flush=True)
-        with stop_on_signals(stop), contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(args.duration):
-                await stop.wait()
-    finally:
-        await sim.stop()
+    with stop_on_signals(stop):
+        try:
+            await sim.start(args.host, args.port)
+        except OSError as error:
+            print(f"platform: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
+            return 1
+        try:
+            print(f"platform listening on {sim.url} (control: {sim.control_url})", flush=True)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(args.duration):
+                    await stop.wait()
+        finally:
+            await sim.stop()
     print(summary(sim), flush=True)
     return 0
 

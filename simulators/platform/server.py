@@ -216,8 +216,11 @@ class PlatformSimulator:
 
     Protocol requests are POSTs to `<base_path>/<method>`; every answer is HTTP 200 with a
     signed envelope. An unknown method is Ret 4004 (not HTTP 404), so a pusher sees it the way
-    it sees other refusals. `/control/stats` (GET), `/control/mode` and `/control/reset` (POST)
-    steer it from outside the process.
+    it sees other refusals. Checks run in this order: the mode (fail/busy answer at once, slow
+    waits), the method, the Bearer token (4002), the envelope (4003, then 4001, then 4004), the
+    token's operator against OperatorID (4002), then the business fields (4004). Simulated
+    fail/busy answers are counted in `rejections` too. `/control/stats` (GET), `/control/mode`
+    and `/control/reset` (POST) steer it from outside the process.
     """
 
     def __init__(

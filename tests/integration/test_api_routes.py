@@ -125,6 +125,17 @@ class Route:
         return self.template == "/api/v1/events"
 
 
+PLATFORM = {
+    "id": "AUTH-P",
+    "name": "auth",
+    "base_url": "http://127.0.0.1:9/evcs/v1",
+    "operator_id": "MA0CSMS01",
+    "platform_operator_id": "MA0AUTH01",
+    "operator_secret": "s",
+    "data_secret": "0123456789abcdef",
+    "data_iv": "0123456789abcdef",
+    "sig_secret": "s",
+}
 TARIFF = {
     "name": "auth",
     "effective_from": "2020-01-01T00:00:00+08:00",
@@ -254,6 +265,22 @@ ROUTES = (
     ),
     Route("GET", "/api/v1/lockouts", "viewer", 200),
     Route("GET", "/api/v1/stations/{station_id}/lockouts", "viewer", 200),
+    Route("DELETE", "/api/v1/platforms/{platform_id}", "admin", 404),  # not created yet
+    Route("POST", "/api/v1/platforms", "admin", 201, PLATFORM),
+    Route("GET", "/api/v1/platforms", "operator", 200),
+    Route("GET", "/api/v1/platforms/health", "viewer", 200),
+    Route("GET", "/api/v1/platforms/{platform_id}", "operator", 200),
+    Route("PATCH", "/api/v1/platforms/{platform_id}", "admin", 200, {"name": "renamed"}),
+    Route("GET", "/api/v1/platforms/{platform_id}/outbox", "operator", 200),
+    Route("POST", "/api/v1/platforms/{platform_id}/outbox/{record_id}/retry", "operator", 404),
+    Route("POST", "/api/v1/platforms/{platform_id}/resync", "admin", 200),
+    Route(
+        "POST",
+        "/api/v1/platforms/{platform_id}/stats",
+        "admin",
+        200,
+        {"first": "2025-06-01", "last": "2025-06-01"},
+    ),
 )
 NOT_MINE = ("/api/v1/stations/{station_id}/commands/", "/api/v1/stations/{station_id}/ocpp/")
 NAMES = {
@@ -269,6 +296,8 @@ NAMES = {
     "unit_id": "AUTH-U",
     "month": "2025-06",
     "schedule_id": 4242,
+    "platform_id": "AUTH-P",
+    "record_id": 4242,
 }
 
 
@@ -342,7 +371,8 @@ async def test_too_weak_roles_get_403(api: Api) -> None:
                 f"this needs the {route.role} role; the key is {role}"
             )
             checked += 1
-    assert checked == 41  # 33 operator routes x viewer + 4 admin routes x (viewer, operator)
+    # 37 operator routes x viewer + 9 admin routes x (viewer, operator)
+    assert checked == 55
     assert ids(ok(await api.get("/api/v1/stations"))) == ["AUTH-1"]
     assert ok(await api.get("/api/v1/stations/AUTH-1"))["county"] is None
 

@@ -12,9 +12,11 @@ import pytest
 
 from csms.bootstrap import Running
 from csms.monitoring.registry_csv import COLUMNS
-from tests.chromium import MISSING, Dom, dump_dom, find_chromium, live_page
-from tests.conftest import Api
+from simulators.platform.server import PlatformSimulator
+from tests.chromium import MISSING, Dom, Page, dump_dom, find_chromium, live_page
+from tests.conftest import Api, api_for
 from tests.ocpp_client import OcppClient, open_client
+from tests.platform_support import add_platform, drained, pushing_csms, sim_config
 
 BOOT = {"chargePointVendor": "Dash", "chargePointModel": "Board"}
 # Public piles in three counties, commissioned in 2025 but one (2024), with coordinates
@@ -205,3 +207,75 @@ async def test_the_dashboard_follows_the_live_feed(csms: Running, api: Api, chro
     finally:
         for cp in clients:
             await cp.close()
+
+
+def node(test_id: str) -> str:
+    """JavaScript for the page's element with this data-testid."""
+    return f"document.querySelector('[data-testid=\"{test_id}\"]')"
+
+
+async def value_of(page: Page, test_id: str, field: str = "textContent") -> Any:
+    """A property of the element with this data-testid (None while there is none)."""
+    return await page.evaluate(f"{node(test_id)}?.{field} ?? null")
+
+
+async def test_the_dashboard_shows_push_health_of_monitoring_platforms(
+    database_url: str, chromium: str
+) -> None:
+    async with (
+        pushing_csms(database_url) as csms,
+        api_for(csms) as api,
+        PlatformSimulator(sim_config()) as sim,
+    ):
+        platform = await add_platform(api, sim, name="省监管平台")
+        ok(await api.post("/api/v1/stations", json={"id": "PF-1"}), 201)
+        cp = await booted(csms, "PF-1")  # Available: one connector status to push
+        try:
+            await drained(csms)
+            assert sim.statuses_by_connector() == {"PF-1-1": [1]}
+            (health,) = ok(await api.get("/api/v1/platforms/health"))
+            assert health["last_success_at"] is not None and health["pending"] == 0
+
+            async with live_page(url(csms, api.keys["viewer"], "lang=en"), chromium) as page:
+                await page.wait_for("document.body.dataset.state", "ready")
+                await page.wait_for("document.body.dataset.live", "connected")
+                row = f"platform-{platform['id']}"
+                assert await value_of(page, f"{row}-name") == "省监管平台"
+                assert await value_of(page, f"{row}-state") == "OK"
+                assert await value_of(page, row, "dataset.state") == "ok"
+                success = await value_of(page, f"{row}-success")
+                assert success.endswith(" ago") and success[0].isdigit(), success
+                assert await value_of(page, f"{row}-success", "dataset.at") is not None
+                assert await value_of(page, f"{row}-pending", "dataset.value") == "0"
+                assert await value_of(page, f"{row}-failed") == "0"
+                assert await value_of(page, f"{row}-oldest") == "–"  # nothing waits
+                assert (await value_of(page, f"{row}-token")).startswith("in ")
+
+                # the platform goes down: the next status waits, and the page says so live
+                await sim.stop()
+                await cp.call("StatusNotification", {"connectorId": 1, "errorCode": "NoError",
+                                                     "status": "Preparing"})  # fmt: skip
+                # the failed push is on the feed at once (platform.push)
+                await page.wait_for(f"{node(row)}?.dataset.state", "unreachable")
+                assert await value_of(page, f"{row}-state") == "unreachable"
+                assert (await value_of(page, f"{row}-failure")).endswith(" ago")
+                assert await value_of(page, f"{row}-reason")  # why: the connection error
+                # the backlog comes with the next health snapshot (every ~10 s)
+                backlog = f"Number({node(row + '-pending')}?.dataset.value) >= 1"
+                await page.wait_for(backlog, True, timeout=25)
+                assert (await value_of(page, f"{row}-oldest")).endswith(" s")
+                assert (await value_of(page, f"{row}-success")).endswith(" ago")  # still shown
+                assert await page.evaluate("document.body.dataset.lastEvent") in {
+                    "platform.health", "platform.push"
+                }  # fmt: skip
+        finally:
+            await cp.close()
+
+
+async def test_the_dashboard_says_when_no_platform_is_configured(
+    csms: Running, api: Api, chromium: str
+) -> None:
+    dom = Dom(await dump_dom(url(csms, api.keys["viewer"]), chromium))
+    assert dom.body["data-state"] == "ready", dom.body
+    assert dom.attr("platforms", "data-count") == "0"
+    assert dom.text("platforms-empty") == "未配置监管平台"

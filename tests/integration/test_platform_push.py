@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -10,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from csms.bootstrap import Running
+from csms.monitoring.registry_csv import COLUMNS
 from csms.store.platforms import SEALED
 from simulators.platform.server import PlatformSimulator
 from tests.conftest import Api, api_for
@@ -67,9 +67,11 @@ async def test_platform_settings_never_show_secrets(
 
     bad = await papi.patch("/api/v1/platforms/province", role="admin", json={"data_iv": "short"})
     assert bad.status_code == 422
-    dup = await papi.post("/api/v1/platforms", role="admin", json=platform_body(sim, id="city"))
+    dup = await papi.post("/api/v1/platforms", role="admin", json=platform_body(sim.url, id="city"))
     assert dup.status_code == 409  # the same platform OperatorID twice
-    weak = await papi.post("/api/v1/platforms", role="operator", json=platform_body(sim, id="x"))
+    weak = await papi.post(
+        "/api/v1/platforms", role="operator", json=platform_body(sim.url, id="x")
+    )
     assert weak.status_code == 403
     renamed = await papi.patch(
         "/api/v1/platforms/province", role="admin", json={"spelling": "Service", "name": "P"}
@@ -113,3 +115,106 @@ async def test_a_v16_session_reaches_the_platform_in_order(
     )
     assert {r["state"] for r in sent} == {"sent"}
     assert [r["kind"] for r in sent].count("charge_order") == 1
+
+
+REGISTRY_ROW = (
+    "CP-I1,应县,金城镇,,应县客运站,transport_hub,{address},39.55,113.19,20,60DC,"
+    "2025-03-02,public,,op,60"
+)
+
+
+async def _register(api: Api, address: str) -> None:
+    body = "\n".join((",".join(COLUMNS), REGISTRY_ROW.format(address=address)))
+    r = await api.client.post(
+        "/api/v1/registry/import",
+        content=body.encode(),
+        headers={**api.headers("operator"), "Content-Type": "text/csv"},
+    )
+    assert r.status_code == 200, r.text
+
+
+async def test_site_information_is_pushed_once_per_change_and_refusals_can_be_retried(
+    pushing: Running, papi: Api, sim: PlatformSimulator
+) -> None:
+    await add_platform(papi, sim)
+    await _register(papi, "")  # no address: T/CEC requires one
+    platforms = pushing.services.stations._platforms
+    assert platforms is not None
+    assert await platforms.sync_station_info() == 1
+    assert await platforms.sync_station_info() == 0  # nothing changed, nothing queued
+    await drained(pushing)
+    failed = await papi.get("/api/v1/platforms/province/outbox?state=failed", role="operator")
+    [record] = failed.json()
+    assert record["kind"] == "station_info" and "no address" in record["last_msg"]
+    assert "notification_stationInfo" not in sim.counts()
+
+    await _register(papi, "应县金城镇建设路8号")  # fixed in the registry: a new version
+    assert await platforms.sync_station_info() == 1
+    await drained(pushing)
+    [info] = [r.data["StationInfo"] for r in sim.received if r.method == "notification_stationInfo"]
+    assert info["Address"] == "应县金城镇建设路8号" and info["AreaCode"] == "140622"
+    assert info["Construction"] == 6 and info["EquipmentInfos"][0]["EquipmentID"] == "CP-I1"
+
+    # the refused record can be sent again once its cause is fixed: it renders from its own
+    # facts, so it is refused again (honestly), and a sent record cannot be retried
+    again = await papi.post(f"/api/v1/platforms/province/outbox/{record['id']}/retry")
+    assert again.status_code == 200 and again.json()["state"] == "pending"
+    await drained(pushing)
+    sent = (await papi.get("/api/v1/platforms/province/outbox?state=sent", role="operator")).json()
+    conflict = await papi.post(f"/api/v1/platforms/province/outbox/{sent[0]['id']}/retry")
+    assert conflict.status_code == 409
+
+
+async def test_tokens_expire_and_are_fetched_again(
+    pushing: Running, papi: Api, sim: PlatformSimulator
+) -> None:
+    await add_platform(papi, sim, spelling="Service")
+    cp = await open_client(pushing.ocpp_port, "CP-T1")
+    await cp.call("BootNotification", {"chargePointVendor": "V", "chargePointModel": "M"})
+    for status in ("Available", "Preparing"):
+        await cp.call(
+            "StatusNotification", {"connectorId": 1, "status": status, "errorCode": "NoError"}
+        )
+        await drained(pushing)
+        sim.expire_tokens()  # the next push meets 4002, fetches a token and is sent
+    await cp.call(
+        "StatusNotification", {"connectorId": 1, "status": "Available", "errorCode": "NoError"}
+    )
+    await drained(pushing)
+    assert sim.statuses_by_connector() == {"CP-T1-1": [1, 2, 1]}
+    assert sim.tokens_issued >= 3 and sim.rejections.get(4002, 0) >= 2
+    health = (await papi.get("/api/v1/platforms/health")).json()[0]
+    assert health["pending"] == 0 and health["last_success_at"] is not None
+    await cp.close()
+
+
+async def test_a_201_charging_state_reports_charging(
+    pushing: Running, papi: Api, sim: PlatformSimulator
+) -> None:
+    await add_platform(papi, sim)
+    cp = await open_client(pushing.ocpp_port, "CP-V2", ["ocpp2.0.1"])
+    boot = {"reason": "PowerUp", "chargingStation": {"model": "M", "vendorName": "V"}}
+    await cp.call("BootNotification", boot)
+    now = datetime.now(UTC).isoformat()
+    status = {"timestamp": now, "evseId": 1, "connectorId": 1}
+    await cp.call("StatusNotification", {**status, "connectorStatus": "Occupied"})
+    event = {
+        "eventType": "Started",
+        "timestamp": now,
+        "triggerReason": "CablePluggedIn",
+        "seqNo": 0,
+        "transactionInfo": {"transactionId": "T-1", "chargingState": "Charging"},
+        "evse": {"id": 1, "connectorId": 1},
+    }
+    await cp.call("TransactionEvent", event)
+    suspended = {
+        **event,
+        "eventType": "Updated",
+        "seqNo": 1,
+        "triggerReason": "ChargingStateChanged",
+        "transactionInfo": {"transactionId": "T-1", "chargingState": "SuspendedEV"},
+    }
+    await cp.call("TransactionEvent", suspended)
+    await drained(pushing)
+    assert sim.statuses_by_connector() == {"CP-V2-1": [2, 3, 2]}
+    await cp.close()

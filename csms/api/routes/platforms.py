@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -24,6 +23,7 @@ from csms.api.schemas import MAX_ID, MAX_OFFSET
 from csms.clock import utcnow
 from csms.errors import InvalidInput, NotFound
 from csms.tcec.messages import loads
+from csms.tcec.render import plain
 
 router = APIRouter(prefix="/api/v1/platforms", tags=["platforms"])
 Ctx = Annotated[ApiContext, Depends(context)]
@@ -84,7 +84,7 @@ async def outbox(
         platform_id, state=state, kind=kind, stream=stream, limit=limit, offset=offset
     )
     for row in rows:
-        row["data"] = _plain(loads(row["data"]))
+        row["data"] = plain(loads(row["data"]))
     return rows
 
 
@@ -95,7 +95,7 @@ async def retry_record(platform_id: str, record_id: int, ctx: Ctx, _: Operator) 
         raise NotFound(f"no outbox record {record_id}")
     row = await ctx.platforms.outbox.requeue(platform_id, record_id, utcnow())
     ctx.platforms.poke(platform_id)
-    row["data"] = _plain(loads(row["data"]))
+    row["data"] = plain(loads(row["data"]))
     return row
 
 
@@ -119,14 +119,3 @@ async def queue_stats(platform_id: str, body: StatsRequest, ctx: Ctx, _: Admin) 
     queued = await ctx.platforms.queue_stats(first, last)
     ctx.platforms.poke(platform_id)
     return {"station_stats": queued}
-
-
-def _plain(value: Any) -> Any:
-    """Decimal -> str for the JSON answer (exact, no float)."""
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value

@@ -8,6 +8,7 @@
  *   GET /api/v1/monitoring/utilization   daily time utilization and kWh by county
  *   GET /api/v1/monitoring/map           stations with coordinates and live state
  *   GET /api/v1/lockouts?open=true       safety lockouts in force
+ *   GET /api/v1/platforms/health         push health per monitoring platform (T/CEC 102)
  *   GET /api/v1/events                   the live feed (Server-Sent Events, read with fetch()
  *                                        because EventSource cannot send the key)
  * No dependency but Apache ECharts (vendor/echarts.min.js). Options in the address:
@@ -34,6 +35,11 @@
     'station.locked': ['live', 'map', 'lockouts'],
     'station.unlocked': ['live', 'map', 'lockouts'],
   };
+  // Feed events that carry what the platforms panel shows (applied as they come, no reload):
+  // a health snapshot per platform every ~10 s, and each change of a platform's push outcome.
+  const PLATFORM_EVENTS = ['platform.health', 'platform.push'];
+  const TICK_MS = 1000; // ages ("12 s ago") are redrawn locally; nothing is fetched
+  const SENDER_STALE_MS = 30 * 1000; // a sending node's token view, kept while it reports
   const STATUS_COLOUR = { met: '#2e7d32', on_track: '#f9a825', behind: '#c62828' };
   const STATE_COLOUR = {
     charging: '#1565c0',
@@ -131,6 +137,32 @@
       unit_stations: '座',
       unit_places: '处',
       unit_km: '公里',
+      panel_platforms: '监管平台推送',
+      pf_platform: '平台',
+      pf_state: '状态',
+      pf_last_success: '最近成功',
+      pf_last_failure: '最近失败',
+      pf_pending: '待推送',
+      pf_failed: '推送失败',
+      pf_oldest: '最早待推送',
+      pf_token: '令牌到期',
+      pf_note:
+        '随实时数据更新（约每 10 秒一次快照）。' +
+        '待推送：平台尚未确认的记录；推送失败：被平台拒收、需要人工处理的记录。',
+      no_platforms: '未配置监管平台',
+      pf_state_ok: '正常',
+      pf_state_failing: '推送异常',
+      pf_state_unreachable: '无法连接',
+      pf_state_disabled: '已停用',
+      pf_state_idle: '尚未推送',
+      never: '从未',
+      ago: '{d}前',
+      within: '{d}后',
+      expired: '已过期',
+      dur_s: '秒',
+      dur_min: '分钟',
+      dur_h: '小时',
+      dur_d: '天',
       connector: {
         Available: '空闲',
         Preparing: '准备中',
@@ -219,6 +251,32 @@
       unit_stations: 'stations',
       unit_places: 'places',
       unit_km: 'km',
+      panel_platforms: 'Monitoring platforms',
+      pf_platform: 'Platform',
+      pf_state: 'State',
+      pf_last_success: 'Last success',
+      pf_last_failure: 'Last failure',
+      pf_pending: 'Backlog',
+      pf_failed: 'Failed',
+      pf_oldest: 'Oldest pending',
+      pf_token: 'Token expires',
+      pf_note:
+        'Follows the live feed (a snapshot about every 10 s). Backlog: records the platform has ' +
+        'not acknowledged yet; failed: records it refused, which need a look.',
+      no_platforms: 'No platform configured',
+      pf_state_ok: 'OK',
+      pf_state_failing: 'failing',
+      pf_state_unreachable: 'unreachable',
+      pf_state_disabled: 'disabled',
+      pf_state_idle: 'not pushed yet',
+      never: 'never',
+      ago: '{d} ago',
+      within: 'in {d}',
+      expired: 'expired',
+      dur_s: 's',
+      dur_min: 'min',
+      dur_h: 'h',
+      dur_d: 'd',
       connector: {},
     },
   };
@@ -238,6 +296,9 @@
     pending: new Set(),
     feed: null, // AbortController of the live feed
     generation: 0, // bumped on every new key: stale answers are ignored
+    skew: 0, // the CSMS's clock minus this browser's, in ms (for ages)
+    skewFromFeed: false, // measured on a feed event (ms), not from a Date header (s)
+    reach: {}, // platform id -> {reachable, at}: the last push outcome the feed told
   };
 
   function pickLanguage() {
@@ -329,7 +390,7 @@
     }
   }
 
-  async function api(path) {
+  async function api(path, onResponse) {
     const response = await fetch(path, {
       headers: { Authorization: 'Bearer ' + state.key, Accept: 'application/json' },
       cache: 'no-store',
@@ -346,6 +407,7 @@
       }
       throw new Error('HTTP ' + response.status + (detail ? ': ' + detail : ''));
     }
+    if (onResponse) onResponse(response);
     return response.json();
   }
 
@@ -392,6 +454,11 @@
       state.data.lockouts = await api('/api/v1/lockouts?open=true');
       renderLockouts();
     },
+    platforms: async () => {
+      const rows = await api('/api/v1/platforms/health', serverTimeFromHeader);
+      state.data.platforms = rows.map((row) => mergedHealth(row, null));
+      renderPlatforms();
+    },
   };
   const PANEL_OF = {
     live: ['panel-live'],
@@ -399,6 +466,7 @@
     utilization: ['panel-utilization'],
     map: ['panel-map'],
     lockouts: ['panel-lockouts'],
+    platforms: ['panel-platforms'],
   };
 
   async function load(names) {
@@ -521,7 +589,7 @@
     if (!state.live || !window.ReadableStream) return;
     const controller = new AbortController();
     state.feed = controller;
-    const types = Object.keys(EVENT_PANELS).join(',');
+    const types = Object.keys(EVENT_PANELS).concat(PLATFORM_EVENTS).join(',');
     let backoff = 1000;
     setLive('connecting');
     while (!controller.signal.aborted) {
@@ -541,7 +609,7 @@
           response.body,
           () => {
             // subscribed: catch up on whatever changed while we were away
-            if (backoff > 1000) scheduleRefresh(['live', 'map', 'lockouts']);
+            if (backoff > 1000) scheduleRefresh(['live', 'map', 'lockouts', 'platforms']);
             backoff = 1000;
             setLive('connected');
           },
@@ -589,10 +657,12 @@
     }
   }
 
-  function onEvent(type) {
+  function onEvent(type, text) {
     document.body.dataset.lastEvent = type;
     if (type === 'lagged') {
       scheduleRefresh(Object.keys(LOADERS)); // we missed events: reload everything
+    } else if (PLATFORM_EVENTS.includes(type)) {
+      onPlatformEvent(type, text);
     } else if (EVENT_PANELS[type]) {
       scheduleRefresh(EVENT_PANELS[type]);
     }
@@ -1099,6 +1169,216 @@
     }
   }
 
+  // --- (g) push health of monitoring platforms: /api/v1/platforms/health and the feed ---
+
+  // The CSMS's clock as this browser reckons it: ages are counted on the server's time, so a
+  // browser whose clock is off still reads "12 s ago" right.
+  function serverNow() {
+    return Date.now() + state.skew;
+  }
+
+  function serverTimeFromHeader(response) {
+    // the Date header has whole seconds: a feed event's time, once one came, is better
+    const date = Date.parse(response.headers.get('Date') || '');
+    if (Number.isFinite(date) && !state.skewFromFeed) state.skew = date + 500 - Date.now();
+  }
+
+  function millis(iso) {
+    if (!iso) return null;
+    const when = Date.parse(iso);
+    return Number.isFinite(when) ? when : null;
+  }
+
+  // A health row from the API (node null) or from a feed snapshot (node: who sent it). Every
+  // node reports every platform, but only the node holding the platform's sender knows its
+  // token: other nodes' snapshots keep that view while the sender keeps reporting.
+  function mergedHealth(fresh, node) {
+    const old = (state.data.platforms || []).find((row) => row.id === fresh.id);
+    const row = Object.assign({}, fresh, { node, seen: Date.now() });
+    const senderView =
+      !row.sender_here &&
+      old &&
+      old.sender_here &&
+      old.node !== node &&
+      Date.now() - old.seen < SENDER_STALE_MS;
+    if (senderView) {
+      Object.assign(row, {
+        sender_here: true,
+        token_expires_at: old.token_expires_at,
+        node: old.node,
+        seen: old.seen,
+      });
+    }
+    return row;
+  }
+
+  // platform.health: the whole row, every ~10 s; platform.push: the outcome changed (data:
+  // platform_id, ok, reachable, ret, msg), which the next snapshot confirms with the backlog.
+  function onPlatformEvent(type, text) {
+    let event;
+    try {
+      event = JSON.parse(text);
+    } catch (e) {
+      return;
+    }
+    const data = (event && event.data) || {};
+    const rows = state.data.platforms || (state.data.platforms = []);
+    if (type === 'platform.health') {
+      if (!data.id) return;
+      const at = millis(event.at);
+      if (at !== null) {
+        state.skew = at - Date.now(); // sent as it was taken: the server's time, to the ms
+        state.skewFromFeed = true;
+      }
+      const row = mergedHealth(data, event.node || null);
+      const i = rows.findIndex((r) => r.id === row.id);
+      if (i >= 0) rows[i] = row;
+      else rows.push(row);
+    } else {
+      const row = rows.find((r) => r.id === data.platform_id);
+      if (!row) {
+        scheduleRefresh(['platforms']); // a platform this page has not heard of yet
+        return;
+      }
+      const when = event.at || new Date(serverNow()).toISOString();
+      state.reach[row.id] = { reachable: data.reachable !== false, at: millis(when) };
+      if (data.ok) Object.assign(row, { last_success_at: when, last_ret: 0, last_msg: null });
+      else {
+        Object.assign(row, {
+          last_failure_at: when,
+          last_ret: data.ret ?? null,
+          last_msg: data.msg ?? null,
+        });
+      }
+    }
+    renderPlatforms();
+  }
+
+  // ok: the last push was acknowledged; failing: the platform answered with an error (Ret);
+  // unreachable: no answer (down, refused, timed out); idle: enabled, nothing pushed yet.
+  function platformState(row) {
+    if (!row.enabled) return 'disabled';
+    const success = millis(row.last_success_at);
+    const failure = millis(row.last_failure_at);
+    if (failure !== null && (success === null || failure > success)) {
+      // the feed tells whether the platform answered at all; a loaded row only has its Ret
+      const told = state.reach[row.id];
+      const answered = told && told.at >= failure ? told.reachable : row.last_ret !== null;
+      return answered ? 'failing' : 'unreachable';
+    }
+    return success === null ? 'idle' : 'ok';
+  }
+
+  function duration(seconds) {
+    const s = Math.max(0, Math.round(seconds));
+    const unit = (n, name) => n + ' ' + t('dur_' + name);
+    if (s < 60) return unit(s, 's');
+    if (s < 3600) return unit(Math.floor(s / 60), 'min');
+    if (s < 86400) {
+      const minutes = Math.floor((s % 3600) / 60);
+      return unit(Math.floor(s / 3600), 'h') + (minutes ? ' ' + unit(minutes, 'min') : '');
+    }
+    const hours = Math.floor((s % 86400) / 3600);
+    return unit(Math.floor(s / 86400), 'd') + (hours ? ' ' + unit(hours, 'h') : '');
+  }
+
+  // ago: "12 s ago"; for: "12 s" (how long a record has waited); until: "in 1 h 5 min"
+  function clockText(kind, iso) {
+    const at = millis(iso);
+    if (at === null) return '–';
+    const seconds = (serverNow() - at) / 1000;
+    if (kind === 'until') {
+      return seconds >= 0 ? t('expired') : t('within').replace('{d}', duration(-seconds));
+    }
+    if (kind === 'for') return duration(seconds);
+    return t('ago').replace('{d}', duration(seconds));
+  }
+
+  // An age that keeps counting (tickAges), and the moment itself under it.
+  function stamp(kind, iso, testId, absent) {
+    if (!iso) return [el('span', { 'data-testid': testId, text: absent })];
+    return [
+      el('span', {
+        class: 'age',
+        'data-clock': kind,
+        'data-at': iso,
+        'data-testid': testId,
+        text: clockText(kind, iso),
+      }),
+      el('span', { class: 'when', text: formatTime(iso) }),
+    ];
+  }
+
+  function tickAges() {
+    for (const node of document.querySelectorAll('#platforms [data-clock]')) {
+      node.textContent = clockText(node.dataset.clock, node.dataset.at);
+    }
+  }
+
+  function renderPlatforms() {
+    const rows = state.data.platforms || [];
+    const tbody = $('#platforms tbody');
+    tbody.replaceChildren();
+    $('#platforms').dataset.count = String(rows.length);
+    if (!rows.length) {
+      tbody.append(
+        el('tr', { class: 'empty' }, [
+          el('td', { colspan: '8', 'data-testid': 'platforms-empty', text: t('no_platforms') }),
+        ]),
+      );
+      return;
+    }
+    for (const row of rows) {
+      const id = 'platform-' + row.id;
+      const status = platformState(row);
+      // Ret and Msg are the last answer's: shown while it is a failure
+      const parts = [];
+      if (status === 'failing' || status === 'unreachable') {
+        if (row.last_ret !== null && row.last_ret !== undefined) parts.push('Ret ' + row.last_ret);
+        if (row.last_msg) parts.push(row.last_msg);
+      }
+      const reason = parts.join(' · ');
+      const name = [el('span', { class: 'pf-name', 'data-testid': id + '-name', text: row.name })];
+      if (row.name !== row.id) name.push(el('span', { class: 'when', text: row.id }));
+      const failure = stamp('ago', row.last_failure_at, id + '-failure', t('never'));
+      if (reason) {
+        failure.push(el('span', { class: 'why', 'data-testid': id + '-reason', text: reason }));
+      }
+      const pending = Number(row.pending) || 0;
+      const failed = Number(row.failed) || 0;
+      tbody.append(
+        el('tr', { 'data-testid': id, 'data-state': status }, [
+          el('td', {}, name),
+          el('td', {}, [
+            el('span', {
+              class: 'badge',
+              'data-state': status,
+              'data-testid': id + '-state',
+              title: reason || null,
+              text: t('pf_state_' + status),
+            }),
+          ]),
+          el('td', {}, stamp('ago', row.last_success_at, id + '-success', t('never'))),
+          el('td', {}, failure),
+          el('td', {
+            class: 'num',
+            'data-testid': id + '-pending',
+            'data-value': String(pending),
+            text: String(pending),
+          }),
+          el('td', {
+            class: 'num' + (failed ? ' bad' : ''),
+            'data-testid': id + '-failed',
+            'data-value': String(failed),
+            text: String(failed),
+          }),
+          el('td', {}, stamp('for', row.oldest_pending_at, id + '-oldest', '–')),
+          el('td', {}, stamp('until', row.token_expires_at, id + '-token', '–')),
+        ]),
+      );
+    }
+  }
+
   // --- language ------------------------------------------------------------------------
 
   function applyLanguage() {
@@ -1120,6 +1400,7 @@
     if (state.data.utilization) renderUtilization();
     if (state.data.map) renderMap();
     if (state.data.lockouts) renderLockouts();
+    if (state.data.platforms) renderPlatforms();
     if (state.key && $('#updated-at').dataset.at) {
       $('#updated-at').textContent = t('updated') + ' ' + formatTime($('#updated-at').dataset.at);
     }
@@ -1154,6 +1435,7 @@
     window.addEventListener('resize', resizeCharts);
     window.addEventListener('beforeprint', resizeCharts);
     window.addEventListener('afterprint', resizeCharts);
+    window.setInterval(tickAges, TICK_MS);
     applyLanguage();
     const key = keyFromFragment() || safeStorage('get', KEY_STORAGE);
     if (key) useKey(key);

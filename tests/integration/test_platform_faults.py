@@ -1,0 +1,185 @@
+"""The platform goes down and comes back, the CSMS restarts: nothing is lost, nothing doubled,
+and every station's records arrive in the order they happened."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from csms.bootstrap import Running
+from csms.config import UnknownTokenPolicy
+from csms.tcec.messages import connector_code, start_charge_seq
+from simulators.cli import amain
+from simulators.platform.server import PlatformSimulator
+from tests.conftest import api_for
+from tests.integration.test_billing_flow import edge_time, two_band_tariff
+from tests.ocpp_client import open_client
+from tests.platform_support import OPERATOR_ID, add_platform, drained, pushing_csms, sim_config
+
+FLEET = """
+name = "platform-outage"
+stations = 16
+duration = 9
+seed = 23
+id_prefix = "PF"
+
+[ramp]
+rate = 40
+
+[versions]
+"1.6" = 0.5
+"2.0.1" = 0.5
+
+[chargers]
+ac7 = { share = 0.5, evses = 2 }
+dc60 = { share = 0.5, evses = 1 }
+
+[sessions]
+mode = "continuous"
+length = [1.5, 3]
+gap = [0.3, 1]
+meter_interval = 1
+leave = { Local = 0.5, EVDisconnected = 0.5 }
+
+[churn]
+interval = 3
+offline = [0.5, 1.5]
+
+[network]
+backoff = { minimum = 0.2, range = 0.2, repeat = 2 }
+"""
+
+
+def station_of(connector: str) -> str:
+    return connector.rsplit("-", 1)[0]
+
+
+def arrived(sim: PlatformSimulator) -> dict[str, list[tuple[Any, ...]]]:
+    """What the platform accepted, per station, in arrival order."""
+    out: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    for record in sim.received:
+        if record.method == "notification_stationStatus":
+            info = record.data["ConnectorStatusInfo"]
+            out[station_of(info["ConnectorID"])].append(
+                ("status", info["ConnectorID"], info["Status"])
+            )
+        elif record.method == "notification_charge_order_info":
+            out[station_of(record.data["ConnectorID"])].append(
+                ("order", record.data["StartChargeSeq"])
+            )
+    return out
+
+
+async def recorded(csms: Running) -> dict[str, list[tuple[Any, ...]]]:
+    """What the CSMS queued for the platform, per station, in id (event) order."""
+    rows = await csms.pool.fetch(
+        """SELECT stream, kind, data, state FROM platform_outbox
+           WHERE platform_id = 'province' AND kind IN ('connector_status', 'charge_order')
+           ORDER BY id"""
+    )
+    out: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    for row in rows:
+        assert row["state"] == "sent", dict(row)
+        data = json.loads(row["data"])
+        if row["kind"] == "connector_status":
+            code = connector_code(data["station_id"], data["evse_id"], data["connector_id"])
+            out[row["stream"]].append(("status", code, data["code"]))
+        else:
+            tx = data["cdr"]["transaction_id"]
+            out[row["stream"]].append(("order", start_charge_seq(OPERATOR_ID, tx)))
+    return out
+
+
+async def test_platform_outage_during_a_fleet_run(database_url: str, tmp_path: Path) -> None:
+    scenario = tmp_path / "fleet.toml"
+    scenario.write_text(FLEET, encoding="utf-8")
+    async with (
+        pushing_csms(database_url, unknown_tokens=UnknownTokenPolicy.ACCEPT) as csms,
+        api_for(csms) as api,
+        PlatformSimulator(sim_config()) as sim,
+    ):
+        await add_platform(api, sim)
+        tariff = await api.post("/api/v1/tariffs", json=two_band_tariff(edge_time()))
+        assert tariff.status_code == 201, tariff.text
+        assigned = await api.post(
+            "/api/v1/tariff-assignments",
+            json={"tariff_id": "city", "scope": "network", "effective_from": "2020-01-01T00:00Z"},
+        )
+        assert assigned.status_code == 201, assigned.text
+        argv = ["fleet", "--url", f"ws://127.0.0.1:{csms.ocpp_port}/ocpp"]
+        argv += ["--scenario", str(scenario), "--progress", "off"]
+        fleet = asyncio.create_task(amain(argv))
+        port = sim.port
+        await asyncio.sleep(2.5)
+        before = len(sim.received)
+        await sim.stop()  # the platform is down for the middle of the run
+        await asyncio.sleep(4)
+        backlog = await csms.pool.fetchval(
+            "SELECT count(*) FROM platform_outbox WHERE state = 'pending'"
+        )
+        await sim.start(port=port)
+        async with asyncio.timeout(60):
+            assert await fleet == 0
+        await drained(csms, timeout=60)
+
+        assert before > 0 and backlog > 0  # the outage happened while there was work
+        retried = await csms.pool.fetchval(
+            "SELECT count(*) FROM platform_outbox WHERE attempts > 1"
+        )
+        assert retried > 0
+        assert (
+            await csms.pool.fetchval("SELECT count(*) FROM platform_outbox WHERE state <> 'sent'")
+            == 0
+        )
+        # every record exactly once, in order per station
+        assert arrived(sim) == await recorded(csms)
+        assert sim.duplicate_orders == 0 and sim.disputed == 0
+        bills = await csms.pool.fetchval(
+            "SELECT count(*) FROM cdrs WHERE kind = 'bill' AND station_id LIKE 'PF-%'"
+        )
+        assert bills > 0 and len(sim.orders) == bills
+        # the codes the platform ended with are what the CSMS holds
+        finals = {
+            connector_code(r["station_id"], r["evse_id"], r["connector_id"]): r["code"]
+            for r in await csms.pool.fetch("SELECT * FROM platform_connector_codes")
+        }
+        assert {c: s[-1] for c, s in sim.statuses_by_connector().items()} == finals
+
+
+async def test_a_restart_resumes_where_it_stopped(database_url: str) -> None:
+    async with PlatformSimulator(sim_config()) as sim:
+        port = sim.port
+        async with pushing_csms(database_url) as csms, api_for(csms) as api:
+            await add_platform(api, sim)
+            cp = await open_client(csms.ocpp_port, "CP-R1")
+            await cp.call("BootNotification", {"chargePointVendor": "V", "chargePointModel": "M"})
+            await _status(cp, "Available")
+            await drained(csms)  # acknowledged before the restart: never sent again
+            await sim.stop()
+            for status in ("Preparing", "Charging", "SuspendedEV", "Faulted"):
+                await _status(cp, status)
+            await cp.close()
+            await asyncio.sleep(0.5)
+            pending = await csms.pool.fetchval(
+                "SELECT count(*) FROM platform_outbox WHERE state = 'pending'"
+            )
+            assert pending == 5  # 2, 3, 2, 255, and offline (0)
+        await sim.start(port=port)
+        async with pushing_csms(database_url) as again:
+            await drained(again)
+            assert sim.statuses_by_connector() == {"CP-R1-1": [1, 2, 3, 2, 255, 0]}
+            assert (
+                await again.pool.fetchval(
+                    "SELECT count(*) FROM platform_outbox WHERE state <> 'sent'"
+                )
+                == 0
+            )
+
+
+async def _status(cp: Any, status: str) -> None:
+    await cp.call(
+        "StatusNotification", {"connectorId": 1, "status": status, "errorCode": "NoError"}
+    )
