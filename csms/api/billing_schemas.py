@@ -56,6 +56,20 @@ class TariffCreate(TariffBody):
     tariff_id: str = TariffId
 
 
+class TariffFromPolicy(Strict):
+    """A new tariff from a T/CEC business policy: PolicyInfos (StartTime HHmmss, ElecPrice,
+    SevicePrice or ServicePrice) for every day; distinct prices become bands, dearest first."""
+
+    tariff_id: str = TariffId
+    name: str = Field(min_length=1, max_length=200)
+    time_zone: str | None = Field(default=None, description="IANA zone; default the CSMS's")
+    effective_from: AwareDatetime
+    effective_to: AwareDatetime | None = None
+    policy: dict[str, Any] = Field(description='{"SumPeriod"?, "PolicyInfos": [...]}')
+    idle_fee: IdleFeeIn | None = None
+    session_fee: Decimal = Decimal("0.00")
+
+
 class TariffOut(BaseModel):
     tariff_id: str
     version: int

@@ -133,7 +133,11 @@ class PlatformService:
                 }
                 _check_keys(merged)
         columns, issued = self.seal(fields)
+        was_enabled = (await self.store.get(platform_id))["enabled"]
         row = await self.store.update(platform_id, columns)
+        if row["enabled"] and not was_enabled:
+            # records are not queued for a disabled platform: bring it up to date
+            await self.resync(platform_id)
         self._reload.set()
         return _shown(row, issued)
 
@@ -285,8 +289,15 @@ class PlatformService:
     async def resync(self, platform_id: str) -> dict[str, int]:
         """Queue every site's information and every connector's current status for one
         platform (a new platform, or one that lost its data)."""
-        sites = await self.current_sites()
         info = status = 0
+        if not await self.outbox.digests():
+            # no site was ever pushed (a first platform): the fingerprint sweep queues them for
+            # every platform and remembers them, so the minute job does not queue them again
+            self.switch.on = True
+            info = await self.sync_station_info()
+            sites = []
+        else:
+            sites = await self.current_sites()
         for site in sites:
             info += await self.outbox.enqueue_for(
                 platform_id,

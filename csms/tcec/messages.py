@@ -187,7 +187,8 @@ def centi_kwh(whs: Sequence[int]) -> list[Decimal]:
     return [Decimal(part).scaleb(-2) for part in parts]
 
 
-def _decimal(value: Any, what: str) -> Decimal:
+def decimal_of(value: Any, what: str) -> Decimal:
+    """A JSON number (a float through its shortest text) as a finite Decimal."""
     if isinstance(value, bool):
         raise PushDataError(f"{what} is not a number: {value!r}")
     try:
@@ -201,7 +202,7 @@ def _decimal(value: Any, what: str) -> Decimal:
 
 def _exact(value: Any, step: Decimal, what: str) -> Decimal:
     """`value` to `step` places; refuses to round away digits the value really has."""
-    number = _decimal(value, what)
+    number = decimal_of(value, what)
     rounded = number.quantize(step)
     if rounded != number:
         raise PushDataError(f"{what} {number} has more decimal places than T/CEC's {step}")
@@ -588,12 +589,12 @@ def read_service(item: Mapping[str, Any], prefix: str, suffix: str) -> Any:
 
 def service_price(item: Mapping[str, Any], prefix: str = "") -> Decimal:
     """SevicePrice or ServicePrice (CNY/kWh) as a Decimal."""
-    return _decimal(read_service(item, prefix, "Price"), f"{prefix}ServicePrice")
+    return decimal_of(read_service(item, prefix, "Price"), f"{prefix}ServicePrice")
 
 
 def service_money(item: Mapping[str, Any], prefix: str) -> Decimal:
     """Total or Detail (prefix) SeviceMoney or ServiceMoney (CNY) as a Decimal."""
-    return _decimal(read_service(item, prefix, "Money"), f"{prefix}ServiceMoney")
+    return decimal_of(read_service(item, prefix, "Money"), f"{prefix}ServiceMoney")
 
 
 def normalize(obj: Any) -> Any:

@@ -125,6 +125,12 @@ class Route:
         return self.template == "/api/v1/events"
 
 
+POLICY_TARIFF = {
+    "tariff_id": "AUTH-POLICY",
+    "name": "auth",
+    "effective_from": "2020-01-01T00:00:00+08:00",
+    "policy": {"PolicyInfos": [{"StartTime": "000000", "ElecPrice": 0.6, "SevicePrice": 0.6}]},
+}
 PLATFORM = {
     "id": "AUTH-P",
     "name": "auth",
@@ -265,6 +271,7 @@ ROUTES = (
     ),
     Route("GET", "/api/v1/lockouts", "viewer", 200),
     Route("GET", "/api/v1/stations/{station_id}/lockouts", "viewer", 200),
+    Route("POST", "/api/v1/tariffs/from-policy", "operator", 201, POLICY_TARIFF),
     Route("DELETE", "/api/v1/platforms/{platform_id}", "admin", 404),  # not created yet
     Route("POST", "/api/v1/platforms", "admin", 201, PLATFORM),
     Route("GET", "/api/v1/platforms", "operator", 200),
@@ -371,8 +378,8 @@ async def test_too_weak_roles_get_403(api: Api) -> None:
                 f"this needs the {route.role} role; the key is {role}"
             )
             checked += 1
-    # 37 operator routes x viewer + 9 admin routes x (viewer, operator)
-    assert checked == 55
+    # 38 operator routes x viewer + 9 admin routes x (viewer, operator)
+    assert checked == 56
     assert ids(ok(await api.get("/api/v1/stations"))) == ["AUTH-1"]
     assert ok(await api.get("/api/v1/stations/AUTH-1"))["county"] is None
 

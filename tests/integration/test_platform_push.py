@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from csms.bootstrap import Running
 from csms.monitoring.registry_csv import COLUMNS
 from csms.store.platforms import SEALED
+from csms.store.utilization import UtilizationStore
 from simulators.platform.server import PlatformSimulator
 from tests.conftest import Api, api_for
-from tests.integration.test_billing_flow import edge_time, run_v16_session, setup_network
+from tests.integration.test_billing_flow import (
+    REGISTER,
+    edge_time,
+    run_v16_session,
+    setup_network,
+)
 from tests.ocpp_client import open_client
 from tests.platform_support import (
     OPERATOR_ID,
@@ -218,3 +225,44 @@ async def test_a_201_charging_state_reports_charging(
     await drained(pushing)
     assert sim.statuses_by_connector() == {"CP-V2-1": [2, 3, 2]}
     await cp.close()
+
+
+async def test_daily_statistics_carry_the_energy_of_the_day(
+    pushing: Running, papi: Api, sim: PlatformSimulator
+) -> None:
+    await add_platform(papi, sim)
+    edge = edge_time()
+    await setup_network(papi, "CP-S1", edge)
+    cp = await open_client(pushing.ocpp_port, "CP-S1")
+    await cp.call("BootNotification", {"chargePointVendor": "V", "chargePointModel": "M"})
+    await run_v16_session(cp, edge)
+    await cp.close()
+    now = datetime.now(UTC)
+    await UtilizationStore(pushing.pool).rollup(now - timedelta(hours=3), now, now=now)
+    zone = ZoneInfo("Asia/Shanghai")
+    first = (edge - timedelta(hours=1)).astimezone(zone).date()
+    last = now.astimezone(zone).date()
+    queued = await papi.post(
+        "/api/v1/platforms/province/stats",
+        role="admin",
+        json={"first": first.isoformat(), "last": last.isoformat()},
+    )
+    assert queued.status_code == 200 and queued.json()["station_stats"] == 1
+    again = await papi.post(
+        "/api/v1/platforms/province/stats",
+        role="admin",
+        json={"first": first.isoformat(), "last": last.isoformat()},
+    )
+    assert again.json()["station_stats"] == 0  # one period is queued once per platform
+    await drained(pushing)
+    [stats] = [
+        r.data["StationStats"]
+        for r in sim.received
+        if r.method == "notification_operation_stats_info"
+    ]
+    delivered = REGISTER[-1] - REGISTER[0]
+    expected = (Decimal(delivered) / 1000).quantize(Decimal("0.01"))
+    assert Decimal(str(stats["StationElectricity"])) == expected
+    [pile] = stats["EquipmentStatsInfos"]
+    assert pile["EquipmentID"] == "CP-S1"
+    assert Decimal(str(pile["ConnectorStatsInfos"][0]["ConnectorElectricity"])) == expected

@@ -182,3 +182,57 @@ async def _signed(client: PlatformClient, method: str, token: str | None) -> dic
     code, body = await client.post_raw(method, forger_envelope(client, {}), token)
     assert code == 200
     return dict(body)
+
+
+async def test_a_tariff_imported_from_a_policy_is_what_platforms_are_told(
+    queried: tuple[Running, Api],
+) -> None:
+    csms, api = queried
+    infos = [
+        {"StartTime": "000000", "ElecPrice": "0.3000", "SevicePrice": "0.4000"},
+        {"StartTime": "080000", "ElecPrice": "0.9000", "ServicePrice": "0.8000"},
+        {"StartTime": "220000", "ElecPrice": "0.3000", "ServicePrice": "0.4000"},
+    ]
+    created = await api.post(
+        "/api/v1/tariffs/from-policy",
+        json={
+            "tariff_id": "imported",
+            "name": "from the platform",
+            "effective_from": "2020-01-01T00:00:00+08:00",
+            "policy": {"SumPeriod": 3, "PolicyInfos": infos},
+        },
+    )
+    assert created.status_code == 201, created.text
+    assert set(created.json()["prices"]) == {"peak", "valley"}
+    assigned = await api.post(
+        "/api/v1/tariff-assignments",
+        json={
+            "tariff_id": "imported",
+            "scope": "station",
+            "target": "Q-DC",
+            "effective_from": "2020-01-01T00:00:00Z",
+        },
+    )
+    assert assigned.status_code == 201, assigned.text
+    async with client_for(csms) as client:
+        policy = await client.query(
+            "query_equip_business_policy", {"EquipBizSeq": "Q3", "ConnectorID": "Q-DC-1"}
+        )
+    told = [
+        (i["StartTime"], str(i["ElecPrice"]), str(i["SevicePrice"]))
+        for i in policy.data["PolicyInfos"]
+    ]
+    assert told == [
+        (i["StartTime"], i["ElecPrice"], i.get("SevicePrice") or i["ServicePrice"]) for i in infos
+    ]
+    five = [{"StartTime": f"{h:02d}0000", "ElecPrice": h, "SevicePrice": 1} for h in range(5)]
+    refused = await api.post(
+        "/api/v1/tariffs/from-policy",
+        json={
+            "tariff_id": "too-many",
+            "name": "x",
+            "effective_from": "2020-01-01T00:00:00Z",
+            "policy": {"PolicyInfos": five},
+        },
+    )
+    assert refused.status_code == 422 and "four bands" in refused.text

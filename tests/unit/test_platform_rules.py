@@ -17,6 +17,7 @@ from csms.services.platform_push import judge
 from csms.tcec import facts
 from csms.tcec.envelope import Answer
 from csms.tcec.messages import PushDataError, Spelling, dumps
+from csms.tcec.policy import tariff_definition
 from csms.tcec.render import Target, render
 from csms.tcec.retry import DEFAULT_SCHEDULE, delay_after, jittered, parse_schedule, refresh_due
 
@@ -206,3 +207,65 @@ def test_secrets_are_sealed_with_a_key_made_once(tmp_path: Path) -> None:
     with pytest.raises(ConfigError):
         load_key("not base64!", key_file)
     assert "key" in repr(box) and str(key) not in repr(box)
+
+
+POLICY = {
+    "SumPeriod": 4,
+    "PolicyInfos": [
+        {"StartTime": "000000", "ElecPrice": "0.3000", "SevicePrice": "0.4000"},
+        {"StartTime": "080000", "ElecPrice": "0.9000", "ServicePrice": "0.8000"},
+        {"StartTime": "180000", "ElecPrice": "1.0500", "SevicePrice": "0.8000"},
+        {"StartTime": "210000", "ElecPrice": "0.3000", "ServicePrice": "0.4000"},
+    ],
+}
+
+
+def test_a_tcec_policy_becomes_tariff_bands_in_either_spelling() -> None:
+    definition = tariff_definition(POLICY)
+    assert definition["prices"] == {
+        "peak": {"energy": "1.0500", "service": "0.8000"},
+        "flat": {"energy": "0.9000", "service": "0.8000"},
+        "valley": {"energy": "0.3000", "service": "0.4000"},
+    }
+    assert definition["plans"][0]["periods"] == [
+        {"start": "00:00", "end": "08:00", "band": "valley"},
+        {"start": "08:00", "end": "18:00", "band": "flat"},
+        {"start": "18:00", "end": "21:00", "band": "peak"},
+        {"start": "21:00", "end": "24:00", "band": "valley"},
+    ]
+    one = tariff_definition(
+        {"PolicyInfos": [{"StartTime": "000000", "ElecPrice": 0.6, "ServicePrice": 0.6}]}
+    )
+    assert one["prices"] == {"flat": {"energy": "0.6", "service": "0.6"}}
+
+
+@pytest.mark.parametrize(
+    ("policy", "problem"),
+    [
+        ({"PolicyInfos": []}, "non-empty"),
+        ({**POLICY, "SumPeriod": 3}, "SumPeriod"),
+        ({"PolicyInfos": [{"StartTime": "010000", "ElecPrice": 1, "SevicePrice": 1}]}, "000000"),
+        ({"PolicyInfos": [{"StartTime": "000030", "ElecPrice": 1, "SevicePrice": 1}]}, "HHmm00"),
+        ({"PolicyInfos": [{"StartTime": "000000", "ElecPrice": 1}]}, "ServicePrice"),
+        (
+            {
+                "PolicyInfos": [
+                    {"StartTime": "000000", "ElecPrice": 1, "SevicePrice": 1, "ServicePrice": 2}
+                ]
+            },
+            "differ",
+        ),
+        (
+            {
+                "PolicyInfos": [
+                    {"StartTime": f"{h:02d}0000", "ElecPrice": h, "SevicePrice": 1}
+                    for h in range(5)
+                ]
+            },
+            "four bands",
+        ),
+    ],
+)
+def test_a_policy_that_does_not_fit_is_refused(policy: dict[str, object], problem: str) -> None:
+    with pytest.raises(PushDataError, match=problem):
+        tariff_definition(policy)

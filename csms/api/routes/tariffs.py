@@ -13,6 +13,7 @@ from csms.api.billing_schemas import (
     AssignmentCreate,
     TariffBody,
     TariffCreate,
+    TariffFromPolicy,
     TariffOut,
 )
 from csms.api.context import ApiContext
@@ -21,6 +22,8 @@ from csms.billing.codec import DefinitionError, tariff_from
 from csms.billing.tariff import Tariff, policy_problems, problems
 from csms.clock import utcnow
 from csms.errors import InvalidInput, NotFound
+from csms.tcec.codes import PushDataError
+from csms.tcec.policy import tariff_definition
 
 router = APIRouter(prefix="/api/v1", tags=["tariffs"])
 Ctx = Annotated[ApiContext, Depends(context)]
@@ -73,6 +76,22 @@ async def create_tariff(
     """A new tariff, as its version 1. Bands must cover every day without overlap, and
     service prices must lie within the price policy (CSMS_SERVICE_PRICE_FLOOR/CEILING)."""
     tariff = _tariff(body.tariff_id, body, ctx)
+    return tariff_view(await ctx.tariffs.add_version(tariff, who.name, new=True))
+
+
+@router.post("/tariffs/from-policy", status_code=201, response_model=TariffOut, tags=["tariffs"])
+async def create_from_policy(
+    body: TariffFromPolicy, ctx: Ctx, who: Annotated[Principal, Depends(operator)]
+) -> dict[str, Any]:
+    """A new tariff from a price table in the T/CEC shape (as monitoring platforms publish
+    it); then the same checks as any tariff. More than four distinct price pairs is a 422."""
+    try:
+        definition = tariff_definition(body.policy)
+    except PushDataError as exc:
+        raise InvalidInput(f"policy: {exc}") from None
+    fields = body.model_dump(exclude={"policy"})
+    create = TariffCreate.model_validate({**fields, **definition})
+    tariff = _tariff(create.tariff_id, create, ctx)
     return tariff_view(await ctx.tariffs.add_version(tariff, who.name, new=True))
 
 
