@@ -79,6 +79,7 @@ class Running:
     bus: EventBus
     # An admin key created at this start because none existed; shown once, never stored.
     generated_admin_key: str | None
+    platforms: PlatformService
 
 
 @contextlib.asynccontextmanager
@@ -372,7 +373,17 @@ async def _start(
     )
     background.append(tasks.create_task(_push_costs(gateway, settings), name="running-cost"))
     csms = Running(
-        ocpp_port, http_port, url, pool, services, gateway, writer, commands, bus, generated
+        ocpp_port,
+        http_port,
+        url,
+        pool,
+        services,
+        gateway,
+        writer,
+        commands,
+        bus,
+        generated,
+        platforms,
     )
     return csms, background, http
 

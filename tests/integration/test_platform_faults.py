@@ -183,3 +183,35 @@ async def _status(cp: Any, status: str) -> None:
     await cp.call(
         "StatusNotification", {"connectorId": 1, "status": status, "errorCode": "NoError"}
     )
+
+
+async def test_two_nodes_send_each_record_once(database_url: str) -> None:
+    """Both nodes run a sender for the platform; the advisory lock lets one of them send."""
+    async with (
+        PlatformSimulator(sim_config()) as sim,
+        pushing_csms(database_url, node_id="node-a") as node_a,
+        pushing_csms(database_url, node_id="node-b") as node_b,
+        api_for(node_a) as api,
+    ):
+        await add_platform(api, sim)
+        for node in (node_a, node_b):  # both pick the platform up now, not in 5 s
+            await node.platforms.reload()
+        stations = [(node_a, "CP-N1"), (node_b, "CP-N2")]
+        clients = []
+        for node, station_id in stations:
+            cp = await open_client(node.ocpp_port, station_id)
+            await cp.call("BootNotification", {"chargePointVendor": "V", "chargePointModel": "M"})
+            clients.append(cp)
+        for status in ("Available", "Preparing", "Charging", "Available"):
+            for cp in clients:
+                await _status(cp, status)
+        await drained(node_a)
+        assert sim.statuses_by_connector() == {
+            "CP-N1-1": [1, 2, 3, 1],
+            "CP-N2-1": [1, 2, 3, 1],
+        }
+        health_a = await node_a.platforms.health()
+        health_b = await node_b.platforms.health()
+        assert [health_a[0]["sender_here"], health_b[0]["sender_here"]].count(True) == 1
+        for cp in clients:
+            await cp.close()

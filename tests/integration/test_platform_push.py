@@ -145,8 +145,7 @@ async def test_site_information_is_pushed_once_per_change_and_refusals_can_be_re
 ) -> None:
     await add_platform(papi, sim)
     await _register(papi, "")  # no address: T/CEC requires one
-    platforms = pushing.services.stations._platforms
-    assert platforms is not None
+    platforms = pushing.platforms
     assert await platforms.sync_station_info() == 1
     assert await platforms.sync_station_info() == 0  # nothing changed, nothing queued
     await drained(pushing)
