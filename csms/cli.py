@@ -152,7 +152,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    for noisy in ("websockets", "pgserver"):
+    # httpx logs every platform push at INFO: the outbox and metrics say it better
+    for noisy in ("websockets", "pgserver", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         if args.command == "serve":

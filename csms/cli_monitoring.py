@@ -10,6 +10,7 @@ import os
 import secrets
 import signal
 import sys
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from csms import bootstrap
 from csms.clock import utcnow
 from csms.config import RegistrationPolicy, Settings, UnknownTokenPolicy
 from csms.domain.period import parse_month
+from csms.errors import Conflict
 from csms.services.monitoring import build_reports
 from csms.store import database
 from csms.store.utilization import UtilizationStore
@@ -47,6 +49,12 @@ def add_parsers(commands: Any, database_options: Any) -> None:
     demo.add_argument("--exit", action="store_true", help="stop once the report is filed")
     demo.add_argument("--ocpp-port", type=int, default=9000)
     demo.add_argument("--http-port", type=int, default=8000)
+    demo.add_argument(
+        "--platform-port",
+        type=int,
+        default=8090,
+        help="run the monitoring-platform simulator here and push to it (0: no platform)",
+    )
     database_options(demo)
 
 
@@ -87,9 +95,14 @@ async def demo_city(args: argparse.Namespace, settings: Settings) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with bootstrap.running(settings) as csms:
+    async with (
+        bootstrap.running(settings) as csms,
+        demo_platform(csms, args.platform_port) as platform,
+    ):
         api = f"http://127.0.0.1:{csms.http_port}"
         print(f"CSMS up: OCPP ws://127.0.0.1:{csms.ocpp_port}/ocpp, HTTP {api}", flush=True)
+        if platform:
+            print(f"Pushing to the platform simulator at {platform}", flush=True)
         fleet = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -135,6 +148,55 @@ async def demo_city(args: argparse.Namespace, settings: Settings) -> int:
             with contextlib.suppress(asyncio.CancelledError):
                 await stop.wait()
     return 0 if code == 0 else 1
+
+
+# Demo-only keys shared with the platform simulator (never use them for a real platform).
+DEMO_PLATFORM = {
+    "operator_id": "MA0DEMO01",
+    "platform_operator_id": "MA0PLAT01",
+    "operator_secret": "demo-operator-secret",
+    "data_secret": "demo-data-key-16",
+    "data_iv": "demo-data-iv-16b",
+    "sig_secret": "demo-sig-secret",
+}
+
+
+@contextlib.asynccontextmanager
+async def demo_platform(csms: bootstrap.Running, port: int) -> AsyncIterator[str | None]:
+    """`csms-sim platform serve` beside the demo, registered as a platform to push to."""
+    if port == 0:
+        yield None
+        return
+    keys = DEMO_PLATFORM
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "simulators",
+        "platform",
+        "serve",
+        "--quiet",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        *("--operator-id", keys["operator_id"]),
+        *("--platform-operator-id", keys["platform_operator_id"]),
+        *("--operator-secret", keys["operator_secret"]),
+        *("--data-secret", keys["data_secret"]),
+        *("--data-iv", keys["data_iv"]),
+        *("--sig-secret", keys["sig_secret"]),
+    )
+    url = f"http://127.0.0.1:{port}/evcs/v1"
+    try:
+        with contextlib.suppress(Conflict):  # a demo database from an earlier run has it
+            await csms.platforms.create(
+                "demo-platform",
+                {"name": "监管平台模拟器 (demo)", "base_url": url, **keys},
+            )
+        yield url
+    finally:
+        process.terminate()
+        await process.wait()
 
 
 def _today(settings: Settings) -> tuple[int, int]:
