@@ -214,7 +214,7 @@ async def _start(
         box,
         bus,
         settings,
-        PushSwitch(on=await platform_store.any_enabled()),
+        PushSwitch(on=await platform_store.any()),
     )
     platform_queries = PlatformQueries(
         platform_store,

@@ -30,7 +30,8 @@ CREATE TABLE platforms (
     updated_at             timestamptz NOT NULL DEFAULT now()
 );
 
--- One row per record per platform, written in the transaction of the event that causes it.
+-- One row per record per platform, written in the transaction of the event that causes it
+-- (a disabled platform is paused: its records wait).
 -- `data` is our own platform-neutral JSON of the facts; the T/CEC Data is rendered per platform
 -- (operator id, spelling) when it is sent. Records of one stream (a charging station, or a
 -- site's information) are sent in id order, one at a time.
@@ -54,7 +55,9 @@ CREATE TABLE platform_outbox (
 );
 CREATE UNIQUE INDEX platform_outbox_dedupe ON platform_outbox (platform_id, dedupe_key)
     WHERE dedupe_key IS NOT NULL;
-CREATE INDEX platform_outbox_pending ON platform_outbox (platform_id, stream, id)
+-- The sender's look for stream heads: the oldest pending records, and per stream.
+CREATE INDEX platform_outbox_pending ON platform_outbox (platform_id, id) WHERE state = 'pending';
+CREATE INDEX platform_outbox_pending_streams ON platform_outbox (platform_id, stream, id)
     WHERE state = 'pending';
 CREATE INDEX platform_outbox_failed ON platform_outbox (platform_id, id) WHERE state = 'failed';
 CREATE INDEX platform_outbox_listing ON platform_outbox (platform_id, id);

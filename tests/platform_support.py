@@ -56,9 +56,8 @@ def platform_body(url: str, **changes: Any) -> dict[str, Any]:
 
 def fast_settings(database_url: str, **changes: Any) -> Any:
     """Settings whose pushes retry in fractions of a second (tests cannot wait minutes)."""
-    return make_settings(
-        database_url, push_retry=FAST_RETRY, push_poll=0.05, push_timeout=2.0, **changes
-    )
+    fast: dict[str, Any] = {"push_retry": FAST_RETRY, "push_poll": 0.05, "push_timeout": 2.0}
+    return make_settings(database_url, **{**fast, **changes})
 
 
 @contextlib.asynccontextmanager

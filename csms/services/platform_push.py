@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -25,7 +26,7 @@ from csms.clock import utcnow
 from csms.sealed import SealedBox
 from csms.services.events import EventBus
 from csms.store.platform_outbox import OutboxStore
-from csms.store.platforms import PlatformStore
+from csms.store.platforms import LockLost, PlatformStore, SenderLock
 from csms.tcec.envelope import (
     Answer,
     EnvelopeError,
@@ -37,7 +38,7 @@ from csms.tcec.envelope import (
     seal_request,
 )
 from csms.tcec.messages import PushDataError, Spelling, dumps
-from csms.tcec.render import Target, plain, render
+from csms.tcec.render import Target, render
 from csms.tcec.retry import delay_after, jittered, refresh_due
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,9 @@ log = logging.getLogger(__name__)
 # Answers that say the record itself is wrong: sending it again cannot help.
 REFUSED = frozenset({Ret.BAD_ENVELOPE, Ret.BAD_DATA})
 TOKEN_METHOD = "query_token"
+LOCK_CHECK = 5.0  # seconds between checks that the sender lock's connection still holds it
+LOCK_RETRY = 5.0
+SETTLE_RETRY_MAX = 30.0
 _SAMPLE = timedelta(seconds=1)
 
 
@@ -170,24 +174,38 @@ class PlatformLink:
                 raise TokenRefused(
                     answer.ret, answer.msg or f"query_token refused (FailReason {reason})"
                 )
-            lifetime = float(data.get("TokenAvailableTime") or 0)
+            lifetime = _lifetime(data.get("TokenAvailableTime"))
             self._token = str(data["AccessToken"])
             self._token_lifetime = lifetime
             self._token_expires = self._now() + timedelta(seconds=lifetime)
             metrics.PLATFORM_TOKENS.labels(self.creds.platform_id).inc()
             return self._token
 
-    def forget_token(self) -> None:
-        self._token = None
-        self._token_expires = None
+    def forget_token(self, token: str) -> None:
+        """Drop a refused token, unless another delivery has already replaced it."""
+        if self._token == token:
+            self._token = None
+            self._token_expires = None
 
     async def send(self, method: str, data_json: str) -> Answer:
         """A notification with a fresh token; a 4002 answer gets one retry with a new token."""
-        answer = await self.call(method, data_json, await self.token())
+        token = await self.token()
+        answer = await self.call(method, data_json, token)
         if answer.ret == Ret.BAD_TOKEN:
-            self.forget_token()
+            self.forget_token(token)
             answer = await self.call(method, data_json, await self.token())
         return answer
+
+
+def _lifetime(value: Any) -> float:
+    """TokenAvailableTime in seconds; a platform that says nonsense gets no token from us."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise TokenRefused(Ret.OK, f"TokenAvailableTime {value!r} is not a number") from None
+    if not 0 < seconds <= 366 * 86400:
+        raise TokenRefused(Ret.OK, f"TokenAvailableTime {value!r} is out of range")
+    return seconds
 
 
 class TokenRefused(Exception):
@@ -218,10 +236,28 @@ def judge(kind: str, answer: Answer) -> Outcome:
         note = ""
         if kind == "charge_order" and data.get("ConfirmResult", 0) not in (0, "0"):
             note = f"received; the platform disputes it (ConfirmResult {data['ConfirmResult']})"
-        return Outcome("sent", answer.ret, note, plain(data))
+        return Outcome("sent", answer.ret, note, data)
     if answer.ret in REFUSED:
         return Outcome("failed", answer.ret, answer.msg or "refused by the platform")
     return Outcome("retry", answer.ret, answer.msg or f"Ret {answer.ret}")
+
+
+def clean(text: str) -> str:
+    """A platform's Msg as PostgreSQL text can hold it (no NUL, no lone surrogate)."""
+    return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")[:1000]
+
+
+def storable(value: Any) -> Any:
+    """A platform's answer Data as jsonb can hold it: exact decimals and odd numbers as text."""
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, float | Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {clean(str(k)): storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [storable(v) for v in value]
+    return value
 
 
 class Lane:
@@ -267,17 +303,30 @@ class Lane:
         self._wake.set()
 
     async def run(self) -> None:
-        """Hold the platform's lock (waiting while another node holds it), then send."""
+        """Hold the platform's lock (waiting while another node holds it), then send; stop
+        sending as soon as the lock's connection is gone (another node may take over)."""
         while True:
-            async with self._platforms.sender_lock(self.platform_id) as held:
-                self.holding_lock = held
-                if held:
-                    await self._send_forever()
-            await asyncio.sleep(5)
+            try:
+                async with self._platforms.sender_lock(self.platform_id) as lock:
+                    self.holding_lock = lock.held
+                    if lock.held:
+                        await self._send_forever(lock)
+            except LockLost:
+                log.warning("platform %s: lost the sender lock; stopped sending", self.platform_id)
+            except Exception:
+                log.exception("platform %s: the sender lock failed", self.platform_id)
+            finally:
+                self.holding_lock = False
+            await asyncio.sleep(LOCK_RETRY)
 
-    async def _send_forever(self) -> None:
+    async def _send_forever(self, lock: SenderLock) -> None:
+        checked = asyncio.get_running_loop().time()
         async with asyncio.TaskGroup() as tasks:
             while True:
+                if asyncio.get_running_loop().time() - checked >= LOCK_CHECK:
+                    if not await lock.alive():
+                        raise LockLost  # cancels the deliveries in flight: not acknowledged
+                    checked = asyncio.get_running_loop().time()
                 now = self._now()
                 if self._paused_until is not None and now < self._paused_until:
                     await self._sleep((self._paused_until - now).total_seconds())
@@ -304,11 +353,23 @@ class Lane:
         self._wake.clear()
 
     async def _deliver(self, record: dict[str, Any]) -> None:
+        """One try, then its outcome written; the stream stays busy until it is written, so a
+        record the platform acknowledged is not sent again because a write failed."""
         try:
             outcome = await self._attempt(record)
-            await self._settle(record, outcome)
-        except Exception:
-            log.exception("platform %s: record %s", self.platform_id, record["id"])
+            wait = 0.5
+            while True:
+                try:
+                    await self._settle(record, outcome)
+                    break
+                except Exception:
+                    log.exception(
+                        "platform %s: recording the outcome of record %s failed; retrying",
+                        self.platform_id,
+                        record["id"],
+                    )
+                    await asyncio.sleep(wait)
+                    wait = min(wait * 2, SETTLE_RETRY_MAX)
         finally:
             self._busy.discard(record["stream"])
             self._wake.set()
@@ -317,7 +378,7 @@ class Lane:
         kind = record["kind"]
         try:
             method, data_json = render(kind, record["data"], self.creds.target)
-        except (PushDataError, KeyError, ValueError, TypeError) as exc:
+        except (PushDataError, KeyError, ValueError, TypeError, ArithmeticError) as exc:
             return Outcome("failed", None, f"cannot be sent: {exc}")
         started = asyncio.get_running_loop().time()
         try:
@@ -326,6 +387,9 @@ class Lane:
             return Outcome("retry", None, str(exc), unreachable=True)
         except TokenRefused as exc:
             return Outcome("retry", exc.ret, f"token: {exc.msg}", unreachable=True)
+        except Exception as exc:  # anything else: retried on the schedule, never in a hot loop
+            log.exception("platform %s: sending record %s failed", self.platform_id, record["id"])
+            return Outcome("retry", None, f"{type(exc).__name__}: {exc}")
         finally:
             metrics.PLATFORM_PUSH_SECONDS.labels(self.platform_id).observe(
                 asyncio.get_running_loop().time() - started
@@ -336,13 +400,13 @@ class Lane:
         at = self._now()
         metrics.PLATFORM_PUSHES.labels(self.platform_id, record["kind"], outcome.action).inc()
         if outcome.action == "sent":
-            await self._outbox.mark_sent(record["id"], at, outcome.answer)
+            await self._outbox.mark_sent(record["id"], at, storable(outcome.answer))
             if outcome.msg:
                 log.warning(
                     "platform %s: record %s %s", self.platform_id, record["id"], outcome.msg
                 )
         elif outcome.action == "failed":
-            await self._outbox.mark_failed(record["id"], at, outcome.ret, outcome.msg)
+            await self._outbox.mark_failed(record["id"], at, outcome.ret, clean(outcome.msg))
             log.warning(
                 "platform %s refused record %s (%s): %s",
                 self.platform_id,
@@ -353,7 +417,7 @@ class Lane:
         else:
             delay = jittered(delay_after(record["attempts"] + 1, self._schedule))
             await self._outbox.mark_retry(
-                record["id"], at, at + timedelta(seconds=delay), outcome.ret, outcome.msg
+                record["id"], at, at + timedelta(seconds=delay), outcome.ret, clean(outcome.msg)
             )
         await self._health(outcome, at)
 
@@ -364,7 +428,9 @@ class Lane:
         if reached:
             self._down_failures = 0
             self._paused_until = None
-        else:
+        elif self._paused_until is None or at >= self._paused_until:
+            # one failure per round: deliveries that were in flight when the platform went
+            # away fail together and count once; a failed probe counts once more
             self._down_failures += 1
             pause = jittered(delay_after(self._down_failures, self._schedule))
             self._paused_until = at + timedelta(seconds=pause)

@@ -258,14 +258,18 @@ class PlatformQueries:
         return {**answer, "SuccStat": 0, "FailReason": 0, **policy}
 
     async def _station_of(self, connector: str) -> str | None:
-        """The pile a ConnectorID names (station id + "-" + EVSE [+ "-" + connector])."""
-        piles = await self._facts.piles()
-        rows = await self._facts.connectors([p["id"] for p in piles])
-        known = {p["id"] for p in piles}
-        for r in rows:
+        """The pile a ConnectorID names: station id + "-" + EVSE [+ "-" + connector]; only the
+        candidate stations are read."""
+        parts = connector.split("-")
+        candidates = {"-".join(parts[:-n]) for n in (1, 2) if len(parts) > n}
+        if not candidates:
+            return None
+        piles = await self._facts.piles(sorted(candidates))
+        ids = [p["id"] for p in piles]
+        for r in await self._facts.connectors(ids):
             if connector_code(r["station_id"], r["evse_id"], r["connector_id"]) == connector:
                 return str(r["station_id"])
-        for e in await self._facts.equipment(list(known)):
+        for e in await self._facts.equipment(ids):
             if connector_code(e["station_id"], e["connector_no"], 1) == connector:
                 return str(e["station_id"])
         return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import logging
 import secrets
@@ -34,8 +35,9 @@ from csms.tcec.render import DEFAULT_METHODS
 
 log = logging.getLogger(__name__)
 
-# Daily statistics of yesterday are filed once the rollup has seen the day's last hour.
-STATS_AFTER = time(0, 30)
+# Daily statistics of yesterday are filed at 04:00: the rollup has recomputed the day's last
+# hours several times by then, with what stations that were offline delivered late.
+STATS_AFTER = time(4, 0)
 RELOAD_EVERY = 5.0
 HEALTH_EVERY = 10.0  # seconds between push-health snapshots on the live feed
 RETENTION = timedelta(days=30)
@@ -49,7 +51,7 @@ SECRET_FIELDS = {
 
 @dataclass(slots=True)
 class PushSwitch:
-    """Whether any platform is enabled: status handling records T/CEC codes only then."""
+    """Whether any platform is configured: status handling records T/CEC codes only then."""
 
     on: bool = False
 
@@ -133,11 +135,9 @@ class PlatformService:
                 }
                 _check_keys(merged)
         columns, issued = self.seal(fields)
-        was_enabled = (await self.store.get(platform_id))["enabled"]
         row = await self.store.update(platform_id, columns)
-        if row["enabled"] and not was_enabled:
-            # records are not queued for a disabled platform: bring it up to date
-            await self.resync(platform_id)
+        if "inbound_secret" in fields:
+            await self.store.revoke_tokens(platform_id)
         self._reload.set()
         return _shown(row, issued)
 
@@ -191,18 +191,11 @@ class PlatformService:
 
     async def run(self) -> None:
         """Keep one lane per enabled platform (restarted when its settings change)."""
-        limits = httpx.Limits(
-            max_connections=self._settings.push_concurrency * 2,
-            max_keepalive_connections=self._settings.push_concurrency,
-        )
-        async with (
-            httpx.AsyncClient(timeout=self._settings.push_timeout, limits=limits) as client,
-            asyncio.TaskGroup() as tasks,
-        ):
+        async with asyncio.TaskGroup() as tasks:
             try:
                 while True:
                     try:
-                        await self._sync_lanes(client, tasks)
+                        await self._sync_lanes(tasks)
                         await self._gauges()
                     except Exception:
                         log.exception("platform lanes: reload failed")
@@ -217,9 +210,11 @@ class PlatformService:
     async def reload(self) -> None:
         self._reload.set()
 
-    async def _sync_lanes(self, client: httpx.AsyncClient, tasks: asyncio.TaskGroup) -> None:
-        rows = [r for r in await self.store.with_secrets() if r["enabled"]]
-        self.switch.on = bool(rows)
+    async def _sync_lanes(self, tasks: asyncio.TaskGroup) -> None:
+        every = await self.store.with_secrets()
+        # a disabled platform is paused: its records still queue, so codes are still kept
+        self.switch.on = bool(every)
+        rows = [r for r in every if r["enabled"]]
         wanted: dict[str, Credentials] = {}
         for row in rows:
             try:
@@ -235,6 +230,14 @@ class PlatformService:
         for platform_id, creds in wanted.items():
             if platform_id in self.lanes:
                 continue
+            # a client per platform: a platform that hangs cannot take another's connections
+            client = httpx.AsyncClient(
+                timeout=self._settings.push_timeout,
+                limits=httpx.Limits(
+                    max_connections=self._settings.push_concurrency,
+                    max_keepalive_connections=self._settings.push_concurrency,
+                ),
+            )
             lane = Lane(
                 creds,
                 self.outbox,
@@ -245,22 +248,21 @@ class PlatformService:
                 concurrency=self._settings.push_concurrency,
                 poll=self._settings.push_poll,
             )
-            task = tasks.create_task(_guarded(lane), name=f"platform-{platform_id}")
+            task = tasks.create_task(_guarded(lane, client), name=f"platform-{platform_id}")
             self.lanes[platform_id] = (lane, task, creds.fingerprint)
 
     async def _gauges(self) -> None:
-        """Prometheus gauges, and a health snapshot on the live feed for the dashboard."""
-        now = utcnow()
+        """Every HEALTH_EVERY: Prometheus gauges and a health snapshot on the live feed (the
+        backlog count reads every pending row, so not more often)."""
         loop = asyncio.get_running_loop()
-        if loop.time() - self._published >= HEALTH_EVERY:
-            self._published = loop.time()
-            for health in await self.health():
-                self._bus.publish("platform.health", "", **_jsonable(health))
-        for platform_id, b in (await self.outbox.backlog()).items():
-            metrics.PLATFORM_BACKLOG.labels(platform_id).set(b["pending"])
-            oldest = b["oldest_pending_at"]
-            metrics.PLATFORM_OLDEST_PENDING.labels(platform_id).set(
-                0 if oldest is None else (now - oldest).total_seconds()
+        if loop.time() - self._published < HEALTH_EVERY:
+            return
+        self._published = loop.time()
+        for health in await self.health():
+            self._bus.publish("platform.health", "", **_jsonable(health))
+            metrics.PLATFORM_BACKLOG.labels(health["id"]).set(health["pending"])
+            metrics.PLATFORM_OLDEST_PENDING.labels(health["id"]).set(
+                health["oldest_pending_seconds"] or 0
             )
 
     # ----- records besides statuses and orders -----
@@ -282,7 +284,7 @@ class PlatformService:
             code, fingerprint = site_facts.site_code(site), site_facts.digest(site)
             if known.get(code) != fingerprint:
                 queued += await self.outbox.site_changed(
-                    code, fingerprint, dumps(site_facts.site_data(site))
+                    code, known.get(code), fingerprint, dumps(site_facts.site_data(site))
                 )
         return queued
 
@@ -305,28 +307,19 @@ class PlatformService:
                 f"site:{site_facts.site_code(site)}",
                 dumps(site_facts.site_data(site)),
             )
-        piles = await self._facts.piles()
-        connected = {p["id"]: bool(p["connected"]) for p in piles}
-        live = site_facts.live_codes(await self._facts.connectors(list(connected)), connected)
-        now = utcnow()
-        for station_id, codes in live.items():
-            for evse, conn, code in codes:
-                status += await self.outbox.enqueue_for(
-                    platform_id,
-                    "connector_status",
-                    station_id,
-                    dumps(
-                        {
-                            "station_id": station_id,
-                            "evse_id": evse,
-                            "connector_id": conn,
-                            "code": code,
-                            "at": now.isoformat(),
-                        }
-                    ),
-                )
+        for pile in await self._facts.piles():
+            status += await self.outbox.resync_station(
+                platform_id, pile["id"], functools.partial(self._live_codes, pile["id"]), utcnow()
+            )
         self.poke(platform_id)
         return {"station_info": info, "connector_status": status}
+
+    async def _live_codes(self, station_id: str) -> list[tuple[int, int, int]]:
+        """A station's connectors' codes as they are now (read under its stream lock)."""
+        piles = await self._facts.piles([station_id])
+        connected = {p["id"]: bool(p["connected"]) for p in piles}
+        rows = await self._facts.connectors([station_id])
+        return site_facts.live_codes(rows, connected).get(station_id, [])
 
     async def file_daily_stats(self, now: datetime) -> int:
         """Yesterday's energy per site, pile and connector, once per platform (idempotent)."""
@@ -365,23 +358,29 @@ class PlatformService:
         await self.outbox.set_codes(station_id, codes, at)
 
     async def charging_state(
-        self, station_id: str, evse_id: int, connector_id: int, state: str, at: datetime
+        self,
+        station_id: str,
+        evse_id: int,
+        connector_id: int,
+        state: str | None,
+        at: datetime,
+        *,
+        ended: bool = False,
     ) -> None:
-        """2.0.1 reports charging in TransactionEvents: Charging is 3, any other state 2."""
+        """2.0.1 reports charging in TransactionEvents (StatusNotification only says Occupied):
+        Charging is 3; EVConnected and Suspended* are 2, as is an ended session whose cable is
+        still in (the Available that follows the unplug makes it 1). Idle changes nothing."""
         if evse_id <= 0:
             return
-        code = 3 if state == "Charging" else 2
-        connectors = (
-            [connector_id]
-            if connector_id > 0
-            else [
-                k["connector_id"]
-                for k in await self.outbox.codes(station_id)
-                if k["evse_id"] == evse_id
-            ]
-            or [1]
-        )
-        await self.outbox.set_codes(station_id, [(evse_id, c, code) for c in connectors], at)
+        if ended:
+            code = 2
+        elif state == "Charging":
+            code = 3
+        elif state in ("EVConnected", "SuspendedEV", "SuspendedEVSE"):
+            code = 2
+        else:
+            return
+        await self.outbox.charging(station_id, evse_id, connector_id, code, at)
 
     def status_code(self, status: str) -> int | None:
         """The code to record with a StatusNotification, None when no platform listens."""
@@ -423,10 +422,11 @@ def stats_data(
     }
 
 
-async def _guarded(lane: Lane) -> None:
+async def _guarded(lane: Lane, client: httpx.AsyncClient) -> None:
     """A lane that fails is logged and restarted by the next reload, never silently lost."""
     try:
-        await lane.run()
+        async with client:
+            await lane.run()
     except asyncio.CancelledError:
         raise
     except Exception:

@@ -149,15 +149,20 @@ class TransactionService:
                 )
             else:
                 self._meter_event(station_id, where, event.samples, outcome.transaction_pk)
+            ended = event.event_type is EventType.ENDED
             if (
-                event.charging_state is not None
-                and event.event_type is not EventType.ENDED
+                (event.charging_state is not None or ended)
                 and self._platforms is not None
                 and self._platforms.switch.on
             ):
                 # 2.0.1 says "charging" here, not in StatusNotification (T/CEC code 3 vs 2)
                 await self._platforms.charging_state(
-                    station_id, where.evse_id, where.connector_id, event.charging_state, received
+                    station_id,
+                    where.evse_id,
+                    where.connector_id,
+                    event.charging_state,
+                    received,
+                    ended=ended,
                 )
         outcome = replace(outcome, total_cost=await self._cost(event, outcome))
         decision = None

@@ -9,6 +9,7 @@ from typing import Any
 from csms.billing.cdr import HASHED_COLUMNS, Kind, chain_hash
 from csms.errors import Conflict, NotFound
 from csms.store.database import Pool
+from csms.store.platform_outbox import STREAM_LOCK
 
 CDR_COLUMNS = "id, hash, " + ", ".join(HASHED_COLUMNS)
 _INSERT_COLUMNS = (*HASHED_COLUMNS, "hash")
@@ -291,15 +292,17 @@ async def _append(conn: Any, record: Mapping[str, Any]) -> tuple[dict[str, Any],
     full["prev_hash"] = head["hash"] or None
     full["hash"] = chain_hash(full)
     row = await conn.fetchrow(_INSERT, *(full[c] for c in _INSERT_COLUMNS))
-    if record["kind"] != Kind.CREDIT.value:
-        # monitoring platforms get the order in the transaction that files it
-        await conn.execute(_PUSH_ORDER, row["id"])
     await conn.execute(
         "UPDATE cdr_chain_heads SET seq = $2, hash = $3 WHERE operator_id = $1",
         operator,
         full["seq"],
         full["hash"],
     )
+    if record["kind"] != Kind.CREDIT.value:
+        # monitoring platforms get the order in the transaction that files it; the stream lock
+        # keeps the station's records in commit order
+        await conn.execute(STREAM_LOCK, record["station_id"])
+        await conn.execute(_PUSH_ORDER, row["id"])
     return dict(row), True
 
 
@@ -313,5 +316,5 @@ _PUSH_ORDER = """INSERT INTO platform_outbox (platform_id, stream, kind, data, d
     JOIN stations s ON s.id = c.station_id AND s.access_mode <> 'private'
     LEFT JOIN transactions t ON t.id = c.transaction_id
     CROSS JOIN platforms p
-    WHERE c.id = $1 AND p.enabled AND 'charge_order' = ANY (p.kinds)
+    WHERE c.id = $1 AND 'charge_order' = ANY (p.kinds)
     ON CONFLICT (platform_id, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING"""

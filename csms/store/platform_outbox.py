@@ -1,13 +1,17 @@
 """The durable outbox of platform pushes: written with the event, sent in order, never lost.
 
-Each record is one row per enabled platform that takes its kind, inserted in the transaction
-of the event that causes it. A stream (a charging station, or a site) is sent one record at a
-time in id order; a record stays pending until the platform acknowledges it.
+Each record is one row per platform that takes its kind (a disabled platform is paused, not
+forgotten), inserted in the transaction of the event that causes it. A stream (a charging
+station, or a site) is sent one record at a time in id order; a record stays pending until the
+platform acknowledges it.
+
+Ids are drawn under a per-stream transaction lock (STREAM_LOCK) held to commit, so within a
+stream id order is commit order: a sender never sees a later record before an earlier one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -19,10 +23,16 @@ STATES = ("pending", "sent", "failed")
 _RECORD_COLUMNS = """id, platform_id, stream, kind, dedupe_key, data, state, attempts,
     next_attempt_at, created_at, last_attempt_at, sent_at, last_ret, last_msg, answer"""
 
-# Fan a record out to every enabled platform that takes its kind ($1 kind, $2 stream, $3 data,
-# $4 dedupe key); a dedupe key already queued for a platform is not queued again.
+# pg_advisory_xact_lock class of outbox streams; the key is hashtext(stream)
+STREAM_LOCK_CLASS = 0x7CEA
+STREAM_LOCK = f"SELECT pg_advisory_xact_lock({STREAM_LOCK_CLASS}, hashtext($1))"
+# Heads are looked for among this many oldest pending records (a full scan when too few).
+WINDOW = 10_000
+
+# Fan a record out to every platform that takes its kind ($1 kind, $2 stream, $3 data, $4 dedupe
+# key); a dedupe key already queued for a platform is not queued again.
 _ENQUEUE = """INSERT INTO platform_outbox (platform_id, stream, kind, data, dedupe_key)
-    SELECT p.id, $2, $1, $3, $4 FROM platforms p WHERE p.enabled AND $1 = ANY (p.kinds)
+    SELECT p.id, $2, $1, $3, $4 FROM platforms p WHERE $1 = ANY (p.kinds)
     ON CONFLICT (platform_id, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING"""
 
 
@@ -36,11 +46,14 @@ def code_ctes(
     clocks may be skewed against the offline time). `guard` is an extra SQL condition. Private
     piles are not reported.
     """
-    return f"""code_change AS (
+    return f"""stream_lock AS (
+        SELECT pg_advisory_xact_lock({STREAM_LOCK_CLASS}, hashtext({station}))
+        WHERE {guard} AND {evse} > 0
+    ), code_change AS (
         INSERT INTO platform_connector_codes AS c
             (station_id, evse_id, connector_id, code, code_at)
-        SELECT {station}, {evse}, {connector}, {code}, {at}
-        WHERE {guard} AND {evse} > 0 AND EXISTS (
+        SELECT {station}, {evse}, {connector}, {code}, {at} FROM stream_lock
+        WHERE EXISTS (
             SELECT 1 FROM stations s WHERE s.id = {station} AND s.access_mode <> 'private')
         ON CONFLICT (station_id, evse_id, connector_id) DO UPDATE
             SET code = EXCLUDED.code, code_at = EXCLUDED.code_at
@@ -52,16 +65,20 @@ def code_ctes(
                 'station_id', x.station_id, 'evse_id', x.evse_id,
                 'connector_id', x.connector_id, 'code', x.code, 'at', x.code_at)::text
         FROM code_change x CROSS JOIN platforms p
-        WHERE p.enabled AND 'connector_status' = ANY (p.kinds)
+        WHERE 'connector_status' = ANY (p.kinds)
     )"""
 
 
 _SET_CODE = f"WITH {code_ctes('$1', '$2', '$3', '$4', '$5')} SELECT count(*) FROM code_change"
 
 # A station that goes offline: every connector platforms were told about becomes 0.
-_OFFLINE = """WITH code_change AS (
+_OFFLINE = f"""WITH stream_lock AS (
+        SELECT pg_advisory_xact_lock({STREAM_LOCK_CLASS}, hashtext(s))
+        FROM (SELECT DISTINCT s FROM unnest($1::text[]) s ORDER BY s) ordered
+    ), code_change AS (
         UPDATE platform_connector_codes SET code = 0, code_at = $2
         WHERE station_id = ANY ($1::text[]) AND code <> 0 AND code_at <= $2
+          AND (SELECT count(*) FROM stream_lock) >= 0
         RETURNING station_id, evse_id, connector_id, code, code_at
     )
     INSERT INTO platform_outbox (platform_id, stream, kind, data)
@@ -69,12 +86,13 @@ _OFFLINE = """WITH code_change AS (
             'station_id', x.station_id, 'evse_id', x.evse_id,
             'connector_id', x.connector_id, 'code', x.code, 'at', x.code_at)::text
     FROM code_change x CROSS JOIN platforms p
-    WHERE p.enabled AND 'connector_status' = ANY (p.kinds)
+    WHERE 'connector_status' = ANY (p.kinds)
     ORDER BY x.station_id, x.evse_id, x.connector_id"""
 
 
 async def enqueue(conn: Any, kind: str, stream: str, data: str, dedupe_key: str | None) -> int:
-    """Queue a record on `conn` (inside the caller's transaction); the rows queued."""
+    """Queue a record on `conn` inside the caller's transaction; the rows queued."""
+    await conn.execute(STREAM_LOCK, stream)
     done: str = await conn.execute(_ENQUEUE, kind, stream, data, dedupe_key)
     return int(done.split()[-1])
 
@@ -90,18 +108,21 @@ class OutboxStore:
         self._pool = pool
 
     async def enqueue(self, kind: str, stream: str, data: str, dedupe_key: str | None) -> int:
-        return await enqueue(self._pool, kind, stream, data, dedupe_key)
+        async with self._pool.acquire() as conn, conn.transaction():
+            return await enqueue(conn, kind, stream, data, dedupe_key)
 
     async def enqueue_for(self, platform_id: str, kind: str, stream: str, data: str) -> int:
         """Queue a record for one platform only (a resync)."""
-        done: str = await self._pool.execute(
-            """INSERT INTO platform_outbox (platform_id, stream, kind, data)
-               VALUES ($1, $2, $3, $4)""",
-            platform_id,
-            stream,
-            kind,
-            data,
-        )
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(STREAM_LOCK, stream)
+            done: str = await conn.execute(
+                """INSERT INTO platform_outbox (platform_id, stream, kind, data)
+                   VALUES ($1, $2, $3, $4)""",
+                platform_id,
+                stream,
+                kind,
+                data,
+            )
         return int(done.split()[-1])
 
     async def set_codes(
@@ -115,6 +136,67 @@ class OutboxStore:
                     await conn.fetchval(_SET_CODE, station_id, evse, connector, code, at)
                 )
         return changed
+
+    async def charging(
+        self, station_id: str, evse_id: int, connector_id: int, code: int, at: datetime
+    ) -> int:
+        """A 2.0.1 charging-state change: 3 or 2 for connectors platforms know as occupied or
+        charging (1, 2, 3); offline, reserved and faulted connectors keep their code."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(STREAM_LOCK, station_id)
+            rows = await conn.fetch(
+                """SELECT connector_id FROM platform_connector_codes
+                   WHERE station_id = $1 AND evse_id = $2 AND ($3 = 0 OR connector_id = $3)
+                     AND code IN (1, 2, 3) AND code <> $4""",
+                station_id,
+                evse_id,
+                connector_id,
+                code,
+            )
+            for row in rows:
+                await conn.fetchval(_SET_CODE, station_id, evse_id, row["connector_id"], code, at)
+        return len(rows)
+
+    async def resync_station(
+        self,
+        platform_id: str,
+        station_id: str,
+        live: Callable[[], Awaitable[Sequence[tuple[int, int, int]]]],
+        at: datetime,
+    ) -> int:
+        """Tell one platform a station's current codes. The stream is locked before `live`
+        reads them, so no status of the station can slip in between and be overtaken."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(STREAM_LOCK, station_id)
+            codes = await live()
+            if not codes:
+                return 0
+            evses, connectors, values = (list(c) for c in zip(*codes, strict=True))
+            done: str = await conn.execute(
+                """WITH v AS (
+                       SELECT * FROM unnest($3::integer[], $4::integer[], $5::smallint[])
+                           AS v(evse_id, connector_id, code)
+                   ), known AS (
+                       INSERT INTO platform_connector_codes AS c
+                           (station_id, evse_id, connector_id, code, code_at)
+                       SELECT $2, evse_id, connector_id, code, $6 FROM v
+                       ON CONFLICT (station_id, evse_id, connector_id) DO UPDATE
+                           SET code = EXCLUDED.code, code_at = EXCLUDED.code_at
+                           WHERE c.code_at <= EXCLUDED.code_at
+                   )
+                   INSERT INTO platform_outbox (platform_id, stream, kind, data)
+                   SELECT $1, $2, 'connector_status', jsonb_build_object(
+                           'station_id', $2::text, 'evse_id', evse_id,
+                           'connector_id', connector_id, 'code', code, 'at', $6::timestamptz)::text
+                   FROM v ORDER BY evse_id, connector_id""",
+                platform_id,
+                station_id,
+                evses,
+                connectors,
+                values,
+                at,
+            )
+        return int(done.split()[-1])
 
     async def codes(self, station_id: str) -> list[dict[str, Any]]:
         rows = await self._pool.fetch(
@@ -130,34 +212,22 @@ class OutboxStore:
         """The head (oldest pending record) of each stream that is due, oldest first.
 
         Streams with a record in flight are skipped: a stream is sent one record at a time.
+        Heads are looked for among the oldest WINDOW pending records (a head found there is its
+        stream's oldest); only when those yield too few is every pending record scanned.
         """
-        rows = await self._pool.fetch(
-            f"""SELECT {_RECORD_COLUMNS} FROM platform_outbox WHERE id IN (
-                    SELECT h.id FROM (
-                        SELECT DISTINCT ON (stream) id, stream, next_attempt_at
-                        FROM platform_outbox
-                        WHERE platform_id = $1 AND state = 'pending'
-                        ORDER BY stream, id
-                    ) h
-                    WHERE h.next_attempt_at <= $2 AND NOT (h.stream = ANY ($4::text[]))
-                    ORDER BY h.id LIMIT $3)
-                ORDER BY id""",
-            platform_id,
-            now,
-            limit,
-            list(busy),
-        )
+        rows = await self._pool.fetch(_DUE_WINDOW, platform_id, now, limit, list(busy), WINDOW)
+        if len(rows) < limit and await self._window_full(platform_id):
+            rows = await self._pool.fetch(_DUE_ALL, platform_id, now, limit, list(busy))
         return [dict(r) for r in rows]
 
-    async def next_due_at(self, platform_id: str) -> datetime | None:
-        """When the earliest stream head becomes due (None: nothing pending)."""
-        found: datetime | None = await self._pool.fetchval(
-            """SELECT min(next_attempt_at) FROM (
-                   SELECT DISTINCT ON (stream) next_attempt_at FROM platform_outbox
-                   WHERE platform_id = $1 AND state = 'pending' ORDER BY stream, id) h""",
+    async def _window_full(self, platform_id: str) -> bool:
+        found: int = await self._pool.fetchval(
+            """SELECT count(*) FROM (SELECT 1 FROM platform_outbox
+                   WHERE platform_id = $1 AND state = 'pending' LIMIT $2) w""",
             platform_id,
+            WINDOW,
         )
-        return found
+        return found >= WINDOW
 
     async def mark_sent(self, record_id: int, at: datetime, answer: Any) -> bool:
         """Acknowledged: never sent again. False when it was not pending (requeued meanwhile)."""
@@ -198,25 +268,56 @@ class OutboxStore:
         )
 
     async def requeue(self, platform_id: str, record_id: int, at: datetime) -> dict[str, Any]:
-        """A failed record goes back to pending (after the operator fixed the cause)."""
-        row = await self._pool.fetchrow(
-            f"""UPDATE platform_outbox SET state = 'pending', next_attempt_at = $3
-                WHERE id = $2 AND platform_id = $1 AND state = 'failed'
-                RETURNING {_RECORD_COLUMNS}""",
-            platform_id,
-            record_id,
-            at,
-        )
-        if row is not None:
-            return dict(row)
-        found = await self._pool.fetchval(
-            "SELECT state FROM platform_outbox WHERE id = $2 AND platform_id = $1",
-            platform_id,
-            record_id,
-        )
-        if found is None:
-            raise NotFound(f"platform {platform_id} has no outbox record {record_id}")
-        raise Conflict(f"record {record_id} is {found}; only failed records can be retried")
+        """Send a failed record again, as a new record at the end of its stream (never ahead of
+        what happened after it). A connector status a newer one has superseded is refused."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            old = await conn.fetchrow(
+                f"SELECT {_RECORD_COLUMNS} FROM platform_outbox WHERE id = $2 AND platform_id = $1",
+                platform_id,
+                record_id,
+            )
+            if old is None:
+                raise NotFound(f"platform {platform_id} has no outbox record {record_id}")
+            if old["state"] != "failed":
+                raise Conflict(
+                    f"record {record_id} is {old['state']}; only failed ones are retried"
+                )
+            await conn.execute(STREAM_LOCK, old["stream"])
+            if old["kind"] == "connector_status":
+                newer = await conn.fetchval(
+                    """SELECT n.id FROM platform_outbox n
+                       WHERE n.platform_id = $1 AND n.stream = $2 AND n.id > $3
+                         AND n.kind = 'connector_status'
+                         AND n.data::jsonb -> 'evse_id' = $4::jsonb -> 'evse_id'
+                         AND n.data::jsonb -> 'connector_id' = $4::jsonb -> 'connector_id'
+                       LIMIT 1""",
+                    platform_id,
+                    old["stream"],
+                    record_id,
+                    old["data"],
+                )
+                if newer is not None:
+                    raise Conflict(f"record {record_id} is superseded by the newer status {newer}")
+            copy = await conn.fetchrow(
+                f"""INSERT INTO platform_outbox
+                        (platform_id, stream, kind, data, dedupe_key, next_attempt_at)
+                    VALUES ($1, $2, $3, $4, $5, $6) RETURNING {_RECORD_COLUMNS}""",
+                platform_id,
+                old["stream"],
+                old["kind"],
+                old["data"],
+                None,
+                at,
+            )
+            assert copy is not None
+            await conn.execute(
+                """UPDATE platform_outbox SET last_msg = left(coalesce(last_msg, '') ||
+                       ' (sent again as record ' || $2::bigint || ')', 1000)
+                   WHERE id = $1""",
+                record_id,
+                copy["id"],
+            )
+        return dict(copy)
 
     async def search(
         self,
@@ -256,15 +357,6 @@ class OutboxStore:
         )
         return {r["id"]: dict(r) for r in rows}
 
-    async def sent_sequence(self, platform_id: str) -> list[dict[str, Any]]:
-        """Every sent record in send order (sent_at, then id): for audits and tests."""
-        rows = await self._pool.fetch(
-            f"""SELECT {_RECORD_COLUMNS} FROM platform_outbox
-                WHERE platform_id = $1 AND state = 'sent' ORDER BY sent_at, id""",
-            platform_id,
-        )
-        return [dict(r) for r in rows]
-
     async def purge_sent(self, before: datetime) -> int:
         """Drop acknowledged records older than the retention (they are never sent again)."""
         done: str = await self._pool.execute(
@@ -276,18 +368,48 @@ class OutboxStore:
         rows = await self._pool.fetch("SELECT site_code, digest FROM platform_site_digests")
         return {r["site_code"]: r["digest"] for r in rows}
 
-    async def site_changed(self, site_code: str, digest: str, data: str) -> int:
-        """Record a site's new digest and queue its information, atomically; rows queued."""
+    async def site_changed(self, site_code: str, old: str | None, new: str, data: str) -> int:
+        """Move a site's digest from `old` to `new` and queue its information, atomically; a
+        node that lost the race (the digest moved meanwhile) queues nothing. Rows queued."""
         async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute(
-                """INSERT INTO platform_site_digests (site_code, digest, updated_at)
-                   VALUES ($1, $2, now())
-                   ON CONFLICT (site_code) DO UPDATE SET digest = $2, updated_at = now()""",
-                site_code,
-                digest,
-            )
+            if old is None:
+                moved = await conn.fetchval(
+                    """INSERT INTO platform_site_digests (site_code, digest) VALUES ($1, $2)
+                       ON CONFLICT (site_code) DO NOTHING RETURNING 1""",
+                    site_code,
+                    new,
+                )
+            else:
+                moved = await conn.fetchval(
+                    """UPDATE platform_site_digests SET digest = $3, updated_at = now()
+                       WHERE site_code = $1 AND digest = $2 RETURNING 1""",
+                    site_code,
+                    old,
+                    new,
+                )
+            if moved is None:
+                return 0
             return await enqueue(conn, "station_info", f"site:{site_code}", data, None)
 
-    async def forget_digests(self) -> None:
-        """Make the next comparison push every site again (a resync)."""
-        await self._pool.execute("DELETE FROM platform_site_digests")
+
+_DUE_WINDOW = f"""WITH w AS (
+        SELECT id, stream, next_attempt_at FROM platform_outbox
+        WHERE platform_id = $1 AND state = 'pending' ORDER BY id LIMIT $5
+    ), heads AS (
+        SELECT DISTINCT ON (stream) id, stream, next_attempt_at FROM w ORDER BY stream, id
+    )
+    SELECT {_RECORD_COLUMNS} FROM platform_outbox WHERE id IN (
+        SELECT id FROM heads
+        WHERE next_attempt_at <= $2 AND NOT (stream = ANY ($4::text[]))
+        ORDER BY id LIMIT $3)
+    ORDER BY id"""
+_DUE_ALL = f"""SELECT {_RECORD_COLUMNS} FROM platform_outbox WHERE id IN (
+        SELECT h.id FROM (
+            SELECT DISTINCT ON (stream) id, stream, next_attempt_at
+            FROM platform_outbox
+            WHERE platform_id = $1 AND state = 'pending'
+            ORDER BY stream, id
+        ) h
+        WHERE h.next_attempt_at <= $2 AND NOT (h.stream = ANY ($4::text[]))
+        ORDER BY h.id LIMIT $3)
+    ORDER BY id"""

@@ -100,10 +100,9 @@ class PlatformStore:
         )
         return [dict(r) for r in rows]
 
-    async def any_enabled(self) -> bool:
-        return bool(
-            await self._pool.fetchval("SELECT EXISTS (SELECT 1 FROM platforms WHERE enabled)")
-        )
+    async def any(self) -> bool:
+        """Whether any platform is configured (enabled or paused)."""
+        return bool(await self._pool.fetchval("SELECT EXISTS (SELECT 1 FROM platforms)"))
 
     async def record_result(
         self, platform_id: str, *, ok: bool, at: datetime, ret: int | None, msg: str | None
@@ -127,7 +126,7 @@ class PlatformStore:
             )
 
     @contextlib.asynccontextmanager
-    async def sender_lock(self, platform_id: str) -> AsyncIterator[bool]:
+    async def sender_lock(self, platform_id: str) -> AsyncIterator[SenderLock]:
         """Try the platform's advisory lock on a connection held meanwhile: one sender per
         platform across nodes. The lock is released before the connection goes back."""
         async with self._pool.acquire() as conn:
@@ -136,14 +135,19 @@ class PlatformStore:
                     "SELECT pg_try_advisory_lock($1, hashtext($2))", _SENDER_LOCK, platform_id
                 )
             )
+            lock = SenderLock(conn, platform_id, held)
             try:
-                yield held
+                yield lock
             finally:
                 if held:
                     with contextlib.suppress(Exception):
                         await conn.execute(
                             "SELECT pg_advisory_unlock($1, hashtext($2))", _SENDER_LOCK, platform_id
                         )
+
+    async def revoke_tokens(self, platform_id: str) -> None:
+        """The inbound secret changed: tokens issued with the old one stop working."""
+        await self._pool.execute("DELETE FROM platform_tokens WHERE platform_id = $1", platform_id)
 
     async def issue_token(
         self, platform_id: str, token_hash: str, issued_at: datetime, expires_at: datetime
@@ -174,3 +178,32 @@ def _unique_message(exc: asyncpg.UniqueViolationError, platform_id: str) -> str:
     if "platform_operator_id" in str(exc.constraint_name or ""):
         return "another platform has this platform_operator_id already"
     return f"platform {platform_id} exists already"
+
+
+class LockLost(Exception):
+    """The connection holding a sender lock is gone: another node may be sending now."""
+
+
+class SenderLock:
+    """A held (or not) sender lock and the connection it lives on."""
+
+    def __init__(self, conn: Any, platform_id: str, held: bool) -> None:
+        self._conn = conn
+        self._platform_id = platform_id
+        self.held = held
+
+    async def alive(self) -> bool:
+        """Whether this connection still holds the lock (false once the connection died)."""
+        try:
+            return bool(
+                await self._conn.fetchval(
+                    """SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'
+                           AND pid = pg_backend_pid() AND classid = $1
+                           AND objid = hashtext($2)::oid AND granted)""",
+                    _SENDER_LOCK,
+                    self._platform_id,
+                    timeout=5,
+                )
+            )
+        except Exception:
+            return False

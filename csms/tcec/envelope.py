@@ -22,6 +22,7 @@ FIELDS = ("OperatorID", "Data", "TimeStamp", "Seq", "Sig")
 _TIMESTAMP = re.compile(r"^\d{14}$")
 _SEQ = re.compile(r"^\d{4}$")
 _SIG = re.compile(r"^[0-9A-Fa-f]{32}$")
+_OPERATOR = re.compile(r"^[0-9A-Za-z]{1,32}$")
 
 
 class Ret(IntEnum):
@@ -133,7 +134,7 @@ def seal_request(
 def parse_body(body: bytes | str) -> dict[str, Any]:
     try:
         value = json.loads(body)
-    except (ValueError, UnicodeError):
+    except (ValueError, UnicodeError, RecursionError):
         raise EnvelopeError(Ret.BAD_ENVELOPE, "the body is not JSON") from None
     if not isinstance(value, dict):
         raise EnvelopeError(Ret.BAD_ENVELOPE, "the body is not a JSON object")
@@ -151,6 +152,8 @@ def check_fields(envelope: dict[str, Any]) -> None:
         raise EnvelopeError(Ret.BAD_ENVELOPE, "Seq must be four digits")
     if not _SIG.match(envelope["Sig"]):
         raise EnvelopeError(Ret.BAD_ENVELOPE, "Sig must be 32 hex digits")
+    if not _OPERATOR.match(envelope["OperatorID"]):
+        raise EnvelopeError(Ret.BAD_ENVELOPE, "OperatorID must be 1-32 letters and digits")
 
 
 def open_request(keys: Keys, envelope: dict[str, Any]) -> Request:
@@ -162,7 +165,7 @@ def open_request(keys: Keys, envelope: dict[str, Any]) -> Request:
     text = decrypt(keys, data)
     try:
         payload = json.loads(text, parse_float=Decimal)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise EnvelopeError(Ret.BAD_DATA, "Data is not JSON") from None
     return Request(operator, payload, stamp, seq)
 

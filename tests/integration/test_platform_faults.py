@@ -215,3 +215,32 @@ async def test_two_nodes_send_each_record_once(database_url: str) -> None:
         assert [health_a[0]["sender_here"], health_b[0]["sender_here"]].count(True) == 1
         for cp in clients:
             await cp.close()
+
+
+async def test_a_short_outage_pauses_the_sender_briefly(database_url: str) -> None:
+    """Many deliveries failing together count as one failure, not one each: a blip must not
+    push the platform onto the slow schedule (here 60 s after eight failed rounds)."""
+    schedule = (0.3,) * 8 + (60.0,)
+    async with (
+        PlatformSimulator(sim_config()) as sim,
+        pushing_csms(database_url, push_retry=schedule) as csms,
+        api_for(csms) as api,
+    ):
+        await add_platform(api, sim)
+        port = sim.port
+        await sim.stop()
+        await csms.pool.execute(
+            "INSERT INTO stations (id) SELECT 'BL-' || g FROM generate_series(1, 40) g"
+        )
+        await csms.pool.execute(
+            """INSERT INTO platform_outbox (platform_id, stream, kind, data)
+               SELECT 'province', 'BL-' || g, 'connector_status',
+                      jsonb_build_object('station_id', 'BL-' || g, 'evse_id', 1,
+                          'connector_id', 1, 'code', 1)::text
+               FROM generate_series(1, 40) g"""
+        )
+        csms.platforms.poke("province")
+        await asyncio.sleep(1.0)
+        await sim.start(port=port)
+        await drained(csms, timeout=10)
+        assert len(sim.statuses_by_connector()) == 40

@@ -165,7 +165,11 @@ async def test_site_information_is_pushed_once_per_change_and_refusals_can_be_re
     # facts, so it is refused again (honestly), and a sent record cannot be retried
     again = await papi.post(f"/api/v1/platforms/province/outbox/{record['id']}/retry")
     assert again.status_code == 200 and again.json()["state"] == "pending"
+    assert again.json()["id"] > record["id"]  # at the end of its stream, not ahead of it
     await drained(pushing)
+    failed = await papi.get("/api/v1/platforms/province/outbox?state=failed", role="operator")
+    assert [r["id"] for r in failed.json()] == [again.json()["id"], record["id"]]
+    assert f"sent again as record {again.json()['id']}" in failed.json()[1]["last_msg"]
     sent = (await papi.get("/api/v1/platforms/province/outbox?state=sent", role="operator")).json()
     conflict = await papi.post(f"/api/v1/platforms/province/outbox/{sent[0]['id']}/retry")
     assert conflict.status_code == 409

@@ -13,7 +13,7 @@ import pytest
 
 from csms.errors import ConfigError
 from csms.sealed import SealedBox, load_key
-from csms.services.platform_push import judge
+from csms.services.platform_push import TokenRefused, _lifetime, clean, judge, storable
 from csms.tcec import facts
 from csms.tcec.envelope import Answer
 from csms.tcec.messages import PushDataError, Spelling, dumps
@@ -269,3 +269,18 @@ def test_a_tcec_policy_becomes_tariff_bands_in_either_spelling() -> None:
 def test_a_policy_that_does_not_fit_is_refused(policy: dict[str, object], problem: str) -> None:
     with pytest.raises(PushDataError, match=problem):
         tariff_definition(policy)
+
+
+def test_platform_answers_are_stored_as_postgresql_can_hold_them() -> None:
+    assert clean("bad\x00msg\ud800") == "badmsg?"
+    assert storable({"Status": Decimal("1.50"), "x": [float("nan"), "a\x00"]}) == {
+        "Status": "1.50",
+        "x": ["nan", "a"],
+    }
+
+
+@pytest.mark.parametrize("value", [None, "soon", -5, 0, 10**12, float("inf")])
+def test_a_token_lifetime_that_makes_no_sense_is_refused(value: object) -> None:
+    with pytest.raises(TokenRefused):
+        _lifetime(value)
+    assert _lifetime("7200") == 7200.0

@@ -20,9 +20,13 @@ MAX_BODY = 1 << 20
 
 @router.post("/{method}")
 async def platform_query(method: str, request: Request, ctx: Ctx) -> dict[str, Any]:
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        body = b""  # answered as a malformed envelope
+    """Read at most MAX_BODY bytes (no key is needed to get here); more is a bad envelope."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            body = bytearray()
+            break
     return await ctx.platform_queries.handle(
-        method[:64], body, request.headers.get("authorization")
+        method[:64], bytes(body), request.headers.get("authorization")
     )
