@@ -27,7 +27,7 @@ _RECORD_COLUMNS = """id, platform_id, stream, kind, dedupe_key, data, state, att
 STREAM_LOCK_CLASS = 0x7CEA
 STREAM_LOCK = f"SELECT pg_advisory_xact_lock({STREAM_LOCK_CLASS}, hashtext($1))"
 # Heads are looked for among this many oldest pending records (a full scan when too few).
-WINDOW = 10_000
+WINDOW = 2_000
 
 # Fan a record out to every platform that takes its kind ($1 kind, $2 stream, $3 data, $4 dedupe
 # key); a dedupe key already queued for a platform is not queued again.

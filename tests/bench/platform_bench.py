@@ -114,12 +114,13 @@ async def _status_rate(csms: Running, station_id: str, count: int) -> float:
     return rate
 
 
-async def bench(records: int, streams: int, statuses: int) -> None:
+async def bench(records: int, streams: int, statuses: int, concurrency: int) -> None:
     with tempfile.TemporaryDirectory(prefix="csms-platform-bench-") as tmp:
         settings = replace(
             Settings(host="127.0.0.1", ocpp_port=0, http_port=0, data_dir=Path(tmp)),
             push_retry=(0.5, 0.5, 1.0),
             push_poll=0.05,
+            push_concurrency=concurrency,
             log_level="warning",
         )
         async with running(settings) as csms:
@@ -147,8 +148,9 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=5000)
     parser.add_argument("--streams", type=int, default=500)
     parser.add_argument("--statuses", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=32, help="pushes in flight")
     args = parser.parse_args()
-    asyncio.run(bench(args.records, args.streams, args.statuses))
+    asyncio.run(bench(args.records, args.streams, args.statuses, args.concurrency))
 
 
 if __name__ == "__main__":
