@@ -357,30 +357,20 @@ class PlatformService:
         codes = site_facts.live_codes(rows, {station_id: True}).get(station_id, [])
         await self.outbox.set_codes(station_id, codes, at)
 
-    async def charging_state(
-        self,
-        station_id: str,
-        evse_id: int,
-        connector_id: int,
-        state: str | None,
-        at: datetime,
-        *,
-        ended: bool = False,
-    ) -> None:
-        """2.0.1 reports charging in TransactionEvents (StatusNotification only says Occupied):
-        Charging is 3; EVConnected and Suspended* are 2, as is an ended session whose cable is
-        still in (the Available that follows the unplug makes it 1). Idle changes nothing."""
-        if evse_id <= 0:
-            return
+    def charging_code(self, state: str | None, *, ended: bool) -> int | None:
+        """The code a 2.0.1 TransactionEvent gives its EVSE (StatusNotification only says
+        Occupied): Charging is 3; EVConnected and Suspended* are 2, as is an ended session whose
+        cable is still in (the Available after the unplug makes it 1). Idle changes nothing.
+        None also when no platform listens."""
+        if not self.switch.on:
+            return None
         if ended:
-            code = 2
-        elif state == "Charging":
-            code = 3
-        elif state in ("EVConnected", "SuspendedEV", "SuspendedEVSE"):
-            code = 2
-        else:
-            return
-        await self.outbox.charging(station_id, evse_id, connector_id, code, at)
+            return 2
+        if state == "Charging":
+            return 3
+        if state in ("EVConnected", "SuspendedEV", "SuspendedEVSE"):
+            return 2
+        return None
 
     def status_code(self, status: str) -> int | None:
         """The code to record with a StatusNotification, None when no platform listens."""

@@ -134,7 +134,14 @@ class TransactionService:
     ) -> tuple[EventOutcome, AuthDecision | None]:
         """Apply a 2.0.1 TransactionEvent once, and its samples (replays add nothing new)."""
         received = utcnow()
-        outcome = await self._store.apply_event(station_id, event, payload, received)
+        code = (
+            None
+            if self._platforms is None
+            else self._platforms.charging_code(
+                event.charging_state, ended=event.event_type is EventType.ENDED
+            )
+        )
+        outcome = await self._store.apply_event(station_id, event, payload, received, code)
         where = outcome.where or event.where or WHOLE_STATION
         if event.samples:
             await self._writer.write(
@@ -149,21 +156,6 @@ class TransactionService:
                 )
             else:
                 self._meter_event(station_id, where, event.samples, outcome.transaction_pk)
-            ended = event.event_type is EventType.ENDED
-            if (
-                (event.charging_state is not None or ended)
-                and self._platforms is not None
-                and self._platforms.switch.on
-            ):
-                # 2.0.1 says "charging" here, not in StatusNotification (T/CEC code 3 vs 2)
-                await self._platforms.charging_state(
-                    station_id,
-                    where.evse_id,
-                    where.connector_id,
-                    event.charging_state,
-                    received,
-                    ended=ended,
-                )
         outcome = replace(outcome, total_cost=await self._cost(event, outcome))
         decision = None
         if event.id_token is not None:

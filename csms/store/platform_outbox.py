@@ -103,6 +103,36 @@ async def stations_offline(conn: Any, station_ids: Sequence[str], at: datetime) 
         await conn.execute(_OFFLINE, list(station_ids), at)
 
 
+async def charging(
+    conn: Any,
+    station_id: str,
+    evse_id: int,
+    connector_id: int,
+    code: int,
+    at: datetime,
+    *,
+    ended: bool = False,
+) -> int:
+    """A 2.0.1 charging-state change (in the caller's transaction): 3 or 2 for connectors
+    platforms know as idle, occupied or charging; offline, reserved and faulted keep their code.
+    An ended session only turns charging (3) into occupied (2): a connector already reported
+    free stays free. `connector_id` 0 means every connector of the EVSE."""
+    await conn.execute(STREAM_LOCK, station_id)
+    rows = await conn.fetch(
+        """SELECT connector_id FROM platform_connector_codes
+           WHERE station_id = $1 AND evse_id = $2 AND ($3 = 0 OR connector_id = $3)
+             AND code = ANY ($5::smallint[]) AND code <> $4""",
+        station_id,
+        evse_id,
+        connector_id,
+        code,
+        [3] if ended else [1, 2, 3],
+    )
+    for row in rows:
+        await conn.fetchval(_SET_CODE, station_id, evse_id, row["connector_id"], code, at)
+    return len(rows)
+
+
 class OutboxStore:
     def __init__(self, pool: Pool) -> None:
         self._pool = pool
@@ -136,26 +166,6 @@ class OutboxStore:
                     await conn.fetchval(_SET_CODE, station_id, evse, connector, code, at)
                 )
         return changed
-
-    async def charging(
-        self, station_id: str, evse_id: int, connector_id: int, code: int, at: datetime
-    ) -> int:
-        """A 2.0.1 charging-state change: 3 or 2 for connectors platforms know as occupied or
-        charging (1, 2, 3); offline, reserved and faulted connectors keep their code."""
-        async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute(STREAM_LOCK, station_id)
-            rows = await conn.fetch(
-                """SELECT connector_id FROM platform_connector_codes
-                   WHERE station_id = $1 AND evse_id = $2 AND ($3 = 0 OR connector_id = $3)
-                     AND code IN (1, 2, 3) AND code <> $4""",
-                station_id,
-                evse_id,
-                connector_id,
-                code,
-            )
-            for row in rows:
-                await conn.fetchval(_SET_CODE, station_id, evse_id, row["connector_id"], code, at)
-        return len(rows)
 
     async def resync_station(
         self,

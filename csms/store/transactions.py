@@ -22,6 +22,7 @@ from csms.domain.transaction import (
     StopRequest,
     TransactionEvent,
 )
+from csms.store import platform_outbox
 from csms.store.database import Pool
 
 if TYPE_CHECKING:
@@ -177,9 +178,18 @@ class TransactionStore:
         return found
 
     async def apply_event(
-        self, station_id: str, event: TransactionEvent, payload: dict[str, Any], at: datetime
+        self,
+        station_id: str,
+        event: TransactionEvent,
+        payload: dict[str, Any],
+        at: datetime,
+        platform_code: int | None = None,
     ) -> EventOutcome:
-        """Apply a 2.0.1 TransactionEvent once; a seqNo seen before is a replay, not re-applied."""
+        """Apply a 2.0.1 TransactionEvent once; a seqNo seen before is a replay, not re-applied.
+
+        `platform_code` (3 charging, 2 occupied): the EVSE's T/CEC status code, recorded and
+        queued for monitoring platforms in the same transaction.
+        """
         async with self._pool.acquire() as conn, conn.transaction():
             created_id = await conn.fetchval(
                 """INSERT INTO transactions (station_id, ocpp_version, station_tx_id, orphan,
@@ -231,6 +241,16 @@ class TransactionStore:
                     row["evse_id"],
                     tx_id,
                     event.timestamp,
+                )
+            if platform_code is not None and row["evse_id"]:
+                await platform_outbox.charging(
+                    conn,
+                    station_id,
+                    row["evse_id"],
+                    row["connector_id"] or 0,
+                    platform_code,
+                    at,
+                    ended=event.event_type is EventType.ENDED,
                 )
         return _event_outcome(tx_id, False, row)
 

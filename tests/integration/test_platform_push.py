@@ -225,8 +225,19 @@ async def test_a_201_charging_state_reports_charging(
         "transactionInfo": {"transactionId": "T-1", "chargingState": "SuspendedEV"},
     }
     await cp.call("TransactionEvent", suspended)
+    charging = {**suspended, "seqNo": 2, "transactionInfo": {**event["transactionInfo"]}}
+    await cp.call("TransactionEvent", charging)
+    ended = {
+        **event,
+        "eventType": "Ended",
+        "seqNo": 3,
+        "triggerReason": "StopAuthorized",
+        "transactionInfo": {"transactionId": "T-1", "stoppedReason": "Local"},
+    }
+    await cp.call("TransactionEvent", ended)  # stopped, the cable still in: occupied
+    await cp.call("StatusNotification", {**status, "connectorStatus": "Available"})
     await drained(pushing)
-    assert sim.statuses_by_connector() == {"CP-V2-1": [2, 3, 2]}
+    assert sim.statuses_by_connector() == {"CP-V2-1": [2, 3, 2, 3, 2, 1]}
     await cp.close()
 
 
