@@ -72,13 +72,9 @@ def code_ctes(
 _SET_CODE = f"WITH {code_ctes('$1', '$2', '$3', '$4', '$5')} SELECT count(*) FROM code_change"
 
 # A station that goes offline: every connector platforms were told about becomes 0.
-_OFFLINE = f"""WITH stream_lock AS (
-        SELECT pg_advisory_xact_lock({STREAM_LOCK_CLASS}, hashtext(s))
-        FROM (SELECT DISTINCT s FROM unnest($1::text[]) s ORDER BY s) ordered
-    ), code_change AS (
+_OFFLINE_CHANGE = """code_change AS (
         UPDATE platform_connector_codes SET code = 0, code_at = $2
-        WHERE station_id = ANY ($1::text[]) AND code <> 0 AND code_at <= $2
-          AND (SELECT count(*) FROM stream_lock) >= 0
+        WHERE station_id = ANY ($1::text[]) AND code <> 0 AND code_at <= $2{lock}
         RETURNING station_id, evse_id, connector_id, code, code_at
     )
     INSERT INTO platform_outbox (platform_id, stream, kind, data)
@@ -88,6 +84,13 @@ _OFFLINE = f"""WITH stream_lock AS (
     FROM code_change x CROSS JOIN platforms p
     WHERE 'connector_status' = ANY (p.kinds)
     ORDER BY x.station_id, x.evse_id, x.connector_id"""
+_OFFLINE_ONE = f"""WITH stream_lock AS (
+        SELECT pg_advisory_xact_lock({STREAM_LOCK_CLASS}, hashtext($1[1]))
+    ), {_OFFLINE_CHANGE.format(lock=" AND (SELECT count(*) FROM stream_lock) >= 0")}"""
+# Many stations at once (a node released after a crash): no stream locks, which would need
+# one lock-table slot per station; none of them has a live connection to race with, and a
+# status that did arrive meanwhile elsewhere is newer (code_at) and is kept.
+_OFFLINE_MANY = f"WITH {_OFFLINE_CHANGE.format(lock='')}"
 
 
 async def enqueue(conn: Any, kind: str, stream: str, data: str, dedupe_key: str | None) -> int:
@@ -99,8 +102,10 @@ async def enqueue(conn: Any, kind: str, stream: str, data: str, dedupe_key: str 
 
 async def stations_offline(conn: Any, station_ids: Sequence[str], at: datetime) -> None:
     """Queue code 0 for every known connector of the stations (in the caller's transaction)."""
-    if station_ids:
-        await conn.execute(_OFFLINE, list(station_ids), at)
+    if len(station_ids) == 1:
+        await conn.execute(_OFFLINE_ONE, list(station_ids), at)
+    elif station_ids:
+        await conn.execute(_OFFLINE_MANY, list(station_ids), at)
 
 
 async def charging(

@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import defaultdict
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from csms.bootstrap import Running
 from csms.config import UnknownTokenPolicy
+from csms.store.stations import StationStore
 from csms.tcec.messages import connector_code, start_charge_seq
 from simulators.cli import amain
 from simulators.platform.server import PlatformSimulator
@@ -244,3 +246,34 @@ async def test_a_short_outage_pauses_the_sender_briefly(database_url: str) -> No
         await sim.start(port=port)
         await drained(csms, timeout=10)
         assert len(sim.statuses_by_connector()) == 40
+
+
+async def test_releasing_thousands_of_stations_at_once_queues_offline_for_each(
+    database_url: str,
+) -> None:
+    """A node lost with 8,000 stations: each known connector goes to 0 in one transaction
+    (stream locks, one lock-table slot each, would not fit there)."""
+    async with (
+        PlatformSimulator(sim_config()) as sim,
+        pushing_csms(database_url) as csms,
+        api_for(csms) as api,
+    ):
+        await add_platform(api, sim)
+        await sim.stop()  # nothing is sent: the test counts what is queued
+        await csms.pool.execute(
+            """INSERT INTO stations (id, connected, node_id, connection_id)
+               SELECT 'REL-' || g, true, 'gone-node', g FROM generate_series(1, 8000) g"""
+        )
+        await csms.pool.execute(
+            """INSERT INTO platform_connector_codes
+                   (station_id, evse_id, connector_id, code, code_at)
+               SELECT 'REL-' || g, 1, 1, 1, now() - interval '1 minute'
+               FROM generate_series(1, 8000) g"""
+        )
+        released = await StationStore(csms.pool).release_node("gone-node", datetime.now(UTC))
+        assert released == 8000
+        queued = await csms.pool.fetchval(
+            """SELECT count(*) FROM platform_outbox
+               WHERE stream LIKE 'REL-%' AND data::jsonb ->> 'code' = '0'"""
+        )
+        assert queued == 8000
