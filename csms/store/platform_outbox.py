@@ -85,7 +85,7 @@ _OFFLINE_CHANGE = """code_change AS (
     WHERE 'connector_status' = ANY (p.kinds)
     ORDER BY x.station_id, x.evse_id, x.connector_id"""
 _OFFLINE_ONE = f"""WITH stream_lock AS (
-        SELECT pg_advisory_xact_lock({STREAM_LOCK_CLASS}, hashtext($1[1]))
+        SELECT pg_advisory_xact_lock({STREAM_LOCK_CLASS}, hashtext(($1::text[])[1]))
     ), {_OFFLINE_CHANGE.format(lock=" AND (SELECT count(*) FROM stream_lock) >= 0")}"""
 # Many stations at once (a node released after a crash): no stream locks, which would need
 # one lock-table slot per station; none of them has a live connection to race with, and a
