@@ -51,7 +51,9 @@ CREATE TABLE platform_outbox (
     sent_at          timestamptz,
     last_ret         integer,
     last_msg         text,
-    answer           jsonb
+    answer           jsonb,
+    -- a failed record sent again lives on as this newer record (at the end of its stream)
+    requeued_as      bigint REFERENCES platform_outbox (id)
 );
 CREATE UNIQUE INDEX platform_outbox_dedupe ON platform_outbox (platform_id, dedupe_key)
     WHERE dedupe_key IS NOT NULL;

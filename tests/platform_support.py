@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
+
+import httpx
 
 from csms.bootstrap import Running, running
 from simulators.platform.client import PlatformClient
@@ -94,3 +97,32 @@ async def drained(csms: Running, platform_id: str = "province", timeout: float =
             platform_id,
         ):
             await asyncio.sleep(0.05)
+
+
+@contextlib.asynccontextmanager
+async def platform_process(port: int) -> AsyncIterator[Callable[[], Awaitable[dict[str, Any]]]]:
+    """`csms-sim platform serve` in its own process; yields a reader of its counts."""
+    config = sim_config()
+    argv = [sys.executable, "-m", "simulators", "platform", "serve", "--quiet"]
+    argv += ["--port", str(port), "--operator-id", config.operator_id]
+    argv += ["--platform-operator-id", config.platform_operator_id]
+    argv += ["--operator-secret", config.operator_secret, "--data-secret", config.data_secret]
+    argv += ["--data-iv", config.data_iv, "--sig-secret", config.sig_secret]
+    process = await asyncio.create_subprocess_exec(*argv, stdout=asyncio.subprocess.DEVNULL)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+
+        async def stats() -> dict[str, Any]:
+            result: dict[str, Any] = (await http.get("/control/stats")).json()
+            return result
+
+        try:
+            async with asyncio.timeout(20):
+                while True:
+                    with contextlib.suppress(httpx.TransportError):
+                        await stats()
+                        break
+                    await asyncio.sleep(0.1)
+            yield stats
+        finally:
+            process.terminate()
+            await process.wait()

@@ -126,6 +126,7 @@ class OutboxRecord(BaseModel):
     last_ret: int | None
     last_msg: str | None
     answer: Any
+    requeued_as: int | None = None
 
 
 class StatsRequest(Strict):

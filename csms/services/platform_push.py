@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 # Answers that say the record itself is wrong: sending it again cannot help.
 REFUSED = frozenset({Ret.BAD_ENVELOPE, Ret.BAD_DATA})
 TOKEN_METHOD = "query_token"
-LOCK_CHECK = 5.0  # seconds between checks that the sender lock's connection still holds it
+LOCK_CHECK = 1.0  # seconds between checks (before sending more) that the lock is still held
 LOCK_RETRY = 5.0
 SETTLE_RETRY_MAX = 30.0
 _SAMPLE = timedelta(seconds=1)
@@ -311,9 +311,9 @@ class Lane:
                     self.holding_lock = lock.held
                     if lock.held:
                         await self._send_forever(lock)
-            except LockLost:
+            except* LockLost:  # raised inside the TaskGroup: it arrives in an ExceptionGroup
                 log.warning("platform %s: lost the sender lock; stopped sending", self.platform_id)
-            except Exception:
+            except* Exception:
                 log.exception("platform %s: the sender lock failed", self.platform_id)
             finally:
                 self.holding_lock = False
@@ -323,10 +323,6 @@ class Lane:
         checked = asyncio.get_running_loop().time()
         async with asyncio.TaskGroup() as tasks:
             while True:
-                if asyncio.get_running_loop().time() - checked >= LOCK_CHECK:
-                    if not await lock.alive():
-                        raise LockLost  # cancels the deliveries in flight: not acknowledged
-                    checked = asyncio.get_running_loop().time()
                 now = self._now()
                 if self._paused_until is not None and now < self._paused_until:
                     await self._sleep((self._paused_until - now).total_seconds())
@@ -335,6 +331,11 @@ class Lane:
                 free = (1 if probing else self._concurrency) - len(self._busy)
                 # refill in batches: each look at the outbox scans every pending stream head
                 if free > 0 and (free >= self._refill or len(self._busy) == 0):
+                    if asyncio.get_running_loop().time() - checked >= LOCK_CHECK:
+                        # before sending more: another node may hold the lock by now
+                        if not await lock.alive():
+                            raise LockLost  # cancels deliveries in flight: they stay pending
+                        checked = asyncio.get_running_loop().time()
                     try:
                         heads = await self._outbox.due(
                             self.platform_id, now, free, sorted(self._busy)
@@ -357,10 +358,11 @@ class Lane:
         record the platform acknowledged is not sent again because a write failed."""
         try:
             outcome = await self._attempt(record)
+            at = self._now()
             wait = 0.5
             while True:
                 try:
-                    await self._settle(record, outcome)
+                    await self._record(record, outcome, at)
                     break
                 except Exception:
                     log.exception(
@@ -370,6 +372,10 @@ class Lane:
                     )
                     await asyncio.sleep(wait)
                     wait = min(wait * 2, SETTLE_RETRY_MAX)
+            try:
+                await self._health(outcome, at)
+            except Exception:  # the health row is a view; the outbox is the truth
+                log.exception("platform %s: updating its health failed", self.platform_id)
         finally:
             self._busy.discard(record["stream"])
             self._wake.set()
@@ -396,8 +402,8 @@ class Lane:
             )
         return judge(kind, answer)
 
-    async def _settle(self, record: dict[str, Any], outcome: Outcome) -> None:
-        at = self._now()
+    async def _record(self, record: dict[str, Any], outcome: Outcome, at: datetime) -> None:
+        """The outcome in the outbox (retried by the caller until it is written)."""
         metrics.PLATFORM_PUSHES.labels(self.platform_id, record["kind"], outcome.action).inc()
         if outcome.action == "sent":
             await self._outbox.mark_sent(record["id"], at, storable(outcome.answer))
@@ -419,7 +425,6 @@ class Lane:
             await self._outbox.mark_retry(
                 record["id"], at, at + timedelta(seconds=delay), outcome.ret, clean(outcome.msg)
             )
-        await self._health(outcome, at)
 
     async def _health(self, outcome: Outcome, at: datetime) -> None:
         """The breaker and the health row: a platform that cannot be reached is probed."""

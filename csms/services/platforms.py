@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import hashlib
 import logging
 import secrets
@@ -309,17 +308,10 @@ class PlatformService:
             )
         for pile in await self._facts.piles():
             status += await self.outbox.resync_station(
-                platform_id, pile["id"], functools.partial(self._live_codes, pile["id"]), utcnow()
+                platform_id, pile["id"], site_facts.timed_codes
             )
         self.poke(platform_id)
         return {"station_info": info, "connector_status": status}
-
-    async def _live_codes(self, station_id: str) -> list[tuple[int, int, int]]:
-        """A station's connectors' codes as they are now (read under its stream lock)."""
-        piles = await self._facts.piles([station_id])
-        connected = {p["id"]: bool(p["connected"]) for p in piles}
-        rows = await self._facts.connectors([station_id])
-        return site_facts.live_codes(rows, connected).get(station_id, [])
 
     async def file_daily_stats(self, now: datetime) -> int:
         """Yesterday's energy per site, pile and connector, once per platform (idempotent)."""

@@ -134,9 +134,11 @@ class TransactionService:
     ) -> tuple[EventOutcome, AuthDecision | None]:
         """Apply a 2.0.1 TransactionEvent once, and its samples (replays add nothing new)."""
         received = utcnow()
+        # An event the station queued while offline is history: the status it reported on
+        # reconnecting is newer, so it does not change what platforms are told.
         code = (
             None
-            if self._platforms is None
+            if self._platforms is None or event.offline
             else self._platforms.charging_code(
                 event.charging_state, ended=event.event_type is EventType.ENDED
             )

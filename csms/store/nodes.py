@@ -60,29 +60,37 @@ class NodeStore:
         return node
 
     async def release_dead(self, timeout: float) -> int:
-        """Mark stations of nodes silent for `timeout` seconds as disconnected; return how many."""
-        async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute(
-                """UPDATE station_connections c SET disconnected_at = now(),
-                       close_reason = 'node lost'
-                   FROM stations s JOIN nodes n ON n.node_id = s.node_id
-                   WHERE s.connection_id = c.id AND s.connected AND c.disconnected_at IS NULL
-                     AND n.last_seen < now() - make_interval(secs => $1)""",
-                timeout,
-            )
-            released = await conn.fetch(
-                """UPDATE stations SET connected = false, disconnected_at = now(),
-                       offline_reason = 'node lost', updated_at = now()
-                   WHERE connected AND node_id IN (SELECT node_id FROM nodes
-                       WHERE last_seen < now() - make_interval(secs => $1))
-                   RETURNING id, disconnected_at""",
-                timeout,
-            )
-            if released:
-                await platform_outbox.stations_offline(
-                    conn, [r["id"] for r in released], released[0]["disconnected_at"]
+        """Mark stations of nodes silent for `timeout` seconds as disconnected; return how many.
+
+        In batches, each with the offline codes platforms are told (see release_node).
+        """
+        total = 0
+        while True:
+            async with self._pool.acquire() as conn, conn.transaction():
+                released = await conn.fetch(
+                    """WITH batch AS (
+                           SELECT s.id, s.connection_id FROM stations s
+                           WHERE s.connected AND s.node_id IN (SELECT node_id FROM nodes
+                               WHERE last_seen < now() - make_interval(secs => $1))
+                           ORDER BY s.id LIMIT $2 FOR UPDATE OF s
+                       ), closed AS (
+                           UPDATE station_connections c SET disconnected_at = now(),
+                               close_reason = 'node lost'
+                           FROM batch b WHERE c.id = b.connection_id AND c.disconnected_at IS NULL
+                       )
+                       UPDATE stations s SET connected = false, disconnected_at = now(),
+                           offline_reason = 'node lost', updated_at = now()
+                       FROM batch b WHERE s.id = b.id RETURNING s.id, s.disconnected_at""",
+                    timeout,
+                    platform_outbox.OFFLINE_BATCH,
                 )
-        return len(released)
+                if released:
+                    await platform_outbox.stations_offline(
+                        conn, [r["id"] for r in released], released[0]["disconnected_at"]
+                    )
+            total += len(released)
+            if len(released) < platform_outbox.OFFLINE_BATCH:
+                return total
 
     async def peers(self, timeout: float) -> bool:
         """Whether any other node is alive."""

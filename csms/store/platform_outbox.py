@@ -11,7 +11,7 @@ stream id order is commit order: a sender never sees a later record before an ea
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +21,8 @@ from csms.store.database import Pool
 KINDS = ("station_info", "connector_status", "charge_order", "station_stats")
 STATES = ("pending", "sent", "failed")
 _RECORD_COLUMNS = """id, platform_id, stream, kind, dedupe_key, data, state, attempts,
-    next_attempt_at, created_at, last_attempt_at, sent_at, last_ret, last_msg, answer"""
+    next_attempt_at, created_at, last_attempt_at, sent_at, last_ret, last_msg, answer,
+    requeued_as"""
 
 # pg_advisory_xact_lock class of outbox streams; the key is hashtext(stream)
 STREAM_LOCK_CLASS = 0x7CEA
@@ -84,13 +85,12 @@ _OFFLINE_CHANGE = """code_change AS (
     FROM code_change x CROSS JOIN platforms p
     WHERE 'connector_status' = ANY (p.kinds)
     ORDER BY x.station_id, x.evse_id, x.connector_id"""
-_OFFLINE_ONE = f"""WITH stream_lock AS (
-        SELECT pg_advisory_xact_lock({STREAM_LOCK_CLASS}, hashtext(($1::text[])[1]))
+_OFFLINE = f"""WITH stream_lock AS (
+        SELECT pg_advisory_xact_lock({STREAM_LOCK_CLASS}, hashtext(s))
+        FROM (SELECT DISTINCT s FROM unnest($1::text[]) s ORDER BY s) ordered
     ), {_OFFLINE_CHANGE.format(lock=" AND (SELECT count(*) FROM stream_lock) >= 0")}"""
-# Many stations at once (a node released after a crash): no stream locks, which would need
-# one lock-table slot per station; none of them has a live connection to race with, and a
-# status that did arrive meanwhile elsewhere is newer (code_at) and is kept.
-_OFFLINE_MANY = f"WITH {_OFFLINE_CHANGE.format(lock='')}"
+# Stations released in one transaction at most: each takes a lock-table slot until commit.
+OFFLINE_BATCH = 50
 
 
 async def enqueue(conn: Any, kind: str, stream: str, data: str, dedupe_key: str | None) -> int:
@@ -101,11 +101,12 @@ async def enqueue(conn: Any, kind: str, stream: str, data: str, dedupe_key: str 
 
 
 async def stations_offline(conn: Any, station_ids: Sequence[str], at: datetime) -> None:
-    """Queue code 0 for every known connector of the stations (in the caller's transaction)."""
-    if len(station_ids) == 1:
-        await conn.execute(_OFFLINE_ONE, list(station_ids), at)
-    elif station_ids:
-        await conn.execute(_OFFLINE_MANY, list(station_ids), at)
+    """Queue code 0 for every known connector of the stations (in the caller's transaction),
+    their stream locks taken in sorted order; at most OFFLINE_BATCH stations at a time."""
+    if len(station_ids) > OFFLINE_BATCH:
+        raise ValueError(f"release stations in batches of {OFFLINE_BATCH} at most")
+    if station_ids:
+        await conn.execute(_OFFLINE, list(station_ids), at)
 
 
 async def charging(
@@ -176,42 +177,48 @@ class OutboxStore:
         self,
         platform_id: str,
         station_id: str,
-        live: Callable[[], Awaitable[Sequence[tuple[int, int, int]]]],
-        at: datetime,
+        codes_of: Callable[[Sequence[Any]], Sequence[tuple[int, int, int, datetime]]],
     ) -> int:
-        """Tell one platform a station's current codes. The stream is locked before `live`
-        reads them, so no status of the station can slip in between and be overtaken."""
+        """Tell one platform a station's connectors as they are now; records queued.
+
+        Under the station's stream lock (statuses take it before they write), the connectors
+        are read and `codes_of` maps them. A code that differs from what platforms were told is
+        a change every platform hears; the others go to this platform alone.
+        """
+        queued = 0
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute(STREAM_LOCK, station_id)
-            codes = await live()
-            if not codes:
-                return 0
-            evses, connectors, values = (list(c) for c in zip(*codes, strict=True))
-            done: str = await conn.execute(
-                """WITH v AS (
-                       SELECT * FROM unnest($3::integer[], $4::integer[], $5::smallint[])
-                           AS v(evse_id, connector_id, code)
-                   ), known AS (
-                       INSERT INTO platform_connector_codes AS c
-                           (station_id, evse_id, connector_id, code, code_at)
-                       SELECT $2, evse_id, connector_id, code, $6 FROM v
-                       ON CONFLICT (station_id, evse_id, connector_id) DO UPDATE
-                           SET code = EXCLUDED.code, code_at = EXCLUDED.code_at
-                           WHERE c.code_at <= EXCLUDED.code_at
-                   )
-                   INSERT INTO platform_outbox (platform_id, stream, kind, data)
-                   SELECT $1, $2, 'connector_status', jsonb_build_object(
-                           'station_id', $2::text, 'evse_id', evse_id,
-                           'connector_id', connector_id, 'code', code, 'at', $6::timestamptz)::text
-                   FROM v ORDER BY evse_id, connector_id""",
-                platform_id,
+            rows = await conn.fetch(
+                """SELECT c.evse_id, c.connector_id, c.status, c.received_at, s.connected,
+                       s.disconnected_at,
+                       (SELECT t.charging_state FROM transactions t
+                         WHERE t.station_id = c.station_id AND t.evse_id = c.evse_id
+                           AND t.status = 'open' ORDER BY t.id DESC LIMIT 1) AS charging_state
+                   FROM connectors c JOIN stations s ON s.id = c.station_id
+                   WHERE c.station_id = $1 AND c.evse_id > 0 AND s.access_mode <> 'private'
+                   ORDER BY c.evse_id, c.connector_id""",
                 station_id,
-                evses,
-                connectors,
-                values,
-                at,
             )
-        return int(done.split()[-1])
+            for evse, connector, code, since in codes_of(rows):
+                changed = await conn.fetchval(_SET_CODE, station_id, evse, connector, code, since)
+                if changed:
+                    queued += 1
+                    continue
+                done: str = await conn.execute(
+                    """INSERT INTO platform_outbox (platform_id, stream, kind, data)
+                       VALUES ($1, $2, 'connector_status', jsonb_build_object(
+                           'station_id', $2::text, 'evse_id', $3::integer,
+                           'connector_id', $4::integer, 'code', $5::integer,
+                           'at', $6::timestamptz)::text)""",
+                    platform_id,
+                    station_id,
+                    evse,
+                    connector,
+                    code,
+                    since,
+                )
+                queued += int(done.split()[-1])
+        return queued
 
     async def codes(self, station_id: str) -> list[dict[str, Any]]:
         rows = await self._pool.fetch(
@@ -284,10 +291,12 @@ class OutboxStore:
 
     async def requeue(self, platform_id: str, record_id: int, at: datetime) -> dict[str, Any]:
         """Send a failed record again, as a new record at the end of its stream (never ahead of
-        what happened after it). A connector status a newer one has superseded is refused."""
+        what happened after it), once. A connector status or site information that a newer
+        record of the same connector or site has superseded is refused."""
         async with self._pool.acquire() as conn, conn.transaction():
             old = await conn.fetchrow(
-                f"SELECT {_RECORD_COLUMNS} FROM platform_outbox WHERE id = $2 AND platform_id = $1",
+                f"""SELECT {_RECORD_COLUMNS} FROM platform_outbox
+                    WHERE id = $2 AND platform_id = $1 FOR UPDATE""",
                 platform_id,
                 record_id,
             )
@@ -297,40 +306,35 @@ class OutboxStore:
                 raise Conflict(
                     f"record {record_id} is {old['state']}; only failed ones are retried"
                 )
+            if old["requeued_as"] is not None:
+                raise Conflict(f"record {record_id} was sent again as record {old['requeued_as']}")
             await conn.execute(STREAM_LOCK, old["stream"])
-            if old["kind"] == "connector_status":
-                newer = await conn.fetchval(
-                    """SELECT n.id FROM platform_outbox n
-                       WHERE n.platform_id = $1 AND n.stream = $2 AND n.id > $3
-                         AND n.kind = 'connector_status'
-                         AND n.data::jsonb -> 'evse_id' = $4::jsonb -> 'evse_id'
-                         AND n.data::jsonb -> 'connector_id' = $4::jsonb -> 'connector_id'
-                       LIMIT 1""",
-                    platform_id,
-                    old["stream"],
-                    record_id,
-                    old["data"],
-                )
-                if newer is not None:
-                    raise Conflict(f"record {record_id} is superseded by the newer status {newer}")
+            newer = await conn.fetchval(
+                """SELECT n.id FROM platform_outbox n JOIN platform_outbox o ON o.id = $2
+                   WHERE n.platform_id = $1 AND n.stream = o.stream AND n.id > o.id
+                     AND n.kind = o.kind AND o.kind IN ('connector_status', 'station_info')
+                     AND (o.kind = 'station_info' OR (
+                          n.data::jsonb -> 'evse_id' = o.data::jsonb -> 'evse_id'
+                          AND n.data::jsonb -> 'connector_id' = o.data::jsonb -> 'connector_id'))
+                   ORDER BY n.id LIMIT 1""",
+                platform_id,
+                record_id,
+            )
+            if newer is not None:
+                raise Conflict(f"record {record_id} is superseded by the newer record {newer}")
             copy = await conn.fetchrow(
                 f"""INSERT INTO platform_outbox
                         (platform_id, stream, kind, data, dedupe_key, next_attempt_at)
-                    VALUES ($1, $2, $3, $4, $5, $6) RETURNING {_RECORD_COLUMNS}""",
+                    VALUES ($1, $2, $3, $4, NULL, $5) RETURNING {_RECORD_COLUMNS}""",
                 platform_id,
                 old["stream"],
                 old["kind"],
                 old["data"],
-                None,
                 at,
             )
             assert copy is not None
             await conn.execute(
-                """UPDATE platform_outbox SET last_msg = left(coalesce(last_msg, '') ||
-                       ' (sent again as record ' || $2::bigint || ')', 1000)
-                   WHERE id = $1""",
-                record_id,
-                copy["id"],
+                "UPDATE platform_outbox SET requeued_as = $2 WHERE id = $1", record_id, copy["id"]
             )
         return dict(copy)
 

@@ -139,11 +139,10 @@ class PlatformStore:
             try:
                 yield lock
             finally:
-                if held:
-                    with contextlib.suppress(Exception):
-                        await conn.execute(
-                            "SELECT pg_advisory_unlock($1, hashtext($2))", _SENDER_LOCK, platform_id
-                        )
+                if held and not await _unlock(conn, platform_id):
+                    # a pooled connection must not go back holding the lock: every node would
+                    # then wait for it forever
+                    conn.terminate()
 
     async def revoke_tokens(self, platform_id: str) -> None:
         """The inbound secret changed: tokens issued with the old one stop working."""
@@ -178,6 +177,17 @@ def _unique_message(exc: asyncpg.UniqueViolationError, platform_id: str) -> str:
     if "platform_operator_id" in str(exc.constraint_name or ""):
         return "another platform has this platform_operator_id already"
     return f"platform {platform_id} exists already"
+
+
+async def _unlock(conn: Any, platform_id: str) -> bool:
+    try:
+        return bool(
+            await conn.fetchval(
+                "SELECT pg_advisory_unlock($1, hashtext($2))", _SENDER_LOCK, platform_id, timeout=5
+            )
+        )
+    except Exception:
+        return False
 
 
 class LockLost(Exception):

@@ -291,26 +291,34 @@ class StationStore:
                 await platform_outbox.stations_offline(conn, [station_id], at)
 
     async def release_node(self, node_id: str, at: datetime) -> int:
-        """Mark every station this node claimed as disconnected (after a crash or at shutdown)."""
-        async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute(
-                """UPDATE station_connections c SET disconnected_at = $2,
-                       close_reason = 'node restarted'
-                   FROM stations s
-                   WHERE s.connection_id = c.id AND s.node_id = $1 AND s.connected
-                     AND c.disconnected_at IS NULL""",
-                node_id,
-                at,
-            )
-            released = await conn.fetch(
-                """UPDATE stations SET connected = false, disconnected_at = $2,
-                       offline_reason = 'node restarted', updated_at = now()
-                   WHERE node_id = $1 AND connected RETURNING id""",
-                node_id,
-                at,
-            )
-            await platform_outbox.stations_offline(conn, [r["id"] for r in released], at)
-        return len(released)
+        """Mark every station this node claimed as disconnected (after a crash or at shutdown).
+
+        In batches: each batch's release and the offline codes platforms are told go in one
+        transaction, which holds one stream lock per station until it commits.
+        """
+        total = 0
+        while True:
+            async with self._pool.acquire() as conn, conn.transaction():
+                released = await conn.fetch(
+                    """WITH batch AS (
+                           SELECT id, connection_id FROM stations
+                           WHERE node_id = $1 AND connected ORDER BY id LIMIT $3 FOR UPDATE
+                       ), closed AS (
+                           UPDATE station_connections c SET disconnected_at = $2,
+                               close_reason = 'node restarted'
+                           FROM batch b WHERE c.id = b.connection_id AND c.disconnected_at IS NULL
+                       )
+                       UPDATE stations s SET connected = false, disconnected_at = $2,
+                           offline_reason = 'node restarted', updated_at = now()
+                       FROM batch b WHERE s.id = b.id RETURNING s.id""",
+                    node_id,
+                    at,
+                    platform_outbox.OFFLINE_BATCH,
+                )
+                await platform_outbox.stations_offline(conn, [r["id"] for r in released], at)
+            total += len(released)
+            if len(released) < platform_outbox.OFFLINE_BATCH:
+                return total
 
     async def touch(
         self, seen: Sequence[tuple[str, datetime, datetime | None, int | None]], node_id: str
@@ -422,8 +430,26 @@ _OCCUPIED_CODE = """CASE WHEN $4 = 'Occupied' AND EXISTS (
         SELECT 1 FROM transactions t WHERE t.station_id = $1 AND t.evse_id = $2
           AND t.status = 'open' AND t.charging_state = 'Charging')
     THEN 3 ELSE $11::smallint END"""
-_RECORD_STATUS_AND_CODE = f"""WITH history AS ({_STATUS_HISTORY}),
-    newest AS ({_CONNECTOR_UPSERT} RETURNING 1), {
+# With platforms: the station's stream lock first, so a resync reading the connectors under
+# that lock never misses a status being written.
+_RECORD_STATUS_AND_CODE = f"""WITH first_lock AS (
+        SELECT pg_advisory_xact_lock({platform_outbox.STREAM_LOCK_CLASS}, hashtext($1::text))
+    ), history AS (
+        INSERT INTO status_history (station_id, evse_id, connector_id, status, error_code,
+            info, vendor_error_code, status_at, received_at)
+        SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 FROM first_lock
+    ), newest AS (
+        INSERT INTO connectors (station_id, evse_id, connector_id, status, error_code, info,
+            vendor_error_code, status_at, received_at, vendor_id)
+        SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 FROM first_lock
+        ON CONFLICT (station_id, evse_id, connector_id) DO UPDATE SET
+            status = EXCLUDED.status, error_code = EXCLUDED.error_code,
+            info = EXCLUDED.info, vendor_error_code = EXCLUDED.vendor_error_code,
+            vendor_id = EXCLUDED.vendor_id, status_at = EXCLUDED.status_at,
+            received_at = EXCLUDED.received_at
+        WHERE connectors.status_at <= EXCLUDED.status_at
+        RETURNING 1
+    ), {
     platform_outbox.code_ctes(
         "$1::text",
         "$2::integer",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -176,6 +176,25 @@ def live_codes(
         except ValueError:
             continue
         out[c["station_id"]].append((c["evse_id"], c["connector_id"], code))
+    return out
+
+
+def timed_codes(rows: Iterable[Mapping[str, Any]]) -> list[tuple[int, int, int, datetime]]:
+    """(evse, connector, code, since) of one station's connectors: since when the code holds
+    (the status's receipt, or the disconnect for an offline station), so a resync never
+    outdates a newer status."""
+    out: list[tuple[int, int, int, datetime]] = []
+    for r in rows:
+        try:
+            code = status_code(
+                r["status"], connected=r["connected"], charging_state=r["charging_state"]
+            )
+        except ValueError:
+            continue
+        since = r["received_at"]
+        if not r["connected"] and r["disconnected_at"] is not None:
+            since = max(since, r["disconnected_at"])
+        out.append((r["evse_id"], r["connector_id"], code, since))
     return out
 
 

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import socket
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from tests.bench.gateway_bench import (
     HOST,
@@ -26,6 +30,7 @@ from tests.bench.gateway_bench import (
     raise_fd_limit,
     running_server,
 )
+from tests.platform_support import platform_body, platform_process
 
 RESULTS = REPO_ROOT / "bench-results" / "fleet.json"
 FLEET_LIMIT_SLACK = 120.0  # seconds beyond a part's own duration before the fleet is killed
@@ -77,8 +82,22 @@ def errors_text(report: dict[str, Any]) -> str:
     return ", ".join(f"{k} {v}" for k, v in errors.items()) or "none"
 
 
-async def boot_storm(root: Path, servers: list[Server], stations: int) -> dict[str, Any]:
-    async with running_server(root, "storm", servers) as server:
+async def boot_storm(
+    root: Path, servers: list[Server], stations: int, platform: bool = False
+) -> dict[str, Any]:
+    """The storm; with `platform`, a monitoring platform (the simulator, its own process) is
+    configured first, so every StatusNotification also records its code and queues a push."""
+    async with contextlib.AsyncExitStack() as stack:
+        server = Server(root, "storm")
+        stats = None
+        if platform:
+            sim_port, server.http_port = free_port(), free_port()
+            server.env["CSMS_ADMIN_TOKEN"] = BENCH_ADMIN
+            stats = await stack.enter_async_context(platform_process(sim_port))
+        server = await stack.enter_async_context(running_server(root, "storm", servers, server))
+        if platform:
+            await add_platform(server.http_port, f"http://{HOST}:{sim_port}/evcs/v1")
+        started = time.monotonic()
         report = await run_fleet(
             server,
             root,
@@ -86,10 +105,14 @@ async def boot_storm(root: Path, servers: list[Server], stations: int) -> dict[s
             ["--scenario", "boot-storm", "--stations", str(stations)],
             600 + FLEET_LIMIT_SLACK,
         )
+        pushed = None
+        if stats is not None:
+            pushed = await platform_drain(server.http_port, stats, started)
     st = report["stations"]
     boot = report["messages"].get("BootNotification", {})
     return {
         "stations": stations,
+        "platform": platform,
         "accepted": st["accepted"],
         "time_to_all_accepted_s": st["time_to_all_accepted_s"],
         "connects": st["connects"],
@@ -97,6 +120,51 @@ async def boot_storm(root: Path, servers: list[Server], stations: int) -> dict[s
         "boot_latency_ms": boot.get("latency_ms"),
         "errors": report.get("errors"),
         "errors_text": errors_text(report),
+        "pushed": pushed,
+    }
+
+
+BENCH_ADMIN = "bench-admin-token-0123456789"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+async def add_platform(http_port: int, url: str) -> None:
+    async with httpx.AsyncClient(
+        base_url=f"http://{HOST}:{http_port}",
+        headers={"Authorization": f"Bearer {BENCH_ADMIN}"},
+    ) as http:
+        created = await http.post("/api/v1/platforms", json=platform_body(url))
+        assert created.status_code == 201, created.text
+
+
+async def platform_drain(
+    http_port: int, stats: Callable[[], Awaitable[dict[str, Any]]], started: float
+) -> dict[str, Any]:
+    """Wait (at most 10 min) until the platform has everything; when, and how much."""
+    async with httpx.AsyncClient(
+        base_url=f"http://{HOST}:{http_port}",
+        headers={"Authorization": f"Bearer {BENCH_ADMIN}"},
+    ) as http:
+        at_storm_end = (await stats())["received"]
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            [health] = (await http.get("/api/v1/platforms/health")).json()
+            if health["pending"] == 0:
+                break
+            await asyncio.sleep(1)
+        final = await stats()
+    return {
+        "received_at_storm_end": at_storm_end,
+        "received": final["received"],
+        "pending": health["pending"],
+        "failed": health["failed"],
+        "drained_after_s": round(time.monotonic() - started, 1),
     }
 
 
@@ -182,12 +250,23 @@ def print_report(results: dict[str, Any]) -> None:
     print("\nFleet benchmarks (csms-sim fleet against csms serve, same 2-core host, loopback)")
     if (storm := results.get("boot_storm")) is not None:
         latency = storm["boot_latency_ms"] or {}
-        print(f"\n(a) boot storm: {storm['stations']:,} stations at once (half 1.6, half 2.0.1)")
+        with_platform = " with a monitoring platform" if storm.get("platform") else ""
+        print(
+            f"\n(a) boot storm: {storm['stations']:,} stations at once (half 1.6, half 2.0.1)"
+            f"{with_platform}"
+        )
         print(f"  accepted                 {storm['accepted']:,}")
         print(f"  time until all Accepted  {storm['time_to_all_accepted_s']} s")
         print(f"  connects / reconnects    {storm['connects']:,} / {storm['reconnects']:,}")
         print(f"  BootNotification p50/p99 {latency.get('p50')} / {latency.get('p99')} ms")
         print(f"  errors                   {storm['errors_text']}")
+        if (pushed := storm.get("pushed")) is not None:
+            print(
+                f"  platform pushes          {pushed['received']:,} received "
+                f"({pushed['received_at_storm_end']:,} by the storm's end), "
+                f"{pushed['pending']} pending, {pushed['failed']} failed, "
+                f"all in {pushed['drained_after_s']} s from the start"
+            )
     if (meter := results.get("meter_values")) is not None:
         latency = meter["latency_ms"] or {}
         print(f"\n(b) sustained 1.6 MeterValues: {meter['stations']:,} charging stations")
@@ -215,7 +294,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         root = Path(tmp)
         try:
             if "storm" in args.parts:
-                results["boot_storm"] = await boot_storm(root, servers, args.storm)
+                results["boot_storm"] = await boot_storm(root, servers, args.storm, args.platform)
             if "meter" in args.parts:
                 results["meter_values"] = await meter_values(
                     root, servers, args.meter, args.seconds
@@ -235,6 +314,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=60, help="MeterValues run length")
     parser.add_argument("--idle", type=int, default=10000, help="idle stations")
     parser.add_argument("--hold", type=float, default=60, help="seconds the idle fleet runs")
+    parser.add_argument(
+        "--platform",
+        action="store_true",
+        help="boot storm with a monitoring platform configured (pushes to the simulator)",
+    )
     parser.add_argument(
         "--parts", nargs="+", default=["storm", "meter", "idle"], choices=["storm", "meter", "idle"]
     )

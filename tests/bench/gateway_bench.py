@@ -159,6 +159,8 @@ class Server:
         self.name = name
         self.proc: asyncio.subprocess.Process | None = None
         self.port = 0
+        self.http_port = 0  # 0: any free port (the benches that use the API set one)
+        self.env: dict[str, str] = {}  # extra environment, e.g. CSMS_ADMIN_TOKEN
 
     @property
     def pid(self) -> int:
@@ -176,7 +178,7 @@ class Server:
             "--ocpp-port",
             "0",
             "--http-port",
-            "0",
+            str(self.http_port),
             "--data-dir",
             str(self.dir / "data"),
             "--log-level",
@@ -199,6 +201,7 @@ class Server:
         env = dict(os.environ)
         env.pop("DATABASE_URL", None)  # unset: the embedded PostgreSQL under --data-dir
         env["XDG_RUNTIME_DIR"] = str(runtime)  # pgserver's lock file, kept private
+        env.update(self.env)
         # Output goes to files, which never fill up and which PostgreSQL may inherit harmlessly.
         with (self.dir / "stdout").open("wb") as out, (self.dir / "stderr").open("wb") as err:
             # Own session: a Ctrl-C reaches only us, and we stop the server in order.
@@ -346,9 +349,11 @@ def self_cpu_seconds() -> float:
 
 
 @contextlib.asynccontextmanager
-async def running_server(root: Path, name: str, servers: list[Server]) -> AsyncIterator[Server]:
+async def running_server(
+    root: Path, name: str, servers: list[Server], server: Server | None = None
+) -> AsyncIterator[Server]:
     """A started server, always stopped on exit; `servers` lets a sync finally kill leftovers."""
-    server = Server(root, name)
+    server = server or Server(root, name)
     servers.append(server)
     log(f"starting server {name} ...")
     try:

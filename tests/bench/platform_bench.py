@@ -14,21 +14,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import httpx
 
 from csms.bootstrap import Running, running
 from csms.config import Settings
 from tests.ocpp_client import open_client
-from tests.platform_support import platform_body, sim_config
+from tests.platform_support import platform_body, platform_process
 
 PORT = 18790  # the platform process listens here (loopback)
 
@@ -69,35 +65,6 @@ async def _catch_up(csms: Running, records: int, streams: int) -> None:
         f"= {pending / elapsed:,.0f}/s (platform received {received}, "
         f"{'exactly once' if received == pending else 'MISMATCH'})"
     )
-
-
-@contextlib.asynccontextmanager
-async def platform_process(port: int) -> AsyncIterator[Callable[[], Awaitable[dict[str, Any]]]]:
-    """`csms-sim platform serve` in its own process; yields a reader of its counts."""
-    config = sim_config()
-    argv = [sys.executable, "-m", "simulators", "platform", "serve", "--quiet"]
-    argv += ["--port", str(port), "--operator-id", config.operator_id]
-    argv += ["--platform-operator-id", config.platform_operator_id]
-    argv += ["--operator-secret", config.operator_secret, "--data-secret", config.data_secret]
-    argv += ["--data-iv", config.data_iv, "--sig-secret", config.sig_secret]
-    process = await asyncio.create_subprocess_exec(*argv, stdout=asyncio.subprocess.DEVNULL)
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
-
-        async def stats() -> dict[str, Any]:
-            result: dict[str, Any] = (await http.get("/control/stats")).json()
-            return result
-
-        try:
-            async with asyncio.timeout(20):
-                while True:
-                    with contextlib.suppress(httpx.TransportError):
-                        await stats()
-                        break
-                    await asyncio.sleep(0.1)
-            yield stats
-        finally:
-            process.terminate()
-            await process.wait()
 
 
 async def _status_rate(csms: Running, station_id: str, count: int) -> float:

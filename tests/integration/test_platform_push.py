@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -154,22 +155,26 @@ async def test_site_information_is_pushed_once_per_change_and_refusals_can_be_re
     assert record["kind"] == "station_info" and "no address" in record["last_msg"]
     assert "notification_stationInfo" not in sim.counts()
 
+    # sent again: a new record at the end of the site's queue, refused again (no address yet)
+    again = await papi.post(f"/api/v1/platforms/province/outbox/{record['id']}/retry")
+    assert again.status_code == 200 and again.json()["state"] == "pending"
+    assert again.json()["id"] > record["id"]
+    await drained(pushing)
+    failed = await papi.get("/api/v1/platforms/province/outbox?state=failed", role="operator")
+    assert [r["id"] for r in failed.json()] == [again.json()["id"], record["id"]]
+    assert failed.json()[1]["requeued_as"] == again.json()["id"]
+    twice = await papi.post(f"/api/v1/platforms/province/outbox/{record['id']}/retry")
+    assert twice.status_code == 409  # a record is sent again once
+
     await _register(papi, "应县金城镇建设路8号")  # fixed in the registry: a new version
     assert await platforms.sync_station_info() == 1
     await drained(pushing)
     [info] = [r.data["StationInfo"] for r in sim.received if r.method == "notification_stationInfo"]
     assert info["Address"] == "应县金城镇建设路8号" and info["AreaCode"] == "140622"
     assert info["Construction"] == 6 and info["EquipmentInfos"][0]["EquipmentID"] == "CP-I1"
-
-    # the refused record can be sent again once its cause is fixed: it renders from its own
-    # facts, so it is refused again (honestly), and a sent record cannot be retried
-    again = await papi.post(f"/api/v1/platforms/province/outbox/{record['id']}/retry")
-    assert again.status_code == 200 and again.json()["state"] == "pending"
-    assert again.json()["id"] > record["id"]  # at the end of its stream, not ahead of it
-    await drained(pushing)
-    failed = await papi.get("/api/v1/platforms/province/outbox?state=failed", role="operator")
-    assert [r["id"] for r in failed.json()] == [again.json()["id"], record["id"]]
-    assert f"sent again as record {again.json()['id']}" in failed.json()[1]["last_msg"]
+    # the old, refused version is superseded now; a sent record is not sent again either
+    stale = await papi.post(f"/api/v1/platforms/province/outbox/{again.json()['id']}/retry")
+    assert stale.status_code == 409 and "superseded" in stale.text
     sent = (await papi.get("/api/v1/platforms/province/outbox?state=sent", role="operator")).json()
     conflict = await papi.post(f"/api/v1/platforms/province/outbox/{sent[0]['id']}/retry")
     assert conflict.status_code == 409
@@ -280,3 +285,47 @@ async def test_daily_statistics_carry_the_energy_of_the_day(
     [pile] = stats["EquipmentStatsInfos"]
     assert pile["EquipmentID"] == "CP-S1"
     assert Decimal(str(pile["ConnectorStatsInfos"][0]["ConnectorElectricity"])) == expected
+
+
+async def test_a_superseded_status_is_not_sent_again(
+    pushing: Running, papi: Api, sim: PlatformSimulator
+) -> None:
+    await add_platform(papi, sim)
+    await pushing.pool.execute("INSERT INTO stations (id) VALUES ('CP-Q1')")
+    ids = [
+        await pushing.pool.fetchval(
+            """INSERT INTO platform_outbox (platform_id, stream, kind, data, state)
+               VALUES ('province', 'CP-Q1', 'connector_status', $1, $2) RETURNING id""",
+            json.dumps({"station_id": "CP-Q1", "evse_id": 1, "connector_id": 1, "code": code}),
+            state,
+        )
+        for code, state in ((1, "failed"), (2, "sent"))
+    ]
+    refused = await papi.post(f"/api/v1/platforms/province/outbox/{ids[0]}/retry")
+    assert refused.status_code == 409 and f"newer record {ids[1]}" in refused.text
+
+
+async def test_a_new_platform_learns_every_connector_and_no_one_hears_it_twice(
+    pushing: Running, papi: Api, sim: PlatformSimulator
+) -> None:
+    cp = await open_client(pushing.ocpp_port, "CP-Y1")
+    await cp.call("BootNotification", {"chargePointVendor": "V", "chargePointModel": "M"})
+    await cp.call(
+        "StatusNotification", {"connectorId": 1, "status": "Charging", "errorCode": "NoError"}
+    )
+    await add_platform(papi, sim)  # after the status: the resync tells it
+    await drained(pushing)
+    assert sim.statuses_by_connector() == {"CP-Y1-1": [3]}
+    async with PlatformSimulator(sim_config(platform_operator_id="MA0PLAT02")) as second:
+        await add_platform(papi, second, id="city", platform_operator_id="MA0PLAT02")
+        await drained(pushing, "city")
+        assert second.statuses_by_connector() == {"CP-Y1-1": [3]}
+        assert sim.statuses_by_connector() == {"CP-Y1-1": [3]}  # not told again
+        await cp.call(
+            "StatusNotification", {"connectorId": 1, "status": "Available", "errorCode": "NoError"}
+        )
+        await drained(pushing, "city")
+        await drained(pushing)
+        assert second.statuses_by_connector() == {"CP-Y1-1": [3, 1]}
+        assert sim.statuses_by_connector() == {"CP-Y1-1": [3, 1]}
+    await cp.close()
