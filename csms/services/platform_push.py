@@ -16,7 +16,6 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -38,7 +37,7 @@ from csms.tcec.envelope import (
     seal_request,
 )
 from csms.tcec.messages import PushDataError, Spelling, dumps
-from csms.tcec.render import Target, render
+from csms.tcec.render import Target, clean, render, storable
 from csms.tcec.retry import delay_after, jittered, refresh_due
 
 log = logging.getLogger(__name__)
@@ -240,24 +239,6 @@ def judge(kind: str, answer: Answer) -> Outcome:
     if answer.ret in REFUSED:
         return Outcome("failed", answer.ret, answer.msg or "refused by the platform")
     return Outcome("retry", answer.ret, answer.msg or f"Ret {answer.ret}")
-
-
-def clean(text: str) -> str:
-    """A platform's Msg as PostgreSQL text can hold it (no NUL, no lone surrogate)."""
-    return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")[:1000]
-
-
-def storable(value: Any) -> Any:
-    """A platform's answer Data as jsonb can hold it: exact decimals and odd numbers as text."""
-    if isinstance(value, str):
-        return clean(value)
-    if isinstance(value, float | Decimal):
-        return str(value)
-    if isinstance(value, dict):
-        return {clean(str(k)): storable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [storable(v) for v in value]
-    return value
 
 
 class Lane:

@@ -204,9 +204,7 @@ class PlatformQueries:
             raise QueryError(f"at most {MAX_STATUS_STATIONS} StationIDs per query")
         sites = await self._sites_by_code(codes)
         ids = [p.station_id for s in sites.values() for p in s.piles]
-        piles = await self._facts.piles(ids)
-        connected = {p["id"]: bool(p["connected"]) for p in piles}
-        live = site_facts.live_codes(await self._facts.connectors(ids), connected)
+        live = site_facts.live_codes(await self._facts.connectors(ids))
         infos = []
         for code, site in sites.items():
             connectors: list[dict[str, Any]] = []

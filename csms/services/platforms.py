@@ -8,7 +8,7 @@ import contextlib
 import hashlib
 import logging
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -24,7 +24,7 @@ from csms.sealed import SealedBox
 from csms.services.events import EventBus
 from csms.services.platform_push import Credentials, Lane, credentials
 from csms.store.platform_facts import PlatformFactsStore
-from csms.store.platform_outbox import KINDS, OutboxStore
+from csms.store.platform_outbox import OutboxStore
 from csms.store.platforms import SEALED, PlatformStore
 from csms.tcec import facts as site_facts
 from csms.tcec.codes import status_code
@@ -346,7 +346,7 @@ class PlatformService:
         if not any(k["code"] == 0 for k in known):
             return
         rows = await self._facts.connectors([station_id])
-        codes = site_facts.live_codes(rows, {station_id: True}).get(station_id, [])
+        codes = site_facts.live_codes(rows).get(station_id, [])
         await self.outbox.set_codes(station_id, codes, at)
 
     def charging_code(self, state: str | None, *, ended: bool) -> int | None:
@@ -432,10 +432,3 @@ def _shown(row: Mapping[str, Any], issued: str | None) -> dict[str, Any]:
     if issued is not None:
         shown["inbound_secret"] = issued
     return shown
-
-
-def valid_kinds(kinds: Sequence[str]) -> list[str]:
-    unknown = [k for k in kinds if k not in KINDS]
-    if unknown:
-        raise InvalidInput(f"unknown kinds {unknown}; known: {', '.join(KINDS)}")
-    return list(kinds)

@@ -11,8 +11,8 @@ import zlib
 import asyncpg
 
 from csms.errors import ConfigError
-from csms.store import platform_outbox
 from csms.store.database import Pool
+from csms.store.stations import release
 
 _LOCK_NAMESPACE = 0x0C5B  # first key of the two-key advisory lock that makes node ids unique
 
@@ -60,37 +60,8 @@ class NodeStore:
         return node
 
     async def release_dead(self, timeout: float) -> int:
-        """Mark stations of nodes silent for `timeout` seconds as disconnected; return how many.
-
-        In batches, each with the offline codes platforms are told (see release_node).
-        """
-        total = 0
-        while True:
-            async with self._pool.acquire() as conn, conn.transaction():
-                released = await conn.fetch(
-                    """WITH batch AS (
-                           SELECT s.id, s.connection_id FROM stations s
-                           WHERE s.connected AND s.node_id IN (SELECT node_id FROM nodes
-                               WHERE last_seen < now() - make_interval(secs => $1))
-                           ORDER BY s.id LIMIT $2 FOR UPDATE OF s
-                       ), closed AS (
-                           UPDATE station_connections c SET disconnected_at = now(),
-                               close_reason = 'node lost'
-                           FROM batch b WHERE c.id = b.connection_id AND c.disconnected_at IS NULL
-                       )
-                       UPDATE stations s SET connected = false, disconnected_at = now(),
-                           offline_reason = 'node lost', updated_at = now()
-                       FROM batch b WHERE s.id = b.id RETURNING s.id, s.disconnected_at""",
-                    timeout,
-                    platform_outbox.OFFLINE_BATCH,
-                )
-                if released:
-                    await platform_outbox.stations_offline(
-                        conn, [r["id"] for r in released], released[0]["disconnected_at"]
-                    )
-            total += len(released)
-            if len(released) < platform_outbox.OFFLINE_BATCH:
-                return total
+        """Mark stations of nodes silent for `timeout` seconds as disconnected; return how many."""
+        return await release(self._pool, "node lost", None, dead_after=timeout)
 
     async def peers(self, timeout: float) -> bool:
         """Whether any other node is alive."""

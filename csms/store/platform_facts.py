@@ -15,6 +15,18 @@ _PILES = """SELECT s.id, s.site_name, s.county, s.address, s.latitude, s.longitu
     WHERE s.access_mode <> 'private'"""
 
 
+# Connectors as reported (EVSE > 0) with their station's presence and the open transaction's
+# charging state (2.0.1): everything facts.timed_codes needs. $1: station ids.
+CONNECTOR_FACTS = """SELECT c.station_id, c.evse_id, c.connector_id, c.status, c.received_at,
+        s.connected, s.disconnected_at,
+        (SELECT t.charging_state FROM transactions t
+          WHERE t.station_id = c.station_id AND t.evse_id = c.evse_id
+            AND t.status = 'open' ORDER BY t.id DESC LIMIT 1) AS charging_state
+    FROM connectors c JOIN stations s ON s.id = c.station_id
+    WHERE c.station_id = ANY ($1::text[]) AND c.evse_id > 0
+    ORDER BY c.station_id, c.evse_id, c.connector_id"""
+
+
 class PlatformFactsStore:
     def __init__(self, pool: Pool) -> None:
         self._pool = pool
@@ -46,17 +58,8 @@ class PlatformFactsStore:
         return [dict(r) for r in rows]
 
     async def connectors(self, station_ids: Sequence[str]) -> list[dict[str, Any]]:
-        """Connectors as reported, with the open transaction's charging state (2.0.1)."""
-        rows = await self._pool.fetch(
-            """SELECT c.station_id, c.evse_id, c.connector_id, c.status,
-                   (SELECT t.charging_state FROM transactions t
-                     WHERE t.station_id = c.station_id AND t.evse_id = c.evse_id
-                       AND t.status = 'open' ORDER BY t.id DESC LIMIT 1) AS charging_state
-               FROM connectors c
-               WHERE c.station_id = ANY ($1::text[]) AND c.evse_id > 0
-               ORDER BY c.station_id, c.evse_id, c.connector_id""",
-            list(station_ids),
-        )
+        """Connectors as reported, with what their T/CEC code depends on (facts.timed_codes)."""
+        rows = await self._pool.fetch(CONNECTOR_FACTS, list(station_ids))
         return [dict(r) for r in rows]
 
     async def energy(
@@ -73,8 +76,3 @@ class PlatformFactsStore:
             last,
         )
         return [dict(r) for r in rows]
-
-    async def rolled_up_through(self) -> date | None:
-        """The last local day the utilization rollup has covered completely, if known."""
-        found: date | None = await self._pool.fetchval("SELECT max(day) - 1 FROM utilization_daily")
-        return found

@@ -17,9 +17,9 @@ from typing import Any
 
 from csms.errors import Conflict, NotFound
 from csms.store.database import Pool
+from csms.store.platform_facts import CONNECTOR_FACTS
 
 KINDS = ("station_info", "connector_status", "charge_order", "station_stats")
-STATES = ("pending", "sent", "failed")
 _RECORD_COLUMNS = """id, platform_id, stream, kind, dedupe_key, data, state, attempts,
     next_attempt_at, created_at, last_attempt_at, sent_at, last_ret, last_msg, answer,
     requeued_as"""
@@ -188,17 +188,7 @@ class OutboxStore:
         queued = 0
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute(STREAM_LOCK, station_id)
-            rows = await conn.fetch(
-                """SELECT c.evse_id, c.connector_id, c.status, c.received_at, s.connected,
-                       s.disconnected_at,
-                       (SELECT t.charging_state FROM transactions t
-                         WHERE t.station_id = c.station_id AND t.evse_id = c.evse_id
-                           AND t.status = 'open' ORDER BY t.id DESC LIMIT 1) AS charging_state
-                   FROM connectors c JOIN stations s ON s.id = c.station_id
-                   WHERE c.station_id = $1 AND c.evse_id > 0 AND s.access_mode <> 'private'
-                   ORDER BY c.evse_id, c.connector_id""",
-                station_id,
-            )
+            rows = await conn.fetch(CONNECTOR_FACTS, [station_id])
             for evse, connector, code, since in codes_of(rows):
                 changed = await conn.fetchval(_SET_CODE, station_id, evse, connector, code, since)
                 if changed:

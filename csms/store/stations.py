@@ -291,34 +291,8 @@ class StationStore:
                 await platform_outbox.stations_offline(conn, [station_id], at)
 
     async def release_node(self, node_id: str, at: datetime) -> int:
-        """Mark every station this node claimed as disconnected (after a crash or at shutdown).
-
-        In batches: each batch's release and the offline codes platforms are told go in one
-        transaction, which holds one stream lock per station until it commits.
-        """
-        total = 0
-        while True:
-            async with self._pool.acquire() as conn, conn.transaction():
-                released = await conn.fetch(
-                    """WITH batch AS (
-                           SELECT id, connection_id FROM stations
-                           WHERE node_id = $1 AND connected ORDER BY id LIMIT $3 FOR UPDATE
-                       ), closed AS (
-                           UPDATE station_connections c SET disconnected_at = $2,
-                               close_reason = 'node restarted'
-                           FROM batch b WHERE c.id = b.connection_id AND c.disconnected_at IS NULL
-                       )
-                       UPDATE stations s SET connected = false, disconnected_at = $2,
-                           offline_reason = 'node restarted', updated_at = now()
-                       FROM batch b WHERE s.id = b.id RETURNING s.id""",
-                    node_id,
-                    at,
-                    platform_outbox.OFFLINE_BATCH,
-                )
-                await platform_outbox.stations_offline(conn, [r["id"] for r in released], at)
-            total += len(released)
-            if len(released) < platform_outbox.OFFLINE_BATCH:
-                return total
+        """Mark every station this node claimed as disconnected (after a crash or at shutdown)."""
+        return await release(self._pool, "node restarted", at, node_id=node_id)
 
     async def touch(
         self, seen: Sequence[tuple[str, datetime, datetime | None, int | None]], node_id: str
@@ -409,6 +383,54 @@ class StationStore:
             status,
             at,
         )
+
+
+async def release(
+    pool: Pool,
+    reason: str,
+    at: datetime | None,
+    *,
+    node_id: str | None = None,
+    dead_after: float | None = None,
+) -> int:
+    """Mark connected stations disconnected: those claimed by `node_id`, or by any node silent
+    for `dead_after` seconds; `at` None is the database's now. Returns how many.
+
+    In batches: each batch's release and the offline codes platforms are told go in one
+    transaction, which holds one stream lock per station until it commits.
+    """
+    total = 0
+    while True:
+        async with pool.acquire() as conn, conn.transaction():
+            released = await conn.fetch(
+                """WITH batch AS (
+                       SELECT id, connection_id FROM stations
+                       WHERE connected AND (node_id = $1 OR node_id IN (
+                           SELECT node_id FROM nodes
+                           WHERE last_seen < now() - make_interval(secs => $2)))
+                       ORDER BY id LIMIT $5 FOR UPDATE
+                   ), closed AS (
+                       UPDATE station_connections c
+                       SET disconnected_at = COALESCE($3, now()), close_reason = $4
+                       FROM batch b WHERE c.id = b.connection_id AND c.disconnected_at IS NULL
+                   )
+                   UPDATE stations s SET connected = false,
+                       disconnected_at = COALESCE($3, now()), offline_reason = $4,
+                       updated_at = now()
+                   FROM batch b WHERE s.id = b.id RETURNING s.id, s.disconnected_at""",
+                node_id,
+                dead_after,
+                at,
+                reason,
+                platform_outbox.OFFLINE_BATCH,
+            )
+            if released:
+                await platform_outbox.stations_offline(
+                    conn, [r["id"] for r in released], released[0]["disconnected_at"]
+                )
+        total += len(released)
+        if len(released) < platform_outbox.OFFLINE_BATCH:
+            return total
 
 
 _STATUS_HISTORY = """INSERT INTO status_history (station_id, evse_id, connector_id, status,

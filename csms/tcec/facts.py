@@ -161,22 +161,15 @@ def site_from_data(data: Mapping[str, Any]) -> SiteFacts:
     )
 
 
-def live_codes(
-    connectors: Iterable[Mapping[str, Any]], connected: Mapping[str, bool]
-) -> dict[str, list[tuple[int, int, int]]]:
+def live_codes(rows: Iterable[Mapping[str, Any]]) -> dict[str, list[tuple[int, int, int]]]:
     """Per station, (evse, connector, T/CEC code) of every reported connector now."""
-    out: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
-    for c in connectors:
-        try:
-            code = status_code(
-                c["status"],
-                connected=connected.get(c["station_id"], False),
-                charging_state=c["charging_state"],
-            )
-        except ValueError:
-            continue
-        out[c["station_id"]].append((c["evse_id"], c["connector_id"], code))
-    return out
+    by_station: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for r in rows:
+        by_station[r["station_id"]].append(r)
+    return {
+        station_id: [(evse, conn, code) for evse, conn, code, _ in timed_codes(station_rows)]
+        for station_id, station_rows in by_station.items()
+    }
 
 
 def timed_codes(rows: Iterable[Mapping[str, Any]]) -> list[tuple[int, int, int, datetime]]:

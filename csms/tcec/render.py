@@ -85,12 +85,20 @@ def render(kind: str, data_text: str, target: Target) -> tuple[str, str]:
     return target.method(kind), dumps(payload)
 
 
-def plain(value: Any) -> Any:
-    """A JSON-safe copy for our own API and jsonb columns: Decimal becomes its exact string."""
-    if isinstance(value, Decimal):
+def clean(text: str) -> str:
+    """A platform's Msg as PostgreSQL text can hold it (no NUL, no lone surrogate)."""
+    return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")[:1000]
+
+
+def storable(value: Any) -> Any:
+    """JSON that jsonb and our API hold exactly: decimals and odd numbers as text, strings
+    without NUL (a platform's answer, or an outbox record's facts)."""
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, float | Decimal):
         return str(value)
     if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
+        return {clean(str(k)): storable(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [plain(v) for v in value]
+        return [storable(v) for v in value]
     return value

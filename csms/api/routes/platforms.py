@@ -23,7 +23,7 @@ from csms.api.schemas import MAX_ID, MAX_OFFSET
 from csms.clock import utcnow
 from csms.errors import InvalidInput, NotFound
 from csms.tcec.messages import loads
-from csms.tcec.render import plain
+from csms.tcec.render import storable
 
 router = APIRouter(prefix="/api/v1/platforms", tags=["platforms"])
 Ctx = Annotated[ApiContext, Depends(context)]
@@ -84,7 +84,7 @@ async def outbox(
         platform_id, state=state, kind=kind, stream=stream, limit=limit, offset=offset
     )
     for row in rows:
-        row["data"] = plain(loads(row["data"]))
+        row["data"] = storable(loads(row["data"]))
     return rows
 
 
@@ -95,7 +95,7 @@ async def retry_record(platform_id: str, record_id: int, ctx: Ctx, _: Operator) 
         raise NotFound(f"no outbox record {record_id}")
     row = await ctx.platforms.outbox.requeue(platform_id, record_id, utcnow())
     ctx.platforms.poke(platform_id)
-    row["data"] = plain(loads(row["data"]))
+    row["data"] = storable(loads(row["data"]))
     return row
 
 
