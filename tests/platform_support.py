@@ -77,6 +77,15 @@ async def add_platform(api: Api, sim: PlatformSimulator, **changes: Any) -> dict
     return dict(created.json())
 
 
+async def create_platform(api_base: str, admin_key: str, url: str) -> None:
+    """Configure a platform at `url` through a running CSMS's API (benches: no Api fixture)."""
+    async with httpx.AsyncClient(
+        base_url=api_base, headers={"Authorization": f"Bearer {admin_key}"}
+    ) as http:
+        created = await http.post("/api/v1/platforms", json=platform_body(url))
+        assert created.status_code == 201, created.text
+
+
 def client_for(csms: Running, **changes: Any) -> PlatformClient:
     keys: dict[str, Any] = {
         "platform_operator_id": PLATFORM_ID,

@@ -30,7 +30,7 @@ from tests.bench.gateway_bench import (
     raise_fd_limit,
     running_server,
 )
-from tests.platform_support import platform_body, platform_process
+from tests.platform_support import create_platform, platform_process
 
 RESULTS = REPO_ROOT / "bench-results" / "fleet.json"
 FLEET_LIMIT_SLACK = 120.0  # seconds beyond a part's own duration before the fleet is killed
@@ -96,7 +96,11 @@ async def boot_storm(
             stats = await stack.enter_async_context(platform_process(sim_port))
         server = await stack.enter_async_context(running_server(root, "storm", servers, server))
         if platform:
-            await add_platform(server.http_port, f"http://{HOST}:{sim_port}/evcs/v1")
+            await create_platform(
+                f"http://{HOST}:{server.http_port}",
+                BENCH_ADMIN,
+                f"http://{HOST}:{sim_port}/evcs/v1",
+            )
         started = time.monotonic()
         report = await run_fleet(
             server,
@@ -132,15 +136,6 @@ def free_port() -> int:
         probe.bind((HOST, 0))
         port: int = probe.getsockname()[1]
     return port
-
-
-async def add_platform(http_port: int, url: str) -> None:
-    async with httpx.AsyncClient(
-        base_url=f"http://{HOST}:{http_port}",
-        headers={"Authorization": f"Bearer {BENCH_ADMIN}"},
-    ) as http:
-        created = await http.post("/api/v1/platforms", json=platform_body(url))
-        assert created.status_code == 201, created.text
 
 
 async def platform_drain(

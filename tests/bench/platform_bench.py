@@ -19,12 +19,10 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import httpx
-
 from csms.bootstrap import Running, running
 from csms.config import Settings
 from tests.ocpp_client import open_client
-from tests.platform_support import platform_body, platform_process
+from tests.platform_support import create_platform, platform_process
 
 PORT = 18790  # the platform process listens here (loopback)
 
@@ -92,13 +90,12 @@ async def bench(records: int, streams: int, statuses: int, concurrency: int) -> 
         )
         async with running(settings) as csms:
             without = await _status_rate(csms, "B-STATUS-1", statuses)
-            async with httpx.AsyncClient(
-                base_url=f"http://127.0.0.1:{csms.http_port}",
-                headers={"Authorization": f"Bearer {csms.generated_admin_key}"},
-            ) as http:
-                body = platform_body(f"http://127.0.0.1:{PORT}/evcs/v1")
-                created = await http.post("/api/v1/platforms", json=body)
-                assert created.status_code == 201, created.text
+            assert csms.generated_admin_key is not None
+            await create_platform(
+                f"http://127.0.0.1:{csms.http_port}",
+                csms.generated_admin_key,
+                f"http://127.0.0.1:{PORT}/evcs/v1",
+            )
             await asyncio.sleep(0.5)
             # the platform is down: pushes queue but are not sent (this times the OCPP path)
             with_platform = await _status_rate(csms, "B-STATUS-2", statuses)

@@ -13,12 +13,12 @@ import pytest
 
 from csms.errors import ConfigError
 from csms.sealed import SealedBox, load_key
-from csms.services.platform_push import TokenRefused, _lifetime, clean, judge, storable
+from csms.services.platform_push import TokenRefused, _lifetime, judge
 from csms.tcec import facts
 from csms.tcec.envelope import Answer
 from csms.tcec.messages import PushDataError, Spelling, dumps
 from csms.tcec.policy import tariff_definition
-from csms.tcec.render import Target, render
+from csms.tcec.render import Target, clean, render, storable
 from csms.tcec.retry import DEFAULT_SCHEDULE, delay_after, jittered, parse_schedule, refresh_due
 
 
