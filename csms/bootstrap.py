@@ -44,8 +44,8 @@ from csms.store.cdrs import CdrStore
 from csms.store.commands import CommandStore
 from csms.store.embedded import EmbeddedPostgres
 from csms.store.events import EventStore
+from csms.store.ledger import Ledger
 from csms.store.lockouts import LockoutStore
-from csms.store.meter_writer import MeterWriter
 from csms.store.metering import MeteringStore
 from csms.store.monitoring import MonitoringStore
 from csms.store.nodes import NodeStore
@@ -58,6 +58,7 @@ from csms.store.sharing import SharingStore
 from csms.store.stations import StationStore
 from csms.store.tariffs import TariffStore
 from csms.store.tokens import TokenStore
+from csms.store.transaction_views import TransactionViews
 from csms.store.transactions import TransactionStore
 from csms.store.utilization import UtilizationStore
 
@@ -74,7 +75,7 @@ class Running:
     pool: database.Pool
     services: Services
     gateway: Gateway
-    writer: MeterWriter
+    writer: Ledger
     commands: CommandService
     bus: EventBus
     # An admin key created at this start because none existed; shown once, never stored.
@@ -116,9 +117,9 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
         if applied:
             log.info("applied migrations: %s", ", ".join(applied))
         pool = await database.create_pool(url, max_size=40)
-        # The meter writer gets a connection of its own so its COPYs never queue behind
-        # handler queries waiting for the shared pool.
-        writer_pool = await database.create_pool(url, min_size=1, max_size=1)
+        # The ledger writer gets connections of its own (one per batch in flight) so its
+        # commits never queue behind handler queries waiting for the shared pool.
+        writer_pool = await database.create_pool(url, min_size=2, max_size=2)
         notifications = Notifications(pool, url, CHANNELS)
         nodes = NodeStore(pool, settings.node_id)
         try:
@@ -177,7 +178,7 @@ async def _start(
             "released %d stations a previous run of %s left connected", released, settings.node_id
         )
     bus = EventBus(settings.node_id)
-    writer = MeterWriter(writer_pool)
+    writer = Ledger(writer_pool, depth=2)
     tokens = TokenStore(pool)
     transactions = TransactionStore(pool)
     sharing = SharingStore(pool)
@@ -287,7 +288,7 @@ async def _start(
     monitoring, reports = build_reports(pool, settings)
 
     background = [
-        tasks.create_task(writer.run(), name="meter-writer"),
+        tasks.create_task(writer.run(), name="ledger-writer"),
         tasks.create_task(router.run(), name="router"),
         tasks.create_task(enforcer.run(), name="sharing"),
         tasks.create_task(lockouts.run(), name="lockouts"),
@@ -308,6 +309,7 @@ async def _start(
                     stations=stations,
                     tokens=tokens,
                     transactions=transactions,
+                    transaction_views=TransactionViews(pool),
                     keys=api_keys,
                     events=station_events,
                     commands=commands,
@@ -459,11 +461,13 @@ async def _maintain(
                 if swept:
                     log.warning("billed %d ended transactions that had no CDR", swept)
                 await access.load_calendar()
-                # Utilization rollups of the last hours; the lockout gauge.
+                # Utilization rollups of the last hours and of the days rows delivered late
+                # touched, whatever their age; the lockout gauge.
                 await utilization.maintain(utcnow())
                 metrics.LOCKED_STATIONS.set(await lockouts.count_open())
-                # Last month's report, as soon as the month is over (due by the 5th).
-                await reports.file_last_month()
+                # Last month's report once the month is over (due by the 5th); filed reports
+                # whose month the rollups just changed (late data) are amended.
+                await reports.maintain(utcnow())
                 # Platforms: site information that changed, yesterday's statistics, and
                 # acknowledged records past their retention.
                 await platforms.sync_station_info()

@@ -79,7 +79,9 @@ class StopOutcome:
 
 @dataclass(frozen=True, slots=True)
 class EventOutcome:
-    """How a TransactionEvent was applied: `replayed` means the seqNo was seen before."""
+    """How a TransactionEvent was applied: `replayed` means an identical event was stored before;
+    `closed_before` that the transaction had already ended when this event came (it is kept and
+    does not reopen it)."""
 
     transaction_pk: int
     replayed: bool
@@ -87,3 +89,4 @@ class EventOutcome:
     where: ConnectorRef | None
     energy_wh: int | None = None  # when both meter readings are known
     total_cost: Decimal | None = None  # running (Updated) or final (Ended) cost, when known
+    closed_before: bool = False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import replace
 from decimal import Decimal
@@ -24,20 +25,24 @@ from csms.services.authorization import AuthorizationService
 from csms.services.billing import BillingService
 from csms.services.events import EventBus
 from csms.services.platforms import PlatformService
-from csms.store.meter_writer import MeterWriter, rows_for
+from csms.store.ledger import (
+    WHOLE_STATION,
+    EventWrite,
+    Ledger,
+    SampleWrite,
+    StartWrite,
+    StopWrite,
+)
 from csms.store.transactions import TransactionStore
 
 log = logging.getLogger(__name__)
-
-# The station as a whole, where a sample names no EVSE (1.6 connectorId 0, 2.0.1 evseId 0).
-WHOLE_STATION = ConnectorRef(0, 0)
 
 
 class TransactionService:
     def __init__(
         self,
         store: TransactionStore,
-        writer: MeterWriter,
+        ledger: Ledger,
         authorization: AuthorizationService,
         bus: EventBus,
         billing: BillingService,
@@ -48,7 +53,7 @@ class TransactionService:
         self._platforms = platforms
         self._billing = billing
         self._store = store
-        self._writer = writer
+        self._ledger = ledger
         self._auth = authorization
         self._bus = bus
         self._meter_event_interval = meter_event_interval
@@ -66,7 +71,10 @@ class TransactionService:
             context="StartTransaction",
             at=start.timestamp,  # an offline start is judged by when it happened
         )
-        outcome = await self._store.start_v16(station_id, start, decision.status.value)
+        write = StartWrite(station_id, start, decision.status.value)
+        await self._ledger.submit(write)
+        outcome = write.outcome
+        assert outcome is not None
         self._remember(station_id, outcome.transaction_id)
         if not outcome.replayed:
             await self._auth.remember_start(outcome.transaction_id, decision)
@@ -75,17 +83,10 @@ class TransactionService:
 
     async def stop_v16(self, station_id: str, stop: StopRequest) -> AuthDecision | None:
         """Always accepted (a CSMS cannot refuse a stop); unknown ids are kept as orphans."""
-        outcome = await self._store.stop_v16(station_id, stop)
-        if stop.samples:
-            await self._writer.write(
-                rows_for(
-                    station_id,
-                    outcome.where or WHOLE_STATION,
-                    outcome.transaction_pk,
-                    stop.samples,
-                    utcnow(),
-                )
-            )
+        write = StopWrite(station_id, stop, utcnow())
+        await self._ledger.submit(write)  # the stop and its transactionData, in one commit
+        outcome = write.outcome
+        assert outcome is not None
         if not outcome.replayed:
             self._ended(station_id, outcome.transaction_pk, outcome.energy_wh, stop.reason)
             await self._billing.close(outcome.transaction_pk)
@@ -126,13 +127,17 @@ class TransactionService:
         samples: list[Sample],
         transaction_pk: int | None = None,
     ) -> None:
-        await self._writer.write(rows_for(station_id, where, transaction_pk, samples, utcnow()))
+        if samples:
+            await self._ledger.submit(
+                SampleWrite(station_id, where, transaction_pk, samples, utcnow())
+            )
         self._meter_event(station_id, where, samples, transaction_pk)
 
     async def event(
         self, station_id: str, event: TransactionEvent, payload: dict[str, Any]
     ) -> tuple[EventOutcome, AuthDecision | None]:
-        """Apply a 2.0.1 TransactionEvent once, and its samples (replays add nothing new)."""
+        """Apply a 2.0.1 TransactionEvent and its samples in one commit; an identical event
+        stored before is a replay and adds nothing (docs/ledger.md)."""
         received = utcnow()
         # An event the station queued while offline is history: the status it reported on
         # reconnecting is newer, so it does not change what platforms are told.
@@ -143,12 +148,11 @@ class TransactionService:
                 event.charging_state, ended=event.event_type is EventType.ENDED
             )
         )
-        outcome = await self._store.apply_event(station_id, event, payload, received, code)
+        write = EventWrite(station_id, event, json.dumps(payload), received, code)
+        await self._ledger.submit(write)
+        outcome = write.outcome
+        assert outcome is not None
         where = outcome.where or event.where or WHOLE_STATION
-        if event.samples:
-            await self._writer.write(
-                rows_for(station_id, where, outcome.transaction_pk, event.samples, received)
-            )
         if not outcome.replayed:
             if event.event_type is EventType.STARTED:
                 self._started(station_id, outcome.transaction_pk, where, event.id_token)
@@ -175,6 +179,7 @@ class TransactionService:
                 transaction_id=outcome.transaction_pk,
             )
             if starting:
+                await self._store.record_start_auth(outcome.transaction_pk, decision.status.value)
                 await self._auth.remember_start(outcome.transaction_pk, decision)
         return outcome, decision
 
@@ -186,6 +191,12 @@ class TransactionService:
             if outcome.replayed:
                 return (await self._billing.settle(outcome.transaction_pk)).total
             return (await self._billing.close(outcome.transaction_pk)).total
+        if outcome.closed_before and not outcome.replayed:
+            # A late event (an offline queue's Updated after the Ended): a session nothing
+            # could bill yet is billed now; a filed bill stays, the event is kept beside it.
+            if await self._billing.final_total(outcome.transaction_pk) is None:
+                return (await self._billing.close(outcome.transaction_pk)).total
+            return None
         if event.event_type is EventType.UPDATED and not outcome.replayed:
             try:
                 return await self._billing.running_total(outcome.transaction_pk)

@@ -54,8 +54,14 @@ async def test_v16_replays(csms: Running) -> None:
         await pool.fetchval("SELECT count(*) FROM meter_samples WHERE transaction_id = $1", first)
         == 2
     )
-    orphans = await pool.fetch("SELECT * FROM transactions WHERE orphan")
-    assert len(orphans) == 1 and orphans[0]["station_tx_id"] == "777777"
+    # the unknown id once; the second, different stop of `first` is kept beside it, linked
+    orphans = await pool.fetch("SELECT * FROM transactions WHERE orphan ORDER BY id")
+    assert [(o["station_tx_id"], o["linked_to"], o["meter_stop_wh"]) for o in orphans] == [
+        (str(first), first, 9999),
+        ("777777", None, 42),
+    ]
+    anomalies = await pool.fetchval("SELECT seq_anomalies FROM transactions WHERE id = $1", first)
+    assert anomalies == ["conflicting_stop"]
     unlinked = await pool.fetchval(
         "SELECT count(*) FROM meter_samples WHERE evse_id = 3 AND transaction_id IS NULL"
     )

@@ -1,0 +1,573 @@
+"""The station ledger's write path: one group-commit pipeline for every message that changes it.
+
+1.6 StartTransaction/StopTransaction/MeterValues and 2.0.1 TransactionEvent/MeterValues are
+queued as writes; a batch of them is applied in one database transaction (set-based statements
+where the volume is: events and samples) and committed once. A handler's `submit()` returns
+only after its batch committed, so every CALLRESULT goes out for data we hold. While one batch
+commits the next is collected (`depth` batches in flight, each on its own connection). A batch
+that fails is retried message by message, so a bad message fails alone (its handler answers
+InternalError) and its neighbours are kept. The rules are written down in docs/ledger.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from csms import metrics
+from csms.domain.meter import Sample, register_wh
+from csms.domain.station import MAX_INT64, ConnectorRef
+from csms.domain.transaction import (
+    EventOutcome,
+    EventType,
+    StartOutcome,
+    StartRequest,
+    StopOutcome,
+    StopRequest,
+    TransactionEvent,
+)
+from csms.errors import StoreError
+from csms.store import ledger_sql as sql
+from csms.store import platform_outbox
+from csms.store.database import Pool
+
+log = logging.getLogger(__name__)
+
+Row = tuple[object, ...]
+# The station as a whole, where a sample names no EVSE (1.6 connectorId 0, 2.0.1 evseId 0).
+WHOLE_STATION = ConnectorRef(0, 0)
+_TX_CACHE_LIMIT = 200_000
+
+
+def sample_rows(
+    station_id: str,
+    where: ConnectorRef,
+    transaction_id: int | None,
+    samples: Sequence[Sample],
+    received_at: datetime,
+) -> list[Row]:
+    return [
+        (
+            station_id,
+            where.evse_id,
+            where.connector_id,
+            transaction_id,
+            s.sampled_at,
+            received_at,
+            s.measurand,
+            s.phase,
+            s.location,
+            s.context,
+            s.unit,
+            s.value,
+            s.raw_value,
+            None if s.signed_data is None else json.dumps(s.signed_data),
+        )
+        for s in samples
+    ]
+
+
+# -- the writes ------------------------------------------------------------------------------
+
+
+@dataclass(eq=False, slots=True)
+class SampleWrite:
+    """MeterValues of either version: samples linked to a transaction the caller resolved."""
+
+    station_id: str
+    where: ConnectorRef
+    transaction_pk: int | None
+    samples: list[Sample]
+    received_at: datetime
+
+    def rows(self) -> list[Row]:
+        return sample_rows(
+            self.station_id, self.where, self.transaction_pk, self.samples, self.received_at
+        )
+
+
+@dataclass(eq=False, slots=True)
+class StartWrite:
+    """1.6 StartTransaction: the CSMS assigns the id, or returns the one a replay got."""
+
+    station_id: str
+    start: StartRequest
+    auth_status: str
+    outcome: StartOutcome | None = None
+
+    def rows(self) -> list[Row]:
+        return []
+
+
+@dataclass(eq=False, slots=True)
+class StopWrite:
+    """1.6 StopTransaction: never refused; its transactionData goes with it."""
+
+    station_id: str
+    stop: StopRequest
+    received_at: datetime
+    outcome: StopOutcome | None = None
+
+    def rows(self) -> list[Row]:
+        assert self.outcome is not None
+        return sample_rows(
+            self.station_id,
+            self.outcome.where or WHOLE_STATION,
+            self.outcome.transaction_pk,
+            self.stop.samples,
+            self.received_at,
+        )
+
+
+@dataclass(eq=False, slots=True)
+class EventWrite:
+    """2.0.1 TransactionEvent with its samples; `platform_code` is queued for platforms."""
+
+    station_id: str
+    event: TransactionEvent
+    payload: str  # the request as JSON: kept verbatim, its content decides what a replay is
+    received_at: datetime
+    platform_code: int | None = None
+    transaction_pk: int | None = None
+    outcome: EventOutcome | None = None
+    row: dict[str, Any] = field(default_factory=dict)
+
+    def rows(self) -> list[Row]:
+        assert self.outcome is not None
+        where = self.outcome.where or self.event.where or WHOLE_STATION
+        return sample_rows(
+            self.station_id, where, self.transaction_pk, self.event.samples, self.received_at
+        )
+
+
+Write = SampleWrite | StartWrite | StopWrite | EventWrite
+
+
+@dataclass(slots=True)
+class _Job:
+    write: Write
+    done: asyncio.Future[None]
+
+
+# -- the pipeline ----------------------------------------------------------------------------
+
+
+class Ledger:
+    """Batches writes from all connections; `run()` is owned by the server's TaskGroup."""
+
+    def __init__(
+        self,
+        pool: Pool,
+        *,
+        max_rows: int = 5000,
+        max_delay: float = 0.002,
+        depth: int = 2,
+    ) -> None:
+        self._pool = pool
+        self._queue: asyncio.Queue[_Job] = asyncio.Queue()
+        self._max_rows = max_rows
+        self._max_delay = max_delay
+        self._depth = depth
+        # (station, 2.0.1 transactionId) -> row id, filled only from committed batches.
+        self._tx_ids: dict[tuple[str, str], int] = {}
+        self.batches = 0
+        self.rows_written = 0
+        self.conflicts = 0
+        self.running = False
+
+    async def submit(self, write: Write) -> None:
+        """Queue a write and return once it is committed (its outcome is then on it).
+
+        Raises StoreError when it could not be stored, or when the pipeline is not running.
+        """
+        if not self.running:
+            raise StoreError("the ledger writer is not running")
+        job = _Job(write, asyncio.get_running_loop().create_future())
+        self._queue.put_nowait(job)
+        await job.done
+
+    async def run(self) -> None:
+        """Collect and commit batches until cancelled; nothing a batch does ends this loop.
+
+        On cancellation every job still waiting is failed, so no handler hangs.
+        """
+        self.running = True
+        slots = asyncio.Semaphore(self._depth)
+        try:
+            async with asyncio.TaskGroup() as group:
+                while True:
+                    jobs = await self._collect()
+                    await slots.acquire()
+                    group.create_task(self._flush_then_release(jobs, slots))
+        finally:
+            self.running = False
+            while not self._queue.empty():
+                job = self._queue.get_nowait()
+                if not job.done.done():
+                    job.done.set_exception(StoreError("ledger writer stopped"))
+
+    async def _collect(self) -> list[_Job]:
+        loop = asyncio.get_running_loop()
+        jobs = [await self._queue.get()]
+        size = _size(jobs[0].write)
+        deadline = loop.time() + self._max_delay
+        while size < self._max_rows:
+            timeout = deadline - loop.time()
+            try:
+                job = (
+                    self._queue.get_nowait()
+                    if timeout <= 0
+                    else await asyncio.wait_for(self._queue.get(), timeout)
+                )
+            except (TimeoutError, asyncio.QueueEmpty):
+                break
+            jobs.append(job)
+            size += _size(job.write)
+        return jobs
+
+    async def _flush_then_release(self, jobs: list[_Job], slots: asyncio.Semaphore) -> None:
+        try:
+            await self._flush(jobs)
+        finally:
+            slots.release()
+
+    async def _flush(self, jobs: list[_Job]) -> None:
+        started = time.perf_counter()
+        try:
+            rows, conflicts, new_ids = await self._commit([job.write for job in jobs])
+        except asyncio.CancelledError:
+            for job in jobs:
+                if not job.done.done():
+                    job.done.set_exception(StoreError("ledger writer stopped"))
+            raise
+        except Exception as exc:  # asyncpg's encoders raise plain ValueError/OverflowError too
+            if len(jobs) == 1:
+                log.warning("a %s was not stored: %s", type(jobs[0].write).__name__, exc)
+                self._forget(jobs[0].write)
+                jobs[0].done.set_exception(StoreError(f"not stored: {exc}"))
+                return
+            # One bad message must not fail its neighbours: retry each on its own.
+            for job in jobs:
+                await self._flush([job])
+            return
+        if len(self._tx_ids) > _TX_CACHE_LIMIT:
+            self._tx_ids.clear()
+        self._tx_ids.update(new_ids)
+        metrics.DB_WRITE_BATCH.labels("ledger").observe(len(jobs))
+        metrics.DB_WRITE_SECONDS.labels("ledger").observe(time.perf_counter() - started)
+        self.batches += 1
+        self.rows_written += rows
+        self.conflicts += conflicts
+        for job in jobs:
+            if not job.done.done():
+                job.done.set_result(None)
+
+    def _forget(self, write: Write) -> None:
+        if isinstance(write, EventWrite):
+            self._tx_ids.pop((write.station_id, write.event.station_tx_id), None)
+
+    async def _commit(self, writes: list[Write]) -> tuple[int, int, dict[tuple[str, str], int]]:
+        """Apply a batch in one transaction: (sample rows stored, conflicts kept, new ids)."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            for write in writes:
+                if isinstance(write, StartWrite):
+                    write.outcome = await _start_v16(conn, write)
+                elif isinstance(write, StopWrite):
+                    write.outcome = await _stop_v16(conn, write)
+            events = [w for w in writes if isinstance(w, EventWrite)]
+            new_ids = await self._apply_events(conn, events) if events else {}
+            rows = [row for w in writes for row in w.rows()]
+            inserted = conflicts = 0
+            if rows:
+                await conn.execute(sql.CREATE_STAGE)
+                await conn.copy_records_to_table(
+                    "meter_samples_stage", records=rows, columns=sql.SAMPLE_COLUMNS
+                )
+                moved: Any = await conn.fetchrow(sql.MOVE_SAMPLES)
+                inserted, conflicts = moved["inserted"], moved["conflicts"]
+            if events:
+                await _finish_events(conn, events)
+        return inserted, conflicts, new_ids
+
+    async def _apply_events(
+        self, conn: Any, events: list[EventWrite]
+    ) -> dict[tuple[str, str], int]:
+        """Resolve each event's transaction (creating new ones), then apply them in rounds
+        of at most one event per transaction, in arrival order."""
+        new_ids: dict[tuple[str, str], int] = {}
+        unknown: dict[tuple[str, str], TransactionEvent] = {}
+        for w in events:
+            key = (w.station_id, w.event.station_tx_id)
+            found = self._tx_ids.get(key)
+            if found is None:
+                unknown.setdefault(key, w.event)
+            w.transaction_pk = found
+        if unknown:
+            keys, starts = list(unknown), list(unknown.values())
+            await conn.execute(
+                sql.CREATE_TRANSACTIONS,
+                [k[0] for k in keys],
+                [k[1] for k in keys],
+                [e.event_type is not EventType.STARTED for e in starts],
+                [
+                    None if e.event_type is EventType.ENDED else e.timestamp
+                    for e in unknown.values()
+                ],
+            )
+            for r in await conn.fetch(
+                sql.FIND_TRANSACTIONS, [k[0] for k in keys], [k[1] for k in keys]
+            ):
+                new_ids[(r["station_id"], r["station_tx_id"])] = r["id"]
+            for w in events:
+                if w.transaction_pk is None:
+                    w.transaction_pk = new_ids[(w.station_id, w.event.station_tx_id)]
+        rounds: dict[int, list[EventWrite]] = defaultdict(list)
+        seen: dict[int, int] = defaultdict(int)
+        for w in events:
+            assert w.transaction_pk is not None
+            rounds[seen[w.transaction_pk]].append(w)
+            seen[w.transaction_pk] += 1
+        for k in sorted(rounds):
+            await _apply_round(conn, rounds[k])
+        return new_ids
+
+
+def _size(write: Write) -> int:
+    if isinstance(write, SampleWrite):
+        return len(write.samples) or 1
+    if isinstance(write, StopWrite):
+        return len(write.stop.samples) + 1
+    if isinstance(write, EventWrite):
+        return len(write.event.samples) + 1
+    return 1
+
+
+# -- 2.0.1 -----------------------------------------------------------------------------------
+
+
+async def _apply_round(conn: Any, round_: list[EventWrite]) -> None:
+    columns: list[list[Any]] = [[] for _ in range(20)]
+    for w in round_:
+        e = w.event
+        first = _register_at(e.samples, last=False)
+        last = _register_at(e.samples, last=True)
+        values = (
+            w.transaction_pk,
+            e.seq_no,
+            e.event_type.value,
+            e.trigger_reason,
+            e.timestamp,
+            w.received_at,
+            e.offline,
+            w.payload,
+            e.where.evse_id if e.where else None,
+            e.where.connector_id if e.where else None,
+            e.id_token,
+            e.id_token_type,
+            e.charging_state,
+            e.remote_start_id,
+            e.reservation_id,
+            first[0],
+            first[1],
+            last[0],
+            last[1],
+            e.stopped_reason,
+        )
+        for column, value in zip(columns, values, strict=True):
+            column.append(value)
+    by_tx = {r["tx"]: r for r in await conn.fetch(sql.APPLY_EVENTS, *columns)}
+    for w in round_:
+        assert w.transaction_pk is not None
+        r = by_tx[w.transaction_pk]
+        w.row = dict(r)
+        where = None if r["evse_id"] is None else ConnectorRef(r["evse_id"], r["connector_id"] or 0)
+        w.outcome = EventOutcome(
+            w.transaction_pk,
+            r["replayed"],
+            r["orphan"],
+            where,
+            closed_before=r["was_status"] == "closed",
+        )
+
+
+def _register_at(samples: list[Sample], *, last: bool) -> tuple[datetime | None, int | None]:
+    wh = register_wh(samples, last=last)
+    if wh is None:
+        return None, None
+    moments = [s.sampled_at for s in samples if s.measurand == "Energy.Active.Import.Register"]
+    return (max(moments) if last else min(moments)), wh
+
+
+async def _finish_events(conn: Any, events: list[EventWrite]) -> None:
+    """After the samples are in: meter stops of closed sessions, seqNo gaps of ended ones,
+    superseded transactions, and the platforms' charging codes."""
+    applied = [w for w in events if w.outcome is not None and not w.outcome.replayed]
+    closed = [w.transaction_pk for w in applied if w.row.get("status") == "closed"]
+    if closed:
+        stops = {r["id"]: r for r in await conn.fetch(sql.SET_METER_STOP, closed)}
+        for w in applied:
+            r = stops.get(w.transaction_pk)
+            if r is not None and w.outcome is not None:
+                start, stop = r["meter_start_wh"], r["meter_stop_wh"]
+                energy = stop - start if start is not None and stop is not None else None
+                w.outcome = EventOutcome(
+                    w.outcome.transaction_pk,
+                    False,
+                    w.outcome.orphan,
+                    w.outcome.where,
+                    energy,
+                    closed_before=w.outcome.closed_before,
+                )
+        await conn.execute(sql.NOTE_MISSING, closed)
+    started = [
+        w
+        for w in applied
+        if w.event.event_type is EventType.STARTED and w.outcome and w.outcome.where
+    ]
+    if started:
+        await conn.execute(
+            sql.SUPERSEDE_V201,
+            [w.station_id for w in started],
+            [w.outcome.where.evse_id for w in started if w.outcome and w.outcome.where],
+            [w.transaction_pk for w in started],
+            [w.event.timestamp for w in started],
+        )
+    for w in applied:
+        where = w.outcome.where if w.outcome else None
+        if w.platform_code is not None and where is not None and where.evse_id:
+            await platform_outbox.charging(
+                conn,
+                w.station_id,
+                where.evse_id,
+                where.connector_id,
+                w.platform_code,
+                w.received_at,
+                ended=w.event.event_type is EventType.ENDED,
+            )
+
+
+# -- 1.6 -------------------------------------------------------------------------------------
+
+
+async def _start_v16(conn: Any, write: StartWrite) -> StartOutcome:
+    start, station_id = write.start, write.station_id
+    key = (station_id, start.where.evse_id, start.id_token, start.timestamp, start.meter_start_wh)
+    new_id = await conn.fetchval(
+        sql.START_V16,
+        station_id,
+        start.where.evse_id,
+        start.where.connector_id,
+        start.id_token,
+        write.auth_status,
+        start.timestamp,
+        start.meter_start_wh,
+        start.reservation_id,
+    )
+    if new_id is None:
+        return StartOutcome(int(await conn.fetchval(sql.FIND_START_V16, *key)), replayed=True)
+    # A connector runs one transaction at a time: an older one still open here lost its
+    # StopTransaction. Close it so it does not hold its token (ConcurrentTx) forever.
+    await conn.execute(sql.SUPERSEDE_V16, station_id, start.where.evse_id, new_id, start.timestamp)
+    return StartOutcome(int(new_id), replayed=False)
+
+
+async def _stop_v16(conn: Any, write: StopWrite) -> StopOutcome:
+    stop, station_id = write.stop, write.station_id
+    row = None
+    if 0 < stop.transaction_id <= MAX_INT64:
+        row = await conn.fetchrow(sql.FIND_STOP_TARGET, stop.transaction_id, station_id)
+    if row is not None:
+        where = ConnectorRef.from_v16(row["evse_id"])
+        energy = None if stop.meter_stop_wh is None else stop.meter_stop_wh - row["meter_start_wh"]
+        if row["stopped_at"] is None:  # its first stop (a superseded one had none either)
+            await conn.execute(
+                sql.CLOSE_V16,
+                row["id"],
+                stop.timestamp,
+                stop.meter_stop_wh,
+                stop.reason or "Local",
+                stop.id_token,
+                None,
+            )
+            return StopOutcome(row["id"], False, False, where, energy)
+        if _same_stop(row, stop):
+            return StopOutcome(row["id"], False, True, where, energy)
+        # Another stop for a stopped transaction: kept beside it, never applied over it.
+        await _orphan_stop(conn, station_id, stop, linked_to=row["id"])
+        await conn.execute(sql.NOTE_CONFLICTING_STOP, row["id"])
+        return StopOutcome(row["id"], False, True, where, None)
+    orphan_id, linked, created = await _orphan_stop(conn, station_id, stop, linked_to=None)
+    if not created:
+        if linked is not None:
+            return StopOutcome(linked, False, True, None, None)
+        return StopOutcome(orphan_id, True, True, None, None)
+    target = await _link(conn, station_id, stop)
+    if target is None:
+        return StopOutcome(orphan_id, True, False, None, None)
+    await conn.execute(sql.LINK_ORPHAN, orphan_id, target["id"])
+    await conn.execute(
+        sql.CLOSE_V16,
+        target["id"],
+        stop.timestamp,
+        stop.meter_stop_wh,
+        stop.reason or "Local",
+        stop.id_token,
+        orphan_id,
+    )
+    energy = None if stop.meter_stop_wh is None else stop.meter_stop_wh - target["meter_start_wh"]
+    return StopOutcome(target["id"], False, False, ConnectorRef.from_v16(target["evse_id"]), energy)
+
+
+def _same_stop(row: Any, stop: StopRequest) -> bool:
+    return bool(
+        row["stopped_at"] == stop.timestamp
+        and row["meter_stop_wh"] == stop.meter_stop_wh
+        and row["stop_id_token"] == stop.id_token
+        and row["stop_reason"] == (stop.reason or "Local")
+    )
+
+
+async def _orphan_stop(
+    conn: Any, station_id: str, stop: StopRequest, *, linked_to: int | None
+) -> tuple[int, int | None, bool]:
+    """Keep a stop as an orphan record: (its id, the transaction it is linked to, created)."""
+    values = (
+        station_id,
+        str(stop.transaction_id),
+        stop.timestamp,
+        stop.meter_stop_wh,
+        stop.reason or "Local",
+        stop.id_token,
+    )
+    orphan_id = await conn.fetchval(
+        sql.INSERT_ORPHAN_V16, *values, register_wh(stop.samples, last=False), linked_to
+    )
+    if orphan_id is not None:
+        return int(orphan_id), linked_to, True
+    found = await conn.fetchrow(
+        sql.FIND_ORPHAN_V16,
+        station_id,
+        str(stop.transaction_id),
+        stop.timestamp,
+        stop.meter_stop_wh,
+        stop.id_token,
+        stop.reason or "Local",
+    )
+    return int(found["id"]), found["linked_to"], False
+
+
+async def _link(conn: Any, station_id: str, stop: StopRequest) -> Any:
+    """The one start this stop for a never-issued id clearly belongs to, if there is one."""
+    if stop.meter_stop_wh is None:
+        return None
+    candidates = await conn.fetch(
+        sql.STOP_CANDIDATES, station_id, stop.timestamp, stop.meter_stop_wh, stop.id_token
+    )
+    return candidates[0] if len(candidates) == 1 else None

@@ -1,0 +1,284 @@
+"""The ledger's SQL: set-based statements that apply a whole batch of messages at once.
+
+Kept apart from the pipeline (csms/store/ledger.py) so the rules read in one place; the rules
+themselves are written down in docs/ledger.md.
+"""
+
+from __future__ import annotations
+
+SAMPLE_COLUMNS = (
+    "station_id",
+    "evse_id",
+    "connector_id",
+    "transaction_id",
+    "sampled_at",
+    "received_at",
+    "measurand",
+    "phase",
+    "location",
+    "context",
+    "unit",
+    "value",
+    "raw_value",
+    "signed_data",
+)
+_COLS = ", ".join(SAMPLE_COLUMNS)
+_PLAIN = ", ".join(SAMPLE_COLUMNS[:-1])
+_KEY = "station_id, evse_id, sampled_at, measurand, phase, location, context"
+_ON_KEY = " AND ".join(f"m.{c} = r.{c}" for c in _KEY.split(", "))
+
+# signed_data is staged as text: binary COPY has no codec for our jsonb-as-dict mapping.
+CREATE_STAGE = """CREATE TEMP TABLE IF NOT EXISTS meter_samples_stage (
+    station_id text, evse_id integer, connector_id integer, transaction_id bigint,
+    sampled_at timestamptz, received_at timestamptz, measurand text, phase text,
+    location text, context text, unit text, value numeric, raw_value text, signed_data text
+) ON COMMIT DELETE ROWS"""
+
+# A replayed sample adds nothing, except that one first stored without its transaction (a
+# MeterValues without transactionId) is linked when it comes again with one (a stop's
+# transactionData). A sample whose key holds another value is a conflict: acknowledged, kept
+# in meter_sample_conflicts against the stored value, never dropped. Within the batch the first
+# row of a key (linked ones first) is the one stored; a later one with another value is a
+# conflict too (one message may carry the same moment twice).
+MOVE_SAMPLES = f"""
+WITH ranked AS (
+    SELECT s.*, row_number() OVER w AS rn, first_value(value) OVER w AS first_val,
+           first_value(unit) OVER w AS first_unit, first_value(raw_value) OVER w AS first_raw
+    FROM meter_samples_stage s
+    WINDOW w AS (PARTITION BY {_KEY} ORDER BY transaction_id NULLS LAST)
+), moved AS (
+    INSERT INTO meter_samples ({_COLS})
+    SELECT {_PLAIN}, signed_data::jsonb FROM ranked WHERE rn = 1
+    ON CONFLICT ({_KEY}) DO UPDATE SET transaction_id = EXCLUDED.transaction_id
+    WHERE meter_samples.transaction_id IS NULL AND EXCLUDED.transaction_id IS NOT NULL
+    RETURNING 1
+), clashes AS (
+    SELECT r.station_id, r.evse_id, r.connector_id,
+           COALESCE(r.transaction_id, m.transaction_id) AS transaction_id, r.sampled_at,
+           r.received_at, r.measurand, r.phase, r.location, r.context, r.unit, r.value,
+           r.raw_value, r.signed_data, m.value AS stored_value, m.unit AS stored_unit
+    FROM ranked r JOIN meter_samples m ON {_ON_KEY}
+    WHERE r.rn = 1 AND (m.value IS DISTINCT FROM r.value OR m.unit IS DISTINCT FROM r.unit
+                        OR (r.value IS NULL AND m.raw_value IS DISTINCT FROM r.raw_value))
+    UNION ALL
+    SELECT r.station_id, r.evse_id, r.connector_id, r.transaction_id, r.sampled_at,
+           r.received_at, r.measurand, r.phase, r.location, r.context, r.unit, r.value,
+           r.raw_value, r.signed_data, r.first_val, r.first_unit
+    FROM ranked r
+    WHERE r.rn > 1 AND (r.value IS DISTINCT FROM r.first_val OR r.unit IS DISTINCT FROM r.first_unit
+                        OR (r.value IS NULL AND r.raw_value IS DISTINCT FROM r.first_raw))
+), kept AS (
+    INSERT INTO meter_sample_conflicts ({_COLS}, stored_value, stored_unit)
+    SELECT {_PLAIN}, signed_data::jsonb, stored_value, stored_unit FROM clashes
+    ON CONFLICT DO NOTHING
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM moved) AS inserted, (SELECT count(*) FROM kept) AS conflicts"""
+
+# -- 2.0.1 TransactionEvent ----------------------------------------------------------------
+
+# Transactions not yet known: created by their first event (an orphan unless it is Started;
+# an Ended-first one has no start). Then every id of the batch, old and new.
+CREATE_TRANSACTIONS = """
+INSERT INTO transactions (station_id, ocpp_version, station_tx_id, orphan, started_at)
+SELECT k.station_id, '2.0.1', k.station_tx_id, k.orphan, k.started_at
+FROM unnest($1::text[], $2::text[], $3::boolean[], $4::timestamptz[])
+    AS k(station_id, station_tx_id, orphan, started_at)
+ON CONFLICT (station_id, ocpp_version, station_tx_id)
+    WHERE station_tx_id IS NOT NULL AND ocpp_version = '2.0.1'
+DO NOTHING"""
+FIND_TRANSACTIONS = """
+SELECT t.id, t.station_id, t.station_tx_id
+FROM unnest($1::text[], $2::text[]) AS k(station_id, station_tx_id)
+JOIN transactions t ON t.station_id = k.station_id AND t.station_tx_id = k.station_tx_id
+    AND t.ocpp_version = '2.0.1'"""
+
+_EVENT_INPUT = """
+    SELECT * FROM unnest($1::bigint[], $2::integer[], $3::text[], $4::text[],
+        $5::timestamptz[], $6::timestamptz[], $7::boolean[], $8::text[], $9::integer[],
+        $10::integer[], $11::text[], $12::text[], $13::text[], $14::integer[], $15::integer[],
+        $16::timestamptz[], $17::bigint[], $18::timestamptz[], $19::bigint[], $20::text[])
+    AS i(tx, seq_no, event_type, trigger_reason, event_at, received_at, offline, payload,
+         evse_id, connector_id, id_token, id_token_type, charging_state, remote_start_id,
+         reservation_id, first_at, first_wh, last_at, last_wh, stopped_reason)"""
+
+# One statement applies a round of events (at most one per transaction). An event is a replay
+# only when an identical one (same seqNo and content) is stored; anything else is kept and
+# applied, in timestamp order: the charging state is the newest one by the station's clock,
+# Started sets the start, the first Ended ends the session for good (a later Updated is kept
+# and does not reopen it), the meter start/stop are the registers at the earliest and latest
+# sampled moments within the session. Sequence anomalies are noted on the transaction.
+APPLY_EVENTS = f"""
+WITH i AS ({_EVENT_INPUT}
+), ins AS (
+    INSERT INTO transaction_events (transaction_id, seq_no, event_type, trigger_reason,
+        event_at, received_at, offline, payload, digest)
+    SELECT tx, seq_no, event_type, trigger_reason, event_at, received_at, offline,
+           payload::jsonb, md5((payload::jsonb - 'offline')::text)::uuid
+    FROM i
+    ON CONFLICT (transaction_id, seq_no, digest) DO NOTHING
+    RETURNING transaction_id
+), n AS (
+    SELECT i.*, i.event_type = 'Started' AS started, i.event_type = 'Ended' AS ended,
+        EXISTS (SELECT 1 FROM transaction_events e
+                WHERE e.transaction_id = i.tx AND e.seq_no = i.seq_no) AS repeated
+    FROM i JOIN ins ON ins.transaction_id = i.tx
+), upd AS (
+    UPDATE transactions t SET
+        orphan = o.orphan AND NOT n.started,
+        started_at = CASE WHEN n.started THEN n.event_at
+                          WHEN n.ended OR NOT o.orphan THEN o.started_at
+                          ELSE LEAST(o.started_at, n.event_at) END,
+        evse_id = COALESCE(n.evse_id, o.evse_id),
+        connector_id = COALESCE(n.connector_id, o.connector_id),
+        id_token = COALESCE(o.id_token, n.id_token),
+        id_token_type = COALESCE(o.id_token_type, n.id_token_type),
+        charging_state = CASE WHEN n.charging_state IS NOT NULL
+                               AND (o.state_at IS NULL OR n.event_at >= o.state_at)
+                              THEN n.charging_state ELSE o.charging_state END,
+        state_at = CASE WHEN n.charging_state IS NOT NULL
+                         AND (o.state_at IS NULL OR n.event_at >= o.state_at)
+                        THEN n.event_at ELSE o.state_at END,
+        remote_start_id = COALESCE(o.remote_start_id, n.remote_start_id),
+        reservation_id = COALESCE(o.reservation_id, n.reservation_id),
+        first_register_at = CASE WHEN n.first_at < o.first_register_at
+                                   OR o.first_register_at IS NULL
+                                 THEN n.first_at ELSE o.first_register_at END,
+        meter_start_wh = CASE WHEN n.first_at < o.first_register_at
+                                OR (o.first_register_at IS NULL AND n.first_at IS NOT NULL)
+                              THEN n.first_wh ELSE o.meter_start_wh END,
+        last_register_at = CASE WHEN n.last_at IS NOT NULL AND n.last_at >= o.last_register_at
+                                  OR o.last_register_at IS NULL
+                                THEN COALESCE(n.last_at, o.last_register_at)
+                                ELSE o.last_register_at END,
+        last_register_wh = CASE WHEN n.last_at IS NOT NULL AND n.last_at >= o.last_register_at
+                                  OR o.last_register_at IS NULL
+                                THEN COALESCE(n.last_wh, o.last_register_wh)
+                                ELSE o.last_register_wh END,
+        status = CASE WHEN n.ended THEN 'closed' ELSE o.status END,
+        stopped_at = CASE WHEN n.ended AND o.stopped_at IS NULL THEN n.event_at
+                          ELSE o.stopped_at END,
+        stop_reason = CASE WHEN n.ended AND o.stopped_at IS NULL
+                           THEN COALESCE(n.stopped_reason, 'Local') ELSE o.stop_reason END,
+        last_seq_no = GREATEST(o.last_seq_no, n.seq_no),
+        offline = o.offline OR n.offline,
+        seq_anomalies = o.seq_anomalies
+            || CASE WHEN n.repeated AND NOT 'repeated_seq_no' = ANY(o.seq_anomalies)
+                    THEN ARRAY['repeated_seq_no'] ELSE '{{}}'::text[] END
+            || CASE WHEN n.seq_no < o.last_seq_no AND NOT n.repeated
+                         AND NOT 'out_of_order' = ANY(o.seq_anomalies)
+                    THEN ARRAY['out_of_order'] ELSE '{{}}'::text[] END
+            || CASE WHEN o.stopped_at IS NOT NULL AND n.ended
+                         AND NOT 'conflicting_end' = ANY(o.seq_anomalies)
+                    THEN ARRAY['conflicting_end'] ELSE '{{}}'::text[] END,
+        updated_at = now()
+    FROM n, transactions o
+    WHERE t.id = n.tx AND o.id = n.tx
+    RETURNING t.id, t.orphan, t.evse_id, t.connector_id, t.status, o.status AS was_status,
+        t.meter_start_wh, t.last_register_wh, t.stopped_at
+)
+SELECT i.tx, upd.id IS NULL AS replayed,
+    COALESCE(upd.orphan, t.orphan) AS orphan,
+    COALESCE(upd.evse_id, t.evse_id) AS evse_id,
+    COALESCE(upd.connector_id, t.connector_id) AS connector_id,
+    COALESCE(upd.status, t.status) AS status,
+    COALESCE(upd.was_status, t.status) AS was_status,
+    COALESCE(upd.meter_start_wh, t.meter_start_wh) AS meter_start_wh,
+    COALESCE(upd.last_register_wh, t.last_register_wh) AS last_register_wh
+FROM i
+LEFT JOIN upd ON upd.id = i.tx
+JOIN transactions t ON t.id = i.tx"""
+
+# The meter stop of an ended session: the register at the latest sampled moment up to its end
+# (a sample after the end belongs to no session), read from the samples the batch just stored.
+SET_METER_STOP = """
+UPDATE transactions t SET meter_stop_wh = COALESCE((
+        SELECT round(CASE ms.unit WHEN 'kWh' THEN ms.value * 1000 ELSE ms.value END)::bigint
+        FROM meter_samples ms
+        WHERE ms.transaction_id = t.id AND ms.measurand = 'Energy.Active.Import.Register'
+          AND ms.phase = '' AND ms.location IN ('', 'Outlet') AND ms.unit IN ('', 'Wh', 'kWh')
+          AND ms.value IS NOT NULL AND ms.sampled_at <= t.stopped_at
+        ORDER BY ms.sampled_at DESC, ms.id DESC LIMIT 1), t.last_register_wh)
+WHERE t.id = ANY($1::bigint[]) AND t.status = 'closed'
+RETURNING t.id, t.meter_start_wh, t.meter_stop_wh"""
+
+# Gaps in an ended transaction's seqNo run (events that never arrived), judged again whenever
+# a late event arrives for it: a gap an offline queue fills later is no gap.
+NOTE_MISSING = """
+UPDATE transactions t SET seq_anomalies = CASE
+        WHEN g.gap THEN t.seq_anomalies || ARRAY['missing_seq_no']
+        ELSE array_remove(t.seq_anomalies, 'missing_seq_no') END
+FROM (SELECT transaction_id,
+             count(DISTINCT seq_no) < max(seq_no) - min(seq_no) + 1 AS gap
+      FROM transaction_events WHERE transaction_id = ANY($1::bigint[])
+      GROUP BY transaction_id) g
+WHERE t.id = g.transaction_id AND g.gap <> ('missing_seq_no' = ANY(t.seq_anomalies))"""
+
+# An EVSE runs one transaction at a time: an older one still open there lost its Ended event;
+# close it so its token is not held (ConcurrentTx) forever.
+SUPERSEDE_V201 = """
+UPDATE transactions o SET status = 'closed', stop_reason = 'Superseded', updated_at = now()
+FROM unnest($1::text[], $2::integer[], $3::bigint[], $4::timestamptz[])
+    AS s(station_id, evse_id, tx, started_at)
+WHERE o.station_id = s.station_id AND o.ocpp_version = '2.0.1' AND o.evse_id = s.evse_id
+  AND o.status = 'open' AND o.id <> s.tx AND o.started_at <= s.started_at"""
+
+# -- 1.6 StartTransaction / StopTransaction ------------------------------------------------
+
+START_V16 = """
+INSERT INTO transactions (station_id, ocpp_version, evse_id, connector_id, id_token,
+    auth_status, started_at, meter_start_wh, reservation_id)
+VALUES ($1, '1.6', $2, $3, $4, $5, $6, $7, $8)
+ON CONFLICT (station_id, evse_id, id_token, started_at, meter_start_wh)
+    WHERE ocpp_version = '1.6' AND NOT orphan AND stopped_at IS NULL
+DO NOTHING RETURNING id"""
+# Only a start still waiting for its stop can be replayed (a superseded one included).
+FIND_START_V16 = """
+SELECT id FROM transactions WHERE station_id = $1 AND evse_id = $2 AND id_token = $3
+    AND started_at = $4 AND meter_start_wh = $5 AND ocpp_version = '1.6' AND NOT orphan
+    AND stopped_at IS NULL"""
+SUPERSEDE_V16 = """
+UPDATE transactions SET status = 'closed', stop_reason = 'Superseded', updated_at = now()
+WHERE station_id = $1 AND evse_id = $2 AND status = 'open' AND id <> $3
+  AND ocpp_version = '1.6' AND started_at <= $4"""
+
+FIND_STOP_TARGET = """
+SELECT id, status, stopped_at, meter_stop_wh, stop_reason, stop_id_token, evse_id,
+       meter_start_wh
+FROM transactions
+WHERE id = $1 AND station_id = $2 AND ocpp_version = '1.6' AND NOT orphan
+FOR UPDATE"""
+CLOSE_V16 = """
+UPDATE transactions SET status = 'closed', stopped_at = $2, meter_stop_wh = $3,
+    stop_reason = $4, stop_id_token = $5, linked_to = COALESCE($6, linked_to),
+    updated_at = now()
+WHERE id = $1"""
+# A stop that is neither its transaction's first nor a replay of it: kept beside it.
+NOTE_CONFLICTING_STOP = """
+UPDATE transactions SET seq_anomalies = seq_anomalies || ARRAY['conflicting_stop'],
+    updated_at = now()
+WHERE id = $1 AND NOT 'conflicting_stop' = ANY(seq_anomalies)"""
+INSERT_ORPHAN_V16 = """
+INSERT INTO transactions (station_id, ocpp_version, station_tx_id, status, orphan, stopped_at,
+    meter_stop_wh, stop_reason, stop_id_token, meter_start_wh, linked_to)
+VALUES ($1, '1.6', $2, 'closed', true, $3, $4, $5, $6, $7, $8)
+ON CONFLICT (station_id, station_tx_id, stopped_at, COALESCE(meter_stop_wh, -1),
+             COALESCE(stop_id_token, ''), COALESCE(stop_reason, ''))
+    WHERE ocpp_version = '1.6' AND orphan
+DO NOTHING RETURNING id"""
+FIND_ORPHAN_V16 = """
+SELECT id, linked_to FROM transactions
+WHERE station_id = $1 AND ocpp_version = '1.6' AND orphan AND station_tx_id = $2
+  AND stopped_at = $3 AND COALESCE(meter_stop_wh, -1) = COALESCE($4::bigint, -1)
+  AND COALESCE(stop_id_token, '') = COALESCE($5::text, '')
+  AND COALESCE(stop_reason, '') = COALESCE($6::text, '')"""
+# The start a stop for a never-issued id belongs to, when the evidence is clear: a start on
+# this station still waiting for its stop, begun before the stop, whose meterStart is not above
+# the meterStop, and with the stop's idTag when it names one. Two candidates: not clear.
+STOP_CANDIDATES = """
+SELECT id, evse_id, meter_start_wh FROM transactions
+WHERE station_id = $1 AND ocpp_version = '1.6' AND NOT orphan AND stopped_at IS NULL
+  AND started_at <= $2 AND meter_start_wh <= $3 AND ($4::text IS NULL OR id_token = $4)
+ORDER BY started_at DESC LIMIT 2
+FOR UPDATE"""
+LINK_ORPHAN = "UPDATE transactions SET linked_to = $2 WHERE id = $1"

@@ -1,0 +1,339 @@
+"""The station ledger (docs/ledger.md) over real sockets: each quirk real chargers show, and
+what the ledger keeps of it. A replay is the same message; anything else is kept."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from csms.bootstrap import Running
+from tests.ocpp_client import OcppClient, open_client
+
+BOOT16 = {"chargePointVendor": "Acme", "chargePointModel": "AC7"}
+BOOT201 = {"reason": "PowerUp", "chargingStation": {"model": "DC120", "vendorName": "Acme"}}
+TOKEN = {"idToken": "CARD-L", "type": "ISO14443"}
+
+
+def at(minute: int) -> str:
+    """A fixed moment (2026-05-01 02:00Z plus minutes): no test depends on the wall clock."""
+    return f"2026-05-01T{2 + minute // 60:02d}:{minute % 60:02d}:00Z"
+
+
+def ev(
+    kind: str,
+    seq: int,
+    minute: int,
+    wh: int | None = None,
+    *,
+    state: str | None = None,
+    tx: str = "TX-L",
+    **extra: Any,
+) -> dict[str, Any]:
+    info: dict[str, Any] = {"transactionId": tx}
+    if state:
+        info["chargingState"] = state
+    if kind == "Ended":
+        info["stoppedReason"] = "Local"
+    payload: dict[str, Any] = {
+        "eventType": kind,
+        "timestamp": at(minute),
+        "triggerReason": {"Started": "Authorized", "Ended": "StopAuthorized"}.get(
+            kind, "MeterValuePeriodic"
+        ),
+        "seqNo": seq,
+        "transactionInfo": info,
+        **extra,
+    }
+    if kind == "Started":
+        payload.setdefault("evse", {"id": 1, "connectorId": 1})
+        payload.setdefault("idToken", TOKEN)
+    if wh is not None:
+        payload["meterValue"] = [
+            {
+                "timestamp": at(minute),
+                "sampledValue": [{"value": wh, "measurand": "Energy.Active.Import.Register"}],
+            }
+        ]
+    return payload
+
+
+@dataclass(frozen=True)
+class V201Case:
+    name: str
+    events: list[dict[str, Any]]
+    status: str
+    meter: tuple[int | None, int | None]
+    anomalies: set[str]
+    events_kept: int
+    state: str | None = None
+    orphan: bool = False
+    not_replayed: list[int] = field(default_factory=list)
+
+
+V201_CASES = [
+    V201Case(
+        "seqNo 0 on every event (a third-party simulator)",
+        [
+            ev("Started", 0, 0, 1000),
+            ev("Updated", 0, 10, 4000),
+            ev("Updated", 0, 20, 7000),
+            ev("Ended", 0, 30, 9000),
+        ],
+        "closed",
+        (1000, 9000),
+        {"repeated_seq_no"},
+        4,
+    ),
+    V201Case(
+        "a repeated seqNo with other content is kept and applied in timestamp order",
+        [
+            ev("Started", 0, 0, 1000, state="Charging"),
+            ev("Updated", 1, 20, 5000, state="Charging"),
+            ev("Updated", 1, 10, 3000, state="SuspendedEV"),
+        ],
+        "open",
+        (1000, None),
+        {"repeated_seq_no"},
+        3,
+        state="Charging",
+    ),
+    V201Case(
+        "gaps in the seqNo run are noted when the session ends",
+        [ev("Started", 0, 0, 1000), ev("Updated", 2, 10, 2000), ev("Ended", 5, 20, 3000)],
+        "closed",
+        (1000, 3000),
+        {"missing_seq_no"},
+        3,
+    ),
+    V201Case(
+        "Ended before Updated (an offline queue's order): the Updated does not reopen it",
+        [
+            ev("Started", 0, 0, 1000),
+            ev("Ended", 2, 30, 6000, state="Idle"),
+            ev("Updated", 1, 15, 3500, state="Charging"),
+        ],
+        "closed",
+        (1000, 6000),
+        {"out_of_order"},
+        3,
+        state="Idle",
+    ),
+    V201Case(
+        "Ended first, its Started after it: the start is filled in, the session stays ended",
+        [ev("Ended", 2, 30, 6000), ev("Started", 0, 0, 1000), ev("Updated", 1, 15, 3500)],
+        "closed",
+        (1000, 6000),
+        {"out_of_order"},
+        3,
+    ),
+    V201Case(
+        "an Updated stamped after the Ended is kept; the meter stop stays at the end",
+        [ev("Started", 0, 0, 1000), ev("Ended", 1, 30, 6000), ev("Updated", 2, 40, 6500)],
+        "closed",
+        (1000, 6000),
+        set(),
+        3,
+    ),
+    V201Case(
+        "an identical event is a replay, also when re-sent with offline=true",
+        [
+            ev("Started", 0, 0, 1000),
+            ev("Ended", 1, 30, 6000),
+            ev("Ended", 1, 30, 6000),
+            {**ev("Ended", 1, 30, 6000), "offline": True},
+        ],
+        "closed",
+        (1000, 6000),
+        set(),
+        2,
+    ),
+    V201Case(
+        "a second, different Ended is kept; the first one ended the session",
+        [ev("Started", 0, 0, 1000), ev("Ended", 1, 30, 6000), ev("Ended", 2, 35, 6100)],
+        "closed",
+        (1000, 6000),
+        {"conflicting_end"},
+        3,
+    ),
+    V201Case(
+        "Ended for a transaction never started is an orphan",
+        [ev("Ended", 4, 30, 6000, evse={"id": 2, "connectorId": 1})],
+        "closed",
+        (6000, 6000),
+        set(),
+        1,
+        orphan=True,
+    ),
+]
+
+
+async def booted201(csms: Running, station_id: str) -> OcppClient:
+    cs = await open_client(csms.ocpp_port, station_id, ["ocpp2.0.1"])
+    assert (await cs.call("BootNotification", BOOT201))["status"] == "Accepted"
+    return cs
+
+
+@pytest.mark.parametrize("case", V201_CASES, ids=lambda c: c.name)
+async def test_v201_event_quirks(csms: Running, case: V201Case) -> None:
+    cs = await booted201(csms, "CS-LEDGER")
+    for payload in case.events:
+        reply = await cs.call("TransactionEvent", payload)
+        assert "totalCost" not in reply or reply["totalCost"] >= 0
+    await cs.close()
+    tx = await csms.pool.fetchrow("SELECT * FROM transactions WHERE station_tx_id = 'TX-L'")
+    assert tx["status"] == case.status
+    assert (tx["meter_start_wh"], tx["meter_stop_wh"]) == case.meter
+    assert set(tx["seq_anomalies"]) == case.anomalies
+    assert tx["orphan"] == case.orphan
+    if case.state is not None:
+        assert tx["charging_state"] == case.state
+    kept = await csms.pool.fetchval(
+        "SELECT count(*) FROM transaction_events WHERE transaction_id = $1", tx["id"]
+    )
+    assert kept == case.events_kept
+    # every distinct register value acknowledged is stored, none twice
+    registers = {
+        (p["meterValue"][0]["timestamp"], p["meterValue"][0]["sampledValue"][0]["value"])
+        for p in case.events
+        if "meterValue" in p
+    }
+    stored = await csms.pool.fetchval(
+        "SELECT count(*) FROM meter_samples WHERE station_id = 'CS-LEDGER'"
+    )
+    assert stored == len(registers)
+
+
+async def test_v201_ended_session_releases_the_token(csms: Running) -> None:
+    """seqNo 0 everywhere used to leave the session open and the token held (ConcurrentTx)."""
+    await csms.pool.execute("INSERT INTO id_tokens (id_token) VALUES ('CARD-L')")
+    cs = await booted201(csms, "CS-TOKEN")
+    for payload in (ev("Started", 0, 0, 1000), ev("Ended", 0, 30, 4000)):
+        await cs.call("TransactionEvent", payload)
+    again = await cs.call("TransactionEvent", ev("Started", 0, 40, 4000, tx="TX-NEXT"))
+    assert again["idTokenInfo"]["status"] == "Accepted"
+    await cs.close()
+
+
+async def test_v201_refused_start_is_kept_with_its_refusal(csms: Running) -> None:
+    cs = await booted201(csms, "CS-REFUSED")
+    started = await cs.call("TransactionEvent", ev("Started", 0, 0, 1000))
+    assert started["idTokenInfo"]["status"] == "Invalid"  # unknown tokens are refused
+    await cs.call("TransactionEvent", ev("Ended", 1, 1, 1000))
+    await cs.close()
+    tx = await csms.pool.fetchrow("SELECT * FROM transactions WHERE station_tx_id = 'TX-L'")
+    assert tx["refused"] and tx["auth_status"] == "Invalid" and tx["status"] == "closed"
+    assert await csms.pool.fetchval("SELECT count(*) FROM cdrs") == 0
+
+
+# -- 1.6 -------------------------------------------------------------------------------------
+
+
+async def booted16(csms: Running, station_id: str) -> OcppClient:
+    cp = await open_client(csms.ocpp_port, station_id)
+    assert (await cp.call("BootNotification", BOOT16))["status"] == "Accepted"
+    return cp
+
+
+START = {"connectorId": 1, "idTag": "CARD-L", "meterStart": 1000, "timestamp": at(0)}
+
+
+async def test_v16_start_after_a_clock_reset_is_a_new_session(csms: Running) -> None:
+    cp = await booted16(csms, "CP-RESET")
+    first = (await cp.call("StartTransaction", START))["transactionId"]
+    await cp.call(
+        "StopTransaction", {"transactionId": first, "meterStop": 5000, "timestamp": at(30)}
+    )
+    # the clock reset: the very same start key, but the first session's stop was received
+    second = (await cp.call("StartTransaction", START))["transactionId"]
+    assert second != first
+    await cp.call(
+        "StopTransaction", {"transactionId": second, "meterStop": 9500, "timestamp": at(45)}
+    )
+    await cp.close()
+    rows = await csms.pool.fetch(
+        "SELECT id, status, meter_stop_wh FROM transactions WHERE NOT orphan ORDER BY id"
+    )
+    assert [tuple(r) for r in rows] == [(first, "closed", 5000), (second, "closed", 9500)]
+
+
+async def test_v16_placeholder_stops_are_each_kept(csms: Running) -> None:
+    cp = await booted16(csms, "CP-ZERO")
+    stops = [
+        {"transactionId": 0, "meterStop": 100, "timestamp": at(10)},
+        {"transactionId": 0, "meterStop": 200, "timestamp": at(20)},
+        {"transactionId": -1, "meterStop": 300, "timestamp": at(30)},
+        {"transactionId": 0, "meterStop": 100, "timestamp": at(10)},  # a replay of the first
+    ]
+    for stop in stops:
+        assert await cp.call("StopTransaction", stop) == {}
+    await cp.close()
+    orphans = await csms.pool.fetch(
+        "SELECT station_tx_id, meter_stop_wh FROM transactions WHERE orphan ORDER BY id"
+    )
+    assert [tuple(o) for o in orphans] == [("0", 100), ("0", 200), ("-1", 300)]
+
+
+@pytest.mark.parametrize(
+    ("stop_tag", "second_open", "linked"),
+    [
+        ("CARD-L", False, True),  # the same idTag, one start waiting: clearly that one
+        (None, False, True),  # no idTag, but a single start waiting on the station
+        ("OTHER", False, False),  # another card: not this start
+        (None, True, False),  # two starts waiting and nothing to tell them apart
+    ],
+)
+async def test_v16_orphan_stop_is_linked_when_the_evidence_is_clear(
+    csms: Running, stop_tag: str | None, second_open: bool, linked: bool
+) -> None:
+    await csms.pool.execute(
+        "INSERT INTO id_tokens (id_token) VALUES ('CARD-L'), ('CARD-M'), ('OTHER')"
+    )
+    cp = await booted16(csms, "CP-LINK")
+    started = (await cp.call("StartTransaction", START))["transactionId"]
+    if second_open:
+        await cp.call("StartTransaction", {**START, "connectorId": 2, "idTag": "CARD-M"})
+    stop: dict[str, Any] = {"transactionId": -1, "meterStop": 3000, "timestamp": at(30)}
+    if stop_tag:
+        stop["idTag"] = stop_tag
+    await cp.call("StopTransaction", stop)
+    await cp.call("StopTransaction", stop)  # its replay changes nothing
+    await cp.close()
+    tx = await csms.pool.fetchrow("SELECT * FROM transactions WHERE id = $1", started)
+    orphans = await csms.pool.fetch("SELECT * FROM transactions WHERE orphan")
+    assert len(orphans) == 1
+    if linked:
+        assert tx["status"] == "closed" and tx["meter_stop_wh"] == 3000
+        assert tx["linked_to"] == orphans[0]["id"] and orphans[0]["linked_to"] == started
+    else:
+        assert tx["status"] == "open" and tx["meter_stop_wh"] is None
+        assert orphans[0]["linked_to"] is None
+
+
+async def test_conflicting_samples_are_kept(csms: Running) -> None:
+    cp = await booted16(csms, "CP-CLASH")
+
+    def values(*wh: int) -> dict[str, Any]:
+        return {
+            "connectorId": 1,
+            "meterValue": [
+                {"timestamp": at(5), "sampledValue": [{"value": str(w)} for w in wh]},
+            ],
+        }
+
+    await cp.call("MeterValues", values(1000))
+    await cp.call("MeterValues", values(1000))  # a replay: nothing new
+    await cp.call("MeterValues", values(1200))  # the same moment, another value
+    await cp.call("MeterValues", values(1200))  # that conflict again: kept once
+    await cp.call("MeterValues", values(1500, 1600))  # one message, the same moment twice
+    await cp.close()
+    assert await csms.pool.fetchval("SELECT count(*) FROM meter_samples") == 1
+    conflicts = await csms.pool.fetch(
+        "SELECT value, stored_value FROM meter_sample_conflicts ORDER BY id"
+    )
+    assert sorted((int(c["value"]), int(c["stored_value"])) for c in conflicts) == [
+        (1200, 1000),
+        (1500, 1000),
+        (1600, 1500),  # against the value it clashed with, in the same message
+    ]
