@@ -60,7 +60,9 @@ class StationStore:
     async def admit(self, station_id: str, *, create: bool) -> StationAuth | None:
         """The station for the handshake, created first when `create` and unknown.
 
-        One round trip either way; handshakes of a boot storm arrive by the thousand.
+        One round trip either way; handshakes of a boot storm arrive by the thousand. Only when
+        two first connects of one new station race does the loser need a second: its INSERT
+        waits for the winner's, but its SELECT reads a snapshot taken before that committed.
         """
         if not create:
             return await self.get_auth(station_id)
@@ -75,7 +77,7 @@ class StationStore:
                 LIMIT 1""",
             station_id,
         )
-        return None if row is None else _auth(row)
+        return await self.get_auth(station_id) if row is None else _auth(row)
 
     async def create(
         self,
@@ -266,27 +268,16 @@ class StationStore:
         code: int | None,
         reason: str,
     ) -> None:
-        """Close the session record; the station goes offline only if this was its current one."""
+        """Close the session record; the station goes offline only if this was its current one.
+
+        The station row also forgets the connection id, so a presence flush still carrying it
+        (read from the registry before the socket closed) can no longer mark it connected.
+        """
         async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute(
-                """UPDATE station_connections SET disconnected_at = $2, close_code = $3,
-                       close_reason = $4
-                   WHERE id = $1 AND disconnected_at IS NULL""",
-                connection_id,
-                at,
-                code,
-                reason,
+            went: bool = await conn.fetchval(
+                _DISCONNECTED, station_id, connection_id, at, code, reason
             )
-            went: str = await conn.execute(
-                """UPDATE stations SET connected = false, disconnected_at = $3,
-                       offline_reason = $4, updated_at = now()
-                   WHERE id = $1 AND connection_id = $2 AND connected""",
-                station_id,
-                connection_id,
-                at,
-                reason,
-            )
-            if went.endswith(" 1"):
+            if went:
                 # platforms learn "offline" in the transaction that records it
                 await platform_outbox.stations_offline(conn, [station_id], at)
 
@@ -300,26 +291,21 @@ class StationStore:
         """Write last-seen / last-heartbeat times of many stations in one statement.
 
         A station whose current connection is one of ours is also marked connected to this node
-        again: that undoes a release by another node that wrongly thought this one dead.
+        again, and that connection's record reopened: that undoes a release by another node
+        that wrongly thought this one dead. Only the row's connection id decides, and a
+        disconnect clears it in the same row, so a flush racing the disconnect of the very
+        connection it carries cannot bring it back (rows are locked, then re-read). Sorted,
+        so two flushes lock stations in one order.
         """
         if not seen:
             return
+        rows = sorted(seen, key=lambda s: s[0])
         await self._pool.execute(
-            """UPDATE stations s SET
-                   last_seen_at = GREATEST(s.last_seen_at, v.seen),
-                   last_heartbeat_at = COALESCE(GREATEST(s.last_heartbeat_at, v.heartbeat),
-                                                s.last_heartbeat_at),
-                   connected = s.connected OR COALESCE(s.connection_id = v.cid, false),
-                   node_id = CASE WHEN s.connection_id = v.cid THEN $5 ELSE s.node_id END,
-                   offline_reason = CASE WHEN s.connection_id = v.cid THEN NULL
-                                         ELSE s.offline_reason END
-               FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::bigint[])
-                    AS v(id, seen, heartbeat, cid)
-               WHERE s.id = v.id""",
-            [s[0] for s in seen],
-            [s[1] for s in seen],
-            [s[2] for s in seen],
-            [s[3] for s in seen],
+            _TOUCH,
+            [s[0] for s in rows],
+            [s[1] for s in rows],
+            [s[2] for s in rows],
+            [s[3] for s in rows],
             node_id,
         )
 
@@ -397,7 +383,10 @@ async def release(
     for `dead_after` seconds; `at` None is the database's now. Returns how many.
 
     In batches: each batch's release and the offline codes platforms are told go in one
-    transaction, which holds one stream lock per station until it commits.
+    transaction, which holds one stream lock per station until it commits. The station keeps
+    its connection id, so a node wrongly judged dead can claim it again (see `touch`).
+    Then the node's other open connection records are closed: sockets a newer connection of
+    the station replaced, whose own close the node did not live to record.
     """
     total = 0
     while True:
@@ -430,9 +419,59 @@ async def release(
                 )
         total += len(released)
         if len(released) < platform_outbox.OFFLINE_BATCH:
-            return total
+            break
+    await pool.execute(_CLOSE_LEFT_OPEN, node_id, dead_after, at, reason)
+    return total
 
 
+# One statement, station row first and then the connection record (as `touch` and `release`
+# lock them): whether the station was connected through this connection decides the offline
+# record; the connection record is closed either way.
+_DISCONNECTED = """WITH current AS (
+        SELECT id, connected FROM stations WHERE id = $1 AND connection_id = $2 FOR UPDATE
+    ), went AS (
+        UPDATE stations s SET connected = false, connection_id = NULL,
+            disconnected_at = CASE WHEN c.connected THEN $3 ELSE s.disconnected_at END,
+            offline_reason = CASE WHEN c.connected THEN $5 ELSE s.offline_reason END,
+            updated_at = now()
+        FROM current c WHERE s.id = c.id
+        RETURNING c.connected
+    ), closed AS (
+        UPDATE station_connections SET disconnected_at = $3, close_code = $4, close_reason = $5
+        WHERE id = $2 AND disconnected_at IS NULL AND (SELECT count(*) FROM went) >= 0
+    )
+    SELECT COALESCE((SELECT connected FROM went), false)"""
+# Re-asserting is decided on the station row alone: a concurrent disconnect's update is waited
+# for and the row re-read (READ COMMITTED), and by then its connection id is gone.
+_TOUCH = """WITH touched AS (
+        UPDATE stations s SET
+            last_seen_at = GREATEST(s.last_seen_at, v.seen),
+            last_heartbeat_at = COALESCE(GREATEST(s.last_heartbeat_at, v.heartbeat),
+                                         s.last_heartbeat_at),
+            connected = s.connected OR COALESCE(s.connection_id = v.cid, false),
+            node_id = CASE WHEN s.connection_id = v.cid THEN $5 ELSE s.node_id END,
+            offline_reason = CASE WHEN s.connection_id = v.cid THEN NULL
+                                  ELSE s.offline_reason END
+        FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::bigint[])
+             AS v(id, seen, heartbeat, cid)
+        WHERE s.id = v.id
+        RETURNING CASE WHEN s.connection_id = v.cid THEN v.cid END AS ours
+    )
+    UPDATE station_connections SET disconnected_at = NULL, close_code = NULL, close_reason = NULL
+    WHERE id = ANY (ARRAY(SELECT ours FROM touched WHERE ours IS NOT NULL))
+      AND disconnected_at IS NOT NULL"""
+# Open records of a released node (or of every dead one); skipped outright when there is none.
+_CLOSE_LEFT_OPEN = """WITH dead AS (
+        SELECT node_id FROM nodes WHERE last_seen < now() - make_interval(secs => $2)
+    ), left_open AS (
+        SELECT id FROM station_connections
+        WHERE disconnected_at IS NULL
+          AND ($1::text IS NOT NULL OR EXISTS (SELECT 1 FROM dead))
+          AND (node_id = $1 OR node_id IN (SELECT node_id FROM dead))
+        ORDER BY id FOR UPDATE
+    )
+    UPDATE station_connections c SET disconnected_at = COALESCE($3, now()), close_reason = $4
+    FROM left_open o WHERE c.id = o.id"""
 _STATUS_HISTORY = """INSERT INTO status_history (station_id, evse_id, connector_id, status,
         error_code, info, vendor_error_code, status_at, received_at)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"""
