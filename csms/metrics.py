@@ -79,6 +79,10 @@ UTILIZATION_ROLLUP_SECONDS = Histogram(
     "Duration of a utilization rollup (hourly and daily rows of a window)",
     buckets=_LATENCY_BUCKETS,
 )
+UTILIZATION_LATE_DAYS = Counter(
+    "csms_utilization_late_days_total",
+    "Local days rolled up again because rows delivered late touched them",
+)
 PLATFORM_PUSHES = Counter(
     "csms_platform_pushes",
     "Platform push attempts by outcome (sent, retry, failed)",

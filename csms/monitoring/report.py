@@ -43,7 +43,8 @@ def _number(value: Any) -> Decimal | None:
 
 
 def to_csv(document: Mapping[str, Any]) -> str:
-    """One row per figure, with its change since last month; then utilization by county."""
+    """One row per figure, with its change since last month; then utilization by county; then
+    the amendments, if any."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(FIGURE_COLUMNS)
@@ -61,6 +62,12 @@ def to_csv(document: Mapping[str, Any]) -> str:
                 row["online_rate"],
             ]
         )
+    amendments = document.get("amendments") or []
+    if amendments:
+        writer.writerow([])
+        writer.writerow(["amended_at", "section", "scope", "field", "before", "after"])
+        for line in _amendment_rows(amendments):
+            writer.writerow(["" if v is None else v for v in line])
     return out.getvalue()
 
 
@@ -130,6 +137,24 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
         for row in rows
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _amendment_rows(amendments: Sequence[Mapping[str, Any]]) -> list[list[Any]]:
+    return [
+        [a["amended_at"], c["section"], c["scope"], c["field"], c["before"], c["after"]]
+        for a in amendments
+        for c in a["changes"]
+    ]
+
+
+def _amendments(amendments: Sequence[Mapping[str, Any]]) -> str:
+    """What late data changed after the report was filed (none: nothing shown)."""
+    if not amendments:
+        return ""
+    return "<h2>更正 Amendments (data received after filing)</h2>" + _table(
+        ["更正 Amended", "部分 Section", "范围 Scope", "项 Field", "原 Before", "现 After"],
+        _amendment_rows(amendments),
+    )
 
 
 def to_html(document: Mapping[str, Any]) -> str:
@@ -268,6 +293,7 @@ def to_html(document: Mapping[str, Any]) -> str:
                     for c in document.get("changes", [])
                 ],
             ),
+            _amendments(document.get("amendments") or []),
             "</body></html>",
         ]
     )

@@ -1,7 +1,8 @@
 """Plan monitoring: progress against the plan in force, the live map, the monthly report.
 
 The store reads the network as it stands; the pure engine (csms.monitoring.progress) turns
-it into figures; this service picks the plan, the date and the month, and files reports.
+it into figures; this service picks the plan, the date and the month, and files reports (and
+amends a filed one when late data changes its month).
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from zoneinfo import ZoneInfo
 
 from csms.clock import isoformat, utcnow
 from csms.config import Settings
-from csms.domain.period import month_bounds
+from csms.domain.period import month_bounds, parse_month
 from csms.errors import InvalidInput
-from csms.monitoring import report
+from csms.monitoring import amendments, report
 from csms.monitoring import utilization as u
 from csms.monitoring.geo import wgs84_to_gcj02
 from csms.monitoring.plan import Plan, default_plan_document, plan_from
@@ -58,6 +59,10 @@ class MonitoringService:
         self._zone = ZoneInfo(time_zone)
         self._active_plan = active_plan
         self._extras = extras
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return self._zone
 
     def today(self) -> date:
         return utcnow().astimezone(self._zone).date()
@@ -240,23 +245,81 @@ def previous_month(year: int, month: int) -> tuple[int, int]:
     return (year - 1, 12) if month == 1 else (year, month - 1)
 
 
+# A month's report is filed on the 2nd at 04:00 local, in time for the 5th (四(三)): the
+# rollup's 26-hour catch-up has passed over the month's last day by then, so whatever changes
+# the month later is late data, and amends the filed report.
+FILE_AFTER = timedelta(hours=28)
+SCHEDULE = "schedule"  # who files and amends reports by themselves
+
+
 class ReportService:
-    """Files monthly reports: on request, and by itself once a month is over (the plan wants
-    them by the 5th of the next month, 四(三))."""
+    """Files monthly reports: on request, and by itself once a month is over; amends a filed
+    report by itself when its month's figures change later (late data), keeping every
+    version."""
 
     def __init__(self, monitoring: MonitoringService, store: MonitoringStore) -> None:
         self._monitoring = monitoring
         self._store = store
 
-    async def generate(self, year: int, month: int, *, by: str) -> dict[str, Any]:
+    async def _file(
+        self,
+        year: int,
+        month: int,
+        by: str,
+        now: datetime,
+        current: dict[str, Any] | None,
+        *,
+        only_if_changed: bool = False,
+    ) -> int | None:
+        """Generate the month's report and file it as the version after `current`; a version
+        after a final one is an amendment when a figure differs. The version filed, or None
+        (nothing differed and `only_if_changed`, or another node filed one meanwhile)."""
         last_year, last_month = previous_month(year, month)
         before = await self._store.report(f"{last_year:04d}-{last_month:02d}")
         document = await self._monitoring.month_report(
             year, month, None if before is None else before["document"]
         )
+        version = 1 if current is None else int(current["version"]) + 1
+        earlier: list[dict[str, Any]] = (
+            [] if current is None else current["document"].get("amendments", [])
+        )
+        changes = None
+        if current is not None and current["final"]:
+            changes = amendments.changes(current["document"], document)
+            if not changes and only_if_changed:
+                return None
+        if changes:
+            earlier = [
+                *earlier,
+                {"version": version, "amended_at": isoformat(now), "changes": changes},
+            ]
+        document["amendments"] = earlier
+        document["amended_at"] = earlier[-1]["amended_at"] if earlier else None
         html, csv = render(document)
-        await self._store.save_report(document["month"], by, document, html, csv)
-        return {"document": document, "html": html, "csv": csv}
+        _, end = month_bounds(year, month, self._monitoring.zone)
+        return await self._store.save_report(
+            document["month"],
+            by,
+            document,
+            html,
+            csv,
+            at=now,
+            final=now >= end,
+            after_version=version - 1,
+            changes=changes,
+        )
+
+    async def generate(
+        self, year: int, month: int, *, by: str, now: datetime | None = None
+    ) -> dict[str, Any]:
+        """File a new version of a month's report from the data as it stands (the earlier
+        versions are kept); the report as filed."""
+        name = f"{year:04d}-{month:02d}"
+        current = await self._store.report(name)
+        await self._file(year, month, by, now or utcnow(), current)
+        stored = await self._store.report(name)  # ours, or a version another node filed
+        assert stored is not None
+        return stored
 
     async def get_or_generate(self, year: int, month: int, *, by: str) -> dict[str, Any]:
         stored = await self._store.report(f"{year:04d}-{month:02d}")
@@ -264,16 +327,51 @@ class ReportService:
             return stored
         return await self.generate(year, month, by=by)
 
-    async def file_last_month(self) -> str | None:
-        """Generate last month's report if it is not filed yet; the month it filed, if any."""
-        today = self._monitoring.today()
-        year, month = previous_month(today.year, today.month)
-        name = f"{year:04d}-{month:02d}"
-        if await self._store.report(name) is not None:
+    async def file_last_month(self, now: datetime | None = None) -> str | None:
+        """File last month's report once it is over and settled (FILE_AFTER), unless a final
+        one is filed (one generated while the month ran is replaced); the month it filed."""
+        now = now or utcnow()
+        zone = self._monitoring.zone
+        local = now.astimezone(zone)
+        year, month = previous_month(local.year, local.month)
+        if now < month_bounds(year, month, zone)[1] + FILE_AFTER:
             return None
-        await self.generate(year, month, by="schedule")
+        name = f"{year:04d}-{month:02d}"
+        current = await self._store.report(name)
+        if current is not None and current["final"]:
+            return None
+        if await self._file(year, month, SCHEDULE, now, current) is None:
+            return None
         log.info("filed the monthly report for %s", name)
         return name
+
+    async def amend_stale(self, now: datetime | None = None) -> list[str]:
+        """Regenerate every final report whose month's utilization changed since it was
+        filed (the rollup marks them), and file an amendment where a figure differs; the
+        months amended."""
+        now = now or utcnow()
+        amended = []
+        for name, marks in await self._store.stale_reports():
+            current = await self._store.report(name)
+            if current is not None and current["final"]:
+                year, month = parse_month(name)
+                try:
+                    filed = await self._file(
+                        year, month, SCHEDULE, now, current, only_if_changed=True
+                    )
+                except Exception:  # the month stays marked: tried again next round
+                    log.exception("amending the monthly report for %s failed", name)
+                    continue
+                if filed is not None:
+                    amended.append(name)
+                    log.info("amended the monthly report for %s (late data)", name)
+            await self._store.clear_stale(name, marks)
+        return amended
+
+    async def maintain(self, now: datetime | None = None) -> None:
+        """The maintenance round's part: last month's report, and amendments of filed ones."""
+        await self.file_last_month(now)
+        await self.amend_stale(now)
 
 
 def build_reports(pool: Pool, settings: Settings) -> tuple[MonitoringService, ReportService]:

@@ -1,11 +1,14 @@
-"""The network as the plan counts it: piles with their planning facts, places, sites, EVs."""
+"""The network as the plan counts it (piles with their planning facts, places, sites, EVs),
+and the monthly reports with every version filed."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from csms.store.database import Pool
+
+_REPORT_COLUMNS = "month, generated_at, generated_by, document, final, version, amended_at"
 
 
 class MonitoringStore:
@@ -66,7 +69,8 @@ class MonitoringStore:
             """SELECT s.id, s.county, s.site_name, s.latitude, s.longitude, s.access_mode,
                       s.connected,
                       EXISTS (SELECT 1 FROM transactions t
-                              WHERE t.station_id = s.id AND t.status = 'open') AS charging,
+                              WHERE t.station_id = s.id AND t.status = 'open'
+                                AND NOT t.refused) AS charging,
                       EXISTS (SELECT 1 FROM connectors k
                               WHERE k.station_id = s.id AND k.status = 'Faulted') AS faulted,
                       EXISTS (SELECT 1 FROM lockouts l
@@ -78,36 +82,117 @@ class MonitoringStore:
     # -- monthly reports -------------------------------------------------------------------
 
     async def save_report(
-        self, month: str, by: str, document: dict[str, Any], html: str, csv: str
-    ) -> None:
-        await self._pool.execute(
-            """INSERT INTO monthly_reports (month, generated_at, generated_by, document, html,
-                   csv)
-               VALUES ($1, now(), $2, $3, $4, $5)
-               ON CONFLICT (month) DO UPDATE SET generated_at = EXCLUDED.generated_at,
-                   generated_by = EXCLUDED.generated_by, document = EXCLUDED.document,
-                   html = EXCLUDED.html, csv = EXCLUDED.csv""",
-            month,
-            by,
-            document,
-            html,
-            csv,
-        )
+        self,
+        month: str,
+        by: str,
+        document: dict[str, Any],
+        html: str,
+        csv: str,
+        *,
+        at: datetime,
+        final: bool,
+        after_version: int,
+        changes: list[dict[str, Any]] | None = None,
+    ) -> int | None:
+        """File a version of a month's report, kept with every earlier one: the first
+        (`after_version` 0) or the one after `after_version`. None when another version was
+        filed meanwhile (another node's round). With `changes` it amends a final report."""
+        amended = at if changes else None
+        async with self._pool.acquire() as conn, conn.transaction():
+            if after_version == 0:
+                version = await conn.fetchval(
+                    """INSERT INTO monthly_reports (month, generated_at, generated_by, document,
+                           html, csv, final, version)
+                       VALUES ($1, $2, $3, $4, $5, $6, $7, 1)
+                       ON CONFLICT (month) DO NOTHING RETURNING version""",
+                    month,
+                    at,
+                    by,
+                    document,
+                    html,
+                    csv,
+                    final,
+                )
+            else:
+                version = await conn.fetchval(
+                    """UPDATE monthly_reports SET generated_at = $2, generated_by = $3,
+                           document = $4, html = $5, csv = $6, final = $7,
+                           version = version + 1, amended_at = COALESCE($9, amended_at)
+                       WHERE month = $1 AND version = $8 RETURNING version""",
+                    month,
+                    at,
+                    by,
+                    document,
+                    html,
+                    csv,
+                    final,
+                    after_version,
+                    amended,
+                )
+            if version is None:
+                return None
+            await conn.execute(
+                """INSERT INTO monthly_report_versions (month, version, generated_at,
+                       generated_by, final, amended_at, changes, document, html, csv)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)""",
+                month,
+                version,
+                at,
+                by,
+                final,
+                amended,
+                changes or None,
+                document,
+                html,
+                csv,
+            )
+        return int(version)
 
     async def report(self, month: str) -> dict[str, Any] | None:
+        """The current version of a month's report."""
         row = await self._pool.fetchrow(
-            """SELECT month, generated_at, generated_by, document, html, csv
-               FROM monthly_reports WHERE month = $1""",
-            month,
+            f"SELECT {_REPORT_COLUMNS}, html, csv FROM monthly_reports WHERE month = $1", month
         )
         return None if row is None else dict(row)
 
     async def reports(self) -> list[dict[str, Any]]:
         rows = await self._pool.fetch(
-            """SELECT month, generated_at, generated_by FROM monthly_reports
-               ORDER BY month DESC"""
+            """SELECT month, generated_at, generated_by, final, version, amended_at
+               FROM monthly_reports ORDER BY month DESC"""
         )
         return [dict(r) for r in rows]
+
+    async def report_versions(self, month: str) -> list[dict[str, Any]]:
+        """Every version of a month's report, oldest first, without its text."""
+        rows = await self._pool.fetch(
+            """SELECT version, generated_at, generated_by, final, amended_at, changes
+               FROM monthly_report_versions WHERE month = $1 ORDER BY version""",
+            month,
+        )
+        return [dict(r) for r in rows]
+
+    async def report_version(self, month: str, version: int) -> dict[str, Any] | None:
+        row = await self._pool.fetchrow(
+            """SELECT month, version, generated_at, generated_by, final, amended_at, changes,
+                      document, html, csv
+               FROM monthly_report_versions WHERE month = $1 AND version = $2""",
+            month,
+            version,
+        )
+        return None if row is None else dict(row)
+
+    async def stale_reports(self) -> list[tuple[str, int]]:
+        """Months whose final report may be out of date, with their mark count."""
+        rows = await self._pool.fetch(
+            "SELECT month, marks FROM monthly_report_stale ORDER BY month"
+        )
+        return [(r["month"], r["marks"]) for r in rows]
+
+    async def clear_stale(self, month: str, marks: int) -> None:
+        """Done with a stale month, unless it was marked again since `marks` was read."""
+        await self._pool.execute(
+            "DELETE FROM monthly_report_stale WHERE month = $1 AND marks = $2", month, marks
+        )
 
     async def lockouts_between(self, since: Any, until: Any) -> list[dict[str, Any]]:
         """Lockouts in force at any time in [since, until), oldest first."""

@@ -385,7 +385,8 @@ class SharingStore:
 
     async def unit_usage(self, unit_id: str, since: datetime, until: datetime) -> dict[str, Any]:
         """Sessions by price class (one counts when it lasted over 2 minutes and delivered
-        over 0.5 kWh), plugged-in seconds inside the period, and the connector count."""
+        over 0.5 kWh), plugged-in seconds inside the period, and the connector count. A
+        refused start is no session (its refusal is counted by `refusals`)."""
         row: Any = await self._pool.fetchrow(
             """SELECT
                  count(*) FILTER (WHERE COALESCE(t.price_class, 'public') = 'public'
@@ -399,7 +400,7 @@ class SharingStore:
                                   AND t.meter_stop_wh - t.meter_start_wh > 500) AS counts
                      FROM transactions t) t
                JOIN stations s ON s.id = t.station_id
-               WHERE s.owner_unit = $1 AND NOT t.orphan AND t.started_at < $3
+               WHERE s.owner_unit = $1 AND NOT t.orphan AND NOT t.refused AND t.started_at < $3
                  AND t.started_at > $2 - interval '31 days'
                  AND COALESCE(t.stopped_at, now()) > $2""",
             unit_id,

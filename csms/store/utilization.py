@@ -10,14 +10,17 @@ Each hourly row of (station, EVSE, UTC hour) holds:
 - online_seconds: on EVSE 0 only, the time the station was connected (its WebSocket sessions);
 - fault_seconds: time a connector of the EVSE was Faulted; a station-wide Faulted (1.6
   connector 0) counts for every EVSE of the station, and is also kept on EVSE 0 for reference.
-Sessions whose EVSE is unknown are kept on EVSE 0. Daily rows are the sums of the hourly rows
-over local days (CSMS time zone). Recomputing a window gives the same rows (upsert, and rows
-left without data are deleted), so the job can run any number of times, on any node.
+Sessions whose EVSE is unknown are kept on EVSE 0; refused starts are no sessions at all. Daily
+rows are the sums of the hourly rows over local days (CSMS time zone). Recomputing a window
+gives the same rows (upsert, and rows left without data are deleted), so the job can run any
+number of times, on any node. Rows delivered days late mark the days they touch
+(late_rows.py), which the maintenance round rolls up again; a daily row that changes in a
+month whose final report was filed marks that report stale.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -36,6 +39,7 @@ from csms.monitoring.utilization import (
     local_midnight,
     rollup_window,
 )
+from csms.store import late_rows
 from csms.store.database import Pool
 
 if TYPE_CHECKING:
@@ -51,6 +55,10 @@ _ROLLUP_LOCK = 0x0C5B5_0007  # pg_advisory_xact_lock key: one rollup at a time a
 LOOKBACK = timedelta(hours=48)
 RECENT_HOURS = 2  # what every maintenance round recomputes
 CATCH_UP_HOURS = 26  # what the first round of each hour recomputes: offline queues arrive late
+# Older late rows (late_rows.py) mark their days, rolled up again a few a round. Rows are
+# looked for once they are SETTLE old: a row stamped with its write time may commit later.
+LATE_DAYS_PER_ROUND = 7
+SETTLE = timedelta(minutes=5)
 
 _HOURLY_SQL = """
 WITH hours AS (
@@ -65,7 +73,8 @@ tx AS (
                    AS ended_at,
                t.meter_start_wh, t.meter_stop_wh
         FROM transactions t
-        WHERE NOT t.orphan AND t.started_at IS NOT NULL AND t.started_at < $2
+        -- a refused start is kept, never counted (0008): not a session, no busy time or energy
+        WHERE NOT t.orphan AND NOT t.refused AND t.started_at IS NOT NULL AND t.started_at < $2
           AND (t.started_at >= $1::timestamptz - $4::interval OR t.status = 'open')
     ) candidates
     WHERE ended_at > $1 OR started_at >= $1
@@ -254,18 +263,28 @@ upserted AS (
            d.fault_seconds)
           IS DISTINCT FROM (EXCLUDED.sessions, EXCLUDED.counted_sessions, EXCLUDED.busy_seconds,
                             EXCLUDED.energy_wh, EXCLUDED.online_seconds, EXCLUDED.fault_seconds)
-    RETURNING 1
+    RETURNING d.day
 ),
 deleted AS (
     DELETE FROM utilization_daily d
     WHERE d.day >= $4 AND d.day <= $5 AND NOT EXISTS (
         SELECT 1 FROM computed c
         WHERE c.station_id = d.station_id AND c.evse_id = d.evse_id AND c.day = d.day)
+    RETURNING d.day
+),
+-- a month whose final report was filed and whose figures just changed: the report is stale
+stale AS (
+    INSERT INTO monthly_report_stale AS s (month)
+    SELECT DISTINCT r.month
+    FROM (SELECT day FROM upserted UNION SELECT day FROM deleted) c
+    JOIN monthly_reports r ON r.month = to_char(c.day, 'YYYY-MM') AND r.final
+    ON CONFLICT (month) DO UPDATE SET marks = s.marks + 1
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM computed) AS computed,
        (SELECT count(*) FROM upserted) AS changed,
-       (SELECT count(*) FROM deleted) AS deleted
+       (SELECT count(*) FROM deleted) AS deleted,
+       (SELECT count(*) FROM stale) AS stale
 """
 
 # What each station could do: its connectors and rated power, from the registered equipment
@@ -318,6 +337,7 @@ class RollupResult:
     changed: int  # hourly rows written because they changed
     deleted: int  # hourly rows left without data
     days: int  # daily rows computed
+    late_days: int = 0  # local days rolled up again because late rows touched them
 
     def __add__(self, other: RollupResult) -> RollupResult:
         return RollupResult(
@@ -325,7 +345,11 @@ class RollupResult:
             self.changed + other.changed,
             self.deleted + other.deleted,
             self.days + other.days,
+            self.late_days + other.late_days,
         )
+
+
+NOTHING = RollupResult(0, 0, 0, 0)
 
 
 class UtilizationStore:
@@ -337,16 +361,43 @@ class UtilizationStore:
     async def maintain(self, now: datetime) -> RollupResult | None:
         """The maintenance round (every minute): recompute the last 2 hours, or the last 26
         in the first round of an hour (sessions, samples and statuses an offline station
-        delivers late). None when another node's rollup is running."""
+        delivers late); then the local days that rows written later still touched (an
+        offline queue replayed days later), whatever their age. None when another node's
+        rollup is running."""
         hour = floor_hour(now)
         hours = RECENT_HOURS if self._caught_up == hour else CATCH_UP_HOURS
         since, until = rollup_window(now, hours)
         started = monotonic()
         done = await self.rollup(since, until, now=now, wait=False)
         metrics.UTILIZATION_ROLLUP_SECONDS.observe(monotonic() - started)
-        if done is not None and hours == CATCH_UP_HOURS:
+        if done is None:
+            return None
+        if hours == CATCH_UP_HOURS:
             self._caught_up = hour
-        return done
+        return replace(done, late_days=await self.roll_late(now))
+
+    async def roll_late(self, now: datetime, most: int = LATE_DAYS_PER_ROUND) -> int:
+        """Mark the days of late rows written up to SETTLE before `now`, then roll up again
+        at most `most` marked days, each in its own transaction; the days rolled. Another
+        node's rollup in progress ends the round (the days stay marked for the next)."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", _ROLLUP_LOCK):
+                return 0
+            await late_rows.mark_days(conn, now - SETTLE, self.zone.key, LOOKBACK)
+        rolled = 0
+        while rolled < most:
+            async with self._pool.acquire() as conn, conn.transaction():
+                if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", _ROLLUP_LOCK):
+                    break
+                day = await late_rows.next_day(conn)
+                if day is None:
+                    break
+                end = local_midnight(day + timedelta(days=1), self.zone)
+                await self._rollup_in(conn, local_midnight(day, self.zone), end, now)
+                await late_rows.clear_day(conn, day)
+            rolled += 1
+        metrics.UTILIZATION_LATE_DAYS.inc(rolled)
+        return rolled
 
     async def rollup(
         self, since: datetime, until: datetime, *, now: datetime, wait: bool = True
@@ -354,29 +405,34 @@ class UtilizationStore:
         """Recompute the hourly rows of every UTC hour touching [since, until) and the daily
         rows of the local days those hours fall in. Another node's rollup in progress makes
         this one wait (`wait`) or skip it (None)."""
-        start = floor_hour(since)
-        end = floor_hour(until)
-        if end < until:
-            end += HOUR
-        if end <= start:
-            return RollupResult(0, 0, 0, 0)
-        first, last = days_touched(start, end, self.zone)
         async with self._pool.acquire() as conn, conn.transaction():
             if wait:
                 await conn.execute("SELECT pg_advisory_xact_lock($1)", _ROLLUP_LOCK)
             elif not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", _ROLLUP_LOCK):
                 return None
-            hourly = await conn.fetchrow(
-                _HOURLY_SQL,
-                start,
-                end,
-                now,
-                LOOKBACK,
-                COUNTED_MIN_SECONDS,
-                COUNTED_MIN_WH,
-            )
-            days = await self._days(conn, first, last)
+            return await self._rollup_in(conn, since, until, now)
+
+    async def _rollup_in(
+        self, conn: Connection, since: datetime, until: datetime, now: datetime
+    ) -> RollupResult:
+        start = floor_hour(since)
+        end = floor_hour(until)
+        if end < until:
+            end += HOUR
+        if end <= start:
+            return NOTHING
+        first, last = days_touched(start, end, self.zone)
+        hourly = await conn.fetchrow(
+            _HOURLY_SQL,
+            start,
+            end,
+            now,
+            LOOKBACK,
+            COUNTED_MIN_SECONDS,
+            COUNTED_MIN_WH,
+        )
         assert hourly is not None
+        days = await self._days(conn, first, last)
         return RollupResult(
             int(hourly["computed"]), int(hourly["changed"]), int(hourly["deleted"]), days
         )
@@ -389,6 +445,8 @@ class UtilizationStore:
             return await self._days(conn, first, last)
 
     async def _days(self, conn: Connection, first: date, last: date) -> int:
+        """Daily rows of first..last from the hourly rows; a final monthly report whose
+        month's rows changed is marked stale (the report service amends it)."""
         daily = await conn.fetchrow(
             _DAILY_SQL,
             local_midnight(first, self.zone),
@@ -462,7 +520,7 @@ class UtilizationStore:
                          AND m.unit IN ('', 'W', 'kW') AND m.value IS NOT NULL
                        ORDER BY m.sampled_at DESC LIMIT 1
                    ) p ON true
-                   WHERE t.status = 'open'""",
+                   WHERE t.status = 'open' AND NOT t.refused""",
                 power_since,
             )
             locked: int = await conn.fetchval(
