@@ -3,12 +3,30 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+# How far the clock is set from the wall clock: zero in production; tests set it to run a
+# scenario at a chosen hour (a working-day morning, a holiday) whatever the real time is.
+_offset = timedelta(0)
 
 
 def utcnow() -> datetime:
     """The current time as a UTC-aware datetime."""
-    return datetime.now(UTC)
+    return datetime.now(UTC) + _offset
+
+
+@contextmanager
+def running_from(moment: datetime) -> Iterator[None]:
+    """Let the clock run from `moment` for the duration (it keeps ticking), then restore it."""
+    global _offset
+    previous = _offset
+    _offset = moment - datetime.now(UTC)
+    try:
+        yield
+    finally:
+        _offset = previous
 
 
 def monotonic() -> float:

@@ -20,13 +20,14 @@ import httpx
 import pytest
 
 from csms.bootstrap import Running, running
-from csms.clock import isoformat
+from csms.clock import isoformat, running_from
 from tests.conftest import ADMIN_TOKEN, Api, make_settings
 from tests.ocpp_client import OcppClient
 from tests.station_responder import ACCEPTED, REPLIES_201, DuplexStation, duplex_station
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 WED_10 = "2026-11-25T02:00:00Z"  # Wednesday 10:00 in Shanghai: working hours, members only
+SUN_10 = "2026-11-29T02:00:00+00:00"  # Sunday 10:00 in Shanghai: open to the public
 WED_19 = "2026-11-25T11:00:00Z"  # Wednesday 19:00: inside mon-fri 18:00-08:00
 WED_20 = "2026-11-25T12:00:00Z"
 THU_08 = "2026-11-26T00:00:00Z"  # Thursday 08:00: the Wednesday evening window closes
@@ -550,7 +551,9 @@ async def test_new_members_reach_a_connected_station(csms: Running, api: Api) ->
         lists = await cp.wait_for("SendLocalList", count=2)
         assert [e["idTag"] for e in lists[1]["localAuthorizationList"]] == ["NEW-1"]
         assert lists[1]["updateType"] == "Full"
-        assert await cp.authorize(STAFF) == "Accepted"  # still a valid token, as the public
+        # still a valid token, as the public: asked when the station is open to the public
+        with running_from(datetime.fromisoformat(SUN_10)):
+            assert await cp.authorize(STAFF) == "Accepted"
         assert (await cp.start(STAFF, WED_10)).status == "Invalid"  # no longer a member
 
 
