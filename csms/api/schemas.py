@@ -180,7 +180,14 @@ class Transaction(BaseModel):
     connector_id: int | None
     id_token: str | None
     stop_id_token: str | None
-    auth_status: str | None
+    auth_status: str | None = Field(
+        description="the start's authorization (Accepted, Invalid, Blocked, Expired, "
+        "ConcurrentTx, NotAtThisTime); null when unknown"
+    )
+    refused: bool = Field(
+        description="the CSMS refused the start (auth_status not Accepted): never billed, "
+        "never counted as a session"
+    )
     started_at: datetime | None
     stopped_at: datetime | None
     meter_start_wh: int | None
@@ -214,8 +221,37 @@ class Sample(BaseModel):
     signed_data: dict[str, Any] | None
 
 
+class SampleConflict(BaseModel):
+    """A sample delivered again for a stored key (time, measurand, phase, location, context)
+    with another value: acknowledged and kept beside the stored one."""
+
+    sampled_at: datetime
+    received_at: datetime
+    evse_id: int
+    connector_id: int
+    measurand: str
+    phase: str
+    location: str
+    context: str
+    unit: str
+    value: str | None = Field(description="decimal as text: what this delivery said")
+    raw_value: str | None
+    stored_value: str | None = Field(description="decimal as text: what was stored first")
+    stored_unit: str | None
+
+
 class TransactionDetail(Transaction):
     samples: list[Sample]
+    seq_anomalies: list[str] = Field(
+        description="2.0.1 sequence anomalies seen: repeated_seq_no, out_of_order, missing_seq_no"
+    )
+    linked_to: int | None = Field(
+        description="1.6: on an orphan stop, the transaction it stopped; on that transaction, "
+        "the orphan"
+    )
+    conflicts: list[SampleConflict] = Field(
+        description="the session's samples that conflicted with stored ones"
+    )
 
 
 # --- commands -------------------------------------------------------------------------------

@@ -57,7 +57,8 @@ def reconcile(
 ) -> dict[str, Any]:
     """Compare a statement's totals with the plain sum of the CDRs in its range, and report
     the independent checks: CDRs whose lines and columns do not add up (must be none for the
-    statement to balance) and ended sessions with neither a CDR nor a review."""
+    statement to balance), ended sessions with neither a CDR nor a review, and refused starts
+    (never billed, so never counted as sessions)."""
     cdr_total = Decimal(cdr_totals["total"]).quantize(Decimal("0.01"))
     checks = dict(consistency or {})
     not_adding_up = int(checks.get("cdrs_not_adding_up", 0))
@@ -69,6 +70,7 @@ def reconcile(
         "cdrs_not_adding_up": not_adding_up,
         "sessions_unaccounted": int(checks.get("sessions_unaccounted", 0)),
         "sessions_in_review": int(checks.get("sessions_in_review", 0)),
+        "sessions_refused": int(checks.get("sessions_refused", 0)),
         "balanced": Decimal(summary["total"]) == cdr_total
         and int(summary["energy_wh"]) == int(cdr_totals["energy_wh"])
         and not_adding_up == 0,

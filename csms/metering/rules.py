@@ -45,7 +45,8 @@ class RegisterSample:
     sampled_at: datetime
     received_at: datetime
     wh: int
-    # 2.0.1 `offline`: the message was queued while offline, so receipt lag is not clock skew.
+    # Queued data (2.0.1 `offline`, or stamped before the connection it arrived on opened):
+    # its receipt lag says nothing about the clock.
     offline: bool = False
 
 
@@ -63,7 +64,19 @@ class MessageTime:
 
     station_at: datetime
     received_at: datetime
-    offline: bool = False
+    offline: bool = False  # queued, as for RegisterSample
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterConflict:
+    """A register reading for a moment already stored with another value (None: unreadable).
+
+    The stored (first) value is the one in `registers`; which one is right nobody knows.
+    """
+
+    sampled_at: datetime
+    stored_wh: int | None
+    other_wh: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +100,7 @@ class MeterSession:
     messages: Sequence[MessageTime] = ()
     rated_power_w: int | None = None
     certificate: MeterCertificate | None = None
+    conflicts: Sequence[RegisterConflict] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +168,7 @@ def check(session: MeterSession, policy: MeteringPolicy = MeteringPolicy()) -> M
             )
         reasons += _agreement(session, samples, raw, energy, policy)
         reasons += _rating(session, readings[-1].at, energy, policy)
+    reasons += _conflict_reasons(session.conflicts, readings)
     skew = _clock_skew(session)
     reasons += _skew_reasons(skew, policy)
     reasons += _certificate_reasons(session, policy)
@@ -324,6 +339,37 @@ def _agreement(
                 )
             )
     return reasons
+
+
+def _conflict_reasons(
+    conflicts: Sequence[RegisterConflict], readings: Sequence[Reading]
+) -> list[Reason]:
+    """A moment with two register values: flagged; rejected when the moment is an end of the
+    billed series, since the bill then depends on which value is right."""
+    ends = (readings[0].at, readings[-1].at) if readings else ()
+    reasons: list[Reason] = []
+    seen: set[tuple[datetime, int | None, int | None]] = set()
+    for conflict in sorted(conflicts, key=lambda c: c.sampled_at):
+        key = (conflict.sampled_at, conflict.stored_wh, conflict.other_wh)
+        if conflict.stored_wh == conflict.other_wh or key in seen:
+            continue  # the same energy in another unit, or the same conflict twice
+        seen.add(key)
+        at = conflict.sampled_at
+        figures = (
+            f"The register at {at.isoformat()} was reported as {_wh(conflict.stored_wh)} and "
+            f"again as {_wh(conflict.other_wh)}"
+        )
+        if any(abs(at - end) <= _NEAR for end in ends):
+            message = f"{figures}; it is an end of the billed series, so the energy is in doubt."
+            reasons.append(_reject("conflicting_samples", message))
+        else:
+            message = f"{figures}; the first-stored value is kept, the energy does not change."
+            reasons.append(_flag("conflicting_samples", message))
+    return reasons
+
+
+def _wh(value: int | None) -> str:
+    return "an unreadable value" if value is None else f"{value} Wh"
 
 
 def _rating(

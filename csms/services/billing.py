@@ -2,7 +2,8 @@
 
 The pure engines decide (csms.metering.rules, csms.billing.pricing); this service gathers
 their inputs from the store and files the result. A session that cannot be billed
-automatically is queued for review with its cause; it is never billed at zero.
+automatically is queued for review with its cause; it is never billed at zero. A start the
+CSMS refused is never billed: it gets no CDR, and a review only if it delivered energy anyway.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from csms.metering.rules import (
     MeteringPolicy,
     MeterSession,
     Reading,
+    RegisterConflict,
     RegisterSample,
     Verdict,
     check,
@@ -43,6 +45,7 @@ log = logging.getLogger(__name__)
 REGISTER = "Energy.Active.Import.Register"
 INTERVAL = "Energy.Active.Import.Interval"
 SYSTEM = "system"  # created_by of records the CSMS files on its own
+REFUSED = "refused"  # the review cause of a refused start that delivered energy
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,9 +72,9 @@ class Closing:
 
 
 class NotBillable(CsmsError):
-    """A session that needs a person: `cause` is metering, no_tariff or error. It carries the
-    station and the metering check when they were known, so filing the review reads and
-    checks nothing again."""
+    """A session not billed automatically: `cause` is metering, no_tariff, refused or error.
+    It carries the station and the metering check when they were known, so filing the review
+    reads and checks nothing again."""
 
     def __init__(
         self,
@@ -117,7 +120,15 @@ def meter_session(data: SessionData, now: datetime) -> MeterSession:
         certificate=None
         if expires is None
         else MeterCertificate(station.get("meter_cert_number") or "?", expires),
+        conflicts=[
+            RegisterConflict(c["sampled_at"], c["stored_wh"], c["other_wh"]) for c in data.conflicts
+        ],
     )
+
+
+def delivered(meter: MeterCheck | None) -> bool:
+    """Whether the metering check found energy delivered (> 0 Wh)."""
+    return meter is not None and meter.energy_wh is not None and meter.energy_wh > 0
 
 
 def reasons_of(meter: MeterCheck) -> list[dict[str, str]]:
@@ -204,8 +215,8 @@ class BillingService:
         data: SessionData | None = None,
     ) -> Priced:
         """Meter check, tariff, bill. `approved`: an operator vouches for rejected meter data
-        (still refused when there is no usable, non-decreasing series). `data`: the session
-        as already read by the caller."""
+        or a refused start (still refused when there is no usable, non-decreasing series).
+        `data`: the session as already read by the caller."""
         if data is None:
             data = await self._metering.session(transaction_id)
         tx = data.transaction
@@ -215,6 +226,14 @@ class BillingService:
                 "metering", "the transaction's start was never reported (orphan)", station_id
             )
         meter = check(meter_session(data, now), self._policy)
+        if tx.get("refused") and not approved:
+            raise NotBillable(
+                REFUSED,
+                f"the start was refused ({tx.get('auth_status')}) yet {meter.energy_wh} Wh "
+                "was delivered (charged offline?): approve to bill it, or void it",
+                station_id,
+                meter,
+            )
         usable = bool(meter.readings) and meter.energy_wh is not None and meter.energy_wh >= 0
         if not usable or (meter.verdict is Verdict.REJECTED and not approved):
             raise NotBillable(
@@ -307,7 +326,10 @@ class BillingService:
     # -- the end of a transaction ----------------------------------------------------------
 
     async def close(self, transaction_id: int) -> Closing:
-        """Check, price and file an ended transaction once; replays get the same CDR."""
+        """Check, price and file an ended transaction once; replays get the same CDR.
+
+        A refused start files nothing but its metering check, unless it delivered energy: then
+        a person decides (review cause `refused`)."""
         self._running.pop(transaction_id, None)
         now = utcnow()
         try:
@@ -315,6 +337,8 @@ class BillingService:
         except NotBillable as exc:
             if exc.meter is not None:  # keep the verdict of an unbillable session too
                 await self._save_check(transaction_id, exc.meter, now)
+            if exc.cause == REFUSED and not delivered(exc.meter):
+                return Closing(None, None)
             return await self._queue(transaction_id, exc.cause, exc.detail, now, exc.station_id)
         except Exception as exc:  # a bug must not lose the session: a person will look
             log.exception("billing transaction %s failed", transaction_id)

@@ -18,6 +18,11 @@ _INSERT = f"""INSERT INTO cdrs ({", ".join(_INSERT_COLUMNS)})
     RETURNING {CDR_COLUMNS}"""
 
 GROUPS = {"operator": "operator_id", "site": "site_name", "owner": "owner_unit"}
+# A refused start (transactions `t`) whose metering check found no energy: billing is done
+# with it. One that delivered energy is done only once it has a review.
+_REFUSED_DONE = """(t.refused AND EXISTS (SELECT 1 FROM metering_checks m
+                                          WHERE m.transaction_id = t.id
+                                            AND COALESCE(m.energy_wh, 0) <= 0))"""
 PERIODS = ("day", "month")
 
 
@@ -107,14 +112,16 @@ class CdrStore:
         return [dict(r) for r in rows]
 
     async def unbilled(self, before: datetime, limit: int) -> list[int]:
-        """Ended transactions last touched in the day before `before` with no CDR or review."""
+        """Ended transactions last touched in the day before `before` with no CDR or review;
+        a refused start whose metering was checked is done (it is never billed)."""
         rows = await self._pool.fetch(
-            """SELECT t.id FROM transactions t
+            f"""SELECT t.id FROM transactions t
                WHERE t.status = 'closed' AND t.updated_at < $1
                  AND t.updated_at > $1 - interval '1 day'
                  AND COALESCE(t.stop_reason, '') <> 'Superseded'
                  AND NOT EXISTS (SELECT 1 FROM cdrs c WHERE c.transaction_id = t.id)
                  AND NOT EXISTS (SELECT 1 FROM billing_reviews r WHERE r.transaction_id = t.id)
+                 AND NOT {_REFUSED_DONE}
                ORDER BY t.id LIMIT $2""",
             before,
             limit,
@@ -215,9 +222,10 @@ class CdrStore:
     async def consistency(self, since: datetime, until: datetime) -> dict[str, Any]:
         """Checks independent of the statement's own sums: every CDR adds up (lines to money
         columns, columns to total, lines to energy), and every ended session in the range has
-        a CDR or a review."""
+        a CDR or a review, or is a refused start that delivered nothing (never billed; counted
+        apart, never as a session)."""
         row: Any = await self._pool.fetchrow(
-            """WITH c AS (
+            f"""WITH c AS (
                    SELECT c.*, (SELECT COALESCE(sum((l ->> 'energy_money')::numeric), 0)
                                 FROM jsonb_array_elements(c.lines) l) AS lines_energy,
                                (SELECT COALESCE(sum((l ->> 'service_money')::numeric), 0)
@@ -236,7 +244,11 @@ class CdrStore:
                     AND COALESCE(t.stop_reason, '') <> 'Superseded'
                     AND NOT EXISTS (SELECT 1 FROM cdrs x WHERE x.transaction_id = t.id)
                     AND NOT EXISTS (SELECT 1 FROM billing_reviews r
-                                    WHERE r.transaction_id = t.id)) AS sessions_unaccounted,
+                                    WHERE r.transaction_id = t.id)
+                    AND NOT {_REFUSED_DONE}) AS sessions_unaccounted,
+                 (SELECT count(*) FROM transactions t
+                  WHERE t.refused AND t.status = 'closed' AND t.stopped_at >= $1
+                    AND t.stopped_at < $2) AS sessions_refused,
                  (SELECT count(*) FROM billing_reviews r JOIN transactions t
                     ON t.id = r.transaction_id
                   WHERE r.status = 'pending' AND t.stopped_at >= $1

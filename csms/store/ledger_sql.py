@@ -253,10 +253,10 @@ UPDATE transactions SET status = 'closed', stopped_at = $2, meter_stop_wh = $3,
     stop_reason = $4, stop_id_token = $5, linked_to = COALESCE($6, linked_to),
     updated_at = now()
 WHERE id = $1"""
-# A stop that is neither its transaction's first nor a replay of it: kept beside it.
+# A stop that is neither its transaction's first nor a replay of it: kept beside it. The
+# transaction's updated_at stays its stop's receipt time (clock-skew evidence).
 NOTE_CONFLICTING_STOP = """
-UPDATE transactions SET seq_anomalies = seq_anomalies || ARRAY['conflicting_stop'],
-    updated_at = now()
+UPDATE transactions SET seq_anomalies = seq_anomalies || ARRAY['conflicting_stop']
 WHERE id = $1 AND NOT 'conflicting_stop' = ANY(seq_anomalies)"""
 INSERT_ORPHAN_V16 = """
 INSERT INTO transactions (station_id, ocpp_version, station_tx_id, status, orphan, stopped_at,

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from csms.errors import NotFound
+from csms.metering.delivery import queued
 from csms.store.database import Pool
 
 # The whole-meter import register and interval energy, in Wh, at the outlet.
@@ -21,6 +22,26 @@ _SAMPLES = f"""SELECT ms.sampled_at, ms.received_at, ms.measurand, {_ENERGY_WH} 
       AND ms.unit IN ('', 'Wh', 'kWh') AND ms.value IS NOT NULL
       AND ms.measurand IN ('Energy.Active.Import.Register', 'Energy.Active.Import.Interval')
     ORDER BY ms.id"""
+# Register readings delivered again for a stored moment with another value (in Wh; NULL when
+# unreadable). The energy is compared in Wh, so a unit change alone is no conflict for money.
+_CONFLICTS = """SELECT c.sampled_at,
+        round(CASE c.stored_unit WHEN 'kWh' THEN c.stored_value * 1000
+              ELSE c.stored_value END)::bigint AS stored_wh,
+        round(CASE c.unit WHEN 'kWh' THEN c.value * 1000 ELSE c.value END)::bigint AS other_wh
+    FROM meter_sample_conflicts c
+    WHERE c.transaction_id = $1 AND c.measurand = 'Energy.Active.Import.Register'
+      AND c.phase = '' AND c.location IN ('', 'Outlet') AND c.unit IN ('', 'Wh', 'kWh')
+      AND COALESCE(c.stored_unit, '') IN ('', 'Wh', 'kWh')
+    ORDER BY c.sampled_at, c.id"""
+# When the station's connections opened: the last opening at or before $2 (the earliest
+# receipt) and every later one up to $3 (the latest). Data arrived on the connection of the
+# latest opening at or before its receipt.
+_CONNECTIONS = """SELECT connected_at FROM station_connections
+    WHERE station_id = $1 AND connected_at <= $3
+      AND connected_at >= COALESCE((SELECT max(connected_at) FROM station_connections
+                                    WHERE station_id = $1 AND connected_at <= $2),
+                                   '-infinity')
+    ORDER BY connected_at"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +54,7 @@ class SessionData:
     messages: list[dict[str, Any]]  # station_at, received_at, offline
     states: list[dict[str, Any]]  # at, state: charging states (2.0.1) or statuses (1.6)
     signed: list[dict[str, Any]]  # signed meter data kept verbatim
+    conflicts: list[dict[str, Any]]  # sampled_at, stored_wh, other_wh: register conflicts
 
 
 class MeteringStore:
@@ -45,7 +67,7 @@ class MeteringStore:
                 """SELECT id, station_id, ocpp_version, station_tx_id, evse_id, connector_id,
                           id_token, started_at, stopped_at, meter_start_wh, meter_stop_wh,
                           status, stop_reason, orphan, charging_state, created_at, updated_at,
-                          price_class, access_reason
+                          price_class, access_reason, auth_status, refused, seq_anomalies
                    FROM transactions WHERE id = $1""",
                 transaction_id,
             )
@@ -74,9 +96,15 @@ class MeteringStore:
                     transaction_id,
                 )
             else:
+                # A 1.6 row is created when its start arrives and last updated when its stop
+                # does, unless another stop for it came later (kept as an orphan beside it,
+                # noted as conflicting_stop): then when its own stop arrived is not known.
+                stop_received = (
+                    None if "conflicting_stop" in tx["seq_anomalies"] else tx["updated_at"]
+                )
                 messages = [
                     {"station_at": tx["started_at"], "received_at": tx["created_at"]},
-                    {"station_at": tx["stopped_at"], "received_at": tx["updated_at"]},
+                    {"station_at": tx["stopped_at"], "received_at": stop_received},
                 ]
                 states = await conn.fetch(
                     """SELECT status_at AS at, status AS state FROM status_history
@@ -96,11 +124,15 @@ class MeteringStore:
                    ORDER BY sampled_at, id""",
                 transaction_id,
             )
+            conflicts = await conn.fetch(_CONFLICTS, transaction_id)
+            readings = [dict(r) for r in samples]
+            times = [dict(m) for m in messages if m["station_at"] and m["received_at"]]
+            await _mark_queued(conn, tx["station_id"], readings, times)
         return SessionData(
             transaction=dict(tx),
             station=dict(station) if station is not None else {},
-            samples=[dict(r) for r in samples],
-            messages=[dict(m) for m in messages if m["station_at"] and m["received_at"]],
+            samples=readings,
+            messages=times,
             states=[dict(s) for s in states],
             signed=[
                 {
@@ -112,6 +144,7 @@ class MeteringStore:
                 }
                 for s in signed
             ],
+            conflicts=[dict(c) for c in conflicts],
         )
 
     async def record_check(
@@ -147,10 +180,12 @@ class MeteringStore:
         return None if row is None else dict(row)
 
     async def open_transactions(self, station_ids: list[str]) -> list[dict[str, Any]]:
-        """Open transactions of the given stations (for running-cost updates)."""
+        """Open transactions of the given stations (for running-cost updates); a refused start
+        has no cost to tell."""
         rows = await self._pool.fetch(
             """SELECT id, station_id, station_tx_id, ocpp_version FROM transactions
-               WHERE status = 'open' AND NOT orphan AND station_id = ANY($1::text[])""",
+               WHERE status = 'open' AND NOT orphan AND NOT refused
+                 AND station_id = ANY($1::text[])""",
             station_ids,
         )
         return [dict(r) for r in rows]
@@ -203,3 +238,21 @@ class MeteringStore:
             until,
         )
         return [dict(r) for r in rows]
+
+
+async def _mark_queued(
+    conn: Any, station_id: str, samples: list[dict[str, Any]], messages: list[dict[str, Any]]
+) -> None:
+    """Mark as offline what was stamped before the connection it arrived on opened (queued
+    data, whatever the version): one query for the connections of the received-time range."""
+    received = [s["received_at"] for s in samples] + [m["received_at"] for m in messages]
+    if not received:
+        return
+    rows = await conn.fetch(_CONNECTIONS, station_id, min(received), max(received))
+    connected = [r["connected_at"] for r in rows]
+    for sample in samples:
+        late = queued(connected, sample["sampled_at"], sample["received_at"])
+        sample["offline"] = bool(sample.get("offline")) or late
+    for message in messages:
+        late = queued(connected, message["station_at"], message["received_at"])
+        message["offline"] = bool(message.get("offline")) or late

@@ -257,6 +257,7 @@ ROUTES = (
     Route("GET", "/api/v1/monitoring/progress", "viewer", 200),
     Route("GET", "/api/v1/monitoring/map", "viewer", 200),
     Route("GET", "/api/v1/reports/monthly/{month}", "viewer", 200),
+    Route("GET", "/api/v1/reports/monthly/{month}/versions/{version}", "viewer", 200),
     Route("POST", "/api/v1/reports/monthly/{month}", "operator", 201),
     Route("GET", "/api/v1/reports/monthly", "viewer", 200),
     Route("GET", "/api/v1/monitoring/utilization", "viewer", 422),  # since/until are required
@@ -998,6 +999,8 @@ async def test_transactions_list_and_detail(api: Api, csms: Running) -> None:
         ({"station_id": "TX-1", "status": "open"}, []),
         ({"limit": 1}, [tx2]),
         ({"limit": 1, "offset": 1}, [tx]),
+        ({"refused": "true"}, []),  # both starts were Accepted
+        ({"refused": "false"}, [tx2, tx]),
     ]
     for params, expected in cases:
         assert ids(ok(await api.get("/api/v1/transactions", params=params))) == expected, params
@@ -1010,9 +1013,12 @@ async def test_transactions_list_and_detail(api: Api, csms: Running) -> None:
     assert when(closed["started_at"]) == datetime(2026, 5, 1, 2, 0, tzinfo=UTC)
     assert when(closed["stopped_at"]) == datetime(2026, 5, 1, 2, 30, tzinfo=UTC)
     assert (closed["id_token"], closed["stop_id_token"]) == ("CARD-1", "CARD-1")
+    assert closed["auth_status"] == "Accepted" and closed["refused"] is False
 
     detail = ok(await api.get(f"/api/v1/transactions/{tx}"))
-    assert {k: v for k, v in detail.items() if k != "samples"} == closed
+    ledger = ("samples", "seq_anomalies", "linked_to", "conflicts")
+    assert {k: v for k, v in detail.items() if k not in ledger} == closed
+    assert (detail["seq_anomalies"], detail["linked_to"], detail["conflicts"]) == ([], None, [])
     samples = {s["measurand"]: s for s in detail["samples"]}
     assert set(samples) == {"Energy.Active.Import.Register", "Power.Active.Import", "Temperature"}
     register = samples["Energy.Active.Import.Register"]

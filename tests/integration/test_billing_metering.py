@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from csms.bootstrap import Running, running
-from csms.clock import isoformat
+from csms.clock import isoformat, utcnow
 from csms.domain.token import IdToken
 from csms.services.events import Event, Subscription
 from csms.store.tokens import TokenStore
@@ -477,6 +477,76 @@ async def test_v201_clock_ahead_is_billed_flagged(csms: Running, api: Api) -> No
     assert cdr["total"] == "2.00"
     skew_ms = (await bill_of(api, cdr["transaction_id"]))["metering"]["clock_skew_ms"]
     assert 29_000 <= skew_ms <= 30_000
+
+
+async def test_v16_offline_replay_is_not_clock_skew(csms: Running, api: Api) -> None:
+    """A 1.6 session the station queued while offline and sends hours later on a new
+    connection: stamped before that connection opened, so its lag is the outage, not skew."""
+    await set_up(csms, api, "CP-REPLAY")
+    cp = await boot16(csms, "CP-REPLAY")  # the connection opens now, after the whole session
+    began = utcnow() - timedelta(hours=3)
+    readings = [(began + timedelta(minutes=m), 1000 + m * 200) for m in (0, 10, 20, 30)]
+    tx = await session16(cp, readings)
+    await cp.close()
+
+    cdr = await only_cdr(api, tx)
+    assert cdr["verdict"] == "valid" and cdr["reasons"] == [], cdr["reasons"]
+    assert cdr["energy_wh"] == 6000 and cdr["total"] == "6.00"
+    assert (await bill_of(api, tx))["metering"]["clock_skew_ms"] is None
+
+
+async def test_v16_live_clock_ahead_is_billed_flagged(csms: Running, api: Api) -> None:
+    """A live 1.6 session whose station clock runs 60 s ahead: still flagged clock_skew."""
+    await set_up(csms, api, "CP-AHEAD")
+    cp = await boot16(csms, "CP-AHEAD")
+    # Stamped at most 60 s ahead of their receipt: the stop, sent last, is stamped now + 60 s.
+    stop_at = utcnow() + timedelta(seconds=60)
+    readings = [(stop_at - timedelta(seconds=s), 2020 - s * 10) for s in (2, 1, 0)]
+    tx = await session16(cp, readings)
+    await cp.close()
+
+    cdr = await only_cdr(api, tx)
+    assert cdr["verdict"] == "flagged" and codes(cdr["reasons"]) == {"clock_skew"}, cdr
+    assert "ahead of" in cdr["reasons"][0]["message"]
+    assert cdr["energy_wh"] == 20 and cdr["total"] == "0.02"
+    skew_ms = (await bill_of(api, tx))["metering"]["clock_skew_ms"]
+    assert 55_000 <= skew_ms <= 60_000, skew_ms
+
+
+@pytest.mark.parametrize(
+    ("moment", "verdict"),
+    [(10, "flagged"), (20, "rejected")],  # minutes into the 20-minute session
+)
+async def test_v16_conflicting_register_sample(
+    csms: Running, api: Api, moment: int, verdict: str
+) -> None:
+    """The register at one moment reported twice with different values: the conflict is kept
+    and shown; mid-session it flags the bill, at the stop it holds the session for review."""
+    station_id = f"CP-CLASH-{moment}"
+    await set_up(csms, api, station_id)
+    cp = await boot16(csms, station_id)
+    begin = now_ms() - timedelta(minutes=20)
+    clash_at = begin + timedelta(minutes=moment)
+    tx = await start16(cp, begin, 1000)
+    await meter16(cp, clash_at, 1000 + moment * 200, tx)
+    await meter16(cp, clash_at, 1000 + moment * 200 + 50, tx)  # same key, another value
+    if moment < 20:
+        await meter16(cp, begin + timedelta(minutes=15), 4000, tx)
+    await stop16(cp, tx, begin + timedelta(minutes=20), 5000)
+    await cp.close()
+
+    [conflict] = (await api.get(f"/api/v1/transactions/{tx}")).json()["conflicts"]
+    assert datetime.fromisoformat(conflict["sampled_at"]) == clash_at
+    assert Decimal(conflict["stored_value"]) == 1000 + moment * 200
+    assert Decimal(conflict["value"]) == 1000 + moment * 200 + 50
+    bill = await bill_of(api, tx)
+    assert bill["metering"]["verdict"] == verdict, bill["metering"]
+    [reason] = [r for r in bill["metering"]["reasons"] if r["code"] == "conflicting_samples"]
+    assert clash_at.isoformat() in reason["message"], reason
+    if verdict == "flagged":
+        assert bill["cdrs"][0]["verdict"] == "flagged" and bill["cdrs"][0]["energy_wh"] == 4000
+    else:
+        assert bill["cdrs"] == [] and (await pending_review(api, tx))["cause"] == "metering"
 
 
 # --- 4. start and stop only --------------------------------------------------------------------

@@ -11,8 +11,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from csms.bootstrap import Running
+from csms.domain.token import IdToken
 from csms.monitoring.registry_csv import COLUMNS
 from csms.store.platforms import SEALED
+from csms.store.tokens import TokenStore
 from csms.store.utilization import UtilizationStore
 from simulators.platform.server import PlatformSimulator
 from tests.conftest import Api, api_for
@@ -95,6 +97,7 @@ async def test_a_v16_session_reaches_the_platform_in_order(
     await add_platform(papi, sim)
     edge = edge_time()
     await setup_network(papi, "CP-P1", edge)
+    await TokenStore(pushing.pool).put(IdToken("CARD-1"))  # a refused start is never billed
     cp = await open_client(pushing.ocpp_port, "CP-P1")
     await cp.call("BootNotification", {"chargePointVendor": "V", "chargePointModel": "M"})
     now = datetime.now(UTC).isoformat()
@@ -252,6 +255,7 @@ async def test_daily_statistics_carry_the_energy_of_the_day(
     await add_platform(papi, sim)
     edge = edge_time()
     await setup_network(papi, "CP-S1", edge)
+    await TokenStore(pushing.pool).put(IdToken("CARD-1"))  # a refused start is never counted
     cp = await open_client(pushing.ocpp_port, "CP-S1")
     await cp.call("BootNotification", {"chargePointVendor": "V", "chargePointModel": "M"})
     await run_v16_session(cp, edge)

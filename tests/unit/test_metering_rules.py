@@ -18,6 +18,7 @@ from csms.metering.rules import (
     MeteringPolicy,
     MeterSession,
     Reading,
+    RegisterConflict,
     RegisterSample,
     Severity,
     Verdict,
@@ -65,6 +66,10 @@ def batched_stop_data() -> tuple[RegisterSample, ...]:
     """1.6 StopTransaction transactionData: the whole session's samples in one late message."""
     arrived = T0 + HOUR + timedelta(seconds=1)
     return tuple(reg(m, 10_000 + m * 10_000 // 60, received=arrived) for m in (0, 20, 40, 60))
+
+
+def clash(minutes: float, stored: int | None, other: int | None) -> RegisterConflict:
+    return RegisterConflict(at(minutes), stored, other)
 
 
 CERT_DAY = T0.date()
@@ -305,6 +310,76 @@ CASES = [
         registers=(dataclasses.replace(reg(15, 12_500, lag=3600), offline=True),),
     ),
     case("batched-stop-data", "-clock_skew", VALID, registers=batched_stop_data()),
+    case(
+        "all-queued-hours-late",
+        "-clock_skew",
+        VALID,
+        registers=tuple(
+            dataclasses.replace(r, received_at=r.sampled_at + 3 * HOUR, offline=True)
+            for r in PERIODIC
+        ),
+        messages=(MessageTime(T0, T0 + 3 * HOUR, True), MessageTime(at(60), T0 + 3 * HOUR, True)),
+    ),
+    case(
+        "queued-start-live-stop-ahead",
+        "+clock_skew",
+        FLAGGED,
+        messages=(MessageTime(T0, T0 + 3 * HOUR, True), MessageTime(at(60), at(59), False)),
+    ),
+    # 11. conflicting_samples from stored conflicts: flagged inside the series, rejected at an
+    # end of it (the billed energy depends on which value is right)
+    case(
+        "conflict-mid-series",
+        "+conflicting_samples",
+        FLAGGED,
+        conflicts=(clash(30, 15_000, 15_100),),
+    ),
+    case(
+        "conflict-at-start", "+conflicting_samples", REJECTED, conflicts=(clash(0, 10_000, 10_050),)
+    ),
+    case(
+        "conflict-at-stop", "+conflicting_samples", REJECTED, conflicts=(clash(60, 20_000, 19_990),)
+    ),
+    case(
+        "conflict-end-sample",  # a Transaction.End sample half a second before the stop
+        "+conflicting_samples",
+        REJECTED,
+        conflicts=(RegisterConflict(at(60) - timedelta(seconds=0.5), 20_000, 20_010),),
+    ),
+    case(
+        "conflict-beyond-1s-of-end",
+        "+conflicting_samples",
+        FLAGGED,
+        conflicts=(RegisterConflict(at(60) - timedelta(seconds=1.001), 20_000, 20_010),),
+    ),
+    case(
+        "conflict-unreadable", "+conflicting_samples", FLAGGED, conflicts=(clash(30, 15_000, None),)
+    ),
+    case("conflict-same-wh", "-conflicting_samples", VALID, conflicts=(clash(60, 20_000, 20_000),)),
+    case(
+        "conflict-running-latest",
+        "+conflicting_samples",
+        REJECTED,
+        stopped_at=None,
+        meter_stop_wh=None,
+        conflicts=(clash(45, 17_500, 17_600),),
+    ),
+    case(
+        "conflict-samples-only-first",
+        "+conflicting_samples",
+        REJECTED,
+        meter_start_wh=None,
+        meter_stop_wh=None,
+        conflicts=(clash(15, 12_500, 12_400),),
+    ),
+    case(
+        "conflict-no-meter-data",
+        "+conflicting_samples",
+        REJECTED,
+        meter_start_wh=None,
+        registers=(),
+        conflicts=(clash(30, 15_000, 15_100),),
+    ),
     # 10. meter_certificate_expired
     case(
         "cert-expired",
@@ -385,6 +460,33 @@ def test_conflict_keeps_later_received_value() -> None:
     assert Reading(at(30), 15_100) in result.readings
     (conflict,) = [r for r in result.reasons if r.code == "conflicting_samples"]
     assert "(15000, 15100 Wh)" in conflict.message
+
+
+@pytest.mark.parametrize(
+    ("conflicts", "severities"),
+    [
+        ((clash(30, 15_000, 15_100),), ["flag"]),
+        ((clash(30, 15_000, 15_100), clash(30, 15_000, 15_100)), ["flag"]),  # one conflict
+        ((clash(30, 15_000, 15_100), clash(30, 15_000, 15_200)), ["flag", "flag"]),
+        ((clash(60, 20_000, 20_100), clash(15, 12_500, 12_600)), ["flag", "reject"]),
+        ((clash(30, 15_000, 15_000),), []),
+    ],
+)
+def test_conflicts_one_reason_each(
+    conflicts: tuple[RegisterConflict, ...], severities: list[str]
+) -> None:
+    reasons = check(session(conflicts=conflicts)).reasons
+    assert [r.severity.value for r in reasons if r.code == "conflicting_samples"] == severities
+
+
+def test_conflict_reason_names_moment_and_values() -> None:
+    result = check(session(conflicts=(clash(60, 20_000, 19_990), clash(30, None, 15_100))))
+    first, last = [r for r in result.reasons if r.code == "conflicting_samples"]
+    assert first.severity is Severity.FLAG and at(30).isoformat() in first.message
+    assert "an unreadable value" in first.message and "15100 Wh" in first.message
+    assert last.severity is Severity.REJECT and at(60).isoformat() in last.message
+    assert "20000 Wh" in last.message and "19990 Wh" in last.message
+    assert result.energy_wh == 10_000  # the stored values stand; the verdict holds the bill
 
 
 @pytest.mark.parametrize(

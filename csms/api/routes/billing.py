@@ -178,7 +178,8 @@ async def list_reviews(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[dict[str, Any]]:
-    """Sessions not billed automatically: rejected meter data, no tariff in force, errors."""
+    """Sessions not billed automatically: rejected meter data, no tariff in force, errors,
+    refused starts that delivered energy anyway (cause `refused`)."""
     return await ctx.cdrs.reviews(status, limit, offset)
 
 

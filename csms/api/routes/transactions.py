@@ -1,4 +1,4 @@
-"""Transactions: list with filters, detail with meter samples; energy in Wh and kWh."""
+"""Transactions: list with filters, detail with samples and conflicts; energy in Wh and kWh."""
 
 from __future__ import annotations
 
@@ -40,15 +40,19 @@ async def list_transactions(
         AwareDatetime | None, Query(description="started before (ISO 8601, with offset)")
     ] = None,
     status: Annotated[str | None, Query(pattern="^(open|closed)$")] = None,
+    refused: Annotated[
+        bool | None, Query(description="true: only starts the CSMS refused; false: none")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[dict[str, Any]]:
-    rows = await ctx.transactions.search(
+    rows = await ctx.transaction_views.search(
         station_id=station_id,
         id_token=id_token,
         since=since,
         until=until,
         status=status,
+        refused=refused,
         limit=limit,
         offset=offset,
     )
@@ -59,10 +63,19 @@ async def list_transactions(
 async def transaction_detail(
     transaction_id: int, ctx: Ctx, _: Annotated[Principal, Depends(viewer)]
 ) -> dict[str, Any]:
-    row = await ctx.transactions.get(transaction_id) if 0 < transaction_id <= MAX_ID else None
+    views = ctx.transaction_views
+    row = await views.get(transaction_id) if 0 < transaction_id <= MAX_ID else None
     if row is None:
         raise NotFound(f"transaction {transaction_id} does not exist")
     samples = await ctx.transactions.samples(transaction_id)
     for sample in samples:
-        sample["value"] = None if sample["value"] is None else str(sample["value"])
-    return {**with_energy(row), "samples": samples}
+        sample["value"] = _text(sample["value"])
+    conflicts = await views.conflicts(transaction_id)
+    for conflict in conflicts:
+        conflict["value"] = _text(conflict["value"])
+        conflict["stored_value"] = _text(conflict["stored_value"])
+    return {**with_energy(row), "samples": samples, "conflicts": conflicts}
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
