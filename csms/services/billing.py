@@ -354,6 +354,27 @@ class BillingService:
             self._filed(cdr)
         return Closing(cdr, None)
 
+    async def reconsider(self, transaction_id: int) -> Closing:
+        """An ended session that late data changed (its Started arrived after its Ended): bill
+        it now if nothing did yet, and close the review it waited in; a filed bill stands."""
+        if await self._cdrs.for_transaction(transaction_id):
+            return Closing(None, None)
+        closing = await self.close(transaction_id)
+        if closing.cdr is not None:
+            try:
+                review = await self._cdrs.review(transaction_id)
+            except NotFound:
+                return closing
+            if review["status"] == "pending":
+                await self._cdrs.resolve_review(
+                    transaction_id,
+                    "billed",
+                    SYSTEM,
+                    "billed when late data completed the session",
+                    utcnow(),
+                )
+        return closing
+
     async def settle(self, transaction_id: int) -> Closing:
         """What billing made of an ended transaction, billing it now if nothing did yet (a
         replayed stop after a failure, or a node that died between the stop and the bill)."""

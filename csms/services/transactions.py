@@ -192,10 +192,9 @@ class TransactionService:
                 return (await self._billing.settle(outcome.transaction_pk)).total
             return (await self._billing.close(outcome.transaction_pk)).total
         if outcome.closed_before and not outcome.replayed:
-            # A late event (an offline queue's Updated after the Ended): a session nothing
-            # could bill yet is billed now; a filed bill stays, the event is kept beside it.
-            if await self._billing.final_total(outcome.transaction_pk) is None:
-                return (await self._billing.close(outcome.transaction_pk)).total
+            # A late event (an offline queue's Started or Updated after the Ended): a session
+            # nothing could bill yet is billed now; a filed bill stands, the event beside it.
+            await self._billing.reconsider(outcome.transaction_pk)
             return None
         if event.event_type is EventType.UPDATED and not outcome.replayed:
             try:

@@ -51,15 +51,21 @@ WITH ranked AS (
     SELECT {_PLAIN}, signed_data::jsonb FROM ranked WHERE rn = 1
     ON CONFLICT ({_KEY}) DO UPDATE SET transaction_id = EXCLUDED.transaction_id
     WHERE meter_samples.transaction_id IS NULL AND EXCLUDED.transaction_id IS NOT NULL
-    RETURNING 1
+      AND meter_samples.value IS NOT DISTINCT FROM EXCLUDED.value
+      AND meter_samples.unit = EXCLUDED.unit
+    RETURNING {_KEY}
+), unmoved AS MATERIALIZED (
+    -- neither stored nor linked: a replay or a conflict (usually none at all)
+    SELECT r.* FROM ranked r
+    WHERE r.rn = 1 AND NOT EXISTS (SELECT 1 FROM moved m WHERE {_ON_KEY})
 ), clashes AS (
     SELECT r.station_id, r.evse_id, r.connector_id,
            COALESCE(r.transaction_id, m.transaction_id) AS transaction_id, r.sampled_at,
            r.received_at, r.measurand, r.phase, r.location, r.context, r.unit, r.value,
            r.raw_value, r.signed_data, m.value AS stored_value, m.unit AS stored_unit
-    FROM ranked r JOIN meter_samples m ON {_ON_KEY}
-    WHERE r.rn = 1 AND (m.value IS DISTINCT FROM r.value OR m.unit IS DISTINCT FROM r.unit
-                        OR (r.value IS NULL AND m.raw_value IS DISTINCT FROM r.raw_value))
+    FROM unmoved r JOIN meter_samples m ON {_ON_KEY}
+    WHERE m.value IS DISTINCT FROM r.value OR m.unit IS DISTINCT FROM r.unit
+          OR (r.value IS NULL AND m.raw_value IS DISTINCT FROM r.raw_value)
     UNION ALL
     SELECT r.station_id, r.evse_id, r.connector_id, r.transaction_id, r.sampled_at,
            r.received_at, r.measurand, r.phase, r.location, r.context, r.unit, r.value,
@@ -171,7 +177,10 @@ WITH i AS ({_EVENT_INPUT}
             || CASE WHEN o.stopped_at IS NOT NULL AND n.ended
                          AND NOT 'conflicting_end' = ANY(o.seq_anomalies)
                     THEN ARRAY['conflicting_end'] ELSE '{{}}'::text[] END,
-        updated_at = now()
+        -- only a start, an end or a first sight moves updated_at: an Updated event then changes
+        -- no indexed column and its row update stays on the page (HOT)
+        updated_at = CASE WHEN n.started OR n.ended OR o.orphan THEN now()
+                          ELSE o.updated_at END
     FROM n, transactions o
     WHERE t.id = n.tx AND o.id = n.tx
     RETURNING t.id, t.orphan, t.evse_id, t.connector_id, t.status, o.status AS was_status,

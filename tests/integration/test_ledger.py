@@ -4,11 +4,21 @@ what the ledger keeps of it. A replay is the same message; anything else is kept
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from csms.bootstrap import Running
+from tests.conftest import Api
+from tests.integration.test_billing_metering import (
+    bill_of,
+    boot201,
+    pending_review,
+    set_up,
+    tx_event,
+    tx_pk,
+)
 from tests.ocpp_client import OcppClient, open_client
 
 BOOT16 = {"chargePointVendor": "Acme", "chargePointModel": "AC7"}
@@ -337,3 +347,23 @@ async def test_conflicting_samples_are_kept(csms: Running) -> None:
         (1500, 1000),
         (1600, 1500),  # against the value it clashed with, in the same message
     ]
+
+
+async def test_v201_session_completed_late_is_billed_then(csms: Running, api: Api) -> None:
+    """Its Ended came first (nothing to bill: no start), its Started and Updated after: it is
+    billed when they arrive, and the review it waited in is closed by that bill."""
+    await set_up(csms, api, "CS-LATE")
+    cs = await boot201(csms, "CS-LATE")
+    t0 = datetime(2026, 5, 1, 2, 0, tzinfo=UTC)
+    ended = tx_event("Ended", 2, t0 + timedelta(minutes=30), "TX-LATE", 5000)
+    assert "totalCost" not in await cs.call("TransactionEvent", ended)
+    tx = await tx_pk(api, "CS-LATE")
+    assert (await pending_review(api, tx))["cause"] == "metering"
+    await cs.call("TransactionEvent", tx_event("Started", 0, t0, "TX-LATE", 1000))
+    await cs.call(
+        "TransactionEvent", tx_event("Updated", 1, t0 + timedelta(minutes=15), "TX-LATE", 3000)
+    )
+    await cs.close()
+    bill = await bill_of(api, tx)
+    assert [c["energy_wh"] for c in bill["cdrs"]] == [4000]
+    assert bill["review"]["status"] == "billed"
