@@ -119,7 +119,7 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
         pool = await database.create_pool(url, max_size=40)
         # The ledger writer gets connections of its own (one per batch in flight) so its
         # commits never queue behind handler queries waiting for the shared pool.
-        writer_pool = await database.create_pool(url, min_size=2, max_size=2)
+        writer_pool = await database.create_pool(url, min_size=4, max_size=4)
         notifications = Notifications(pool, url, CHANNELS)
         nodes = NodeStore(pool, settings.node_id)
         try:
@@ -178,7 +178,7 @@ async def _start(
             "released %d stations a previous run of %s left connected", released, settings.node_id
         )
     bus = EventBus(settings.node_id)
-    writer = Ledger(writer_pool, depth=2)
+    writer = Ledger(writer_pool, depth=4)
     tokens = TokenStore(pool)
     transactions = TransactionStore(pool)
     sharing = SharingStore(pool)

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from csms import __version__, bootstrap, cli_monitoring
+from csms import __version__, bootstrap, cli_monitoring, runtime
 from csms.config import Settings, add_serve_arguments, settings_from
 from csms.domain.api_key import Role, key_hash, new_key
 from csms.domain.password import hash_password
@@ -212,6 +212,7 @@ async def _serve(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with bootstrap.running(settings) as csms:
+        runtime.tune_gc()
         scheme = "wss" if settings.tls else "ws"
         host = settings.host if settings.host not in ("0.0.0.0", "::") else "localhost"
         print(f"OCPP   {scheme}://{host}:{csms.ocpp_port}/ocpp/<station-id>", flush=True)

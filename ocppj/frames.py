@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
+import orjson
+
 from ocppj.codes import Fault, RpcFault, error_code
 
 MAX_MESSAGE_ID_LENGTH = 36  # OCPP-J: "maximum of 36 characters, to allow for GUIDs"
@@ -52,6 +54,16 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _loads(raw: str | bytes) -> Any:
+    """orjson for speed (it refuses NaN and Infinity too); what it refuses, the standard parser
+    reads again, so odd frames (integers beyond 64 bits, lone surrogates) are judged as before
+    and its error says what is wrong."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw, parse_constant=_no_constants)
+
+
 def _has_nul(value: Any) -> bool:
     if isinstance(value, str):
         return "\x00" in value
@@ -71,7 +83,7 @@ def contains_nul(raw: str | bytes, payload: Any) -> bool:
 def parse(raw: str | bytes) -> Frame:
     """Decode one WebSocket message into a frame, or raise RpcFault saying what is wrong."""
     try:
-        message = json.loads(raw, parse_constant=_no_constants)
+        message = _loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise RpcFault(Fault.FORMAT, f"message is not valid JSON: {exc}") from None
     if not isinstance(message, list) or len(message) < 3:

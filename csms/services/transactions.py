@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import replace
 from decimal import Decimal
@@ -148,7 +147,7 @@ class TransactionService:
                 event.charging_state, ended=event.event_type is EventType.ENDED
             )
         )
-        write = EventWrite(station_id, event, json.dumps(payload), received, code)
+        write = EventWrite(station_id, event, payload, received, code)
         await self._ledger.submit(write)
         outcome = write.outcome
         assert outcome is not None

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from csms import metrics
 from csms.domain.meter import Sample, register_wh
 from csms.domain.station import MAX_INT64, ConnectorRef
@@ -132,22 +134,35 @@ class EventWrite:
 
     station_id: str
     event: TransactionEvent
-    payload: str  # the request as JSON: kept verbatim, its content decides what a replay is
+    payload: dict[str, Any]  # the request, kept verbatim: its content decides what a replay is
     received_at: datetime
     platform_code: int | None = None
     transaction_pk: int | None = None
     outcome: EventOutcome | None = None
     row: dict[str, Any] = field(default_factory=dict)
+    known_where: ConnectorRef | None = None  # the transaction's EVSE before this event
 
     def rows(self) -> list[Row]:
-        assert self.outcome is not None
-        where = self.outcome.where or self.event.where or WHOLE_STATION
+        where = (
+            (self.outcome.where if self.outcome is not None else self.known_where)
+            or self.event.where
+            or WHOLE_STATION
+        )
         return sample_rows(
             self.station_id, where, self.transaction_pk, self.event.samples, self.received_at
         )
 
 
 Write = SampleWrite | StartWrite | StopWrite | EventWrite
+
+
+@dataclass(frozen=True, slots=True)
+class _Known:
+    """A 2.0.1 transaction as the last committed batch left it."""
+
+    pk: int
+    where: ConnectorRef | None
+    closed: bool
 
 
 @dataclass(slots=True)
@@ -166,7 +181,7 @@ class Ledger:
         self,
         pool: Pool,
         *,
-        max_rows: int = 5000,
+        max_rows: int = 1000,
         max_delay: float = 0.002,
         depth: int = 2,
     ) -> None:
@@ -175,8 +190,8 @@ class Ledger:
         self._max_rows = max_rows
         self._max_delay = max_delay
         self._depth = depth
-        # (station, 2.0.1 transactionId) -> row id, filled only from committed batches.
-        self._tx_ids: dict[tuple[str, str], int] = {}
+        # (station, 2.0.1 transactionId) -> what committed batches left of it.
+        self._known: dict[tuple[str, str], _Known] = {}
         self.batches = 0
         self.rows_written = 0
         self.conflicts = 0
@@ -241,7 +256,7 @@ class Ledger:
     async def _flush(self, jobs: list[_Job]) -> None:
         started = time.perf_counter()
         try:
-            rows, conflicts, new_ids = await self._commit([job.write for job in jobs])
+            rows, conflicts = await self._commit([job.write for job in jobs])
         except asyncio.CancelledError:
             for job in jobs:
                 if not job.done.done():
@@ -257,9 +272,7 @@ class Ledger:
             for job in jobs:
                 await self._flush([job])
             return
-        if len(self._tx_ids) > _TX_CACHE_LIMIT:
-            self._tx_ids.clear()
-        self._tx_ids.update(new_ids)
+        self._remember([job.write for job in jobs])
         metrics.DB_WRITE_BATCH.labels("ledger").observe(len(jobs))
         metrics.DB_WRITE_SECONDS.labels("ledger").observe(time.perf_counter() - started)
         self.batches += 1
@@ -271,63 +284,88 @@ class Ledger:
 
     def _forget(self, write: Write) -> None:
         if isinstance(write, EventWrite):
-            self._tx_ids.pop((write.station_id, write.event.station_tx_id), None)
+            self._known.pop((write.station_id, write.event.station_tx_id), None)
 
-    async def _commit(self, writes: list[Write]) -> tuple[int, int, dict[tuple[str, str], int]]:
-        """Apply a batch in one transaction: (sample rows stored, conflicts kept, new ids)."""
-        async with self._pool.acquire() as conn, conn.transaction():
-            for write in writes:
-                if isinstance(write, StartWrite):
-                    write.outcome = await _start_v16(conn, write)
-                elif isinstance(write, StopWrite):
-                    write.outcome = await _stop_v16(conn, write)
-            events = [w for w in writes if isinstance(w, EventWrite)]
-            new_ids = await self._apply_events(conn, events) if events else {}
-            rows = [row for w in writes for row in w.rows()]
-            inserted = conflicts = 0
-            if rows:
-                await conn.execute(sql.CREATE_STAGE)
-                await conn.copy_records_to_table(
-                    "meter_samples_stage", records=rows, columns=sql.SAMPLE_COLUMNS
+    def _remember(self, writes: list[Write]) -> None:
+        """Keep what a committed batch left of its 2.0.1 transactions."""
+        if len(self._known) > _TX_CACHE_LIMIT:
+            self._known.clear()
+        for w in writes:
+            if isinstance(w, EventWrite) and w.outcome is not None:
+                self._known[(w.station_id, w.event.station_tx_id)] = _Known(
+                    w.outcome.transaction_pk, w.outcome.where, w.row.get("status") == "closed"
                 )
-                moved: Any = await conn.fetchrow(sql.MOVE_SAMPLES)
-                inserted, conflicts = moved["inserted"], moved["conflicts"]
-            if events:
-                await _finish_events(conn, events)
-        return inserted, conflicts, new_ids
 
-    async def _apply_events(
-        self, conn: Any, events: list[EventWrite]
-    ) -> dict[tuple[str, str], int]:
+    async def _commit(self, writes: list[Write]) -> tuple[int, int]:
+        """Apply a batch atomically: (sample rows stored, conflicts kept)."""
+        events = [w for w in writes if isinstance(w, EventWrite)]
+        async with self._pool.acquire() as conn:
+            if self._plain(writes, events):
+                return await _commit_plain(conn, writes, events)
+            async with conn.transaction():
+                for write in writes:
+                    if isinstance(write, StartWrite):
+                        write.outcome = await _start_v16(conn, write)
+                    elif isinstance(write, StopWrite):
+                        write.outcome = await _stop_v16(conn, write)
+                if events:
+                    await self._apply_events(conn, events)
+                inserted = conflicts = 0
+                rows = [row for w in writes for row in w.rows()]
+                if rows:
+                    moved: Any = await conn.fetchrow(sql.MOVE_SAMPLES, *_columns(rows))
+                    inserted, conflicts = moved["inserted"], moved["conflicts"]
+                if events:
+                    await _finish_events(conn, events)
+            return inserted, conflicts
+
+    def _plain(self, writes: list[Write], events: list[EventWrite]) -> bool:
+        """Whether the batch is the hot path: samples, and Updated events of open transactions
+        already known, at most one each, none of which a platform must hear about. Such a
+        batch is one statement (one round trip, atomic on its own)."""
+        seen: set[int] = set()
+        for w in events:
+            known = self._known.get((w.station_id, w.event.station_tx_id))
+            if (
+                known is None
+                or known.closed
+                or known.pk in seen
+                or w.event.event_type is not EventType.UPDATED
+                or w.platform_code is not None
+            ):
+                return False
+            seen.add(known.pk)
+            w.transaction_pk, w.known_where = known.pk, known.where
+        return all(isinstance(w, SampleWrite | EventWrite) for w in writes)
+
+    async def _apply_events(self, conn: Any, events: list[EventWrite]) -> None:
         """Resolve each event's transaction (creating new ones), then apply them in rounds
         of at most one event per transaction, in arrival order."""
-        new_ids: dict[tuple[str, str], int] = {}
         unknown: dict[tuple[str, str], TransactionEvent] = {}
         for w in events:
             key = (w.station_id, w.event.station_tx_id)
-            found = self._tx_ids.get(key)
-            if found is None:
+            known = self._known.get(key)
+            w.transaction_pk = None if known is None else known.pk
+            if known is None:
                 unknown.setdefault(key, w.event)
-            w.transaction_pk = found
         if unknown:
-            keys, starts = list(unknown), list(unknown.values())
+            keys, firsts = list(unknown), list(unknown.values())
             await conn.execute(
                 sql.CREATE_TRANSACTIONS,
                 [k[0] for k in keys],
                 [k[1] for k in keys],
-                [e.event_type is not EventType.STARTED for e in starts],
-                [
-                    None if e.event_type is EventType.ENDED else e.timestamp
-                    for e in unknown.values()
-                ],
+                [e.event_type is not EventType.STARTED for e in firsts],
+                [None if e.event_type is EventType.ENDED else e.timestamp for e in firsts],
             )
-            for r in await conn.fetch(
-                sql.FIND_TRANSACTIONS, [k[0] for k in keys], [k[1] for k in keys]
-            ):
-                new_ids[(r["station_id"], r["station_tx_id"])] = r["id"]
+            found = {
+                (r["station_id"], r["station_tx_id"]): r["id"]
+                for r in await conn.fetch(
+                    sql.FIND_TRANSACTIONS, [k[0] for k in keys], [k[1] for k in keys]
+                )
+            }
             for w in events:
                 if w.transaction_pk is None:
-                    w.transaction_pk = new_ids[(w.station_id, w.event.station_tx_id)]
+                    w.transaction_pk = found[(w.station_id, w.event.station_tx_id)]
         rounds: dict[int, list[EventWrite]] = defaultdict(list)
         seen: dict[int, int] = defaultdict(int)
         for w in events:
@@ -335,8 +373,40 @@ class Ledger:
             rounds[seen[w.transaction_pk]].append(w)
             seen[w.transaction_pk] += 1
         for k in sorted(rounds):
-            await _apply_round(conn, rounds[k])
-        return new_ids
+            _take_results(rounds[k], await conn.fetch(sql.APPLY_EVENTS, *_event_columns(rounds[k])))
+
+
+async def _commit_plain(
+    conn: Any, writes: list[Write], events: list[EventWrite]
+) -> tuple[int, int]:
+    """The hot path: one statement applies the events and stores every sample."""
+    rows = [row for w in writes for row in w.rows()]
+    if not events:
+        moved: Any = await conn.fetchrow(sql.MOVE_SAMPLES, *_columns(rows))
+        return moved["inserted"], moved["conflicts"]
+    if not rows:
+        _take_results(events, await conn.fetch(sql.APPLY_EVENTS, *_event_columns(events)))
+        return 0, 0
+    results = await conn.fetch(sql.APPLY_ALL, *_event_columns(events), *_columns(rows))
+    _take_results(events, results)
+    if any(w.row.get("status") == "closed" for w in events):
+        # closed meanwhile (superseded by a newer start): its meter stop follows the samples
+        await _finish_events(conn, events)
+    return results[0]["inserted"], results[0]["conflicts"]
+
+
+def _json(payload: dict[str, Any]) -> str:
+    """A payload as JSON text: orjson, or the standard encoder for what orjson refuses
+    (integers beyond 64 bits)."""
+    try:
+        return orjson.dumps(payload).decode()
+    except TypeError:
+        return json.dumps(payload, ensure_ascii=False)
+
+
+def _columns(rows: list[Row]) -> list[Sequence[object]]:
+    """Sample rows as one array per column (the statements unnest them)."""
+    return list(zip(*rows, strict=True))
 
 
 def _size(write: Write) -> int:
@@ -352,7 +422,8 @@ def _size(write: Write) -> int:
 # -- 2.0.1 -----------------------------------------------------------------------------------
 
 
-async def _apply_round(conn: Any, round_: list[EventWrite]) -> None:
+def _event_columns(round_: list[EventWrite]) -> list[list[Any]]:
+    """A round of events as one array per APPLY_EVENTS parameter."""
     columns: list[list[Any]] = [[] for _ in range(20)]
     for w in round_:
         e = w.event
@@ -366,7 +437,7 @@ async def _apply_round(conn: Any, round_: list[EventWrite]) -> None:
             e.timestamp,
             w.received_at,
             e.offline,
-            w.payload,
+            _json(w.payload),
             e.where.evse_id if e.where else None,
             e.where.connector_id if e.where else None,
             e.id_token,
@@ -382,7 +453,11 @@ async def _apply_round(conn: Any, round_: list[EventWrite]) -> None:
         )
         for column, value in zip(columns, values, strict=True):
             column.append(value)
-    by_tx = {r["tx"]: r for r in await conn.fetch(sql.APPLY_EVENTS, *columns)}
+    return columns
+
+
+def _take_results(round_: list[EventWrite], results: list[Any]) -> None:
+    by_tx = {r["tx"]: r for r in results}
     for w in round_:
         assert w.transaction_pk is not None
         r = by_tx[w.transaction_pk]

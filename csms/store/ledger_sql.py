@@ -27,24 +27,36 @@ _PLAIN = ", ".join(SAMPLE_COLUMNS[:-1])
 _KEY = "station_id, evse_id, sampled_at, measurand, phase, location, context"
 _ON_KEY = " AND ".join(f"m.{c} = r.{c}" for c in _KEY.split(", "))
 
-# signed_data is staged as text: binary COPY has no codec for our jsonb-as-dict mapping.
-CREATE_STAGE = """CREATE TEMP TABLE IF NOT EXISTS meter_samples_stage (
-    station_id text, evse_id integer, connector_id integer, transaction_id bigint,
-    sampled_at timestamptz, received_at timestamptz, measurand text, phase text,
-    location text, context text, unit text, value numeric, raw_value text, signed_data text
-) ON COMMIT DELETE ROWS"""
+_TYPES = (
+    "text",
+    "integer",
+    "integer",
+    "bigint",
+    "timestamptz",
+    "timestamptz",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "numeric",
+    "text",
+    "text",
+)
 
-# A replayed sample adds nothing, except that one first stored without its transaction (a
-# MeterValues without transactionId) is linked when it comes again with one (a stop's
-# transactionData). A sample whose key holds another value is a conflict: acknowledged, kept
-# in meter_sample_conflicts against the stored value, never dropped. Within the batch the first
-# row of a key (linked ones first) is the one stored; a later one with another value is a
-# conflict too (one message may carry the same moment twice).
-MOVE_SAMPLES = f"""
-WITH ranked AS (
+
+def _stage(first: int) -> str:
+    """The batch's sample rows as a relation, from one array parameter per column ($first...).
+    signed_data comes as text: it is cast to jsonb when stored."""
+    arrays = ", ".join(f"${first + k}::{t}[]" for k, t in enumerate(_TYPES))
+    return f"stage AS (SELECT * FROM unnest({arrays}) AS s({_COLS}))"
+
+
+_SAMPLE_CTES = f"""
+ranked AS (
     SELECT s.*, row_number() OVER w AS rn, first_value(value) OVER w AS first_val,
            first_value(unit) OVER w AS first_unit, first_value(raw_value) OVER w AS first_raw
-    FROM meter_samples_stage s
+    FROM stage s
     WINDOW w AS (PARTITION BY {_KEY} ORDER BY transaction_id NULLS LAST)
 ), moved AS (
     INSERT INTO meter_samples ({_COLS})
@@ -53,19 +65,17 @@ WITH ranked AS (
     WHERE meter_samples.transaction_id IS NULL AND EXCLUDED.transaction_id IS NOT NULL
       AND meter_samples.value IS NOT DISTINCT FROM EXCLUDED.value
       AND meter_samples.unit = EXCLUDED.unit
-    RETURNING {_KEY}
-), unmoved AS MATERIALIZED (
-    -- neither stored nor linked: a replay or a conflict (usually none at all)
-    SELECT r.* FROM ranked r
-    WHERE r.rn = 1 AND NOT EXISTS (SELECT 1 FROM moved m WHERE {_ON_KEY})
+    RETURNING 1
 ), clashes AS (
+    -- each row probes the replay index once (the snapshot before this statement): robust under
+    -- any plan, unlike joining the inserted rows back
     SELECT r.station_id, r.evse_id, r.connector_id,
            COALESCE(r.transaction_id, m.transaction_id) AS transaction_id, r.sampled_at,
            r.received_at, r.measurand, r.phase, r.location, r.context, r.unit, r.value,
            r.raw_value, r.signed_data, m.value AS stored_value, m.unit AS stored_unit
-    FROM unmoved r JOIN meter_samples m ON {_ON_KEY}
-    WHERE m.value IS DISTINCT FROM r.value OR m.unit IS DISTINCT FROM r.unit
-          OR (r.value IS NULL AND m.raw_value IS DISTINCT FROM r.raw_value)
+    FROM ranked r JOIN meter_samples m ON {_ON_KEY}
+    WHERE r.rn = 1 AND (m.value IS DISTINCT FROM r.value OR m.unit IS DISTINCT FROM r.unit
+                        OR (r.value IS NULL AND m.raw_value IS DISTINCT FROM r.raw_value))
     UNION ALL
     SELECT r.station_id, r.evse_id, r.connector_id, r.transaction_id, r.sampled_at,
            r.received_at, r.measurand, r.phase, r.location, r.context, r.unit, r.value,
@@ -78,8 +88,9 @@ WITH ranked AS (
     SELECT {_PLAIN}, signed_data::jsonb, stored_value, stored_unit FROM clashes
     ON CONFLICT DO NOTHING
     RETURNING 1
-)
-SELECT (SELECT count(*) FROM moved) AS inserted, (SELECT count(*) FROM kept) AS conflicts"""
+)"""
+_COUNTS = "(SELECT count(*) FROM moved) AS inserted, (SELECT count(*) FROM kept) AS conflicts"
+MOVE_SAMPLES = f"WITH {_stage(1)}, {_SAMPLE_CTES} SELECT {_COUNTS}"
 
 # -- 2.0.1 TransactionEvent ----------------------------------------------------------------
 
@@ -114,8 +125,8 @@ _EVENT_INPUT = """
 # Started sets the start, the first Ended ends the session for good (a later Updated is kept
 # and does not reopen it), the meter start/stop are the registers at the earliest and latest
 # sampled moments within the session. Sequence anomalies are noted on the transaction.
-APPLY_EVENTS = f"""
-WITH i AS ({_EVENT_INPUT}
+_EVENT_CTES = f"""
+i AS ({_EVENT_INPUT}
 ), ins AS (
     INSERT INTO transaction_events (transaction_id, seq_no, event_type, trigger_reason,
         event_at, received_at, offline, payload, digest)
@@ -125,10 +136,14 @@ WITH i AS ({_EVENT_INPUT}
     ON CONFLICT (transaction_id, seq_no, digest) DO NOTHING
     RETURNING transaction_id
 ), n AS (
+    -- LATERAL ... LIMIT 1: one index probe per event, never a scan of all events (a hashed
+    -- EXISTS would read the whole table on every batch)
     SELECT i.*, i.event_type = 'Started' AS started, i.event_type = 'Ended' AS ended,
-        EXISTS (SELECT 1 FROM transaction_events e
-                WHERE e.transaction_id = i.tx AND e.seq_no = i.seq_no) AS repeated
+        seen.tx IS NOT NULL AS repeated
     FROM i JOIN ins ON ins.transaction_id = i.tx
+    LEFT JOIN LATERAL (SELECT e.transaction_id AS tx FROM transaction_events e
+                       WHERE e.transaction_id = i.tx AND e.seq_no = i.seq_no LIMIT 1) seen
+        ON true
 ), upd AS (
     UPDATE transactions t SET
         orphan = o.orphan AND NOT n.started,
@@ -185,8 +200,8 @@ WITH i AS ({_EVENT_INPUT}
     WHERE t.id = n.tx AND o.id = n.tx
     RETURNING t.id, t.orphan, t.evse_id, t.connector_id, t.status, o.status AS was_status,
         t.meter_start_wh, t.last_register_wh, t.stopped_at
-)
-SELECT i.tx, upd.id IS NULL AS replayed,
+)"""
+_EVENT_RESULT = """SELECT i.tx, upd.id IS NULL AS replayed,
     COALESCE(upd.orphan, t.orphan) AS orphan,
     COALESCE(upd.evse_id, t.evse_id) AS evse_id,
     COALESCE(upd.connector_id, t.connector_id) AS connector_id,
@@ -197,6 +212,11 @@ SELECT i.tx, upd.id IS NULL AS replayed,
 FROM i
 LEFT JOIN upd ON upd.id = i.tx
 JOIN transactions t ON t.id = i.tx"""
+APPLY_EVENTS = f"WITH {_EVENT_CTES} {_EVENT_RESULT}"
+# The hot path in one statement (one round trip, its own transaction): a round of events on
+# known, open transactions and every sample of the batch. Events take $1..$20, samples $21...
+_COUNTED_RESULT = _EVENT_RESULT.replace("SELECT i.tx,", f"SELECT {_COUNTS}, i.tx,", 1)
+APPLY_ALL = f"WITH {_EVENT_CTES}, {_stage(21)}, {_SAMPLE_CTES} {_COUNTED_RESULT}"
 
 # The meter stop of an ended session: the register at the latest sampled moment up to its end
 # (a sample after the end belongs to no session), read from the samples the batch just stored.
