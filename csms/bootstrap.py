@@ -58,7 +58,6 @@ from csms.store.sharing import SharingStore
 from csms.store.stations import StationStore
 from csms.store.tariffs import TariffStore
 from csms.store.tokens import TokenStore
-from csms.store.transaction_views import TransactionViews
 from csms.store.transactions import TransactionStore
 from csms.store.utilization import UtilizationStore
 
@@ -309,7 +308,6 @@ async def _start(
                     stations=stations,
                     tokens=tokens,
                     transactions=transactions,
-                    transaction_views=TransactionViews(pool),
                     keys=api_keys,
                     events=station_events,
                     commands=commands,

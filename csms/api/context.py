@@ -24,7 +24,6 @@ from csms.store.sharing import SharingStore
 from csms.store.stations import StationStore
 from csms.store.tariffs import TariffStore
 from csms.store.tokens import TokenStore
-from csms.store.transaction_views import TransactionViews
 from csms.store.transactions import TransactionStore
 from csms.store.utilization import UtilizationStore
 
@@ -36,7 +35,6 @@ class ApiContext:
     stations: StationStore
     tokens: TokenStore
     transactions: TransactionStore
-    transaction_views: TransactionViews
     keys: ApiKeyStore
     events: EventStore
     commands: CommandService

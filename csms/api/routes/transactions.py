@@ -46,7 +46,7 @@ async def list_transactions(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[dict[str, Any]]:
-    rows = await ctx.transaction_views.search(
+    rows = await ctx.transactions.search(
         station_id=station_id,
         id_token=id_token,
         since=since,
@@ -63,14 +63,13 @@ async def list_transactions(
 async def transaction_detail(
     transaction_id: int, ctx: Ctx, _: Annotated[Principal, Depends(viewer)]
 ) -> dict[str, Any]:
-    views = ctx.transaction_views
-    row = await views.get(transaction_id) if 0 < transaction_id <= MAX_ID else None
+    row = await ctx.transactions.get(transaction_id) if 0 < transaction_id <= MAX_ID else None
     if row is None:
         raise NotFound(f"transaction {transaction_id} does not exist")
     samples = await ctx.transactions.samples(transaction_id)
     for sample in samples:
         sample["value"] = _text(sample["value"])
-    conflicts = await views.conflicts(transaction_id)
+    conflicts = await ctx.transactions.conflicts(transaction_id)
     for conflict in conflicts:
         conflict["value"] = _text(conflict["value"])
         conflict["stored_value"] = _text(conflict["stored_value"])
