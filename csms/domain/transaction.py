@@ -81,7 +81,7 @@ class StopOutcome:
 class EventOutcome:
     """How a TransactionEvent was applied: `replayed` means an identical event was stored before;
     `closed_before` that the transaction had already ended when this event came (it is kept and
-    does not reopen it)."""
+    does not reopen it); `auth_status` the start decision kept on it, if one was."""
 
     transaction_pk: int
     replayed: bool
@@ -90,3 +90,4 @@ class EventOutcome:
     energy_wh: int | None = None  # when both meter readings are known
     total_cost: Decimal | None = None  # running (Updated) or final (Ended) cost, when known
     closed_before: bool = False
+    auth_status: str | None = None

@@ -347,7 +347,7 @@ class BillingService:
             await self._save_check(transaction_id, priced.meter, now)
             cdr, created = await self._cdrs.append(self._record(priced, by=SYSTEM))
             await self._metering.set_cost(transaction_id, cdr["total"], now)
-        except CsmsError as exc:  # e.g. the database refused: queue it, a person will look
+        except Exception as exc:  # e.g. the database refused: queue it, a person will look
             log.exception("filing the CDR of transaction %s failed", transaction_id)
             return await self._queue(transaction_id, "error", f"{type(exc).__name__}: {exc}", now)
         if created:
@@ -359,6 +359,11 @@ class BillingService:
         it now if nothing did yet, and close the review it waited in; a filed bill stands."""
         if await self._cdrs.for_transaction(transaction_id):
             return Closing(None, None)
+        try:
+            if (await self._cdrs.review(transaction_id))["status"] != "pending":
+                return Closing(None, None)  # an operator decided already (voided it)
+        except NotFound:
+            pass
         closing = await self.close(transaction_id)
         if closing.cdr is not None:
             try:

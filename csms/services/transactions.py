@@ -161,12 +161,14 @@ class TransactionService:
                 )
             else:
                 self._meter_event(station_id, where, event.samples, outcome.transaction_pk)
-        outcome = replace(outcome, total_cost=await self._cost(event, outcome))
+        # The start decision is kept before anything bills the session (a late Started may
+        # complete an ended one), and made again for a replay that finds none kept (the
+        # first delivery failed after its commit).
         decision = None
         if event.id_token is not None:
             # A start for the sharing rules: the Started event, or the authorization that
             # comes after a plug-in start; never a card presented to stop (StopAuthorized).
-            starting = not outcome.replayed and (
+            starting = (not outcome.replayed or outcome.auth_status is None) and (
                 event.event_type is EventType.STARTED or event.trigger_reason == "Authorized"
             )
             decision = await self._auth.authorize(
@@ -180,6 +182,7 @@ class TransactionService:
             if starting:
                 await self._store.record_start_auth(outcome.transaction_pk, decision.status.value)
                 await self._auth.remember_start(outcome.transaction_pk, decision)
+        outcome = replace(outcome, total_cost=await self._cost(event, outcome))
         return outcome, decision
 
     async def _cost(self, event: TransactionEvent, outcome: EventOutcome) -> Decimal | None:

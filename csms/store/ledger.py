@@ -15,9 +15,9 @@ import asyncio
 import json
 import logging
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -192,6 +192,8 @@ class Ledger:
         self._depth = depth
         # (station, 2.0.1 transactionId) -> what committed batches left of it.
         self._known: dict[tuple[str, str], _Known] = {}
+        self._busy: Counter[str] = Counter()  # stations with writes in a batch in flight
+        self._held: list[_Job] = []  # writes waiting for their station's batch to finish
         self.batches = 0
         self.rows_written = 0
         self.conflicts = 0
@@ -220,18 +222,46 @@ class Ledger:
                 while True:
                     jobs = await self._collect()
                     await slots.acquire()
+                    for job in jobs:
+                        self._busy[job.write.station_id] += 1
                     group.create_task(self._flush_then_release(jobs, slots))
         finally:
             self.running = False
-            while not self._queue.empty():
-                job = self._queue.get_nowait()
+            pending = self._held + [self._queue.get_nowait() for _ in range(self._queue.qsize())]
+            self._held = []
+            for job in pending:
                 if not job.done.done():
                     job.done.set_exception(StoreError("ledger writer stopped"))
 
     async def _collect(self) -> list[_Job]:
+        """The next batch. A station's writes go in arrival order and never in two batches in
+        flight at once (a reconnected station's message may still be committing from its old
+        socket): a write whose station is busy is held for a later batch."""
         loop = asyncio.get_running_loop()
-        jobs = [await self._queue.get()]
-        size = _size(jobs[0].write)
+        jobs: list[_Job] = []
+        held, self._held = self._held, []
+        waiting: set[str] = set()  # stations with a held write: later ones wait behind it
+        size = 0
+
+        def take(job: _Job) -> None:
+            nonlocal size
+            station = job.write.station_id
+            if station in self._busy or station in waiting:
+                self._held.append(job)
+                waiting.add(station)
+            else:
+                jobs.append(job)
+                size += _size(job.write)
+
+        for job in held:
+            take(job)
+        while not jobs:  # held writes wait for their stations' batches; poll them briefly
+            try:
+                take(await asyncio.wait_for(self._queue.get(), 0.001 if self._held else None))
+            except TimeoutError:
+                held, self._held, waiting = self._held, [], set()
+                for job in held:
+                    take(job)
         deadline = loop.time() + self._max_delay
         while size < self._max_rows:
             timeout = deadline - loop.time()
@@ -243,14 +273,18 @@ class Ledger:
                 )
             except (TimeoutError, asyncio.QueueEmpty):
                 break
-            jobs.append(job)
-            size += _size(job.write)
+            take(job)
         return jobs
 
     async def _flush_then_release(self, jobs: list[_Job], slots: asyncio.Semaphore) -> None:
         try:
             await self._flush(jobs)
         finally:
+            for job in jobs:
+                station = job.write.station_id
+                self._busy[station] -= 1
+                if not self._busy[station]:
+                    del self._busy[station]
             slots.release()
 
     async def _flush(self, jobs: list[_Job]) -> None:
@@ -266,7 +300,8 @@ class Ledger:
             if len(jobs) == 1:
                 log.warning("a %s was not stored: %s", type(jobs[0].write).__name__, exc)
                 self._forget(jobs[0].write)
-                jobs[0].done.set_exception(StoreError(f"not stored: {exc}"))
+                if not jobs[0].done.done():  # its handler may have been cancelled
+                    jobs[0].done.set_exception(StoreError(f"not stored: {exc}"))
                 return
             # One bad message must not fail its neighbours: retry each on its own.
             for job in jobs:
@@ -384,15 +419,16 @@ async def _commit_plain(
     if not events:
         moved: Any = await conn.fetchrow(sql.MOVE_SAMPLES, *_columns(rows))
         return moved["inserted"], moved["conflicts"]
-    if not rows:
-        _take_results(events, await conn.fetch(sql.APPLY_EVENTS, *_event_columns(events)))
-        return 0, 0
-    results = await conn.fetch(sql.APPLY_ALL, *_event_columns(events), *_columns(rows))
+    if rows:
+        results = await conn.fetch(sql.APPLY_ALL, *_event_columns(events), *_columns(rows))
+    else:
+        results = await conn.fetch(sql.APPLY_EVENTS, *_event_columns(events))
     _take_results(events, results)
     if any(w.row.get("status") == "closed" for w in events):
-        # closed meanwhile (superseded by a newer start): its meter stop follows the samples
+        # closed meanwhile (superseded by a newer start, or by another node): its meter stop
+        # and seqNo gaps follow what was stored
         await _finish_events(conn, events)
-    return results[0]["inserted"], results[0]["conflicts"]
+    return (results[0]["inserted"], results[0]["conflicts"]) if rows else (0, 0)
 
 
 def _json(payload: dict[str, Any]) -> str:
@@ -468,7 +504,9 @@ def _take_results(round_: list[EventWrite], results: list[Any]) -> None:
             r["replayed"],
             r["orphan"],
             where,
-            closed_before=r["was_status"] == "closed",
+            # ended before: closed with an end (a superseded one lost its Ended, has none)
+            closed_before=r["was_status"] == "closed" and r["stopped_at"] is not None,
+            auth_status=r["auth_status"],
         )
 
 
@@ -492,14 +530,7 @@ async def _finish_events(conn: Any, events: list[EventWrite]) -> None:
             if r is not None and w.outcome is not None:
                 start, stop = r["meter_start_wh"], r["meter_stop_wh"]
                 energy = stop - start if start is not None and stop is not None else None
-                w.outcome = EventOutcome(
-                    w.outcome.transaction_pk,
-                    False,
-                    w.outcome.orphan,
-                    w.outcome.where,
-                    energy,
-                    closed_before=w.outcome.closed_before,
-                )
+                w.outcome = replace(w.outcome, energy_wh=energy)
         await conn.execute(sql.NOTE_MISSING, closed)
     started = [
         w
@@ -580,8 +611,9 @@ async def _stop_v16(conn: Any, write: StopWrite) -> StopOutcome:
         return StopOutcome(row["id"], False, True, where, None)
     orphan_id, linked, created = await _orphan_stop(conn, station_id, stop, linked_to=None)
     if not created:
-        if linked is not None:
-            return StopOutcome(linked, False, True, None, None)
+        if linked is not None:  # its samples go where they went the first time
+            went = None if linked[1] is None else ConnectorRef.from_v16(linked[1])
+            return StopOutcome(linked[0], False, True, went, None)
         return StopOutcome(orphan_id, True, True, None, None)
     target = await _link(conn, station_id, stop)
     if target is None:
@@ -611,8 +643,9 @@ def _same_stop(row: Any, stop: StopRequest) -> bool:
 
 async def _orphan_stop(
     conn: Any, station_id: str, stop: StopRequest, *, linked_to: int | None
-) -> tuple[int, int | None, bool]:
-    """Keep a stop as an orphan record: (its id, the transaction it is linked to, created)."""
+) -> tuple[int, tuple[int, int | None] | None, bool]:
+    """Keep a stop as an orphan record: (its id, the transaction it is linked to with that
+    one's connector, created)."""
     values = (
         station_id,
         str(stop.transaction_id),
@@ -625,7 +658,7 @@ async def _orphan_stop(
         sql.INSERT_ORPHAN_V16, *values, register_wh(stop.samples, last=False), linked_to
     )
     if orphan_id is not None:
-        return int(orphan_id), linked_to, True
+        return int(orphan_id), None if linked_to is None else (linked_to, None), True
     found = await conn.fetchrow(
         sql.FIND_ORPHAN_V16,
         station_id,
@@ -635,7 +668,8 @@ async def _orphan_stop(
         stop.id_token,
         stop.reason or "Local",
     )
-    return int(found["id"]), found["linked_to"], False
+    linked = None if found["linked_to"] is None else (found["linked_to"], found["linked_evse"])
+    return int(found["id"]), linked, False
 
 
 async def _link(conn: Any, station_id: str, stop: StopRequest) -> Any:

@@ -146,60 +146,69 @@ i AS ({_EVENT_INPUT}
         ON true
 ), upd AS (
     UPDATE transactions t SET
-        orphan = o.orphan AND NOT n.started,
+        orphan = t.orphan AND NOT n.started,
         started_at = CASE WHEN n.started THEN n.event_at
-                          WHEN n.ended OR NOT o.orphan THEN o.started_at
-                          ELSE LEAST(o.started_at, n.event_at) END,
-        evse_id = COALESCE(n.evse_id, o.evse_id),
-        connector_id = COALESCE(n.connector_id, o.connector_id),
-        id_token = COALESCE(o.id_token, n.id_token),
-        id_token_type = COALESCE(o.id_token_type, n.id_token_type),
+                          WHEN n.ended OR NOT t.orphan THEN t.started_at
+                          ELSE LEAST(t.started_at, n.event_at) END,
+        evse_id = COALESCE(n.evse_id, t.evse_id),
+        connector_id = COALESCE(n.connector_id, t.connector_id),
+        -- the start's token pays; a token on Ended is the one that stopped it
+        id_token = CASE WHEN n.started AND n.id_token IS NOT NULL THEN n.id_token
+                        WHEN n.ended THEN t.id_token
+                        ELSE COALESCE(t.id_token, n.id_token) END,
+        id_token_type = CASE WHEN n.started AND n.id_token IS NOT NULL THEN n.id_token_type
+                             WHEN n.ended THEN t.id_token_type
+                             ELSE COALESCE(t.id_token_type, n.id_token_type) END,
+        stop_id_token = CASE WHEN n.ended AND n.id_token IS NOT NULL THEN n.id_token
+                             ELSE t.stop_id_token END,
         charging_state = CASE WHEN n.charging_state IS NOT NULL
-                               AND (o.state_at IS NULL OR n.event_at >= o.state_at)
-                              THEN n.charging_state ELSE o.charging_state END,
+                               AND (t.state_at IS NULL OR n.event_at >= t.state_at)
+                              THEN n.charging_state ELSE t.charging_state END,
         state_at = CASE WHEN n.charging_state IS NOT NULL
-                         AND (o.state_at IS NULL OR n.event_at >= o.state_at)
-                        THEN n.event_at ELSE o.state_at END,
-        remote_start_id = COALESCE(o.remote_start_id, n.remote_start_id),
-        reservation_id = COALESCE(o.reservation_id, n.reservation_id),
-        first_register_at = CASE WHEN n.first_at < o.first_register_at
-                                   OR o.first_register_at IS NULL
-                                 THEN n.first_at ELSE o.first_register_at END,
-        meter_start_wh = CASE WHEN n.first_at < o.first_register_at
-                                OR (o.first_register_at IS NULL AND n.first_at IS NOT NULL)
-                              THEN n.first_wh ELSE o.meter_start_wh END,
-        last_register_at = CASE WHEN n.last_at IS NOT NULL AND n.last_at >= o.last_register_at
-                                  OR o.last_register_at IS NULL
-                                THEN COALESCE(n.last_at, o.last_register_at)
-                                ELSE o.last_register_at END,
-        last_register_wh = CASE WHEN n.last_at IS NOT NULL AND n.last_at >= o.last_register_at
-                                  OR o.last_register_at IS NULL
-                                THEN COALESCE(n.last_wh, o.last_register_wh)
-                                ELSE o.last_register_wh END,
-        status = CASE WHEN n.ended THEN 'closed' ELSE o.status END,
-        stopped_at = CASE WHEN n.ended AND o.stopped_at IS NULL THEN n.event_at
-                          ELSE o.stopped_at END,
-        stop_reason = CASE WHEN n.ended AND o.stopped_at IS NULL
-                           THEN COALESCE(n.stopped_reason, 'Local') ELSE o.stop_reason END,
-        last_seq_no = GREATEST(o.last_seq_no, n.seq_no),
-        offline = o.offline OR n.offline,
-        seq_anomalies = o.seq_anomalies
-            || CASE WHEN n.repeated AND NOT 'repeated_seq_no' = ANY(o.seq_anomalies)
+                         AND (t.state_at IS NULL OR n.event_at >= t.state_at)
+                        THEN n.event_at ELSE t.state_at END,
+        remote_start_id = COALESCE(t.remote_start_id, n.remote_start_id),
+        reservation_id = COALESCE(t.reservation_id, n.reservation_id),
+        first_register_at = CASE WHEN n.first_at < t.first_register_at
+                                   OR t.first_register_at IS NULL
+                                 THEN n.first_at ELSE t.first_register_at END,
+        meter_start_wh = CASE WHEN n.first_at < t.first_register_at
+                                OR (t.first_register_at IS NULL AND n.first_at IS NOT NULL)
+                              THEN n.first_wh ELSE t.meter_start_wh END,
+        last_register_at = CASE WHEN n.last_at IS NOT NULL AND n.last_at >= t.last_register_at
+                                  OR t.last_register_at IS NULL
+                                THEN COALESCE(n.last_at, t.last_register_at)
+                                ELSE t.last_register_at END,
+        last_register_wh = CASE WHEN n.last_at IS NOT NULL AND n.last_at >= t.last_register_at
+                                  OR t.last_register_at IS NULL
+                                THEN COALESCE(n.last_wh, t.last_register_wh)
+                                ELSE t.last_register_wh END,
+        status = CASE WHEN n.ended THEN 'closed' ELSE t.status END,
+        stopped_at = CASE WHEN n.ended AND t.stopped_at IS NULL THEN n.event_at
+                          ELSE t.stopped_at END,
+        stop_reason = CASE WHEN n.ended AND t.stopped_at IS NULL
+                           THEN COALESCE(n.stopped_reason, 'Local') ELSE t.stop_reason END,
+        last_seq_no = GREATEST(t.last_seq_no, n.seq_no),
+        offline = t.offline OR n.offline,
+        seq_anomalies = t.seq_anomalies
+            || CASE WHEN n.repeated AND NOT 'repeated_seq_no' = ANY(t.seq_anomalies)
                     THEN ARRAY['repeated_seq_no'] ELSE '{{}}'::text[] END
-            || CASE WHEN n.seq_no < o.last_seq_no AND NOT n.repeated
-                         AND NOT 'out_of_order' = ANY(o.seq_anomalies)
+            || CASE WHEN n.seq_no < t.last_seq_no AND NOT n.repeated
+                         AND NOT 'out_of_order' = ANY(t.seq_anomalies)
                     THEN ARRAY['out_of_order'] ELSE '{{}}'::text[] END
-            || CASE WHEN o.stopped_at IS NOT NULL AND n.ended
-                         AND NOT 'conflicting_end' = ANY(o.seq_anomalies)
+            || CASE WHEN t.stopped_at IS NOT NULL AND n.ended
+                         AND NOT 'conflicting_end' = ANY(t.seq_anomalies)
                     THEN ARRAY['conflicting_end'] ELSE '{{}}'::text[] END,
         -- only a start, an end or a first sight moves updated_at: an Updated event then changes
         -- no indexed column and its row update stays on the page (HOT)
-        updated_at = CASE WHEN n.started OR n.ended OR o.orphan THEN now()
-                          ELSE o.updated_at END
+        updated_at = CASE WHEN n.started OR n.ended OR t.orphan THEN now()
+                          ELSE t.updated_at END
+    -- SET reads t, the row as it is when this update locks it (another node's batch may have
+    -- changed it meanwhile); o, the snapshot, serves only to tell what it was before
     FROM n, transactions o
     WHERE t.id = n.tx AND o.id = n.tx
     RETURNING t.id, t.orphan, t.evse_id, t.connector_id, t.status, o.status AS was_status,
-        t.meter_start_wh, t.last_register_wh, t.stopped_at
+        t.meter_start_wh, t.last_register_wh, t.stopped_at, t.auth_status
 )"""
 _EVENT_RESULT = """SELECT i.tx, upd.id IS NULL AS replayed,
     COALESCE(upd.orphan, t.orphan) AS orphan,
@@ -208,7 +217,9 @@ _EVENT_RESULT = """SELECT i.tx, upd.id IS NULL AS replayed,
     COALESCE(upd.status, t.status) AS status,
     COALESCE(upd.was_status, t.status) AS was_status,
     COALESCE(upd.meter_start_wh, t.meter_start_wh) AS meter_start_wh,
-    COALESCE(upd.last_register_wh, t.last_register_wh) AS last_register_wh
+    COALESCE(upd.last_register_wh, t.last_register_wh) AS last_register_wh,
+    CASE WHEN upd.id IS NULL THEN t.stopped_at ELSE upd.stopped_at END AS stopped_at,
+    CASE WHEN upd.id IS NULL THEN t.auth_status ELSE upd.auth_status END AS auth_status
 FROM i
 LEFT JOIN upd ON upd.id = i.tx
 JOIN transactions t ON t.id = i.tx"""
@@ -296,17 +307,19 @@ ON CONFLICT (station_id, station_tx_id, stopped_at, COALESCE(meter_stop_wh, -1),
     WHERE ocpp_version = '1.6' AND orphan
 DO NOTHING RETURNING id"""
 FIND_ORPHAN_V16 = """
-SELECT id, linked_to FROM transactions
-WHERE station_id = $1 AND ocpp_version = '1.6' AND orphan AND station_tx_id = $2
-  AND stopped_at = $3 AND COALESCE(meter_stop_wh, -1) = COALESCE($4::bigint, -1)
-  AND COALESCE(stop_id_token, '') = COALESCE($5::text, '')
-  AND COALESCE(stop_reason, '') = COALESCE($6::text, '')"""
+SELECT o.id, o.linked_to, l.evse_id AS linked_evse FROM transactions o
+LEFT JOIN transactions l ON l.id = o.linked_to
+WHERE o.station_id = $1 AND o.ocpp_version = '1.6' AND o.orphan AND o.station_tx_id = $2
+  AND o.stopped_at = $3 AND COALESCE(o.meter_stop_wh, -1) = COALESCE($4::bigint, -1)
+  AND COALESCE(o.stop_id_token, '') = COALESCE($5::text, '')
+  AND COALESCE(o.stop_reason, '') = COALESCE($6::text, '')"""
 # The start a stop for a never-issued id belongs to, when the evidence is clear: a start on
-# this station still waiting for its stop, begun before the stop, whose meterStart is not above
-# the meterStop, and with the stop's idTag when it names one. Two candidates: not clear.
+# this station still open (not superseded by a newer start on its connector: that one's energy
+# may be billed already), begun before the stop, whose meterStart is not above the meterStop,
+# and with the stop's idTag when it names one. Two candidates: not clear.
 STOP_CANDIDATES = """
 SELECT id, evse_id, meter_start_wh FROM transactions
-WHERE station_id = $1 AND ocpp_version = '1.6' AND NOT orphan AND stopped_at IS NULL
+WHERE station_id = $1 AND ocpp_version = '1.6' AND NOT orphan AND status = 'open'
   AND started_at <= $2 AND meter_start_wh <= $3 AND ($4::text IS NULL OR id_token = $4)
 ORDER BY started_at DESC LIMIT 2
 FOR UPDATE"""

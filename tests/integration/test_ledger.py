@@ -367,3 +367,105 @@ async def test_v201_session_completed_late_is_billed_then(csms: Running, api: Ap
     bill = await bill_of(api, tx)
     assert [c["energy_wh"] for c in bill["cdrs"]] == [4000]
     assert bill["review"]["status"] == "billed"
+
+
+async def test_v201_late_refused_start_is_not_billed(csms: Running, api: Api) -> None:
+    """Its Ended first, then its Started with a card the CSMS refuses: held for review as a
+    refused start that delivered energy, never billed."""
+    await set_up(csms, api, "CS-LATEREF")
+    cs = await boot201(csms, "CS-LATEREF")
+    t0 = datetime(2026, 5, 1, 2, 0, tzinfo=UTC)
+    await cs.call(
+        "TransactionEvent", tx_event("Ended", 1, t0 + timedelta(minutes=30), "TX-R", 8000)
+    )
+    started = tx_event("Started", 0, t0, "TX-R", 1000)
+    started["idToken"] = {"idToken": "NOT-A-CARD", "type": "ISO14443"}
+    assert (await cs.call("TransactionEvent", started))["idTokenInfo"]["status"] == "Invalid"
+    await cs.close()
+    tx = await tx_pk(api, "CS-LATEREF")
+    bill = await bill_of(api, tx)
+    assert bill["cdrs"] == []
+    assert (await pending_review(api, tx))["cause"] == "refused"
+
+
+async def test_v201_start_decision_is_made_again_when_it_was_not_kept(csms: Running) -> None:
+    """A Started committed but whose decision was not kept (the node failed in between): its
+    replay decides and keeps it."""
+    cs = await booted201(csms, "CS-REDECIDE")
+    await cs.call("TransactionEvent", ev("Started", 0, 0, 1000))
+    await csms.pool.execute("UPDATE transactions SET auth_status = NULL")
+    again = await cs.call("TransactionEvent", ev("Started", 0, 0, 1000))
+    assert again["idTokenInfo"]["status"] == "Invalid"
+    await cs.close()
+    tx = await csms.pool.fetchrow("SELECT auth_status, refused FROM transactions")
+    assert (tx["auth_status"], tx["refused"]) == ("Invalid", True)
+
+
+async def test_v201_late_update_of_a_superseded_session_is_answered(csms: Running) -> None:
+    """T1's Ended was lost, T2 started on its EVSE (T1 superseded), then T1's queued Updated
+    arrives: stored and answered, T1 is not billed as if it had ended."""
+    cs = await booted201(csms, "CS-SUPER")
+    await cs.call("TransactionEvent", ev("Started", 0, 0, 1000, tx="T1"))
+    await cs.call("TransactionEvent", ev("Started", 0, 20, 3000, tx="T2"))
+    assert await cs.call("TransactionEvent", ev("Updated", 1, 10, 2000, tx="T1")) == {}
+    await cs.close()
+    row = await csms.pool.fetchrow(
+        "SELECT status, stop_reason, stopped_at FROM transactions WHERE station_tx_id = 'T1'"
+    )
+    assert tuple(row) == ("closed", "Superseded", None)
+    assert await csms.pool.fetchval("SELECT count(*) FROM transaction_events") == 3
+
+
+async def test_v201_voided_review_is_not_billed_by_late_data(csms: Running, api: Api) -> None:
+    await set_up(csms, api, "CS-VOID")
+    cs = await boot201(csms, "CS-VOID")
+    t0 = datetime(2026, 5, 1, 2, 0, tzinfo=UTC)
+    await cs.call(
+        "TransactionEvent", tx_event("Ended", 1, t0 + timedelta(minutes=30), "TX-V", 5000)
+    )
+    tx = await tx_pk(api, "CS-VOID")
+    voided = await api.post(f"/api/v1/billing/reviews/{tx}/void", json={"note": "test session"})
+    assert voided.status_code < 300, voided.text
+    await cs.call("TransactionEvent", tx_event("Started", 0, t0, "TX-V", 1000))
+    await cs.close()
+    bill = await bill_of(api, tx)
+    assert bill["cdrs"] == [] and bill["review"]["status"] == "voided"
+
+
+async def test_v16_orphan_stop_is_not_linked_to_a_superseded_start(csms: Running) -> None:
+    """Start A lost its stop, start B superseded it and was stopped and billed; a later stop
+    for a never-issued id must not bill A over B's energy."""
+    await csms.pool.execute("INSERT INTO id_tokens (id_token) VALUES ('CARD-L')")
+    cp = await booted16(csms, "CP-SUPER")
+    first = (await cp.call("StartTransaction", START))["transactionId"]
+    later = {**START, "meterStart": 5000, "timestamp": at(20)}
+    second = (await cp.call("StartTransaction", later))["transactionId"]
+    await cp.call(
+        "StopTransaction", {"transactionId": second, "meterStop": 8000, "timestamp": at(40)}
+    )
+    stop = {"transactionId": 0, "meterStop": 9000, "timestamp": at(50), "idTag": "CARD-L"}
+    await cp.call("StopTransaction", stop)
+    await cp.close()
+    a = await csms.pool.fetchrow("SELECT * FROM transactions WHERE id = $1", first)
+    assert (a["stop_reason"], a["meter_stop_wh"], a["linked_to"]) == ("Superseded", None, None)
+    orphan = await csms.pool.fetchrow("SELECT * FROM transactions WHERE orphan")
+    assert orphan["linked_to"] is None
+
+
+async def test_v16_replayed_linked_stop_keeps_its_samples_once(csms: Running) -> None:
+    await csms.pool.execute("INSERT INTO id_tokens (id_token) VALUES ('CARD-L')")
+    cp = await booted16(csms, "CP-LINKS")
+    started = (await cp.call("StartTransaction", START))["transactionId"]
+    end = {"timestamp": at(30), "sampledValue": [{"value": "3000", "context": "Transaction.End"}]}
+    stop = {
+        "transactionId": -1,
+        "meterStop": 3000,
+        "timestamp": at(30),
+        "idTag": "CARD-L",
+        "transactionData": [end],
+    }
+    await cp.call("StopTransaction", stop)
+    await cp.call("StopTransaction", stop)
+    await cp.close()
+    rows = await csms.pool.fetch("SELECT evse_id, transaction_id FROM meter_samples")
+    assert [tuple(r) for r in rows] == [(1, started)]
