@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
@@ -54,6 +55,17 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+# The id of a CALL whose body cannot be parsed, read from its first characters, so that its
+# CALLERROR still names it (OCPP-J: id "-1" only when the id cannot be read).
+_CALL_ID = re.compile(rf'\s*\[\s*2\s*,\s*"([^"\\\x00-\x1f]{{1,{MAX_MESSAGE_ID_LENGTH}}})"')
+
+
+def _readable_id(raw: str | bytes) -> str:
+    head = raw[:200] if isinstance(raw, str) else raw[:200].decode("utf-8", "replace")
+    match = _CALL_ID.match(head)
+    return match[1] if match else "-1"
+
+
 def _loads(raw: str | bytes) -> Any:
     """orjson for speed (it refuses NaN and Infinity too); what it refuses, the standard parser
     reads again, so odd frames (integers beyond 64 bits, lone surrogates) are judged as before
@@ -65,12 +77,18 @@ def _loads(raw: str | bytes) -> Any:
 
 
 def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
+    """Whether any string in a decoded value holds a NUL (iterative: any depth that parsed)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
     return False
 
 
@@ -85,7 +103,14 @@ def parse(raw: str | bytes) -> Frame:
     try:
         message = _loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise RpcFault(Fault.FORMAT, f"message is not valid JSON: {exc}") from None
+        # also integers of more digits than Python converts (4,300)
+        raise RpcFault(
+            Fault.FORMAT, f"message is not valid JSON: {exc}", unique_id=_readable_id(raw)
+        ) from None
+    except RecursionError:
+        raise RpcFault(
+            Fault.FORMAT, "message is nested too deeply", unique_id=_readable_id(raw)
+        ) from None
     if not isinstance(message, list) or len(message) < 3:
         raise RpcFault(Fault.RPC_FRAMEWORK, "message is not a JSON array of at least 3 elements")
     unique_id = message[1]

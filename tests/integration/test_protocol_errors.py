@@ -23,6 +23,26 @@ FRAMES = [
     ('[2, "m3", "Heartbeat", {}, 5]', "FormationViolation", "RpcFrameworkError", "m3"),
     ('[2, "m4", "Heartbeat", [1, 2]]', "FormationViolation", "FormatViolation", "m4"),
     ('[2, "m5", 42, {}]', "FormationViolation", "RpcFrameworkError", "m5"),
+    # nested deeper than any parser goes, and an integer of more digits than Python converts:
+    # not JSON this CSMS can read, but the CALL's id can be, so the CALLERROR names it
+    (
+        '[2, "m6", "Heartbeat", ' + "[" * 5000 + "]" * 5000 + "]",
+        "FormationViolation",
+        "FormatViolation",
+        "m6",
+    ),
+    (
+        '[2, "m7", "Heartbeat", {"x": ' + "9" * 5000 + "}]",
+        "FormationViolation",
+        "FormatViolation",
+        "m7",
+    ),
+    (
+        '[2, "m8", "Heartbeat", {"a": ' + '{"b": ' * 900 + '"\\u0000"' + "}" * 900 + "}]",
+        "PropertyConstraintViolation",
+        "PropertyConstraintViolation",
+        "m8",
+    ),
 ]
 
 

@@ -91,7 +91,7 @@ async def test_absurd_readings_are_kept_as_text_and_the_node_keeps_serving(csms:
         '[2,"n","MeterValues",{"evseId":1,"meterValue":[{"timestamp":'
         '"2026-05-01T00:02:00Z","sampledValue":[{"value":NaN}]}]}]'
     )
-    assert reply[:3] == [4, "-1", "FormatViolation"]
+    assert reply[:3] == [4, "n", "FormatViolation"]  # its id is readable: named
     rows = await csms.pool.fetch("SELECT value, raw_value FROM meter_samples ORDER BY id")
     assert [r["value"] for r in rows] == [None] * 5
     assert rows[0]["raw_value"] == "1E-20000"
