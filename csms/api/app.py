@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from csms import __version__
 from csms.api import errors
 from csms.api.context import ApiContext
+from csms.api.headers import SecurityHeaders
 from csms.api.routes import (
     billing,
     commands,
@@ -48,6 +49,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
     )
     app.state.ctx = ctx
     errors.install(app)
+    app.add_middleware(SecurityHeaders)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:

@@ -7,6 +7,8 @@ import json
 import logging
 import re
 from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -90,8 +92,22 @@ async def migrate(conn: asyncpg.Connection, migrations: list[Migration] | None =
     return applied_names
 
 
+def _json_default(value: object) -> str:
+    """What JSON has no type for, as text: a moment as ISO 8601, a decimal exactly."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _jsonb(value: object) -> str:
+    # a command's parameters carry datetimes (an offline station's audit entry had none)
+    return json.dumps(value, default=_json_default)
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
-    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    await conn.set_type_codec("jsonb", encoder=_jsonb, decoder=json.loads, schema="pg_catalog")
 
 
 async def _keep_session(_conn: asyncpg.Connection) -> None:

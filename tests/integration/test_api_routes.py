@@ -411,6 +411,16 @@ async def test_health_and_readiness_need_no_key(api: Api) -> None:
         assert ok(ready) == {"status": "ready", "database": "ok"}
 
 
+async def test_security_headers(api: Api) -> None:
+    """No MIME sniffing anywhere; JSON (keys, tokens, bills) is never cached."""
+    for path in ("/healthz", "/api/v1/stations", "/api/v1/no-such-route"):
+        answer = await api.get(path)
+        assert answer.headers["x-content-type-options"] == "nosniff", path
+        assert answer.headers["cache-control"] == "no-store", path
+    page = await api.client.get("/dashboard")
+    assert page.headers["x-content-type-options"] == "nosniff"
+
+
 async def test_openapi_lists_the_api(api: Api) -> None:
     spec = ok(await api.client.get("/openapi.json"))
     assert spec["info"]["version"] == __version__

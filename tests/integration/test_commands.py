@@ -303,6 +303,10 @@ async def test_offline_timeout_and_callerror(csms: Running, api: Api) -> None:
     await cp.close()
     gone = await api.post("/api/v1/stations/GONE-1/commands/clear-cache", json={})
     assert gone.status_code == 409 and gone.json()["error"] == "station_offline"
+    # a command with dates to an offline station: audited with its dates, answered 409 (was 500)
+    reserve = {"reservation_id": 1, "id_token": "CARD-1", "expires_at": "2026-05-01T10:00:00Z"}
+    dated = await api.post("/api/v1/stations/GONE-1/commands/reserve-now", json=reserve)
+    assert dated.status_code == 409 and dated.json()["error"] == "station_offline"
 
     async with responding_station(csms.ocpp_port, "SLOW-1") as station_side:
         station_side.mode = "silent"
@@ -317,7 +321,10 @@ async def test_offline_timeout_and_callerror(csms: Running, api: Api) -> None:
         station_side.mode = "answer"
         assert (await api.post("/api/v1/stations/SLOW-1/commands/clear-cache", json={})).is_success
     statuses = [e["status"] for e in (await api.get("/api/v1/commands")).json()]
-    assert statuses == ["answered", "callerror", "timeout", "offline"]
+    assert statuses == ["answered", "callerror", "timeout", "offline", "offline"]
+    audited = (await api.get("/api/v1/commands")).json()[-2]
+    assert audited["command"] == "reserve-now"
+    assert audited["request"]["expires_at"].startswith("2026-05-01T10:00:00")
 
 
 async def test_bad_command_input(csms: Running, api: Api) -> None:
