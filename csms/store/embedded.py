@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import warnings
 from pathlib import Path
 from typing import Any
+
+import psutil
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +36,7 @@ class EmbeddedPostgres:
         import pgserver  # imported here: it is slow to import and only needed when embedded
 
         self.pgdata.mkdir(parents=True, exist_ok=True)
+        forget_dead_handles(self.pgdata)
         self._server = pgserver.get_server(  # type: ignore[attr-defined]
             self.pgdata, cleanup_mode="stop"
         )
@@ -45,3 +49,27 @@ class EmbeddedPostgres:
         if self._server is not None:
             self._server.cleanup()
             self._server = None
+
+
+def forget_dead_handles(pgdata: Path) -> list[int]:
+    """Drop the handles of processes that died without releasing them (`kill -9`), and return
+    their pids. pgserver stops PostgreSQL when its last handle goes; a dead pid left in the list
+    would keep it running after every clean stop from then on."""
+    path = pgdata / ".handle_pids.json"
+    try:
+        listed = json.loads(path.read_text())
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError):
+        listed = None  # unreadable: no live process can be told apart, so none is kept
+    pids = listed if isinstance(listed, list) else []
+    alive = [pid for pid in pids if isinstance(pid, int) and psutil.pid_exists(pid)]
+    dead = [pid for pid in pids if pid not in alive]
+    if dead or alive != listed:
+        path.write_text(json.dumps(alive))
+        log.warning(
+            "embedded PostgreSQL: forgot the handles of processes that ended without releasing "
+            "them: %s",
+            ", ".join(map(str, dead)) or "the list was unreadable",
+        )
+    return dead
