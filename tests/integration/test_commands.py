@@ -298,6 +298,9 @@ async def test_raw_passthrough(csms: Running, api: Api) -> None:
 async def test_offline_timeout_and_callerror(csms: Running, api: Api) -> None:
     offline = await api.post("/api/v1/stations/NOBODY/commands/clear-cache", json={})
     assert offline.status_code == 404
+    # a mistyped command name is told which ones exist, not a bare "Not Found"
+    typo = await api.post("/api/v1/stations/NOBODY/commands/rest", json={})
+    assert typo.status_code == 404 and "remote-start" in typo.text and "reset" in typo.text
     cp = await open_client(csms.ocpp_port, "GONE-1")
     await cp.call("Heartbeat", {})
     await cp.close()

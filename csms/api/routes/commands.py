@@ -19,7 +19,7 @@ from csms.api.schemas import (
     Strict,
     reject_nul,
 )
-from csms.errors import InvalidInput
+from csms.errors import InvalidInput, NotFound
 from csms.services.commands import CommandResult
 
 router = APIRouter(prefix="/api/v1", tags=["commands"])
@@ -69,6 +69,21 @@ for _name, _model in COMMAND_MODELS.items():
             502: {"description": "station answered with a CALLERROR"},
             504: {"description": "station did not answer in time"},
         },
+    )
+
+
+@router.post(
+    "/stations/{station_id}/commands/{name}",
+    responses={404: {"description": "no command of that name"}},
+    include_in_schema=False,
+)
+async def unknown_command(
+    station_id: str, name: str, _: Annotated[Principal, Depends(operator)]
+) -> None:
+    """A command name none of the routes above knows: say which ones exist (not a bare 404)."""
+    raise NotFound(
+        f"there is no command {name!r}; the commands are: {', '.join(sorted(COMMAND_MODELS))} "
+        f"(or send any OCPP action with POST /api/v1/stations/{station_id}/ocpp/<Action>)"
     )
 
 
