@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -141,6 +142,12 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
             await notifications.close()
             await writer_pool.close()
             await pool.close()
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening TCP socket for the HTTP server (OSError when the port is taken)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return socket.create_server((host, port), family=family, backlog=2048)
 
 
 class _EmbeddedUvicorn(uvicorn.Server):
@@ -339,7 +346,10 @@ async def _start(
             timeout_graceful_shutdown=2,
         )
     )
-    http_task = tasks.create_task(http.serve(), name="http")
+    # Bound here, not by uvicorn: on a port in use uvicorn calls sys.exit() inside its task,
+    # which left the process hung and deaf to SIGTERM; an OSError names the cause instead.
+    http_socket = _listen(settings.host, settings.http_port)
+    http_task = tasks.create_task(http.serve(sockets=[http_socket]), name="http")
     while not http.started:
         if http_task.done():
             http_task.result()  # surfaces a bind error

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from csms import __version__, bootstrap, cli_monitoring, runtime
+from csms import __version__, bootstrap, cli_monitoring, runtime, startup_errors
 from csms.config import Settings, add_serve_arguments, settings_from
 from csms.domain.api_key import Role, key_hash, new_key
 from csms.domain.password import hash_password
@@ -183,6 +183,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a port in use, an unreachable database: one line, not 50
+        why = startup_errors.explain(exc, settings.database_url or "the embedded server")
+        if why is None:
+            raise
+        print(f"csms {args.command}: {why}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -1,0 +1,81 @@
+"""`csms serve` that cannot start says why in one line and exits non-zero within seconds."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from csms.startup_errors import explain, redact
+
+
+@pytest.fixture
+def busy_port() -> Iterator[int]:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        yield holder.getsockname()[1]
+
+
+async def serve(*args: str) -> tuple[int, list[str]]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CSMS_ADMIN_TOKEN")}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "csms",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--log-level",
+        "warning",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env=env,
+    )
+    try:
+        output, _ = await asyncio.wait_for(proc.communicate(), 30)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise AssertionError("csms serve hung instead of exiting") from None
+    assert proc.returncode is not None
+    return proc.returncode, output.decode().splitlines()
+
+
+@pytest.mark.parametrize("which", ["--ocpp-port", "--http-port"])
+async def test_a_port_in_use_is_one_line(database_url: str, busy_port: int, which: str) -> None:
+    other = "--http-port" if which == "--ocpp-port" else "--ocpp-port"
+    code, lines = await serve(
+        "--database-url", database_url, which, str(busy_port), other, "0", "--node-id", "busy"
+    )
+    assert code != 0
+    assert lines == [
+        f"csms serve: cannot listen on 127.0.0.1:{busy_port}: the address is already in use "
+        "(another process holds the port; stop it or choose another with --http-port / "
+        "--ocpp-port)"
+    ], lines
+
+
+async def test_an_unreachable_database_is_one_line() -> None:
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    url = f"postgresql://csms:secret@127.0.0.1:{port}/csms"
+    code, lines = await serve("--database-url", url, "--ocpp-port", "0", "--http-port", "0")
+    assert code != 0
+    assert len(lines) == 1 and lines[0].startswith(
+        f"csms serve: cannot connect to PostgreSQL at postgresql://csms:***@127.0.0.1:{port}/csms"
+    ), lines
+    assert "secret" not in lines[0]
+
+
+def test_unknown_failures_keep_their_traceback() -> None:
+    assert explain(ValueError("a bug"), "db") is None
+    assert explain(ExceptionGroup("g", [KeyError("k")]), "db") is None
+    assert redact("postgresql://u:p%40ss@h:5/d") == "postgresql://u:***@h:5/d"
+    assert redact("postgresql://u@h/d") == "postgresql://u@h/d"
