@@ -60,8 +60,8 @@ def energy_wh(sample: Sample) -> int | None:
     return int((sample.value * scale).to_integral_value(rounding=ROUND_HALF_UP))
 
 
-def register_wh(samples: list[Sample], *, last: bool) -> int | None:
-    """The import energy register (Wh) at the first or last sampled moment that reports it.
+def register_readings(samples: list[Sample]) -> list[tuple[datetime, int]]:
+    """The import energy register (Wh) at each sampled moment that reports it, in time order.
 
     Only the whole-meter reading counts: phase-split registers are ignored.
     """
@@ -70,7 +70,13 @@ def register_wh(samples: list[Sample], *, last: bool) -> int | None:
         for s in samples
         if s.measurand == ENERGY_REGISTER and not s.phase and (wh := energy_wh(s)) is not None
     ]
+    readings.sort(key=lambda r: r[0])
+    return readings
+
+
+def register_wh(samples: list[Sample], *, last: bool) -> int | None:
+    """The import energy register (Wh) at the first or last sampled moment that reports it."""
+    readings = register_readings(samples)
     if not readings:
         return None
-    readings.sort(key=lambda r: r[0])
     return readings[-1][1] if last else readings[0][1]

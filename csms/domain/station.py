@@ -90,6 +90,10 @@ class ConnectorRef:
         return cls(connector_id, 0 if connector_id == 0 else 1)
 
 
+# The station as a whole, where a sample names no EVSE (1.6 connectorId 0, 2.0.1 evseId 0).
+WHOLE_STATION = ConnectorRef(0, 0)
+
+
 @dataclass(frozen=True, slots=True)
 class BootInfo:
     """What a station says about itself when it boots."""

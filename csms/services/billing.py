@@ -360,24 +360,20 @@ class BillingService:
         if await self._cdrs.for_transaction(transaction_id):
             return Closing(None, None)
         try:
-            if (await self._cdrs.review(transaction_id))["status"] != "pending":
-                return Closing(None, None)  # an operator decided already (voided it)
+            review = await self._cdrs.review(transaction_id)
         except NotFound:
-            pass
+            review = None
+        if review is not None and review["status"] != "pending":
+            return Closing(None, None)  # an operator decided already (voided it)
         closing = await self.close(transaction_id)
-        if closing.cdr is not None:
-            try:
-                review = await self._cdrs.review(transaction_id)
-            except NotFound:
-                return closing
-            if review["status"] == "pending":
-                await self._cdrs.resolve_review(
-                    transaction_id,
-                    "billed",
-                    SYSTEM,
-                    "billed when late data completed the session",
-                    utcnow(),
-                )
+        if closing.cdr is not None and review is not None:
+            await self._cdrs.resolve_review(
+                transaction_id,
+                "billed",
+                SYSTEM,
+                "billed when late data completed the session",
+                utcnow(),
+            )
         return closing
 
     async def settle(self, transaction_id: int) -> Closing:

@@ -10,7 +10,7 @@ from typing import Any
 from csms import metrics
 from csms.clock import monotonic, utcnow
 from csms.domain.meter import Sample, register_wh
-from csms.domain.station import ConnectorRef
+from csms.domain.station import WHOLE_STATION, ConnectorRef
 from csms.domain.token import AuthDecision
 from csms.domain.transaction import (
     EventOutcome,
@@ -25,7 +25,6 @@ from csms.services.billing import BillingService
 from csms.services.events import EventBus
 from csms.services.platforms import PlatformService
 from csms.store.ledger import (
-    WHOLE_STATION,
     EventWrite,
     Ledger,
     SampleWrite,

@@ -24,8 +24,8 @@ from typing import Any
 import orjson
 
 from csms import metrics
-from csms.domain.meter import Sample, register_wh
-from csms.domain.station import MAX_INT64, ConnectorRef
+from csms.domain.meter import Sample, register_readings, register_wh
+from csms.domain.station import MAX_INT64, WHOLE_STATION, ConnectorRef
 from csms.domain.transaction import (
     EventOutcome,
     EventType,
@@ -43,8 +43,6 @@ from csms.store.database import Pool
 log = logging.getLogger(__name__)
 
 Row = tuple[object, ...]
-# The station as a whole, where a sample names no EVSE (1.6 connectorId 0, 2.0.1 evseId 0).
-WHOLE_STATION = ConnectorRef(0, 0)
 _TX_CACHE_LIMIT = 200_000
 
 
@@ -463,8 +461,8 @@ def _event_columns(round_: list[EventWrite]) -> list[list[Any]]:
     columns: list[list[Any]] = [[] for _ in range(20)]
     for w in round_:
         e = w.event
-        first = _register_at(e.samples, last=False)
-        last = _register_at(e.samples, last=True)
+        readings = register_readings(e.samples)
+        first, last = (readings[0], readings[-1]) if readings else ((None, None), (None, None))
         values = (
             w.transaction_pk,
             e.seq_no,
@@ -508,14 +506,6 @@ def _take_results(round_: list[EventWrite], results: list[Any]) -> None:
             closed_before=r["was_status"] == "closed" and r["stopped_at"] is not None,
             auth_status=r["auth_status"],
         )
-
-
-def _register_at(samples: list[Sample], *, last: bool) -> tuple[datetime | None, int | None]:
-    wh = register_wh(samples, last=last)
-    if wh is None:
-        return None, None
-    moments = [s.sampled_at for s in samples if s.measurand == "Energy.Active.Import.Register"]
-    return (max(moments) if last else min(moments)), wh
 
 
 async def _finish_events(conn: Any, events: list[EventWrite]) -> None:

@@ -6,6 +6,8 @@ themselves are written down in docs/ledger.md.
 
 from __future__ import annotations
 
+from csms.store.metering import ENERGY_WH
+
 SAMPLE_COLUMNS = (
     "station_id",
     "evse_id",
@@ -231,9 +233,9 @@ APPLY_ALL = f"WITH {_EVENT_CTES}, {_stage(21)}, {_SAMPLE_CTES} {_COUNTED_RESULT}
 
 # The meter stop of an ended session: the register at the latest sampled moment up to its end
 # (a sample after the end belongs to no session), read from the samples the batch just stored.
-SET_METER_STOP = """
+SET_METER_STOP = f"""
 UPDATE transactions t SET meter_stop_wh = COALESCE((
-        SELECT round(CASE ms.unit WHEN 'kWh' THEN ms.value * 1000 ELSE ms.value END)::bigint
+        SELECT {ENERGY_WH}
         FROM meter_samples ms
         WHERE ms.transaction_id = t.id AND ms.measurand = 'Energy.Active.Import.Register'
           AND ms.phase = '' AND ms.location IN ('', 'Outlet') AND ms.unit IN ('', 'Wh', 'kWh')

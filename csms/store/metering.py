@@ -11,9 +11,9 @@ from csms.errors import NotFound
 from csms.metering.delivery import queued
 from csms.store.database import Pool
 
-# The whole-meter import register and interval energy, in Wh, at the outlet.
-_ENERGY_WH = """round(CASE ms.unit WHEN 'kWh' THEN ms.value * 1000 ELSE ms.value END)::bigint"""
-_SAMPLES = f"""SELECT ms.sampled_at, ms.received_at, ms.measurand, {_ENERGY_WH} AS wh,
+# The whole-meter import register and interval energy, in Wh, at the outlet (alias `ms`).
+ENERGY_WH = """round(CASE ms.unit WHEN 'kWh' THEN ms.value * 1000 ELSE ms.value END)::bigint"""
+_SAMPLES = f"""SELECT ms.sampled_at, ms.received_at, ms.measurand, {ENERGY_WH} AS wh,
         COALESCE(te.offline, false) AS offline
     FROM meter_samples ms
     LEFT JOIN transaction_events te
@@ -209,7 +209,7 @@ class MeteringStore:
         """Import-register readings of every EVSE (and station meter, EVSE 0) at a site, per
         EVSE in time order: one index range scan per (station, EVSE)."""
         rows = await self._pool.fetch(
-            f"""SELECT s.id AS station_id, e.evse_id, ms.sampled_at, {_ENERGY_WH} AS wh
+            f"""SELECT s.id AS station_id, e.evse_id, ms.sampled_at, {ENERGY_WH} AS wh
                 FROM stations s
                 CROSS JOIN LATERAL (
                     -- the station's EVSE ids by a loose index scan: one probe per EVSE
