@@ -18,7 +18,7 @@ from csms.errors import MigrationError, StoreError
 
 log = logging.getLogger(__name__)
 
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
+SCHEMA_DIR = Path(__file__).resolve().parents[1] / "migrations"
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 _MIGRATION_LOCK = 0x0C5B5_0001  # pg_advisory_lock key: one migrator at a time across nodes
 

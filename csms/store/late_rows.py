@@ -4,7 +4,7 @@ A row is late when it was written more than 20 hours after the moment it describ
 transaction's updated_at against its start, a meter sample's received_at against its
 sampled_at, a status's received_at against its status_at. Anything less late is recomputed
 by the rollup's hourly catch-up of the last 26 hours. The predicates are those of the partial
-indexes of schemas/0009_late_data.sql (keep them identical, or the indexes go unused), so
+indexes of csms/migrations/0009_late_data.sql (keep them identical, or the indexes go unused), so
 the hot path pays a comparison per row and an index entry only for late ones.
 
 Each scan looks at the rows written since the last one and marks the local days they touch
