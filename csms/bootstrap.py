@@ -25,6 +25,7 @@ from csms.domain.api_key import key_hash, new_key
 from csms.errors import ConfigError
 from csms.gateway.router import CHANNELS, Router
 from csms.gateway.server import Gateway
+from csms.outage import OutageLog
 from csms.sealed import SealedBox, load_key
 from csms.services.authorization import AuthorizationService
 from csms.services.billing import BillingService
@@ -41,6 +42,7 @@ from csms.services.stations import StationService
 from csms.services.transactions import TransactionService
 from csms.store import database
 from csms.store.api_keys import ApiKeyStore
+from csms.store.audit import AuditStore
 from csms.store.cdrs import CdrStore
 from csms.store.commands import CommandStore
 from csms.store.embedded import EmbeddedPostgres
@@ -51,6 +53,7 @@ from csms.store.metering import MeteringStore
 from csms.store.monitoring import MonitoringStore
 from csms.store.nodes import NodeStore
 from csms.store.notify import Notifications
+from csms.store.outage import cause as outage_cause
 from csms.store.platform_facts import PlatformFactsStore
 from csms.store.platform_outbox import OutboxStore
 from csms.store.platforms import PlatformStore
@@ -84,12 +87,13 @@ class Running:
 
 
 @contextlib.asynccontextmanager
-async def database_url(settings: Settings) -> AsyncIterator[str]:
-    """The configured URL, or an embedded PostgreSQL started for the duration."""
+async def database_url(settings: Settings, *, create: bool = True) -> AsyncIterator[str]:
+    """The configured URL, or an embedded PostgreSQL started (or joined) for the duration;
+    `create=False` raises `NoDatabase` where none was ever initialised."""
     if settings.database_url:
         yield settings.database_url
         return
-    embedded = EmbeddedPostgres(settings.data_dir)
+    embedded = EmbeddedPostgres(settings.data_dir, create=create)
     url = await embedded.start()
     try:
         yield url
@@ -116,25 +120,35 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
         applied = await migrate(url)
         if applied:
             log.info("applied migrations: %s", ", ".join(applied))
-        pool = await database.create_pool(url, max_size=40)
+        # one voice for a database outage: the API, the gateway and the loops count into it
+        outage = OutageLog(outage_cause)
+        pool = await database.create_pool(url, max_size=40, on_connect=outage.available)
         # The ledger writer gets connections of its own (one per batch in flight) so its
         # commits never queue behind handler queries waiting for the shared pool.
-        writer_pool = await database.create_pool(url, min_size=4, max_size=4)
+        writer_pool = await database.create_pool(
+            url, min_size=4, max_size=4, on_connect=outage.available
+        )
         notifications = Notifications(pool, url, CHANNELS)
         nodes = NodeStore(pool, settings.node_id)
         try:
             await nodes.claim_identity(await notifications.start())
             async with asyncio.TaskGroup() as tasks:
                 csms, background, http = await _start(
-                    settings, url, pool, writer_pool, notifications, tasks
+                    settings, url, pool, writer_pool, notifications, tasks, outage
                 )
                 try:
                     yield csms
                 finally:
                     await csms.gateway.stop()
-                    await csms.services.stations.flush_presence(lambda _sid: None)
-                    await StationStore(pool).release_node(settings.node_id, utcnow())
-                    await nodes.leave()
+                    try:
+                        await csms.services.stations.flush_presence(lambda _sid: None)
+                        await StationStore(pool).release_node(settings.node_id, utcnow())
+                        await nodes.leave()
+                    except Exception as exc:
+                        # stopping during an outage: the next start of this node releases
+                        # what it claimed, and other nodes release a node that went silent
+                        if outage.absorb(exc, "background") is None:
+                            raise
                     http.should_exit = True
                     for task in background:
                         task.cancel()
@@ -145,9 +159,25 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
 
 
 def _listen(host: str, port: int) -> socket.socket:
-    """A listening TCP socket for the HTTP server (OSError when the port is taken)."""
+    """A listening TCP socket for the HTTP server (OSError when the port is taken).
+
+    Made with proto IPPROTO_TCP, unlike `socket.create_server`: asyncio sets TCP_NODELAY only
+    on sockets that say they are TCP, and without it every answer on a kept-alive connection
+    waited ~40 ms for the client's delayed ACK (Nagle).
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    return socket.create_server((host, port), family=family, backlog=2048)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        # worded like create_server's, which names the address
+        raise OSError(
+            exc.errno, f"error while attempting to bind on address {(host, port)!r}: {exc.strerror}"
+        ) from None
+    return sock
 
 
 class _EmbeddedUvicorn(uvicorn.Server):
@@ -176,6 +206,7 @@ async def _start(
     writer_pool: database.Pool,
     notifications: Notifications,
     tasks: asyncio.TaskGroup,
+    outage: OutageLog,
 ) -> tuple[Running, list[asyncio.Task[None]], uvicorn.Server]:
     stations = StationStore(pool)
     released = await stations.release_node(settings.node_id, utcnow())
@@ -222,6 +253,7 @@ async def _start(
         bus,
         settings,
         PushSwitch(on=await platform_store.any()),
+        outage=outage,
     )
     platform_queries = PlatformQueries(
         platform_store,
@@ -231,6 +263,7 @@ async def _start(
         box,
         token_lifetime=settings.platform_token_lifetime,
         day_type_of=lambda day: access.calendar.day_type(day),
+        outage=outage,
     )
     services = Services(
         stations=StationService(
@@ -249,9 +282,11 @@ async def _start(
         ),
         billing=billing,
     )
-    gateway = Gateway(settings, services)
+    gateway = Gateway(settings, services, outage=outage)
     command_log = CommandStore(pool)
-    router = Router(notifications, command_log, gateway.registry, bus, settings.node_id)
+    router = Router(
+        notifications, command_log, gateway.registry, bus, settings.node_id, outage=outage
+    )
     nodes = NodeStore(pool, settings.node_id)
 
     def local(station_id: str) -> Caller | None:
@@ -278,6 +313,7 @@ async def _start(
         node_id=settings.node_id,
         local_stations=lambda: [(c.station_id, c.version) for c in gateway.registry],
         interval=settings.sharing_interval,
+        outage=outage,
     )
     lockouts = LockoutService(
         lockout_store,
@@ -285,6 +321,7 @@ async def _start(
         bus,
         node_id=settings.node_id,
         on_locked=authorization.locked_now,
+        outage=outage,
     )
     utilization = UtilizationStore(pool, time_zone=settings.time_zone)
     api_keys = ApiKeyStore(pool)
@@ -299,12 +336,16 @@ async def _start(
         tasks.create_task(enforcer.run(), name="sharing"),
         tasks.create_task(lockouts.run(), name="lockouts"),
         tasks.create_task(platforms.run(), name="platforms"),
+        tasks.create_task(gateway.watch_decommissions(bus), name="decommissions"),
     ]
     health = _Health()
 
     async def ready() -> bool:
         """Ready when the database answers and nothing this node depends on has stopped."""
-        return writer.running and health.listener and await database.ping(pool)
+        if not await database.ping(pool):
+            return False
+        outage.available()
+        return writer.running and health.listener
 
     http = _EmbeddedUvicorn(
         uvicorn.Config(
@@ -336,12 +377,17 @@ async def _start(
                     platforms=platforms,
                     platform_queries=platform_queries,
                     bootstrap_admin_hash=admin_hash,
+                    outage=outage,
+                    audit=AuditStore(pool),
                 )
             ),
             host=settings.host,
             port=settings.http_port,
             log_level="warning",
             lifespan="off",
+            # request.client stays the peer: uvicorn would believe X-Forwarded-For from
+            # 127.0.0.1 by default; csms.client_address believes only --trusted-proxies
+            proxy_headers=False,
             # open event streams must not hold up a shutdown
             timeout_graceful_shutdown=2,
         )
@@ -377,11 +423,14 @@ async def _start(
                 lockout_store,
                 reports,
                 platforms,
+                outage,
             ),
             name="maintenance",
         )
     )
-    background.append(tasks.create_task(_push_costs(gateway, settings), name="running-cost"))
+    background.append(
+        tasks.create_task(_push_costs(gateway, settings, outage), name="running-cost")
+    )
     csms = Running(
         ocpp_port,
         http_port,
@@ -398,14 +447,14 @@ async def _start(
     return csms, background, http
 
 
-async def _push_costs(gateway: Gateway, settings: Settings) -> None:
+async def _push_costs(gateway: Gateway, settings: Settings, outage: OutageLog) -> None:
     """Every cost interval, tell 2.0.1 stations the running cost of their sessions (I02)."""
     while True:
         await asyncio.sleep(settings.cost_interval)
         try:
             await gateway.push_costs()
-        except Exception:
-            log.exception("running-cost update failed")
+        except Exception as exc:
+            outage.failed(exc, log, "running-cost update failed")
 
 
 UNBILLED_AFTER = timedelta(minutes=1)
@@ -432,10 +481,12 @@ async def _maintain(
     lockouts: LockoutStore,
     reports: ReportService,
     platforms: PlatformService,
+    outage: OutageLog,
 ) -> None:
     """Periodic upkeep: presence and offline stations, node heartbeat, dead nodes, the
-    listening connection, gauges. A failure is retried next round; only losing this node's
-    identity to another process ends it (ConfigError stops the node)."""
+    listening connection, gauges. A failure is retried next round (a database outage is said
+    once per interval); only losing this node's identity to another process ends it
+    (ConfigError stops the node)."""
     sweep_every = max(0.5, min(5.0, settings.offline_after / 4, settings.node_timeout / 3))
     last_node_beat = 0.0
     last_minute = 0.0
@@ -449,11 +500,13 @@ async def _maintain(
                 continue
             last_node_beat = loop.time()
             if not await notifications.alive():
+                if health.listener:  # once, not every round of an outage
+                    log.error("lost the LISTEN connection; reconnecting and reclaiming node id")
                 health.listener = False
-                log.error("lost the LISTEN connection; reconnecting and reclaiming node id")
                 await nodes.claim_identity(await notifications.restart())
                 health.listener = True
             await nodes.heartbeat(ocpp_port=ports[0], http_port=ports[1])
+            outage.available()
             await gateway.refresh_admin_states()
             lost = await nodes.release_dead(settings.node_timeout)
             if lost:
@@ -483,5 +536,5 @@ async def _maintain(
                 await platforms.purge(utcnow())
         except ConfigError:
             raise
-        except Exception:
-            log.exception("maintenance failed")
+        except Exception as exc:
+            outage.failed(exc, log, "maintenance failed")

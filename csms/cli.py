@@ -14,13 +14,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from csms import __version__, bootstrap, cli_monitoring, runtime, startup_errors
+from csms import __version__, bootstrap, cli_demo, cli_monitoring, runtime, startup_errors
+from csms.clock import utcnow
 from csms.config import Settings, add_serve_arguments, settings_from
 from csms.domain.api_key import Role, key_hash, new_key
 from csms.domain.password import hash_password
 from csms.domain.station import AdminState, station_id_problem
 from csms.domain.token import MAX_ID_TOKEN_LENGTH, IdToken
-from csms.errors import Conflict, CsmsError, InvalidInput, NotFound
+from csms.errors import Conflict, CsmsError, InvalidInput, NoDatabase, NotFound
 from csms.monitoring.registry_csv import render
 from csms.services.billing import verify_chains
 from csms.store import database
@@ -31,6 +32,7 @@ from csms.store.stations import StationStore
 from csms.store.tokens import TokenStore
 
 log = logging.getLogger("csms")
+CLI_ACTOR = "cli"  # the audit's name for whoever runs these commands on the server
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -64,6 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     for name in ("block", "unblock"):
         cmd = token_commands.add_parser(name, help=f"{name} a token")
         cmd.add_argument("id_token")
+    token_commands.add_parser(
+        "delete", help="delete a token (it answers Invalid; its sessions keep naming it)"
+    ).add_argument("id_token")
     for cmd in token_commands.choices.values():
         _database_options(cmd)
 
@@ -99,11 +104,21 @@ def _parser() -> argparse.ArgumentParser:
     ):
         cmd = station_commands.add_parser(name, help=text)
         cmd.add_argument("station_id")
+    st_dec = station_commands.add_parser(
+        "decommission", help="refuse its connections and leave it out of lists; history kept"
+    )
+    st_dec.add_argument("station_id")
+    st_dec.add_argument("--reason", help="why, for the audit")
+    st_dec.add_argument("--force", action="store_true", help="even with open transactions")
+    st_rec = station_commands.add_parser("recommission", help="let a decommissioned one back")
+    st_rec.add_argument("station_id")
+    st_rec.add_argument("--reason", help="why, for the audit")
     for cmd in station_commands.choices.values():
         _database_options(cmd)
     _cdr_commands(commands)
     _registry_commands(commands)
     cli_monitoring.add_parsers(commands, _database_options)
+    cli_demo.add_parser(commands)
     return parser
 
 
@@ -138,7 +153,11 @@ def _registry_commands(commands: Any) -> None:
 
 def _database_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--database-url", help="PostgreSQL URL [env DATABASE_URL]")
-    parser.add_argument("--data-dir", help="embedded PostgreSQL data dir [env CSMS_DATA_DIR]")
+    parser.add_argument(
+        "--data-dir",
+        help="data directory of the embedded PostgreSQL, as given to `csms serve` [env "
+        "CSMS_DATA_DIR; default: var/ of the source checkout, else ~/.local/share/csms]",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -159,7 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             _run(_serve(settings))
         elif args.command == "migrate":
-            _run(_with_database(settings, _migrate))
+            _run(_with_database(settings, _migrate, create=True))
         elif args.command == "tokens":
             _run(_with_database(settings, lambda pool: _tokens(args, pool)))
         elif args.command == "keys":
@@ -178,6 +197,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         elif args.command == "demo":
             return _run_demo(args, settings)
+    except NoDatabase as exc:
+        print(
+            f"csms: {exc}: start it with `csms serve` (or `csms migrate`), "
+            "or set DATABASE_URL / --data-dir",
+            file=sys.stderr,
+        )
+        return 1
     except CsmsError as exc:
         print(f"csms: {exc}", file=sys.stderr)
         return 1
@@ -196,7 +222,7 @@ def _run_demo(args: argparse.Namespace, settings: Settings) -> int:
     result: list[int] = []
 
     async def demo() -> None:
-        result.append(await cli_monitoring.demo_city(args, settings))
+        result.append(await cli_demo.demo_city(args, settings))
 
     _run(demo())
     return result[0] if result else 1
@@ -221,8 +247,12 @@ async def _serve(settings: Settings) -> None:
         runtime.tune_gc()
         scheme = "wss" if settings.tls else "ws"
         host = settings.host if settings.host not in ("0.0.0.0", "::") else "localhost"
-        print(f"OCPP   {scheme}://{host}:{csms.ocpp_port}/ocpp/<station-id>", flush=True)
-        print(f"HTTP   http://{host}:{csms.http_port}/healthz", flush=True)
+        web = f"http://{host}:{csms.http_port}"
+        print(f"OCPP       {scheme}://{host}:{csms.ocpp_port}/ocpp/<station-id>")
+        print(f"API        {web}/api/v1   (Authorization: Bearer <key>; reference at /docs)")
+        print(f"dashboard  {web}/dashboard")
+        print(f"metrics    {web}/metrics")
+        print(f"health     {web}/healthz   {web}/readyz", flush=True)
         print(f"node {settings.node_id}; Ctrl-C or SIGTERM stops", flush=True)
         if csms.generated_admin_key:
             print(
@@ -237,9 +267,12 @@ async def _serve(settings: Settings) -> None:
 
 
 async def _with_database(
-    settings: Settings, action: Callable[[database.Pool], Awaitable[None]]
+    settings: Settings, action: Callable[[database.Pool], Awaitable[None]], *, create: bool = False
 ) -> None:
-    async with bootstrap.database_url(settings) as url:
+    """Run `action` on the database `csms serve` uses (joining its embedded PostgreSQL when it
+    runs). Only `migrate` may create one: elsewhere a missing database is an error, not a new
+    empty one that the command then quietly fills."""
+    async with bootstrap.database_url(settings, create=create) as url:
         await bootstrap.migrate(url)
         pool = await database.create_pool(url, min_size=1, max_size=2)
         try:
@@ -279,6 +312,8 @@ async def _tokens(args: argparse.Namespace, pool: database.Pool) -> None:
                 args.blocked,
             ),
             args.note,
+            by=CLI_ACTOR,
+            at=utcnow(),
         )
         print(f"token {token.id_token} saved")
     elif args.action == "list":
@@ -289,6 +324,9 @@ async def _tokens(args: argparse.Namespace, pool: database.Pool) -> None:
                 f"{t.id_token:<36} {t.token_type:<12} {t.group_id or '-':<20} {expires:<25} "
                 f"{'yes' if t.blocked else 'no'}"
             )
+    elif args.action == "delete":
+        await store.delete(args.id_token, by=CLI_ACTOR, at=utcnow())
+        print(f"token {args.id_token} deleted")
     else:
         token = await store.set_blocked(args.id_token, args.action == "block")
         print(f"token {token.id_token} {'blocked' if token.blocked else 'unblocked'}")
@@ -343,6 +381,12 @@ async def _stations(args: argparse.Namespace, pool: database.Pool) -> None:
             security_profile=args.security_profile,
         )
         if not created:
+            existing = await store.get_auth(args.station_id)
+            if existing is not None and existing.decommissioned:
+                raise Conflict(
+                    f"station {args.station_id} is decommissioned: "
+                    f"`csms stations recommission {args.station_id}` brings it back"
+                )
             await store.update_auth(
                 args.station_id,
                 password_hash=pw,
@@ -354,11 +398,22 @@ async def _stations(args: argparse.Namespace, pool: database.Pool) -> None:
         print(f"{'station':<24} {'state':<8} {'ver':<6} {'online':<7} {'auth':<9} last seen")
         for st in await store.all():
             seen = st["last_seen_at"].isoformat(timespec="seconds") if st["last_seen_at"] else "-"
+            shown = "retired" if st["decommissioned_at"] else st["admin_state"]
             print(
-                f"{st['id']:<24} {st['admin_state']:<8} {st['ocpp_version'] or '-':<6} "
+                f"{st['id']:<24} {shown:<8} {st['ocpp_version'] or '-':<6} "
                 f"{'yes' if st['connected'] else 'no':<7} "
                 f"{'password' if st['has_password'] else 'none':<9} {seen}"
             )
+    elif args.action == "decommission":
+        left_open = await store.decommission(
+            args.station_id, by=CLI_ACTOR, reason=args.reason, force=args.force, at=utcnow()
+        )
+        # a running CSMS closes its socket at its next admin-state round (seconds)
+        print(f"station {args.station_id} decommissioned", end="")
+        print(f"; transactions left open: {left_open}" if left_open else "")
+    elif args.action == "recommission":
+        await store.recommission(args.station_id, by=CLI_ACTOR, reason=args.reason, at=utcnow())
+        print(f"station {args.station_id} back in service")
     elif args.action == "set-password":
         if args.clear == bool(args.password):
             raise InvalidInput("give either --password or --clear")

@@ -15,6 +15,9 @@ from enum import StrEnum
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from csms.client_address import Network, parse_networks
+from csms.data_dir import default_data_dir, resolve_data_dir, this_checkout
+from csms.domain.api_key import admin_token_problem
 from csms.errors import ConfigError
 from csms.tcec.retry import DEFAULT_SCHEDULE, parse_schedule
 
@@ -49,7 +52,15 @@ OPTIONS: tuple[Option, ...] = (
     Option("host", "--host", "CSMS_HOST", "0.0.0.0", "address both servers listen on"),
     Option("ocpp_port", "--ocpp-port", "CSMS_OCPP_PORT", "9000", "OCPP WebSocket port (0: any)"),
     Option("http_port", "--http-port", "CSMS_HTTP_PORT", "8000", "HTTP API/health port (0: any)"),
-    Option("data_dir", "--data-dir", "CSMS_DATA_DIR", "var", "where the embedded PostgreSQL lives"),
+    Option(
+        "data_dir",
+        "--data-dir",
+        "CSMS_DATA_DIR",
+        None,
+        "where the embedded PostgreSQL lives (pgdata/), the same folder from any working "
+        "directory; default: var/ of the source checkout, else $XDG_DATA_HOME/csms or "
+        "~/.local/share/csms",
+    ),
     Option(
         "database_url",
         "--database-url",
@@ -206,6 +217,53 @@ OPTIONS: tuple[Option, ...] = (
         "seconds a bearer token the CSMS issues to a querying platform stays valid",
     ),
     Option(
+        "auth_failures",
+        "--auth-failures",
+        "CSMS_AUTH_FAILURES",
+        "10",
+        "failed passwords of one station from one address, or wrong API keys from one address, "
+        "within --auth-window that lock it out for --auth-lockout (HTTP 429; 0: no limit)",
+    ),
+    Option(
+        "auth_source_failures",
+        "--auth-source-failures",
+        "CSMS_AUTH_SOURCE_FAILURES",
+        "50",
+        "failed station passwords from one address, whatever the station ids, within "
+        "--auth-window that lock the address out (0: no limit; NATed chargers share addresses)",
+    ),
+    Option(
+        "auth_window",
+        "--auth-window",
+        "CSMS_AUTH_WINDOW",
+        "60",
+        "seconds over which failed credentials are counted",
+    ),
+    Option(
+        "auth_lockout",
+        "--auth-lockout",
+        "CSMS_AUTH_LOCKOUT",
+        "300",
+        "seconds a locked-out station or address is refused unchecked (at most 86400)",
+    ),
+    Option(
+        "trusted_proxies",
+        "--trusted-proxies",
+        "CSMS_TRUSTED_PROXIES",
+        None,
+        "comma-separated addresses/CIDRs of reverse proxies in front of the HTTP API whose "
+        "X-Forwarded-For names the client (for the limits above); unset: the peer address "
+        "counts, the header never",
+    ),
+    Option(
+        "ocpp_trusted_proxies",
+        "--ocpp-trusted-proxies",
+        "CSMS_OCPP_TRUSTED_PROXIES",
+        None,
+        "the same for the OCPP port: HTTP proxies that set X-Forwarded-For at the handshake. "
+        "Never a proxy passing TLS or TCP through: it forwards what the station wrote",
+    ),
+    Option(
         "log_level",
         "--log-level",
         "CSMS_LOG_LEVEL",
@@ -223,7 +281,7 @@ class Settings:
     host: str = "0.0.0.0"
     ocpp_port: int = 9000
     http_port: int = 8000
-    data_dir: Path = Path("var")
+    data_dir: Path = field(default_factory=lambda: default_data_dir(os.environ, this_checkout()))
     database_url: str | None = None
     registration: RegistrationPolicy = RegistrationPolicy.OPEN
     unknown_tokens: UnknownTokenPolicy = UnknownTokenPolicy.REJECT
@@ -251,6 +309,12 @@ class Settings:
     push_concurrency: int = 32
     push_timeout: float = 10.0
     platform_token_lifetime: int = 7200
+    auth_failures: int = 10
+    auth_source_failures: int = 50
+    auth_window: float = 60.0
+    auth_lockout: float = 300.0
+    trusted_proxies: tuple[Network, ...] = ()
+    ocpp_trusted_proxies: tuple[Network, ...] = ()
     # Validate our own CALLRESULT payloads against the schemas (tests turn it on).
     validate_responses: bool = False
     # CSMS_ADMIN_TOKEN: an admin API key accepted without being stored (environment only, so
@@ -286,6 +350,10 @@ class Settings:
             raise ConfigError("push concurrency must be 1..1000")
         if self.platform_token_lifetime < 60:
             raise ConfigError("platform token lifetime must be at least 60 seconds")
+        if self.auth_failures < 0 or self.auth_source_failures < 0:
+            raise ConfigError("auth failures must not be negative (0 turns the limit off)")
+        if not 0 < self.auth_window <= 86400 or not 0 < self.auth_lockout <= 86400:
+            raise ConfigError("auth window and auth lockout must be 0 < seconds <= 86400")
         try:
             ZoneInfo(self.time_zone)
         except (ZoneInfoNotFoundError, ValueError):
@@ -294,6 +362,11 @@ class Settings:
             raise ConfigError("--tls-cert and --tls-key go together")
         if self.tls_client_ca is not None and self.tls_cert is None:
             raise ConfigError("--tls-client-ca needs --tls-cert/--tls-key (profile 3 is TLS)")
+        if self.admin_token is not None and (problem := admin_token_problem(self.admin_token)):
+            raise ConfigError(
+                f"CSMS_ADMIN_TOKEN {problem}: make one with `openssl rand -hex 32`, "
+                "or unset it to have a key generated at first start"
+            )
 
     @property
     def tls(self) -> bool:
@@ -308,7 +381,7 @@ class Settings:
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare every serve option, showing its environment variable and default in --help."""
     for opt in OPTIONS:
-        shown = f" [env {opt.env}; default: {opt.default}]"
+        shown = f" [env {opt.env}" + (f"; default: {opt.default}]" if opt.default else "]")
         parser.add_argument(
             opt.flag, dest=opt.dest, default=None, choices=opt.choices, help=opt.help + shown
         )
@@ -347,6 +420,12 @@ def settings_from(
             raise ConfigError(f"{name} must be a non-negative number, got {text!r}")
         return value
 
+    def networks(name: str) -> tuple[Network, ...]:
+        try:
+            return parse_networks(raw[name] or "")
+        except ValueError as exc:
+            raise ConfigError(f"--{name.replace('_', '-')}: {exc}") from None
+
     def path(name: str) -> Path | None:
         text = raw[name]
         return Path(text) if text else None
@@ -355,7 +434,7 @@ def settings_from(
         host=raw["host"] or "0.0.0.0",
         ocpp_port=int(number("ocpp_port", int)),
         http_port=int(number("http_port", int)),
-        data_dir=Path(raw["data_dir"] or "var"),
+        data_dir=resolve_data_dir(raw["data_dir"], environ, this_checkout()),
         database_url=raw["database_url"] or None,
         registration=RegistrationPolicy(raw["registration"] or "open"),
         unknown_tokens=UnknownTokenPolicy(raw["unknown_tokens"] or "reject"),
@@ -382,6 +461,12 @@ def settings_from(
         push_concurrency=int(number("push_concurrency", int)),
         push_timeout=float(number("push_timeout", float)),
         platform_token_lifetime=int(number("platform_token_lifetime", int)),
+        auth_failures=int(number("auth_failures", int)),
+        auth_source_failures=int(number("auth_source_failures", int)),
+        auth_window=float(number("auth_window", float)),
+        auth_lockout=float(number("auth_lockout", float)),
+        trusted_proxies=networks("trusted_proxies"),
+        ocpp_trusted_proxies=networks("ocpp_trusted_proxies"),
         admin_token=environ.get("CSMS_ADMIN_TOKEN") or None,
     )
 

@@ -2,8 +2,10 @@
 
 CsmsError
 ├── ConfigError            bad settings; the process refuses to start
+│   └── NoDatabase         a command needs a database that was never created
 ├── StoreError             the database failed or disagreed with us
-│   └── MigrationError     a migration could not be applied
+│   ├── MigrationError     a migration could not be applied
+│   └── DatabaseUnavailable  PostgreSQL cannot be reached now (503, CALLERROR); retry later
 ├── NotFound               a named thing (station, token, transaction) does not exist
 ├── Conflict               the request contradicts stored state
 │   └── StationOffline     no live node holds a socket for the station
@@ -24,12 +26,29 @@ class ConfigError(CsmsError):
     """Settings are missing or contradictory."""
 
 
+class NoDatabase(ConfigError):
+    """The embedded database a command needs does not exist (only serve and migrate create it)."""
+
+
 class StoreError(CsmsError):
     """The database failed or returned something we did not expect."""
 
 
 class MigrationError(StoreError):
     """A schema migration could not be applied."""
+
+
+class DatabaseUnavailable(StoreError):
+    """PostgreSQL is unreachable, shutting down, starting up or out of connections.
+
+    Nothing was decided and nothing is acknowledged: the caller is told to try again later
+    (HTTP 503 with Retry-After, a CALLERROR to a station), not that the CSMS is broken.
+    """
+
+    def __init__(self, cause: str) -> None:
+        # the cause (a driver message with host and port) is for the log, not for callers
+        super().__init__("the CSMS database is unavailable; try again later")
+        self.cause = cause
 
 
 class NotFound(CsmsError):

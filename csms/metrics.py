@@ -74,6 +74,21 @@ LOCKOUT_REFUSALS = Counter(
     "csms_lockout_refusals_total", "Starts refused because the station is locked out"
 )
 LOCKED_STATIONS = Gauge("csms_locked_stations", "Stations under an open safety lockout")
+AUTH_FAILURES = Counter(
+    "csms_auth_failures_total",
+    "Failed credentials on this node, by kind (station_password, api_key)",
+    ["kind"],
+)
+AUTH_LOCKOUTS = Counter(
+    "csms_auth_lockouts_total",
+    "Keys locked out after too many failed credentials, by kind and scope (station, source)",
+    ["kind", "scope"],
+)
+AUTH_LOCKOUT_REFUSALS = Counter(
+    "csms_auth_lockout_refusals_total",
+    "Attempts refused unchecked (HTTP 429) because their station or source is locked out",
+    ["kind"],
+)
 UTILIZATION_ROLLUP_SECONDS = Histogram(
     "csms_utilization_rollup_seconds",
     "Duration of a utilization rollup (hourly and daily rows of a window)",
@@ -102,4 +117,10 @@ PLATFORM_TOKENS = Counter(
 )
 PLATFORM_QUERIES = Counter(
     "csms_platform_queries", "Queries platforms made, by method and Ret", ["method", "ret"]
+)
+DATABASE_UNAVAILABLE = Counter(
+    "csms_database_unavailable_total",
+    "Work refused because the database was unavailable, by edge (api and handshake answer 503, "
+    "ocpp a CALLERROR, background rounds retry)",
+    ["edge"],
 )

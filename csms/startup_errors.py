@@ -7,6 +7,8 @@ import re
 import traceback
 from collections.abc import Iterator
 
+from csms.errors import CsmsError
+
 # what a PostgreSQL URL must not show in a log line: its password
 _PASSWORD = re.compile(r"(://[^:/@]+:)[^@]*@")
 
@@ -43,6 +45,8 @@ def explain(exc: BaseException, database: str) -> str | None:
     """The cause of a failed start, or None when it is not one we know (then the traceback
     is the better report). `database` names the PostgreSQL server tried."""
     for leaf in _leaves(exc):
+        if isinstance(leaf, CsmsError):  # ours already says it in one line (e.g. a TLS file)
+            return str(leaf)
         if isinstance(leaf, OSError) and leaf.errno == errno.EADDRINUSE:
             address = _ADDRESS.search(str(leaf))
             where = f" on {address[1]}:{address[2]}" if address else ""

@@ -13,16 +13,22 @@ import asyncio
 import csv
 import io
 import json
+import os
 import random
 import sys
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from simulators.fleet.population import StationSpec, plan_stations
 from simulators.fleet.scenario import Scenario
+
+# The environment variable the operator API key may come in (`csms demo` sets it: a key on the
+# command line is readable by every local user through `ps`).
+KEY_ENV = "CSMS_SIM_KEY"
 
 # Approximate county seats (WGS-84) of Shuozhou's six counties; the demo scatters around them.
 SEATS: dict[str, tuple[float, float]] = {
@@ -231,14 +237,28 @@ def add_demo_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
     p.add_argument("what", choices=["city"])
     p.add_argument("--url", required=True, help="OCPP endpoint, e.g. ws://127.0.0.1:9000/ocpp")
     p.add_argument("--api", required=True, help="HTTP API base, e.g. http://127.0.0.1:8000")
-    p.add_argument("--key", required=True, help="an operator (or admin) API key")
+    p.add_argument(
+        "--key",
+        default=None,
+        help=f"an operator (or admin) API key; better in ${KEY_ENV}, which keeps it off the "
+        "command line (and out of `ps`)",
+    )
     p.add_argument("--stations", type=int, default=120, help="stations (default 120)")
     p.add_argument("--duration", type=float, default=180, help="seconds of compressed day")
     p.add_argument("--register-only", action="store_true", help="register, do not run the fleet")
 
 
+def api_key(args: argparse.Namespace, environ: Mapping[str, str] = os.environ) -> str | None:
+    """The operator API key: --key, else $CSMS_SIM_KEY (how `csms demo` hands it over)."""
+    return args.key or environ.get(KEY_ENV) or None
+
+
 async def run_demo(args: argparse.Namespace) -> int:
     """Register the network, then run the fleet exactly as `csms-sim fleet` would."""
+    key = api_key(args)
+    if key is None:
+        print(f"csms-sim demo: no API key: set {KEY_ENV} (or give --key)", file=sys.stderr)
+        return 2
     from simulators.cli import build_parser
     from simulators.fleet.cli import apply_overrides, run_fleet_command
     from simulators.fleet.scenario import load
@@ -251,7 +271,7 @@ async def run_demo(args: argparse.Namespace) -> int:
     # The same scenario the fleet will run, so the registered ids are the ones that connect.
     scenario = apply_overrides(load("city-day"), fleet_args)
     try:
-        count = await register(Demo(args.api, args.key), scenario, date.today())
+        count = await register(Demo(args.api, key), scenario, date.today())
     except (RuntimeError, OSError) as exc:
         print(f"csms-sim demo: registering the network failed: {exc}", file=sys.stderr)
         return 1

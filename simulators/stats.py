@@ -12,6 +12,10 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from simulators.station.connect import ConnectFailed
 
 _BUCKET_BASE = 1e-5  # 10 us: the smallest latency told apart
 _BUCKET_GROWTH = 1.02
@@ -110,6 +114,8 @@ class Recorder:
     shed: int = 0  # meter values dropped because the offline queue was full
     answered_per_second: Counter[int] = field(default_factory=Counter)
     on_accepted: Callable[[str], None] | None = None  # called on each station's first Accepted
+    # called on each failed connection attempt: (station id, why), e.g. to tell a person
+    on_connect_failed: Callable[[str, ConnectFailed], None] | None = None
 
     def __post_init__(self) -> None:
         self.started_at = self.clock()
@@ -150,6 +156,11 @@ class Recorder:
 
     def error(self, code: str) -> None:
         self.errors[code] += 1
+
+    def connect_failed(self, station_id: str, failure: ConnectFailed) -> None:
+        self.errors[failure.code] += 1
+        if self.on_connect_failed is not None:
+            self.on_connect_failed(station_id, failure)
 
     def link_up(self, *, reconnect: bool) -> None:
         self.connected += 1

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import os
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ import httpx
 import pytest
 
 from csms.bootstrap import Running, migrate, running
+from csms.clock import running_from
 from csms.config import Settings
 from csms.domain.api_key import key_hash, new_key
 from csms.store.api_keys import ApiKeyStore
@@ -45,6 +48,35 @@ class PgCluster:
         finally:
             await conn.close()
         return self.url_for(name)
+
+
+# `CSMS_TEST_NOW=2025-06-11T10:30:00+08:00 pytest -m time_sensitive` runs the tests whose
+# outcome depends on the hour, weekday or date with the CSMS clock set to that moment (`make
+# test-clock` does this for a working-day morning in China): a test that reads the wall clock
+# instead of `csms.clock` disagrees with the product there and fails, whenever CI runs.
+TEST_NOW = "CSMS_TEST_NOW"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "time_sensitive: the outcome depends on the clock (sharing windows, tariff bands, "
+        "holidays, reports); `make test-clock` also runs these at a fixed moment",
+    )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fixed_clock() -> Iterator[None]:
+    """Run the whole session from the moment in $CSMS_TEST_NOW, when it is set."""
+    moment = os.environ.get(TEST_NOW)
+    if not moment:
+        yield
+        return
+    start = datetime.fromisoformat(moment)
+    if start.tzinfo is None:
+        raise pytest.UsageError(f"{TEST_NOW} needs a UTC offset: {moment!r}")
+    with running_from(start):
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -89,6 +121,10 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         validate_responses=True,
         admin_token=ADMIN_TOKEN,
         secret_key=TEST_SECRET_KEY,
+        # Tests send wrong credentials from 127.0.0.1 on purpose, dozens per CSMS (every route
+        # with a wrong key); the failure limits stay on but high. test_auth_limits sets its own.
+        auth_failures=10_000,
+        auth_source_failures=10_000,
     )
     return replace(base, **overrides)  # type: ignore[arg-type]
 

@@ -10,6 +10,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from tests.conftest import ADMIN_TOKEN
 
@@ -25,10 +26,16 @@ class ServerProcess:
 
 
 @asynccontextmanager
-async def csms_process(database_url: str, node_id: str, *args: str) -> AsyncIterator[ServerProcess]:
+async def csms_process(
+    database_url: str | None, node_id: str, *args: str, cwd: Path | None = None
+) -> AsyncIterator[ServerProcess]:
     """Start `csms serve` on free ports; on exit SIGTERM it and require a clean stop
-    (unless the test killed it)."""
-    env = {**os.environ, "DATABASE_URL": database_url, "CSMS_ADMIN_TOKEN": ADMIN_TOKEN}
+    (unless the test killed it). `database_url=None`: the embedded PostgreSQL (give
+    --data-dir)."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["CSMS_ADMIN_TOKEN"] = ADMIN_TOKEN
+    if database_url is not None:
+        env["DATABASE_URL"] = database_url
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -46,6 +53,7 @@ async def csms_process(database_url: str, node_id: str, *args: str) -> AsyncIter
         "warning",
         *args,
         env=env,
+        cwd=cwd,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
@@ -70,13 +78,14 @@ async def csms_process(database_url: str, node_id: str, *args: str) -> AsyncIter
             assert "stopped" in rest
 
 
-async def run_cli(argv: list[str], timeout: float = 60) -> tuple[int, str]:
+async def run_cli(argv: list[str], timeout: float = 60, cwd: Path | None = None) -> tuple[int, str]:
     """Run a command (e.g. `python -m csms ...`) to the end; its exit code and output."""
     proc = await asyncio.create_subprocess_exec(
         *argv,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
         env={k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
+        cwd=cwd,
     )
     out, _ = await asyncio.wait_for(proc.communicate(), timeout)
     return proc.returncode or 0, out.decode()

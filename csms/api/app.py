@@ -10,6 +10,7 @@ from csms.api import errors
 from csms.api.context import ApiContext
 from csms.api.headers import SecurityHeaders
 from csms.api.routes import (
+    audit,
     billing,
     commands,
     dashboard,
@@ -27,6 +28,7 @@ from csms.api.routes import (
     transactions,
     units,
 )
+from csms.services.auth_limits import api_key_limits
 
 
 async def _no_nul_in_url(request: Request) -> None:
@@ -48,6 +50,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
         openapi_url="/openapi.json",
     )
     app.state.ctx = ctx
+    app.state.key_limits = api_key_limits(ctx.settings)
     errors.install(app)
     app.add_middleware(SecurityHeaders)
 
@@ -61,7 +64,11 @@ def create_app(ctx: ApiContext) -> FastAPI:
         """The database answers; load balancers should route stations here only then."""
         if await ctx.db_ready():
             return JSONResponse({"status": "ready", "database": "ok"})
-        return JSONResponse({"status": "not ready", "database": "unreachable"}, status_code=503)
+        return JSONResponse(
+            {"status": "not ready", "database": "unreachable"},
+            status_code=503,
+            headers={"Retry-After": str(errors.RETRY_AFTER_SECONDS)},
+        )
 
     modules = (
         stations,
@@ -80,6 +87,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
         monitoring,
         platforms,
         tcec,
+        audit,
     )
     for module in modules:
         app.include_router(module.router)

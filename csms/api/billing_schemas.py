@@ -6,8 +6,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
+from csms.api.bounds import MAX_INT4, Instant
 from csms.api.schemas import Strict
 from csms.billing.tariff import Band, DayType
 
@@ -44,8 +45,8 @@ class TariffBody(Strict):
     name: str = Field(min_length=1, max_length=200)
     currency: Literal["CNY"] = "CNY"
     time_zone: str | None = Field(default=None, description="IANA zone; default the CSMS's")
-    effective_from: AwareDatetime
-    effective_to: AwareDatetime | None = None
+    effective_from: Instant
+    effective_to: Instant | None = None
     prices: dict[Band, PriceIn] = Field(min_length=1)
     plans: list[PlanIn] = Field(min_length=1, max_length=50)
     idle_fee: IdleFeeIn | None = None
@@ -63,8 +64,8 @@ class TariffFromPolicy(Strict):
     tariff_id: str = TariffId
     name: str = Field(min_length=1, max_length=200)
     time_zone: str | None = Field(default=None, description="IANA zone; default the CSMS's")
-    effective_from: AwareDatetime
-    effective_to: AwareDatetime | None = None
+    effective_from: Instant
+    effective_to: Instant | None = None
     policy: dict[str, Any] = Field(description='{"SumPeriod"?, "PolicyInfos": [...]}')
     idle_fee: IdleFeeIn | None = None
     session_fee: Decimal = Decimal("0.00")
@@ -94,8 +95,8 @@ class AssignmentCreate(Strict):
         max_length=200,
         description="station id, site or owner unit; empty for network",
     )
-    effective_from: AwareDatetime
-    effective_to: AwareDatetime | None = None
+    effective_from: Instant
+    effective_to: Instant | None = None
     audience: Literal["all", "member", "public"] = Field(
         default="all", description="whom it prices: members of the owner unit, the public, all"
     )
@@ -138,7 +139,7 @@ class Rebill(Note):
         description="the standing bill this corrects: a retried or racing request that no "
         "longer matches gets 409 instead of correcting twice",
     )
-    tariff_version: int | None = Field(default=None, ge=1)
+    tariff_version: int | None = Field(default=None, ge=1, le=MAX_INT4)
 
 
 class Review(BaseModel):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from csms.config import Settings
+from csms.outage import OutageLog
 from csms.services.billing import BillingService
 from csms.services.commands import CommandService
 from csms.services.events import EventBus
@@ -15,10 +16,12 @@ from csms.services.platform_queries import PlatformQueries
 from csms.services.platforms import PlatformService
 from csms.services.sharing import AccessService, SharingEnforcer
 from csms.store.api_keys import ApiKeyStore
+from csms.store.audit import AuditStore
 from csms.store.cdrs import CdrStore
 from csms.store.events import EventStore
 from csms.store.metering import MeteringStore
 from csms.store.monitoring import MonitoringStore
+from csms.store.outage import cause as outage_cause
 from csms.store.registry import RegistryStore
 from csms.store.sharing import SharingStore
 from csms.store.stations import StationStore
@@ -55,5 +58,8 @@ class ApiContext:
     monitoring_store: MonitoringStore
     platforms: PlatformService
     platform_queries: PlatformQueries
+    audit: AuditStore  # who decommissioned, re-commissioned or deleted what
     # SHA-256 of CSMS_ADMIN_TOKEN, accepted as an admin key without being stored
     bootstrap_admin_hash: str | None = None
+    # says a database outage once per interval (shared with the gateway and background loops)
+    outage: OutageLog = field(default_factory=lambda: OutageLog(outage_cause))

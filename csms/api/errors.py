@@ -10,8 +10,13 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from csms import errors
+from csms.store.outage import DRIVER_ERRORS
 
 log = logging.getLogger(__name__)
+
+# How long a client should wait before trying again after a 503 (a restart of PostgreSQL or a
+# failover takes seconds); /readyz says when the database is back.
+RETRY_AFTER_SECONDS = 5
 
 
 _HTTP_ERRORS = {
@@ -22,11 +27,22 @@ _HTTP_ERRORS = {
     405: "method_not_allowed",
     409: "conflict",
     422: "invalid_request",
+    429: "too_many_requests",
 }
 
 
 def _problem(status: int, error: str, detail: object = None) -> JSONResponse:
-    return JSONResponse({"error": error, "detail": detail}, status_code=status)
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else None
+    return JSONResponse({"error": error, "detail": detail}, status_code=status, headers=headers)
+
+
+def unavailable() -> JSONResponse:
+    """503 for a database outage: the request was not carried out, and may be repeated."""
+    return _problem(
+        503,
+        "database_unavailable",
+        f"the database is unavailable; try again in {RETRY_AFTER_SECONDS} s",
+    )
 
 
 def install(app: FastAPI) -> None:
@@ -48,8 +64,22 @@ def install(app: FastAPI) -> None:
         return response
 
     @app.exception_handler(errors.CsmsError)
-    async def csms_error(_r: Request, exc: errors.CsmsError) -> JSONResponse:
+    async def csms_error(request: Request, exc: errors.CsmsError) -> JSONResponse:
+        if isinstance(exc, errors.DatabaseUnavailable):
+            request.app.state.ctx.outage.refused("api", exc.cause)
+            return unavailable()
         return to_response(exc)
+
+    async def driver_error(request: Request, exc: Exception) -> JSONResponse:
+        """A database outage is a 503 said once per interval; handled here (not by the catch-all
+        below, whose answer makes uvicorn drop the connection) so keep-alive survives."""
+        if request.app.state.ctx.outage.absorb(exc, "api") is not None:
+            return unavailable()
+        log.error("unhandled API error", exc_info=exc)
+        return _problem(500, "internal_error", "the CSMS failed; see its log")
+
+    for kind in DRIVER_ERRORS:
+        app.add_exception_handler(kind, driver_error)
 
     @app.exception_handler(Exception)
     async def unexpected(_r: Request, exc: Exception) -> JSONResponse:

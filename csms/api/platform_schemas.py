@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from csms.api.schemas import Strict
 
@@ -66,6 +66,38 @@ class PlatformCreate(PlatformFields):
     data_secret: str = _key16(required=True)
     data_iv: str = _key16(required=True)
     sig_secret: str = _secret(required=True)
+
+
+# columns of a platform that are NOT NULL (the secrets have their own rule in the service)
+_REQUIRED_ON_A_PLATFORM = frozenset(
+    {
+        "name",
+        "enabled",
+        "base_url",
+        "operator_id",
+        "platform_operator_id",
+        "spelling",
+        "methods",
+        "kinds",
+    }
+)
+
+
+class PlatformUpdate(PlatformFields):
+    """A PATCH: a field left out is kept; null is no value for a field the platform must have."""
+
+    @model_validator(mode="after")
+    def _no_null_for_required(self) -> PlatformUpdate:
+        nulled = sorted(
+            name
+            for name in self.model_fields_set & _REQUIRED_ON_A_PLATFORM
+            if getattr(self, name) is None
+        )
+        if nulled:
+            raise ValueError(
+                f"{', '.join(nulled)} cannot be null: leave a field out to keep its value"
+            )
+        return self
 
 
 class Platform(BaseModel):

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from csms.api.bounds import Day, Instant
 from csms.domain.station import MAX_STATION_ID_LENGTH, station_id_problem
 
 IdTokenText = Field(min_length=1, max_length=36)
@@ -26,7 +27,8 @@ def reject_nul(value: Any) -> Any:
     if isinstance(value, str) and "\x00" in value:
         raise ValueError("text may not contain NUL characters")
     if isinstance(value, dict):
-        for item in value.values():
+        for key, item in value.items():
+            reject_nul(key)  # a key of a JSON object is text in jsonb too
             reject_nul(item)
     elif isinstance(value, list):
         for item in value:
@@ -59,7 +61,7 @@ class StationMetadata(Strict):
     meter_cert_number: str | None = Field(
         default=None, min_length=1, max_length=64, description="JJG 1148/1149 certificate"
     )
-    meter_cert_expires_on: date | None = None
+    meter_cert_expires_on: Day | None = None
 
 
 class StationCreate(StationMetadata):
@@ -136,6 +138,17 @@ class Station(BaseModel):
     meter_cert_expires_on: date | None
     locked: bool = Field(default=False, description="under a safety lockout: starts refused")
     lockout: LockoutSummary | None = None
+    decommissioned_at: datetime | None = Field(
+        default=None, description="set while decommissioned: refused at the handshake"
+    )
+    decommissioned_by: str | None = None
+    decommission_reason: str | None = None
+
+
+class StationDecommissioned(Station):
+    open_transactions: list[int] = Field(
+        description="left open by force=true: a stop the station sends later still closes them"
+    )
 
 
 # --- tokens ---------------------------------------------------------------------------------
@@ -145,7 +158,7 @@ class TokenCreate(Strict):
     id_token: str = IdTokenText
     token_type: str = Field(default="ISO14443", min_length=1, max_length=20)
     group_id: str | None = Field(default=None, min_length=1, max_length=36)
-    expires_at: AwareDatetime | None = None
+    expires_at: Instant | None = None
     blocked: bool = False
     note: str | None = Field(default=None, max_length=500)
 
@@ -154,7 +167,7 @@ class TokenUpdate(Strict):
     token_type: str | None = Field(default=None, min_length=1, max_length=20)
     group_id: str | None = Field(default=None, min_length=1, max_length=36)
     clear_group: bool = False
-    expires_at: AwareDatetime | None = None
+    expires_at: Instant | None = None
     clear_expiry: bool = False
     blocked: bool | None = None
     note: str | None = Field(default=None, max_length=500)
@@ -166,6 +179,23 @@ class Token(BaseModel):
     group_id: str | None
     expires_at: datetime | None
     blocked: bool
+    deleted_at: datetime | None = Field(
+        default=None, description="set once deleted: answered as unknown (Invalid)"
+    )
+
+
+class OperatorAction(BaseModel):
+    """One audited operator action on a station or a token."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: str = Field(
+        description="station.decommission, station.recommission, token.delete, token.recreate"
+    )
+    subject_kind: Literal["station", "token"]
+    subject_id: str
+    detail: dict[str, Any]
 
 
 # --- transactions ---------------------------------------------------------------------------
@@ -323,7 +353,7 @@ class ReserveNow(Strict):
     reservation_id: int = Field(ge=0)
     id_token: str = IdTokenText
     id_token_type: str = Field(default="ISO14443", max_length=20)
-    expires_at: AwareDatetime
+    expires_at: Instant
     evse_id: int | None = Field(default=None, ge=0, description="none or 0: any EVSE")
     group_id: str | None = Field(default=None, max_length=36)
 
@@ -342,7 +372,7 @@ class ChargingSchedule(Strict):
     rate_unit: Literal["A", "W"]
     periods: list[ChargingPeriod] = Field(min_length=1, max_length=1024)
     duration_s: int | None = Field(default=None, ge=0)
-    start: AwareDatetime | None = None
+    start: Instant | None = None
     min_rate: float | None = Field(default=None, ge=0)
 
 
@@ -389,7 +419,7 @@ class UpdateFirmware(Strict):
 
 class GetDiagnostics(Strict):
     location: str = Field(min_length=1, max_length=512)
-    start: AwareDatetime | None = None
+    start: Instant | None = None
     stop: AwareDatetime | None = None
     retries: int | None = Field(default=None, ge=0)
     retry_interval_s: int | None = Field(default=None, ge=0)

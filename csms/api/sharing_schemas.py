@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from csms.api.bounds import Day
 from csms.api.schemas import Strict
 
 UnitId = Field(pattern=r"^[A-Za-z0-9._-]{1,64}$", description="letters, digits, . _ -")
@@ -35,7 +36,7 @@ class UnitFields(Strict):
     )
     close_grace_minutes: int | None = Field(default=None, ge=0, le=1440)
     close_message: str | None = Field(default=None, max_length=256)
-    opened_on: date | None = Field(default=None, description="first day open to the public")
+    opened_on: Day | None = Field(default=None, description="first day open to the public")
 
 
 class UnitCreate(UnitFields):
@@ -83,7 +84,7 @@ class TimeSpan(Strict):
 
 
 class ExceptionIn(Strict):
-    date: date
+    date: Day
     kind: Literal["open", "closed", "windows"]
     windows: list[TimeSpan] = Field(default_factory=list, max_length=24)
     note: str = Field(default="", max_length=200)
@@ -94,8 +95,8 @@ class ScheduleCreate(Strict):
         default=None, max_length=48, description="only this station; default: the whole unit"
     )
     time_zone: str | None = Field(default=None, description="IANA zone; default the CSMS's")
-    effective_from: date
-    effective_to: date | None = Field(default=None, description="last day in force")
+    effective_from: Day
+    effective_to: Day | None = Field(default=None, description="last day in force")
     windows: list[WindowIn] = Field(max_length=100)
     exceptions: list[ExceptionIn] = Field(default_factory=list, max_length=1000)
     holidays_open: bool = Field(default=True, description="statutory holidays open all day")
@@ -105,4 +106,4 @@ class ScheduleCreate(Strict):
 
 
 class ScheduleEnd(Strict):
-    last_day: date = Field(description="the last day the schedule is in force")
+    last_day: Day = Field(description="the last day the schedule is in force")

@@ -11,12 +11,19 @@ from csms.errors import InvalidInput
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
+# Months whose bounds, moved to any offset, stay inside Python's calendar (years 1-9999).
+FIRST_YEAR, LAST_YEAR = 1900, 9998
+
+
 def parse_month(text: str) -> tuple[int, int]:
-    """'2026-11' -> (2026, 11); anything else is InvalidInput."""
+    """'2026-11' -> (2026, 11); anything else, or a year outside 1900-9998, is InvalidInput."""
     found = _MONTH.match(text)
     if found is None:
         raise InvalidInput(f"month must be YYYY-MM, not {text!r}")
-    return int(found[1]), int(found[2])
+    year = int(found[1])
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise InvalidInput(f"month must lie between {FIRST_YEAR}-01 and {LAST_YEAR}-12")
+    return year, int(found[2])
 
 
 def month_bounds(year: int, month: int, zone: ZoneInfo) -> tuple[datetime, datetime]:

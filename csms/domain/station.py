@@ -130,3 +130,11 @@ class StationAuth:
     admin_state: AdminState
     password_hash: str | None
     security_profile: int | None
+    decommissioned: bool = False  # refused at the handshake until re-commissioned
+
+    @property
+    def refusal(self) -> str | None:
+        """Why the station may not connect whatever its credentials, or None."""
+        if self.decommissioned:
+            return f"station {self.station_id} is decommissioned"
+        return None

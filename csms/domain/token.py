@@ -31,6 +31,9 @@ class IdToken:
     group_id: str | None = None
     expires_at: datetime | None = None
     blocked: bool = False
+    # Soft-deleted: kept for the sessions naming it, answered Invalid (never as unknown, which
+    # a network accepting unknown tokens would let charge).
+    deleted_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +57,12 @@ def decide(
     """Answer an authorization request from the stored token.
 
     Blocked beats expired beats concurrent use; an unknown token is Invalid unless the network
-    accepts unknown tokens.
+    accepts unknown tokens; a deleted token is Invalid whatever that policy.
     """
     if token is None:
         return AuthDecision(AuthStatus.ACCEPTED if accept_unknown else AuthStatus.INVALID)
+    if token.deleted_at is not None:
+        return AuthDecision(AuthStatus.INVALID)
     if token.blocked:
         status = AuthStatus.BLOCKED
     elif token.expires_at is not None and token.expires_at <= now:

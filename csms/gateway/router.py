@@ -20,10 +20,12 @@ from typing import Any
 from csms import metrics
 from csms.clock import utcnow
 from csms.gateway.registry import Registry
+from csms.outage import OutageLog
 from csms.services.commands import execute_logged
 from csms.services.events import Event, EventBus
 from csms.store.commands import CommandStore
 from csms.store.notify import Notifications
+from csms.store.outage import cause as outage_cause
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +45,10 @@ class Router:
         registry: Registry,
         bus: EventBus,
         node_id: str,
+        *,
+        outage: OutageLog | None = None,
     ) -> None:
+        self._outage = outage or OutageLog(outage_cause)
         self._notify = notifications
         self._commands = commands
         self._registry = registry
@@ -64,7 +69,8 @@ class Router:
                 COMMANDS_CHANNEL,
                 {"kind": "run", "node": target_node, "id": command_id, "timeout": timeout},
             )
-            await asyncio.wait_for(future, timeout + FORWARD_MARGIN_SECONDS)
+            async with asyncio.timeout(timeout + FORWARD_MARGIN_SECONDS):
+                await future
         except TimeoutError:
             await self._commands.finish(
                 command_id,
@@ -145,8 +151,9 @@ class Router:
                 batch.append(self._outgoing.get_nowait())
             try:
                 await self._send_batch(batch)
-            except Exception:  # the feed is best effort: a lost batch must not stop routing
-                log.warning("could not forward %d events", len(batch), exc_info=True)
+            except Exception as exc:  # the feed is best effort: a lost batch must not stop routing
+                if self._outage.absorb(exc, "background") is None:
+                    log.warning("could not forward %d events", len(batch), exc_info=True)
                 metrics.EVENTS_DROPPED.labels("notify failed").inc(len(batch))
                 await asyncio.sleep(1)
 

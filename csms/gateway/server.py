@@ -9,9 +9,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import math
 import ssl
 import weakref
+from collections import deque
 from collections.abc import Callable, Coroutine, Mapping
+from datetime import datetime
 from decimal import Decimal
 from http import HTTPStatus
 from typing import Any
@@ -21,22 +24,32 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
+from csms.client_address import client_address
 from csms.clock import monotonic, utcnow
 from csms.config import Settings
 from csms.domain.password import verify_password
 from csms.domain.station import AdminState, RegistrationStatus, StationAuth, station_id_problem
 from csms.domain.version import OcppVersion, choose_subprotocol
-from csms.errors import CsmsError
+from csms.errors import ConfigError, CsmsError
 from csms.gateway.handshake import basic_credentials, certificate_common_name, station_id_from_path
 from csms.gateway.registry import Connection, Registry
+from csms.gateway.unavailable import CLOSE_TRY_AGAIN_LATER, refuse_handshake, translating
 from csms.ocpp16.handlers import build_handlers as build_v16
 from csms.ocpp201.handlers import build_handlers as build_v201
+from csms.outage import OutageLog
 from csms.rpc.endpoint import RpcEndpoint
+from csms.services.auth_limits import station_password_limits
 from csms.services.container import Services
+from csms.services.events import STATION_DECOMMISSIONED, EventBus
 from csms.services.session import Handler, StationSession
+from csms.store.outage import cause as outage_cause
 
 log = logging.getLogger(__name__)
 COST_ROUND_BUDGET = 2.0  # seconds of pricing per running-cost round
+# Missed disconnects recorded per sweep, at most (and for at most this many seconds): after a
+# long outage of a big node the backlog must not hold up the node heartbeat behind the sweep.
+REPLAY_BATCH = 500
+REPLAY_BUDGET = 1.0
 
 HandlerFactory = Callable[[StationSession], Mapping[str, Handler]]
 HANDLERS: dict[OcppVersion, HandlerFactory] = {
@@ -60,9 +73,22 @@ def make_ssl_context(settings: Settings) -> ssl.SSLContext | None:
         return None
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.load_cert_chain(settings.tls_cert, settings.tls_key)
+    # A missing or unreadable file (a volume not mounted, a key the service user cannot read)
+    # is named, not reported as an OSError the start-up explainer would take for the database.
+    try:
+        context.load_cert_chain(settings.tls_cert, settings.tls_key)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(
+            f"cannot load --tls-cert {settings.tls_cert} / --tls-key {settings.tls_key}: "
+            f"{exc.strerror or exc}"
+        ) from None
     if settings.tls_client_ca is not None:
-        context.load_verify_locations(settings.tls_client_ca)
+        try:
+            context.load_verify_locations(settings.tls_client_ca)
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(
+                f"cannot load --tls-client-ca {settings.tls_client_ca}: {exc.strerror or exc}"
+            ) from None
         context.verify_mode = ssl.CERT_OPTIONAL
     return context
 
@@ -70,9 +96,12 @@ def make_ssl_context(settings: Settings) -> ssl.SSLContext | None:
 class Gateway:
     """Accepts station connections and hands each to an RPC endpoint of its version."""
 
-    def __init__(self, settings: Settings, services: Services) -> None:
+    def __init__(
+        self, settings: Settings, services: Services, *, outage: OutageLog | None = None
+    ) -> None:
         self._settings = settings
         self._services = services
+        self.outage = outage or OutageLog(outage_cause)
         self.registry = Registry()
         # Stations admitted by _process_request, until their handler picks them up.
         self._admitted: weakref.WeakKeyDictionary[ServerConnection, StationAuth] = (
@@ -81,8 +110,12 @@ class Gateway:
         # (station, sha256(password), stored hash) already verified: scrypt costs ~50 ms, and a
         # boot storm of reconnecting stations must not pay it again and again.
         self._verified: set[tuple[str, bytes, str]] = set()
+        self._auth_limits = station_password_limits(settings)
         self._server: Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        # Disconnects the database was down for: (station, connection id, code, reason, when
+        # the socket closed), recorded by the next sweeps that reach it, oldest first.
+        self._unrecorded: deque[tuple[str, int, int | None, str, datetime]] = deque()
 
     async def start(self) -> int:
         """Listen; return the bound port (useful with port 0)."""
@@ -121,16 +154,40 @@ class Gateway:
     async def _process_request(
         self, connection: ServerConnection, request: Request
     ) -> Response | None:
+        """Admit or refuse; a database outage is HTTP 503 with Retry-After (the station retries
+        with its backoff), said once per interval, never a 500 with a traceback."""
+        try:
+            return await self._admission(connection, request)
+        except Exception as exc:
+            cause = self.outage.absorb(exc, "handshake")
+            if cause is None:
+                raise
+            return refuse_handshake(connection)
+
+    async def _admission(self, connection: ServerConnection, request: Request) -> Response | None:
         station_id = station_id_from_path(request.path)
         problem = station_id_problem(station_id)
         if problem is not None:
             return connection.respond(HTTPStatus.BAD_REQUEST, problem + "\n")
+        source = client_address(
+            _peer_host(connection),
+            request.headers.get_all("X-Forwarded-For"),
+            self._settings.ocpp_trusted_proxies,
+        )
+        wait = self._auth_limits.retry_after(source, station_id)
+        if wait > 0:  # refused unchecked: no password hash, no database query
+            return _too_many_attempts(connection, station_id, source, wait)
         station = await self._services.stations.admit(station_id)
         if station is None:
             return connection.respond(HTTPStatus.NOT_FOUND, f"unknown station {station_id}\n")
-        refusal = await self._authenticate(connection, request.headers, station)
+        if station.refusal is not None:  # before the password: a retired pile retries forever
+            return connection.respond(HTTPStatus.FORBIDDEN, station.refusal + "\n")
+        try:
+            refusal = await self._authenticate(connection, request.headers, station, source)
+        except _LockedOut as locked:
+            return _too_many_attempts(connection, station_id, source, locked.wait)
         if refusal is not None:
-            log.warning("refused %s: %s", station_id, refusal)
+            log.warning("refused %s from %s: %s", station_id, source or "behind a proxy", refusal)
             response = connection.respond(HTTPStatus.UNAUTHORIZED, refusal + "\n")
             response.headers["WWW-Authenticate"] = 'Basic realm="csms", charset="UTF-8"'
             return response
@@ -138,9 +195,17 @@ class Gateway:
         return None
 
     async def _authenticate(
-        self, connection: ServerConnection, headers: Headers, station: StationAuth
+        self,
+        connection: ServerConnection,
+        headers: Headers,
+        station: StationAuth,
+        source: str | None,
     ) -> str | None:
-        """Why the station may not connect (profiles 1-3), or None when it may."""
+        """Why the station may not connect (profiles 1-3), or None when it may.
+
+        Every Basic-credentials refusal (missing ones too: a charger that lost its password
+        retries for days) counts toward the limits of `source`; see csms.services.auth_limits.
+        """
         peercert = connection.transport.get_extra_info("peercert")
         common_name = certificate_common_name(peercert)
         if common_name is not None and common_name != station.station_id:
@@ -156,20 +221,32 @@ class Gateway:
             if station.security_profile in (1, 2):
                 return f"security profile {station.security_profile} needs a password; none is set"
             return None
+        refusal = await self._check_password(headers, station.station_id, station.password_hash)
+        if refusal is not None:
+            self._auth_limits.failed(source, station.station_id)
+            return refusal
+        # Attempts sent side by side were all let in before any failed: one that was checked
+        # while the others locked the station out is refused like those after it.
+        wait = self._auth_limits.retry_after(source, station.station_id)
+        if wait > 0:
+            raise _LockedOut(wait)
+        self._auth_limits.succeeded(source, station.station_id)
+        return None
+
+    async def _check_password(
+        self, headers: Headers, station_id: str, password_hash: str
+    ) -> str | None:
+        """Why the Basic credentials are not the station's (profiles 1/2), or None."""
         credentials = basic_credentials(headers.get("Authorization"))
         if credentials is None:
             return "missing HTTP Basic credentials"
         user, password = credentials
-        if user != station.station_id:
+        if user != station_id:
             return "Basic user is not the station id"
-        key = (
-            station.station_id,
-            hashlib.sha256(password.encode()).digest(),
-            station.password_hash,
-        )
+        key = (station_id, hashlib.sha256(password.encode()).digest(), password_hash)
         if key in self._verified:
             return None
-        if not await asyncio.to_thread(verify_password, password, station.password_hash):
+        if not await asyncio.to_thread(verify_password, password, password_hash):
             return "wrong password"
         self._verified.add(key)
         return None
@@ -200,7 +277,7 @@ class Gateway:
         endpoint = RpcEndpoint(
             websocket,
             version,
-            HANDLERS[version](session),
+            translating(HANDLERS[version](session), self.outage),
             validate_responses=self._settings.validate_responses,
             on_activity=lambda: stations.presence.seen(station_id),
             on_call=session.note_sent,
@@ -216,9 +293,20 @@ class Gateway:
                 log.info("%s reconnected; closing its previous connection", station_id)
                 self._spawn(previous.close(CLOSE_GOING_AWAY, "replaced by a new connection"))
             remote = websocket.remote_address
-            connection.connection_id = await stations.connected(
-                station_id, version, f"{remote[0]}:{remote[1]}" if remote else None, connected_at
-            )
+            try:
+                connection.connection_id = await stations.connected(
+                    station_id,
+                    version,
+                    f"{remote[0]}:{remote[1]}" if remote else None,
+                    connected_at,
+                )
+            except Exception as exc:
+                # admitted just before the database went away: unrecorded, so not served
+                if self.outage.absorb(exc, "handshake") is None:
+                    raise
+                connection.close_reason = "database unavailable"
+                await websocket.close(CLOSE_TRY_AGAIN_LATER, "database unavailable; try later")
+                return
             log.info("%s connected (OCPP %s)", station_id, version)
             await endpoint.run()
         except ConnectionClosed:
@@ -228,11 +316,31 @@ class Gateway:
             if last:
                 self._services.transactions.forget(station_id)
             reason = connection.close_reason or _close_text(websocket)
+            gone_at = utcnow()
             log.info("%s disconnected: %s", station_id, reason)
             if connection.connection_id:
-                await stations.disconnected(
-                    station_id, connection.connection_id, websocket.close_code, reason, last=last
-                )
+                try:
+                    await stations.disconnected(
+                        station_id,
+                        connection.connection_id,
+                        websocket.close_code,
+                        reason,
+                        last=last,
+                        at=gone_at,
+                    )
+                except Exception as exc:
+                    if self.outage.absorb(exc, "background") is None:
+                        raise
+                    # else the row would say "connected" until this node restarts
+                    self._unrecorded.append(
+                        (
+                            station_id,
+                            connection.connection_id,
+                            websocket.close_code,
+                            reason,
+                            gone_at,
+                        )
+                    )
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         """Run `work` in a task the gateway owns and awaits at stop()."""
@@ -240,8 +348,39 @@ class Gateway:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    async def _record_unrecorded(
+        self, batch: int = REPLAY_BATCH, budget: float = REPLAY_BUDGET
+    ) -> None:
+        """Record the disconnects an outage kept out of the database, oldest first, with the
+        time each happened; at most `batch` of them, for at most `budget` seconds (the next
+        sweep goes on). Never raises: still down, the rest waits; a disconnect that cannot be
+        recorded for another reason is logged and dropped, so it cannot block those behind it
+        (nor, raising every sweep, the presence flush and node heartbeat after the sweep)."""
+        stations = self._services.stations
+        deadline = monotonic() + budget
+        for _ in range(min(batch, len(self._unrecorded))):
+            if monotonic() > deadline:
+                break
+            station_id, connection_id, code, reason, at = self._unrecorded[0]
+            # a station that reconnected meanwhile keeps its presence and sends no news
+            last = self.registry.get(station_id) is None
+            try:
+                await stations.disconnected(
+                    station_id, connection_id, code, reason, last=last, at=at
+                )
+            except Exception as exc:
+                if self.outage.absorb(exc, "background") is not None:
+                    return  # down again: kept for a later sweep
+                log.exception(
+                    "dropped the disconnect of %s at %s (connection %s): cannot be recorded",
+                    station_id,
+                    at.isoformat(),
+                    connection_id,
+                )
+            self._unrecorded.popleft()
+
     async def sweep(self) -> None:
-        """Flush presence, refresh sessions from admin changes, close silent stations."""
+        """Flush presence, close silent stations, record (a batch of) missed disconnects."""
         stations = self._services.stations
         await stations.flush_presence(
             lambda sid: (c.connection_id or None) if (c := self.registry.get(sid)) else None
@@ -256,6 +395,9 @@ class Gateway:
         if closing:
             log.info("closing %d silent stations", len(closing))
             await asyncio.gather(*closing, return_exceptions=True)
+        # last, bounded and never raising: the node heartbeat after the sweep must not wait
+        # behind an outage's backlog, nor fail with a disconnect that cannot be recorded
+        await self._record_unrecorded(budget=min(REPLAY_BUDGET, self._settings.node_timeout / 10))
 
     async def push_costs(self, budget: float = COST_ROUND_BUDGET) -> None:
         """Refresh the running cost of open sessions on this node (API, live feed) and send
@@ -275,7 +417,9 @@ class Gateway:
             before = billing.last_total(tx["id"])
             try:
                 total = await billing.running_total(tx["id"], fresh=True)
-            except Exception:  # one session that cannot be priced must not stop the others
+            except Exception as exc:  # one session that cannot be priced must not stop the others
+                if self.outage.absorb(exc, "background") is not None:
+                    break  # none can be priced now; the next round tries again
                 log.exception("running cost of transaction %s failed", tx["id"])
                 continue
             connection = self.registry.get(tx["station_id"])
@@ -296,6 +440,24 @@ class Gateway:
             connection = self.registry.get(station_id)
             if connection is not None:
                 connection.session.apply_admin_state(state)
+        # a decommissioning whose news was lost (or made by the CLI) is caught here
+        for station_id in await self._services.stations.decommissioned_here():
+            self._close_decommissioned(station_id)
+
+    async def watch_decommissions(self, bus: EventBus) -> None:
+        """Close the socket of a station decommissioned on any node as soon as the news comes;
+        the handshake refuses it from then on. Runs until cancelled."""
+        with bus.subscribe(lambda event: event.type == STATION_DECOMMISSIONED) as news:
+            while True:
+                event = await news.next(timeout=60)
+                if event is not None:
+                    self._close_decommissioned(event.station_id)
+
+    def _close_decommissioned(self, station_id: str) -> None:
+        connection = self.registry.get(station_id)
+        if connection is not None and connection.close_reason is None:
+            log.info("%s decommissioned; closing its connection", station_id)
+            self._spawn(connection.close(CLOSE_POLICY, "station decommissioned"))
 
 
 async def _cost_updated(connection: Connection, transaction: str, total: Decimal) -> None:
@@ -313,6 +475,35 @@ def initial_registration(state: AdminState) -> RegistrationStatus | None:
         AdminState.BLOCKED: RegistrationStatus.REJECTED,
         AdminState.PENDING: RegistrationStatus.PENDING,
     }.get(state)
+
+
+def _peer_host(connection: ServerConnection) -> str | None:
+    remote = connection.remote_address
+    return str(remote[0]) if remote else None
+
+
+class _LockedOut(Exception):
+    """The station or source was locked out while its credentials were being checked."""
+
+    def __init__(self, wait: float) -> None:
+        super().__init__(f"locked out for {wait:.0f} s more")
+        self.wait = wait
+
+
+def _too_many_attempts(
+    connection: ServerConnection, station_id: str, source: str | None, wait: float
+) -> Response:
+    """HTTP 429 + Retry-After, not 401: the credentials were not even looked at. A charger
+    treats either as a failed connection and retries after its back-off; the right password
+    works again as soon as the lockout ends."""
+    seconds = math.ceil(wait)
+    log.debug("refused %s from %s unchecked: locked out for %ds more", station_id, source, seconds)
+    response = connection.respond(
+        HTTPStatus.TOO_MANY_REQUESTS,
+        f"too many failed credentials; retry in {seconds} s\n",
+    )
+    response.headers["Retry-After"] = str(seconds)
+    return response
 
 
 def _close_text(websocket: ServerConnection) -> str:

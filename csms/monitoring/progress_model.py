@@ -101,14 +101,18 @@ class Pile:
     connectors: int
     commissioned_on: date | None  # None: in service before the plan's baseline
     locked: bool = False  # a safety lockout (二(六)17): out of use, not counted
+    # Local day it was decommissioned: built and in service until the day before, not after.
+    decommissioned_on: date | None = None
 
     def commissioned_on_or_before(self, day: date) -> bool:
         """In the network on the day (an unknown date means it was there before the plan)."""
         return self.commissioned_on is None or self.commissioned_on <= day
 
     def counts_on(self, day: date) -> bool:
-        """Counted on the day: commissioned by then and not under a safety lockout."""
-        return not self.locked and self.commissioned_on_or_before(day)
+        """Counted on the day: commissioned by then, not yet decommissioned, and not under a
+        safety lockout."""
+        in_service = self.decommissioned_on is None or day < self.decommissioned_on
+        return not self.locked and in_service and self.commissioned_on_or_before(day)
 
 
 @dataclass(frozen=True, slots=True)

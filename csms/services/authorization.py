@@ -135,9 +135,11 @@ class AuthorizationService:
     async def _token_decision(
         self, id_token: str, station_id: str | None, where: ConnectorRef | None
     ) -> AuthDecision:
-        token = await self._tokens.get(id_token)
+        # Deleted tokens too: decide answers them Invalid, never as unknown (which a network
+        # accepting unknown tokens would let charge).
+        token = await self._tokens.find(id_token)
         in_other = False
-        if token is not None and not token.blocked:
+        if token is not None and not token.blocked and token.deleted_at is None:
             in_other = await self._tokens.in_open_transaction(
                 id_token,
                 except_station=station_id,

@@ -15,6 +15,9 @@ from typing import Any
 
 from csms.clock import isoformat, utcnow
 
+# Published when an operator decommissions a station: the node holding its socket closes it.
+STATION_DECOMMISSIONED = "station.decommissioned"
+
 
 @dataclass(frozen=True, slots=True)
 class Event:
@@ -61,8 +64,12 @@ class Subscription:
         self.queue.put_nowait(event)
 
     async def next(self, timeout: float) -> Event | None:
+        """The next event, or None after `timeout` seconds without one."""
+        # Not asyncio.wait_for: on 3.11 it swallows a cancellation that arrives as the queue
+        # hands over an item, and the subscriber's loop then waited an hour at shutdown.
         try:
-            return await asyncio.wait_for(self.queue.get(), timeout)
+            async with asyncio.timeout(timeout):
+                return await self.queue.get()
         except TimeoutError:
             return None
 

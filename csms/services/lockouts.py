@@ -19,10 +19,12 @@ from typing import Any
 from csms import metrics
 from csms.clock import utcnow
 from csms.errors import CsmsError, StationOffline
+from csms.outage import OutageLog
 from csms.services.commands import CommandService
 from csms.services.events import EventBus, booted_here
 from csms.services.recent import RecentSet
 from csms.store.lockouts import LockoutStore
+from csms.store.outage import cause as outage_cause
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +57,9 @@ class LockoutService:
         boot_settle: float = BOOT_SETTLE,
         command_timeout: float = COMMAND_TIMEOUT,
         on_locked: Callable[[str], None] | None = None,
+        outage: OutageLog | None = None,
     ) -> None:
+        self._outage = outage or OutageLog(outage_cause)
         self._on_locked = on_locked  # tells authorization at once (it caches locked stations)
         self._store = store
         self._commands = commands
@@ -164,8 +168,10 @@ class LockoutService:
         try:
             if await self._ever_locked.contains(station_id):
                 await self.apply(station_id)
-        except Exception:
-            log.exception("%s: applying its lockout state after boot failed", station_id)
+        except Exception as exc:
+            self._outage.failed(
+                exc, log, "%s: applying its lockout state after boot failed", station_id
+            )
 
     async def apply(self, station_id: str) -> Availability | None:
         """Tell a station what its lockout state needs: Inoperative while locked out, Operative

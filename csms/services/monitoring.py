@@ -67,6 +67,9 @@ class MonitoringService:
     def today(self) -> date:
         return utcnow().astimezone(self._zone).date()
 
+    def _local_day(self, moment: datetime | None) -> date | None:
+        return None if moment is None else moment.astimezone(self._zone).date()
+
     async def plan(self) -> tuple[str, Plan]:
         found = await self._active_plan() if self._active_plan is not None else None
         if found is None:
@@ -91,6 +94,7 @@ class MonitoringService:
                 connectors=int(p["connectors"]),
                 commissioned_on=p["commissioned_on"],
                 locked=bool(p["locked"]),
+                decommissioned_on=self._local_day(p["decommissioned_at"]),
             )
             for p in await self._store.piles()
         ]

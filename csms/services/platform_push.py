@@ -22,8 +22,10 @@ import httpx
 
 from csms import metrics
 from csms.clock import utcnow
+from csms.outage import OutageLog
 from csms.sealed import SealedBox
 from csms.services.events import EventBus
+from csms.store.outage import cause as outage_cause
 from csms.store.platform_outbox import OutboxStore
 from csms.store.platforms import LockLost, PlatformStore, SenderLock
 from csms.tcec.envelope import (
@@ -256,8 +258,10 @@ class Lane:
         concurrency: int,
         poll: float,
         now: Callable[[], datetime] = utcnow,
+        outage: OutageLog | None = None,
     ) -> None:
         self.creds = creds
+        self._outage = outage or OutageLog(outage_cause)
         self.link = PlatformLink(creds, client, now)
         self._outbox = outbox
         self._platforms = platforms
@@ -294,8 +298,10 @@ class Lane:
                         await self._send_forever(lock)
             except* LockLost:  # raised inside the TaskGroup: it arrives in an ExceptionGroup
                 log.warning("platform %s: lost the sender lock; stopped sending", self.platform_id)
-            except* Exception:
-                log.exception("platform %s: the sender lock failed", self.platform_id)
+            except* Exception as failed:
+                self._outage.failed(
+                    failed, log, "platform %s: the sender lock failed", self.platform_id
+                )
             finally:
                 self.holding_lock = False
             await asyncio.sleep(LOCK_RETRY)
@@ -321,8 +327,10 @@ class Lane:
                         heads = await self._outbox.due(
                             self.platform_id, now, free, sorted(self._busy)
                         )
-                    except Exception:
-                        log.exception("platform %s: reading the outbox failed", self.platform_id)
+                    except Exception as exc:
+                        self._outage.failed(
+                            exc, log, "platform %s: reading the outbox failed", self.platform_id
+                        )
                         heads = []
                     for head in heads:
                         self._busy.add(head["stream"])
@@ -330,8 +338,10 @@ class Lane:
                 await self._sleep(self._poll)
 
     async def _sleep(self, seconds: float) -> None:
+        # asyncio.timeout, not wait_for: 3.11's can swallow a cancellation
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout=max(0.01, seconds))
+            async with asyncio.timeout(max(0.01, seconds)):
+                await self._wake.wait()
         self._wake.clear()
 
     async def _deliver(self, record: dict[str, Any]) -> None:
@@ -345,8 +355,10 @@ class Lane:
                 try:
                     await self._record(record, outcome, at)
                     break
-                except Exception:
-                    log.exception(
+                except Exception as exc:
+                    self._outage.failed(
+                        exc,
+                        log,
                         "platform %s: recording the outcome of record %s failed; retrying",
                         self.platform_id,
                         record["id"],
@@ -355,8 +367,10 @@ class Lane:
                     wait = min(wait * 2, SETTLE_RETRY_MAX)
             try:
                 await self._health(outcome, at)
-            except Exception:  # the health row is a view; the outbox is the truth
-                log.exception("platform %s: updating its health failed", self.platform_id)
+            except Exception as exc:  # the health row is a view; the outbox is the truth
+                self._outage.failed(
+                    exc, log, "platform %s: updating its health failed", self.platform_id
+                )
         finally:
             self._busy.discard(record["stream"])
             self._wake.set()

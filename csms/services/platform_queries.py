@@ -18,8 +18,10 @@ from zoneinfo import ZoneInfo
 from csms import metrics
 from csms.billing.tariff import DayType
 from csms.clock import utcnow
+from csms.outage import OutageLog
 from csms.sealed import SealedBox
 from csms.services.platforms import PlatformService, secret_hash, stats_data
+from csms.store.outage import cause as outage_cause
 from csms.store.platform_facts import PlatformFactsStore
 from csms.store.platforms import PlatformStore
 from csms.store.tariffs import TariffStore
@@ -67,7 +69,9 @@ class PlatformQueries:
         token_lifetime: int,
         day_type_of: Callable[[date], DayType],
         now: Callable[[], datetime] = utcnow,
+        outage: OutageLog | None = None,
     ) -> None:
+        self._outage = outage or OutageLog(outage_cause)
         self._store = store
         self._platforms = platforms
         self._facts = facts
@@ -107,8 +111,11 @@ class PlatformQueries:
         except (QueryError, PushDataError) as exc:
             metrics.PLATFORM_QUERIES.labels(_label(method), str(int(Ret.BAD_DATA))).inc()
             return _answer(keys, Ret.BAD_DATA, str(exc), None)
-        except Exception:
-            log.exception("platform query %s failed", _label(method))
+        except Exception as exc:
+            # T/CEC answers everything with HTTP 200 and a Ret: an outage is Ret 500 too, but
+            # said once per interval instead of a traceback per query
+            if self._outage.absorb(exc, "api") is None:
+                log.exception("platform query %s failed", _label(method))
             metrics.PLATFORM_QUERIES.labels(_label(method), str(int(Ret.SYSTEM_ERROR))).inc()
             return _answer(keys, Ret.SYSTEM_ERROR, "system error", None)
         metrics.PLATFORM_QUERIES.labels(_label(method), "0").inc()

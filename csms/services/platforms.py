@@ -20,9 +20,11 @@ from csms import metrics
 from csms.clock import utcnow
 from csms.config import Settings
 from csms.errors import InvalidInput
+from csms.outage import OutageLog
 from csms.sealed import SealedBox
 from csms.services.events import EventBus
 from csms.services.platform_push import Credentials, Lane, credentials
+from csms.store.outage import cause as outage_cause
 from csms.store.platform_facts import PlatformFactsStore
 from csms.store.platform_outbox import OutboxStore
 from csms.store.platforms import SEALED, PlatformStore
@@ -69,8 +71,11 @@ class PlatformService:
         bus: EventBus,
         settings: Settings,
         switch: PushSwitch,
+        *,
+        outage: OutageLog | None = None,
     ) -> None:
         self.store = store
+        self._outage = outage or OutageLog(outage_cause)
         self.outbox = outbox
         self._facts = facts
         self._box = box
@@ -196,11 +201,13 @@ class PlatformService:
                     try:
                         await self._sync_lanes(tasks)
                         await self._gauges()
-                    except Exception:
-                        log.exception("platform lanes: reload failed")
+                    except Exception as exc:
+                        self._outage.failed(exc, log, "platform lanes: reload failed")
                     self._reload.clear()
+                    # asyncio.timeout, not wait_for: 3.11's can swallow a cancellation
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._reload.wait(), timeout=RELOAD_EVERY)
+                        async with asyncio.timeout(RELOAD_EVERY):
+                            await self._reload.wait()
             finally:
                 for _lane, task, _fp in self.lanes.values():
                     task.cancel()
@@ -246,6 +253,7 @@ class PlatformService:
                 schedule=self._settings.push_retry,
                 concurrency=self._settings.push_concurrency,
                 poll=self._settings.push_poll,
+                outage=self._outage,
             )
             task = tasks.create_task(_guarded(lane, client), name=f"platform-{platform_id}")
             self.lanes[platform_id] = (lane, task, creds.fingerprint)

@@ -21,6 +21,7 @@ from csms.clock import utcnow
 from csms.domain.token import AuthDecision
 from csms.domain.version import OcppVersion
 from csms.errors import CsmsError
+from csms.outage import OutageLog
 from csms.services.commands import CommandService
 from csms.services.events import EventBus, booted_here
 from csms.services.recent import RecentSet
@@ -28,6 +29,7 @@ from csms.sharing.access import AccessDecision, AccessMode, Membership, PriceCla
 from csms.sharing.calendar import HolidayCalendar, calendar_from, default_calendar
 from csms.sharing.codec import schedule_from
 from csms.sharing.schedule import Openness, openness
+from csms.store.outage import cause as outage_cause
 from csms.store.sharing import SharingStore
 
 log = logging.getLogger(__name__)
@@ -205,7 +207,9 @@ class SharingEnforcer:
         node_id: str,
         local_stations: Callable[[], Iterable[tuple[str, OcppVersion]]],
         interval: float,
+        outage: OutageLog | None = None,
     ) -> None:
+        self._outage = outage or OutageLog(outage_cause)
         self._access = access
         self._store = store
         self._commands = commands
@@ -233,8 +237,8 @@ class SharingEnforcer:
                         continue
                     try:
                         await self.enforce()
-                    except Exception:
-                        log.exception("sharing enforcement failed")
+                    except Exception as exc:
+                        self._outage.failed(exc, log, "sharing enforcement failed")
                     next_round = asyncio.get_running_loop().time() + self._interval
             finally:
                 for task in self._tasks:
@@ -252,13 +256,25 @@ class SharingEnforcer:
         self._restricted.add(station_id)
         self._access.touched(station_id)
         if any(sid == station_id for sid, _ in self._local_stations()):
-            self._spawn(self.configure(station_id))
+            self._spawn(self._configure_guarded(station_id))
 
     async def _configure_after_boot(self, station_id: str) -> None:
         # The boot event precedes our BootNotification answer: let the station have it first.
         await asyncio.sleep(BOOT_SETTLE)
-        if await self._restricted.contains(station_id):
+        try:
+            restricted = await self._restricted.contains(station_id)
+        except Exception as exc:  # the backstop still holds; the next boot tries again
+            self._outage.failed(exc, log, "%s: sharing configuration failed", station_id)
+            return
+        if restricted:
+            await self._configure_guarded(station_id)
+
+    async def _configure_guarded(self, station_id: str) -> None:
+        """`configure` in a task of ours: a failure is logged, never left in the task."""
+        try:
             await self.configure(station_id)
+        except Exception as exc:  # the backstop still holds; the next boot tries again
+            self._outage.failed(exc, log, "%s: sharing configuration failed", station_id)
 
     async def configure(self, station_id: str) -> list[str]:
         """Cache off, local list = the owner unit's members: what a non-public station needs so

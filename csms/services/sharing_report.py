@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from csms.billing.cdr import kwh
+from csms.clock import utcnow
 from csms.domain.period import month_bounds
 from csms.services.sharing import AccessService
 from csms.sharing.access import AccessMode
@@ -52,13 +53,14 @@ async def unit_report(
                 "public_hours_open": str((Decimal(minutes) / 60).quantize(Decimal("0.01"))),
             }
         )
-    after = _utilization(await store.unit_usage(unit_id, since, until), since, until)
+    now = utcnow()
+    after = _utilization(await store.unit_usage(unit_id, since, until, now), since, until)
     before = None
     opened = unit["opened_on"]
     if opened is not None:
         start = datetime.combine(opened - timedelta(days=BASELINE_DAYS), time(), zone)
         end = datetime.combine(opened, time(), zone)
-        before = _utilization(await store.unit_usage(unit_id, start, end), start, end)
+        before = _utilization(await store.unit_usage(unit_id, start, end, now), start, end)
 
     def figures(price_class: str) -> dict[str, Any]:
         row = money.get(price_class)

@@ -89,13 +89,22 @@ class StationService:
         return connection_id
 
     async def disconnected(
-        self, station_id: str, connection_id: int, code: int | None, reason: str, *, last: bool
+        self,
+        station_id: str,
+        connection_id: int,
+        code: int | None,
+        reason: str,
+        *,
+        last: bool,
+        at: datetime | None = None,
     ) -> None:
-        """Close the session record; `last` says no newer connection of the station is here."""
+        """Close the session record; `last` says no newer connection of the station is here.
+        `at` is when the socket closed (default now): a disconnect recorded late, after a
+        database outage, keeps the time it happened."""
         if last:
             self.presence.forget(station_id)
         await self._stations.disconnected(
-            station_id, connection_id, at=utcnow(), code=code, reason=reason
+            station_id, connection_id, at=at or utcnow(), code=code, reason=reason
         )
         if last:
             self._bus.publish("station.disconnected", station_id, reason=reason)
@@ -158,6 +167,10 @@ class StationService:
         except BaseException:
             self.presence.restore(dirty)
             raise
+
+    async def decommissioned_here(self) -> list[str]:
+        """Stations connected to this node that were decommissioned meanwhile."""
+        return await self._stations.decommissioned_here(self.node_id)
 
     async def admin_states(self, restricted: list[str]) -> dict[str, AdminState]:
         """Stations connected here that are not active, plus the `restricted` ones (which may

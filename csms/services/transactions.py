@@ -69,7 +69,7 @@ class TransactionService:
             context="StartTransaction",
             at=start.timestamp,  # an offline start is judged by when it happened
         )
-        write = StartWrite(station_id, start, decision.status.value)
+        write = StartWrite(station_id, start, decision.status.value, utcnow())
         await self._ledger.submit(write)
         outcome = write.outcome
         assert outcome is not None

@@ -72,7 +72,7 @@ async def utilization_table(
             reported_evses=list(r["evses"] or []),
             rated_power_kw=r["rated_power_kw"],
         )
-        for r in await store.station_facts()
+        for r in await store.station_facts(since)
     ]
     found = u.groups(facts, by)
     if u.too_many_rows(found, bucket_list):

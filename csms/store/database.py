@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -15,6 +16,7 @@ from typing import Any
 import asyncpg
 
 from csms.errors import MigrationError, StoreError
+from csms.store.outage import quiet_pool_floor
 
 log = logging.getLogger(__name__)
 
@@ -121,11 +123,28 @@ async def _keep_session(_conn: asyncpg.Connection) -> None:
         await _conn.execute("ROLLBACK")
 
 
-async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 20) -> Pool:
-    """A pool whose connections speak jsonb as Python objects."""
+async def create_pool(
+    dsn: str,
+    *,
+    min_size: int = 2,
+    max_size: int = 20,
+    on_connect: Callable[[], object] | None = None,
+) -> Pool:
+    """A pool whose connections speak jsonb as Python objects.
+
+    `on_connect` is called for every new connection: after an outage the pool reconnects on
+    demand, so the first new connection is the first sign the database is back.
+    """
+
+    async def init(conn: asyncpg.Connection) -> None:
+        await _init_connection(conn)
+        if on_connect is not None:
+            on_connect()
+
+    quiet_pool_floor()
     try:
         pool: Pool = await asyncpg.create_pool(
-            dsn, min_size=min_size, max_size=max_size, init=_init_connection, reset=_keep_session
+            dsn, min_size=min_size, max_size=max_size, init=init, reset=_keep_session
         )
     except (OSError, asyncpg.PostgresError) as exc:
         raise StoreError(f"cannot connect to PostgreSQL: {exc}") from exc

@@ -11,6 +11,8 @@ from typing import Any
 
 import psutil
 
+from csms.errors import NoDatabase
+
 log = logging.getLogger(__name__)
 
 
@@ -18,18 +20,28 @@ class EmbeddedPostgres:
     """Starts (or joins) the PostgreSQL whose data lives in `data_dir/pgdata`.
 
     The server stops when the last process that started it exits (pgserver counts handles), so a
-    second `csms serve` on the same data directory shares it.
+    second `csms serve` on the same data directory shares it, and so does a command run while it
+    serves. `create=False` is for those commands: they join or start an existing cluster and raise
+    `NoDatabase` rather than initialise an empty one (which would take a mistyped folder for a
+    new deployment and write into it).
     """
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, *, create: bool = True) -> None:
         self.pgdata = (data_dir / "pgdata").resolve()
+        self.create = create
         self._server: Any = None
+
+    def exists(self) -> bool:
+        """Whether a cluster was initialised here (initdb writes PG_VERSION)."""
+        return (self.pgdata / "PG_VERSION").is_file()
 
     async def start(self) -> str:
         """Start or join the server and return its connection URL."""
         return await asyncio.to_thread(self._start_sync)
 
     def _start_sync(self) -> str:
+        if not self.create and not self.exists():
+            raise NoDatabase(f"no CSMS database at {self.pgdata}")
         # platformdirs warns that XDG_RUNTIME_DIR is unset (normal for services); pgserver
         # then keeps its lock under /tmp, which is what we want.
         warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")

@@ -19,7 +19,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -37,7 +37,7 @@ from csms.domain.transaction import (
 )
 from csms.errors import StoreError
 from csms.store import ledger_sql as sql
-from csms.store import platform_outbox
+from csms.store import outage, platform_outbox
 from csms.store.database import Pool
 
 log = logging.getLogger(__name__)
@@ -100,6 +100,7 @@ class StartWrite:
     station_id: str
     start: StartRequest
     auth_status: str
+    received_at: datetime  # the CSMS clock's, kept as the row's created_at (clock evidence)
     outcome: StartOutcome | None = None
 
     def rows(self) -> list[Row]:
@@ -255,7 +256,7 @@ class Ledger:
             take(job)
         while not jobs:  # held writes wait for their stations' batches; poll them briefly
             try:
-                take(await asyncio.wait_for(self._queue.get(), 0.001 if self._held else None))
+                take(await _get(self._queue, 0.001 if self._held else None))
             except TimeoutError:
                 held, self._held, waiting = self._held, [], set()
                 for job in held:
@@ -264,11 +265,7 @@ class Ledger:
         while size < self._max_rows:
             timeout = deadline - loop.time()
             try:
-                job = (
-                    self._queue.get_nowait()
-                    if timeout <= 0
-                    else await asyncio.wait_for(self._queue.get(), timeout)
-                )
+                job = self._queue.get_nowait() if timeout <= 0 else await _get(self._queue, timeout)
             except (TimeoutError, asyncio.QueueEmpty):
                 break
             take(job)
@@ -295,6 +292,17 @@ class Ledger:
                     job.done.set_exception(StoreError("ledger writer stopped"))
             raise
         except Exception as exc:  # asyncpg's encoders raise plain ValueError/OverflowError too
+            down = outage.unavailable(exc)
+            if down is not None:
+                # No message is to blame and none is acknowledged: each handler answers
+                # CALLERROR and the station sends it again; retrying one by one would only
+                # wait for the same outage N times. (A commit whose answer was lost may have
+                # landed: the resend is then a replay, which the ledger recognises.)
+                for job in jobs:
+                    self._forget(job.write)
+                    if not job.done.done():
+                        job.done.set_exception(down)
+                return
             if len(jobs) == 1:
                 log.warning("a %s was not stored: %s", type(jobs[0].write).__name__, exc)
                 self._forget(jobs[0].write)
@@ -565,6 +573,7 @@ async def _start_v16(conn: Any, write: StartWrite) -> StartOutcome:
         start.timestamp,
         start.meter_start_wh,
         start.reservation_id,
+        write.received_at,
     )
     if new_id is None:
         return StartOutcome(int(await conn.fetchval(sql.FIND_START_V16, *key)), replayed=True)
@@ -591,6 +600,7 @@ async def _stop_v16(conn: Any, write: StopWrite) -> StopOutcome:
                 stop.reason or "Local",
                 stop.id_token,
                 None,
+                write.received_at,
             )
             return StopOutcome(row["id"], False, False, where, energy)
         if _same_stop(row, stop):
@@ -617,6 +627,7 @@ async def _stop_v16(conn: Any, write: StopWrite) -> StopOutcome:
         stop.reason or "Local",
         stop.id_token,
         orphan_id,
+        write.received_at,
     )
     energy = None if stop.meter_stop_wh is None else stop.meter_stop_wh - target["meter_start_wh"]
     return StopOutcome(target["id"], False, False, ConnectorRef.from_v16(target["evse_id"]), energy)
@@ -670,3 +681,14 @@ async def _link(conn: Any, station_id: str, stop: StopRequest) -> Any:
         sql.STOP_CANDIDATES, station_id, stop.timestamp, stop.meter_stop_wh, stop.id_token
     )
     return candidates[0] if len(candidates) == 1 else None
+
+
+_T = TypeVar("_T")
+
+
+async def _get(queue: asyncio.Queue[_T], timeout: float | None) -> _T:
+    """The next item, TimeoutError after `timeout` seconds (None: wait for ever). Not
+    asyncio.wait_for: on 3.11 it can swallow a cancellation that arrives as an item does, and
+    the writer would not stop."""
+    async with asyncio.timeout(timeout):
+        return await queue.get()

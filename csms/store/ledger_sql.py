@@ -266,11 +266,13 @@ WHERE o.station_id = s.station_id AND o.ocpp_version = '2.0.1' AND o.evse_id = s
   AND o.status = 'open' AND o.id <> s.tx AND o.started_at <= s.started_at"""
 
 # -- 1.6 StartTransaction / StopTransaction ------------------------------------------------
+# A 1.6 row's created_at and updated_at are when its start and its stop arrived, on the CSMS
+# clock (not the database's now()): the metering rules judge the station's clock by them.
 
 START_V16 = """
 INSERT INTO transactions (station_id, ocpp_version, evse_id, connector_id, id_token,
-    auth_status, started_at, meter_start_wh, reservation_id)
-VALUES ($1, '1.6', $2, $3, $4, $5, $6, $7, $8)
+    auth_status, started_at, meter_start_wh, reservation_id, created_at, updated_at)
+VALUES ($1, '1.6', $2, $3, $4, $5, $6, $7, $8, $9, $9)
 ON CONFLICT (station_id, evse_id, id_token, started_at, meter_start_wh)
     WHERE ocpp_version = '1.6' AND NOT orphan AND stopped_at IS NULL
 DO NOTHING RETURNING id"""
@@ -293,7 +295,7 @@ FOR UPDATE"""
 CLOSE_V16 = """
 UPDATE transactions SET status = 'closed', stopped_at = $2, meter_stop_wh = $3,
     stop_reason = $4, stop_id_token = $5, linked_to = COALESCE($6, linked_to),
-    updated_at = now()
+    updated_at = $7
 WHERE id = $1"""
 # A stop that is neither its transaction's first nor a replay of it: kept beside it. The
 # transaction's updated_at stays its stop's receipt time (clock-skew evidence).

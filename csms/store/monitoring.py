@@ -16,10 +16,12 @@ class MonitoringStore:
         self._pool = pool
 
     async def piles(self) -> list[dict[str, Any]]:
-        """Every station with its planning facts, connectors, fast charging and lockout."""
+        """Every station with its planning facts, connectors, fast charging and lockout;
+        decommissioned ones too (the plan counted them on the days they were in service)."""
         rows = await self._pool.fetch(
             """SELECT s.id, s.county, s.township, s.village, s.site_name, x.category,
                       s.latitude, s.longitude, s.access_mode, s.commissioned_on,
+                      s.decommissioned_at,
                       s.connected, s.rated_power_kw,
                       COALESCE(e.connectors, c.evses, 1) AS connectors,
                       COALESCE(e.fast, false) AS fast,
@@ -64,7 +66,8 @@ class MonitoringStore:
         return {r["county"]: r["evs"] for r in rows}
 
     async def station_states(self) -> list[dict[str, Any]]:
-        """Each station's live state for the map: online, charging, faulted, locked."""
+        """Each station in service, with its live state for the map: online, charging,
+        faulted, locked."""
         rows = await self._pool.fetch(
             """SELECT s.id, s.county, s.site_name, s.latitude, s.longitude, s.access_mode,
                       s.connected,
@@ -75,7 +78,7 @@ class MonitoringStore:
                               WHERE k.station_id = s.id AND k.status = 'Faulted') AS faulted,
                       EXISTS (SELECT 1 FROM lockouts l
                               WHERE l.station_id = s.id AND l.lifted_at IS NULL) AS locked
-               FROM stations s ORDER BY s.id"""
+               FROM stations s WHERE s.decommissioned_at IS NULL ORDER BY s.id"""
         )
         return [dict(r) for r in rows]
 

@@ -8,8 +8,11 @@ from typing import Any
 
 from csms.store.database import Pool
 
+# A decommissioned pile is still told about (platforms keep its records) but never open.
 _PILES = """SELECT s.id, s.site_name, s.county, s.address, s.latitude, s.longitude, s.vendor,
-        s.model, s.rated_power_kw, s.commissioned_on, s.admin_state, s.access_mode,
+        s.model, s.rated_power_kw, s.commissioned_on,
+        CASE WHEN s.decommissioned_at IS NULL THEN s.admin_state ELSE 'decommissioned' END
+            AS admin_state, s.access_mode,
         s.connected, s.updated_at, si.category, si.parking_spaces
     FROM stations s LEFT JOIN sites si ON si.site_name = s.site_name
     WHERE s.access_mode <> 'private'"""

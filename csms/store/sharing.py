@@ -97,17 +97,34 @@ class SharingStore:
         return [(r["kind"], r["value"]) for r in rows]
 
     async def member_tokens(self, unit_id: str) -> list[dict[str, Any]]:
-        """Every id token that makes someone a member: listed ones and those of listed groups."""
+        """Every live id token that makes someone a member: listed ones and those of listed
+        groups (a deleted token is in no local list)."""
         rows = await self._pool.fetch(
             """SELECT t.id_token, t.token_type, t.group_id, t.expires_at, t.blocked
                FROM id_tokens t
-               WHERE EXISTS (SELECT 1 FROM unit_members m WHERE m.unit_id = $1
+               WHERE t.deleted_at IS NULL
+                 AND EXISTS (SELECT 1 FROM unit_members m WHERE m.unit_id = $1
                    AND ((m.kind = 'token' AND m.value = t.id_token)
                      OR (m.kind = 'group' AND m.value = t.group_id)))
                ORDER BY t.id_token""",
             unit_id,
         )
         return [dict(r) for r in rows]
+
+    async def stations_listing(self, id_token: str, group_id: str | None) -> list[str]:
+        """Non-public stations whose local list names this token (as a member, or through its
+        group): the ones to send a new list when it is deleted."""
+        rows = await self._pool.fetch(
+            """SELECT DISTINCT s.id FROM stations s
+               JOIN unit_members m ON m.unit_id = s.owner_unit
+               WHERE s.access_mode <> 'public'
+                 AND ((m.kind = 'token' AND m.value = $1)
+                   OR (m.kind = 'group' AND m.value = $2::text))
+               ORDER BY s.id""",
+            id_token,
+            group_id,
+        )
+        return [r["id"] for r in rows]
 
     async def unit_stations(self, unit_id: str) -> list[dict[str, Any]]:
         rows = await self._pool.fetch(
@@ -383,10 +400,13 @@ class SharingStore:
         )
         return [dict(r) for r in rows]
 
-    async def unit_usage(self, unit_id: str, since: datetime, until: datetime) -> dict[str, Any]:
+    async def unit_usage(
+        self, unit_id: str, since: datetime, until: datetime, now: datetime
+    ) -> dict[str, Any]:
         """Sessions by price class (one counts when it lasted over 2 minutes and delivered
         over 0.5 kWh), plugged-in seconds inside the period, and the connector count. A
-        refused start is no session (its refusal is counted by `refusals`)."""
+        refused start is no session (its refusal is counted by `refusals`). An open session
+        is plugged in until `now` (the CSMS clock, not the database's)."""
         row: Any = await self._pool.fetchrow(
             """SELECT
                  count(*) FILTER (WHERE COALESCE(t.price_class, 'public') = 'public'
@@ -394,7 +414,7 @@ class SharingStore:
                  count(*) FILTER (WHERE t.price_class = 'member'
                                   AND t.started_at >= $2 AND t.counts) AS member_sessions,
                  COALESCE(sum(EXTRACT(EPOCH FROM
-                     LEAST(COALESCE(t.stopped_at, now()), $3) - GREATEST(t.started_at, $2))), 0)
+                     LEAST(COALESCE(t.stopped_at, $4), $3) - GREATEST(t.started_at, $2))), 0)
                    AS busy_seconds
                FROM (SELECT t.*, (t.stopped_at - t.started_at > interval '2 minutes'
                                   AND t.meter_stop_wh - t.meter_start_wh > 500) AS counts
@@ -402,10 +422,11 @@ class SharingStore:
                JOIN stations s ON s.id = t.station_id
                WHERE s.owner_unit = $1 AND NOT t.orphan AND NOT t.refused AND t.started_at < $3
                  AND t.started_at > $2 - interval '31 days'
-                 AND COALESCE(t.stopped_at, now()) > $2""",
+                 AND COALESCE(t.stopped_at, $4) > $2""",
             unit_id,
             since,
             until,
+            now,
         )
         connectors = await self._pool.fetchval(
             """SELECT COALESCE(sum(GREATEST(n, 1)), 0) FROM (

@@ -8,11 +8,13 @@ from typing import Any
 
 from csms.domain.station import AdminState, BootInfo, ConnectorStatus, StationAuth
 from csms.domain.version import OcppVersion
-from csms.errors import NotFound
-from csms.store import platform_outbox
+from csms.errors import Conflict, NotFound
+from csms.store import audit, platform_outbox
 from csms.store.database import Pool
 
-_AUTH_COLUMNS = "id, admin_state, password_hash, security_profile"
+_AUTH_COLUMNS = (
+    "id, admin_state, password_hash, security_profile, decommissioned_at IS NOT NULL AS retired"
+)
 METADATA_COLUMNS = (
     "county",
     "site_name",
@@ -32,6 +34,7 @@ _LIST_COLUMNS = """s.id, s.admin_state, s.ocpp_version, s.vendor, s.model, s.ser
     s.password_hash IS NOT NULL AS has_password, s.security_profile, s.county, s.site_name,
     s.address, s.latitude, s.longitude, s.notes, s.firmware_status, s.created_at,
     s.operator_id, s.owner_unit, s.rated_power_kw, s.meter_cert_number, s.meter_cert_expires_on,
+    s.decommissioned_at, s.decommissioned_by, s.decommission_reason,
     EXISTS (SELECT 1 FROM lockouts l WHERE l.station_id = s.id AND l.lifted_at IS NULL) AS locked,
     (SELECT jsonb_build_object('id', l.id, 'hazard', l.hazard, 'locked_by', l.locked_by,
                                'locked_at', l.locked_at)
@@ -44,6 +47,7 @@ def _auth(row: Any) -> StationAuth:
         admin_state=AdminState(row["admin_state"]),
         password_hash=row["password_hash"],
         security_profile=row["security_profile"],
+        decommissioned=row["retired"],
     )
 
 
@@ -71,7 +75,7 @@ class StationStore:
                     INSERT INTO stations (id) VALUES ($1) ON CONFLICT (id) DO NOTHING
                     RETURNING {_AUTH_COLUMNS}
                 )
-                SELECT {_AUTH_COLUMNS} FROM created
+                SELECT * FROM created
                 UNION ALL
                 SELECT {_AUTH_COLUMNS} FROM stations WHERE id = $1
                 LIMIT 1""",
@@ -136,10 +140,12 @@ class StationStore:
         status: str | None = None,
         county: str | None = None,
         admin_state: str | None = None,
+        include_decommissioned: bool = False,
         limit: int = 100,
         offset: int = 0,
     ) -> list[dict[str, Any]]:
-        """Stations for the operator list; `status` matches any connector's current status."""
+        """Stations for the operator list; `status` matches any connector's current status.
+        Decommissioned stations only when asked for."""
         rows = await self._pool.fetch(
             f"""SELECT {_LIST_COLUMNS} FROM stations s
                 WHERE ($1::boolean IS NULL OR s.connected = $1)
@@ -147,6 +153,7 @@ class StationStore:
                         WHERE c.station_id = s.id AND c.status = $2))
                   AND ($3::text IS NULL OR s.county = $3)
                   AND ($4::text IS NULL OR s.admin_state = $4)
+                  AND ($7::boolean OR s.decommissioned_at IS NULL)
                 ORDER BY s.id LIMIT $5 OFFSET $6""",
             connected,
             status,
@@ -154,6 +161,7 @@ class StationStore:
             admin_state,
             limit,
             offset,
+            include_decommissioned,
         )
         return [dict(r) for r in rows]
 
@@ -178,7 +186,8 @@ class StationStore:
         rows = await self._pool.fetch(
             """SELECT id, admin_state, ocpp_version, vendor, model, connected, node_id,
                       connected_at, disconnected_at, last_seen_at, offline_reason,
-                      password_hash IS NOT NULL AS has_password, security_profile
+                      password_hash IS NOT NULL AS has_password, security_profile,
+                      decommissioned_at
                FROM stations ORDER BY id"""
         )
         return [dict(r) for r in rows]
@@ -308,6 +317,107 @@ class StationStore:
             [s[3] for s in rows],
             node_id,
         )
+
+    async def decommission(
+        self, station_id: str, *, by: str, reason: str | None, force: bool, at: datetime
+    ) -> list[int]:
+        """Mark the station decommissioned and audit it, in one transaction; return the ids of
+        its open transactions, which stay open (a stop the station still sends after it is
+        re-commissioned closes them; nothing is invented for them here).
+
+        NotFound for an unknown station; Conflict when it is already decommissioned, or has
+        open transactions and not `force`. The row is locked first: a start being written
+        for the station (its foreign key) waits for this, so none slips past the check.
+        """
+        async with self._pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                "SELECT decommissioned_at FROM stations WHERE id = $1 FOR UPDATE", station_id
+            )
+            if row is None:
+                raise NotFound(f"station {station_id} does not exist")
+            if row["decommissioned_at"] is not None:
+                raise Conflict(
+                    f"station {station_id} was already decommissioned at "
+                    f"{row['decommissioned_at'].isoformat()}"
+                )
+            open_ids: list[int] = [
+                r["id"]
+                for r in await conn.fetch(
+                    """SELECT id FROM transactions WHERE station_id = $1 AND status = 'open'
+                       ORDER BY id""",
+                    station_id,
+                )
+            ]
+            if open_ids and not force:
+                raise Conflict(
+                    f"station {station_id} has open transactions {open_ids}: stop them first, "
+                    "or decommission with force=true (they stay open)"
+                )
+            await conn.execute(
+                """UPDATE stations SET decommissioned_at = $2, decommissioned_by = $3,
+                       decommission_reason = $4, updated_at = now()
+                   WHERE id = $1""",
+                station_id,
+                at,
+                by,
+                reason,
+            )
+            await audit.record(
+                conn,
+                at=at,
+                actor=by,
+                action="station.decommission",
+                subject_kind="station",
+                subject_id=station_id,
+                detail={"reason": reason, "force": force, "open_transactions": open_ids},
+            )
+        return open_ids
+
+    async def recommission(
+        self, station_id: str, *, by: str, reason: str | None, at: datetime
+    ) -> None:
+        """Put a decommissioned station back in service (it may connect again), audited with
+        the decommissioning it ends. NotFound; Conflict when it is in service."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                """SELECT decommissioned_at, decommissioned_by, decommission_reason
+                   FROM stations WHERE id = $1 FOR UPDATE""",
+                station_id,
+            )
+            if row is None:
+                raise NotFound(f"station {station_id} does not exist")
+            if row["decommissioned_at"] is None:
+                raise Conflict(f"station {station_id} is in service (not decommissioned)")
+            await conn.execute(
+                """UPDATE stations SET decommissioned_at = NULL, decommissioned_by = NULL,
+                       decommission_reason = NULL, updated_at = now()
+                   WHERE id = $1""",
+                station_id,
+            )
+            await audit.record(
+                conn,
+                at=at,
+                actor=by,
+                action="station.recommission",
+                subject_kind="station",
+                subject_id=station_id,
+                detail={
+                    "reason": reason,
+                    "decommissioned_at": row["decommissioned_at"],
+                    "decommissioned_by": row["decommissioned_by"],
+                    "decommission_reason": row["decommission_reason"],
+                },
+            )
+
+    async def decommissioned_here(self, node_id: str) -> list[str]:
+        """Stations connected to this node although decommissioned (by another node, or by
+        the CLI): their sockets are to be closed."""
+        rows = await self._pool.fetch(
+            """SELECT id FROM stations
+               WHERE node_id = $1 AND connected AND decommissioned_at IS NOT NULL""",
+            node_id,
+        )
+        return [r["id"] for r in rows]
 
     async def admin_states(self, node_id: str, also: list[str]) -> dict[str, AdminState]:
         rows = await self._pool.fetch(

@@ -289,6 +289,7 @@ SELECT (SELECT count(*) FROM computed) AS computed,
 
 # What each station could do: its connectors and rated power, from the registered equipment
 # (station_equipment) when there is any, else from what it reported and stations.rated_power_kw.
+# A station decommissioned before $1 had no capacity in the range and is left out.
 _FACTS_SQL = """
 SELECT s.id, s.county, si.category, s.rated_power_kw,
        eq.nos AS equipment_nos, eq.powers AS equipment_kw, cn.evses
@@ -303,6 +304,7 @@ LEFT JOIN (
     SELECT station_id, array_agg(DISTINCT evse_id ORDER BY evse_id) AS evses
     FROM connectors WHERE evse_id > 0 GROUP BY station_id
 ) cn ON cn.station_id = s.id
+WHERE s.decommissioned_at IS NULL OR s.decommissioned_at >= $1
 ORDER BY s.id
 """
 
@@ -458,9 +460,10 @@ class UtilizationStore:
         assert daily is not None
         return int(daily["computed"])
 
-    async def station_facts(self) -> list[dict[str, Any]]:
-        """Every station's county, site category, registered equipment and reported EVSEs."""
-        rows = await self._pool.fetch(_FACTS_SQL)
+    async def station_facts(self, since: date) -> list[dict[str, Any]]:
+        """The county, site category, registered equipment and reported EVSEs of every station
+        in service on some day from `since` (a local day) on."""
+        rows = await self._pool.fetch(_FACTS_SQL, local_midnight(since, self.zone))
         return [dict(r) for r in rows]
 
     def _sums_query(
@@ -501,7 +504,7 @@ class UtilizationStore:
         async with self._pool.acquire() as conn:
             stations = await conn.fetchrow(
                 """SELECT count(*) AS total, count(*) FILTER (WHERE connected) AS online
-                   FROM stations"""
+                   FROM stations WHERE decommissioned_at IS NULL"""
             )
             statuses = await conn.fetch(
                 """SELECT status, count(*) AS n FROM connectors WHERE evse_id > 0

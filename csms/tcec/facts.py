@@ -19,6 +19,9 @@ from csms.tcec.messages import (
     station_code,
 )
 
+# Administrative states of a pile out of use: a site none of whose piles is in use is closed.
+_OUT_OF_USE = frozenset({"blocked", "decommissioned"})
+
 
 def sites(
     piles: Sequence[Mapping[str, Any]],
@@ -59,7 +62,7 @@ def sites(
                 access_mode="shared"
                 if any(p["access_mode"] == "shared" for p in members)
                 else "public",
-                open_=any(p["admin_state"] != "blocked" for p in members),
+                open_=any(p["admin_state"] not in _OUT_OF_USE for p in members),
                 piles=tuple(
                     PileFacts(
                         station_id=p["id"],

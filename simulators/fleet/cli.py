@@ -13,6 +13,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from simulators import cli_options
 from simulators.fleet import report
 from simulators.fleet.progress import ProgressView
 from simulators.fleet.runner import run_fleet
@@ -26,9 +27,10 @@ from simulators.fleet.scenario import (
     shipped,
 )
 from simulators.fleet.scenario import load as load_scenario
-from simulators.ocppj import VERSIONS
 from simulators.signals import stop_on_signals
 from simulators.station.config import TlsSettings
+from simulators.station.connect import ConnectFailed
+from simulators.stats import Recorder
 
 # Sockets the simulator needs beyond one per station (stdio, logs, the event loop).
 SPARE_FILES = 64
@@ -42,33 +44,23 @@ def add_fleet_parsers(commands: argparse._SubParsersAction[argparse.ArgumentPars
         "name or TOML path) sets the fleet; the options below override it. Shows live "
         "progress and ends with a report (console tables, and JSON with --report).",
     )
-    p.add_argument("--url", required=True, help="CSMS endpoint, e.g. ws://127.0.0.1:9000/ocpp")
+    cli_options.add_station_options(p, fleet=True)
     p.add_argument("--scenario", default="smoke", help="shipped name or path to a .toml file")
     p.add_argument("--stations", type=int, help="number of stations")
-    p.add_argument("--duration", type=float, help="seconds (with --until accepted: the limit)")
+    p.add_argument("--duration", type=cli_options.positive_seconds,
+                   help="seconds (with --until accepted: the limit)")  # fmt: skip
     p.add_argument("--until", choices=END_CONDITIONS, help="end after the duration, or once "
                    "every station is Accepted")  # fmt: skip
     p.add_argument("--ramp-rate", type=float, help="stations started per second (0: all at once)")
-    p.add_argument("--version", choices=VERSIONS, help="make every station speak this version")
-    p.add_argument("--charger", help="make every station this charger type (ac7, dc60, dc120..)")
-    p.add_argument("--evses", type=int, help="EVSEs per station (with --charger)")
-    p.add_argument("--sessions", choices=SESSION_MODES, help="session mode")
-    p.add_argument("--session-length", type=float, nargs=2, metavar=("MIN", "MAX"),
-                   help="seconds a car stays")  # fmt: skip
-    p.add_argument("--session-gap", type=float, nargs=2, metavar=("MIN", "MAX"),
-                   help="seconds between cars at one EVSE")  # fmt: skip
-    p.add_argument("--meter-interval", type=int, help="seconds between meter values")
+    p.add_argument("--session-mode", choices=SESSION_MODES,
+                   help="when cars come: none, continuous, or profile (the scenario's daily "
+                   "profile)")  # fmt: skip
+    p.add_argument("--sessions", dest="session_mode", choices=SESSION_MODES,
+                   action=cli_options.Deprecated, instead="--session-mode",
+                   help=argparse.SUPPRESS)  # fmt: skip
     p.add_argument("--churn-interval", type=float, help="mean seconds between network drops "
                    "per station (0: none)")  # fmt: skip
-    p.add_argument("--heartbeat", type=int, help="heartbeat until the boot answer says")
-    p.add_argument("--connect-timeout", type=float, help="WebSocket handshake timeout (s)")
-    p.add_argument("--drain-timeout", type=float, help="how long shutdown may deliver (s)")
-    p.add_argument("--compression", action=argparse.BooleanOptionalAction,
-                   help="offer permessage-deflate")  # fmt: skip
-    p.add_argument("--password", help="HTTP Basic password for every station")
-    p.add_argument("--ca-file", type=Path, help="CA of the CSMS certificate (wss)")
-    p.add_argument("--id-prefix", help="station id prefix")
-    p.add_argument("--seed", type=int, help="seed (same seed, same fleet)")
+    p.add_argument("--id-prefix", type=cli_options.station_id, help="station id prefix")
     p.add_argument("--report", type=Path, help="write the JSON report here")
     p.add_argument("--progress", choices=("auto", "live", "plain", "off"), default="auto",
                    help="auto: live panel on a terminal, plain lines otherwise")  # fmt: skip
@@ -85,7 +77,7 @@ def apply_overrides(scenario: Scenario, args: argparse.Namespace) -> Scenario:
         "duration": "duration_s",
         "until": "until",
         "ramp_rate": "ramp_rate",
-        "sessions": "session_mode",
+        "session_mode": "session_mode",
         "meter_interval": "meter_interval_s",
         "churn_interval": "churn_interval_s",
         "heartbeat": "heartbeat_s",
@@ -101,9 +93,9 @@ def apply_overrides(scenario: Scenario, args: argparse.Namespace) -> Scenario:
         if value is not None:
             changes[name] = value
     if args.session_length is not None:
-        changes["session_length_s"] = tuple(args.session_length)
+        changes["session_length_s"] = args.session_length
     if args.session_gap is not None:
-        changes["session_gap_s"] = tuple(args.session_gap)
+        changes["session_gap_s"] = args.session_gap
     if args.version is not None:
         changes["versions"] = {args.version: 1.0}
     if args.charger is not None:
@@ -155,16 +147,56 @@ async def run_fleet_command(args: argparse.Namespace) -> int:
         progress = ProgressView(console, live=mode == "live", interval=interval)
     tls = TlsSettings(ca_file=args.ca_file) if args.ca_file else None
     interrupted = asyncio.Event()
+    stats = Recorder(on_connect_failed=FirstFailures())
     with stop_on_signals(interrupted):
         run = await run_fleet(
-            scenario, args.url, progress=progress, tls=tls, stop_early=interrupted
+            scenario, args.url, stats=stats, progress=progress, tls=tls, stop_early=interrupted
         )
     result = report.build(run)
     report.render(result, console)
     if args.report is not None:
         report.write(result, args.report)
         console.print(f"report written to {args.report}")
-    return 0 if run.crashed == 0 and result["sessions"]["undelivered"] == 0 else 1
+    for line in failure_summary(result):
+        print(line if line.startswith(" ") else f"csms-sim: {line}", file=sys.stderr)
+    stations = result["stations"]
+    ok = run.crashed == 0 and stations["never_connected"] == 0
+    return 0 if ok and result["sessions"]["undelivered"] == 0 else 1
+
+
+class FirstFailures:
+    """One line on stderr for the first failed connection of each kind (HTTP401, TLS...), at
+    any log level; the rest are counted in the report, so 10,000 refusals are not 10,000 lines."""
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+
+    def __call__(self, station_id: str, failure: ConnectFailed) -> None:
+        if failure.code in self.seen:
+            return
+        self.seen.add(failure.code)
+        print(
+            f"csms-sim: {station_id}: cannot connect: {failure.reason} (stations retry; "
+            "further failures are counted in the report)",
+            file=sys.stderr,
+        )
+
+
+def failure_summary(result: dict[str, Any]) -> list[str]:
+    """What went wrong, in lines a person reads: stations that never connected, and why."""
+    stations = result["stations"]
+    lines = []
+    if stations["never_connected"]:
+        lines.append(
+            f"{stations['never_connected']} of {stations['launched']} stations never connected:"
+        )
+        for code, cause in stations["never_connected_by_cause"].items():
+            lines.append(f"  {cause['stations']} x {code}: {cause['reason']}")
+    if stations["crashed"]:
+        lines.append(f"{stations['crashed']} stations crashed (see the log)")
+    if result["sessions"]["undelivered"]:
+        lines.append(f"{result['sessions']['undelivered']} messages could not be delivered")
+    return lines
 
 
 def show_scenarios() -> int:

@@ -52,6 +52,20 @@ def _rate(per_second: Counter[int], start: float, end: float) -> float | None:
     return round(sum(per_second[s] for s in range(first, last)) / (last - first), 1)
 
 
+def never_connected(run: FleetRun) -> dict[str, tuple[int, str]]:
+    """Stations launched that never had a WebSocket open, by the code of their last failure:
+    (how many, one of their reasons)."""
+    causes: dict[str, tuple[int, str]] = {}
+    for station in run.stations:
+        if station.ever_connected:
+            continue
+        failure = station.last_connect_failure
+        code, reason = (failure.code, failure.reason) if failure else ("NotTried", "no attempt")
+        count, first = causes.get(code, (0, reason))
+        causes[code] = (count + 1, first)
+    return causes
+
+
 def build(run: FleetRun) -> dict[str, Any]:
     stats = run.stats
     scenario = run.scenario
@@ -64,6 +78,7 @@ def build(run: FleetRun) -> dict[str, Any]:
     up = max(run.launched_after_s or 0.0, accepted[-1] if all_accepted and accepted else 0.0)
     steady = (up, stopped)
     busiest = max(stats.answered_per_second.values(), default=0)
+    never = never_connected(run)
     return {
         "scenario": scenario.name,
         "url": run.url,
@@ -87,6 +102,12 @@ def build(run: FleetRun) -> dict[str, Any]:
             "reconnects": stats.reconnects,
             "peak_connected": stats.peak_connected,
             "crashed": run.crashed,
+            "never_connected": sum(n for n, _ in never.values()),
+            # why the stations that never got in failed last: {code: {stations, reason}}
+            "never_connected_by_cause": {
+                code: {"stations": n, "reason": reason}
+                for code, (n, reason) in sorted(never.items())
+            },
         },
         "messages": {action: _action(s, steady) for action, s in sorted(stats.outbound.items())},
         "commands_received": dict(sorted(stats.inbound.items())),
@@ -136,6 +157,7 @@ def render(report: dict[str, Any], console: Console) -> None:
         ("accepted", stations["accepted"]),
         ("time to all accepted (s)", stations["time_to_all_accepted_s"]),
         ("connects / reconnects", f"{stations['connects']} / {stations['reconnects']}"),
+        ("never connected", stations["never_connected"]),
         ("peak connected", stations["peak_connected"]),
         ("messages answered", throughput["answered"]),
         ("messages/s mean / steady / peak",

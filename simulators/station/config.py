@@ -13,6 +13,26 @@ from simulators.ocppj import VERSIONS
 MAX_ID_LENGTH = 48
 
 
+def station_id_problem(station_id: str) -> str | None:
+    """Why the CSMS would refuse `station_id` (HTTP 400), or None when it may connect.
+
+    The same rules as the CSMS's gateway (csms.domain.station.station_id_problem; this package
+    never imports csms, a test keeps the two in step): the id is the last URL path segment and
+    the HTTP Basic user name.
+    """
+    if not station_id:
+        return "the station id is empty"
+    if len(station_id) > MAX_ID_LENGTH:
+        return f"the station id is longer than {MAX_ID_LENGTH} characters"
+    if ":" in station_id:
+        return "the station id may not contain ':' (it is the HTTP Basic user name)"
+    if "/" in station_id:
+        return "the station id may not contain '/' (it is the last segment of a URL path)"
+    if not station_id.isprintable() or any(c.isspace() for c in station_id):
+        return "the station id may not contain spaces or control characters"
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class TlsSettings:
     """wss:// settings: the CA that signed the CSMS certificate, and a client certificate
@@ -52,10 +72,9 @@ class StationConfig:
     def __post_init__(self) -> None:
         if self.version not in VERSIONS:
             raise ValueError(f"OCPP version must be one of {', '.join(VERSIONS)}")
-        if not self.station_id or len(self.station_id) > MAX_ID_LENGTH:
-            raise ValueError(f"the station id must have 1..{MAX_ID_LENGTH} characters")
-        if ":" in self.station_id or any(c.isspace() for c in self.station_id):
-            raise ValueError("the station id may not contain ':' or spaces")
+        problem = station_id_problem(self.station_id)
+        if problem is not None:
+            raise ValueError(f"{problem}: {self.station_id!r}")
         if not 1 <= self.evses <= 99:
             raise ValueError("a station has 1..99 EVSEs")
         if self.meter_interval < 1:

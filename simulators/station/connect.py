@@ -8,11 +8,12 @@ a client certificate.
 from __future__ import annotations
 
 import base64
+import socket
 import ssl
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import InvalidHandshake, InvalidStatus
+from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
 from websockets.typing import Subprotocol
 
 from simulators.ocppj import SUBPROTOCOLS
@@ -20,11 +21,79 @@ from simulators.station.config import StationConfig, TlsSettings
 
 
 class ConnectFailed(Exception):
-    """The connection could not be opened; `code` classifies why, for the report."""
+    """The connection could not be opened.
 
-    def __init__(self, code: str, detail: str) -> None:
-        super().__init__(f"{code}: {detail}")
+    `code` classifies why, for the report (`HTTP401`, `ConnectionRefused`, ...); `reason` says it
+    in one line a person can act on; `final` is True when trying again with the same settings
+    cannot help (the CSMS said no, or the TLS set-up is wrong), False for what may pass
+    (nothing listening yet, a timeout, HTTP 5xx).
+    """
+
+    def __init__(self, code: str, reason: str, *, final: bool = False) -> None:
+        super().__init__(f"{code}: {reason}")
         self.code = code
+        self.reason = reason
+        self.final = final
+
+
+# What an HTTP refusal of the handshake usually means for a station (OCPP-J §3, 2.0.1 Part 2).
+HTTP_HINTS = {
+    400: "the CSMS refused the request",
+    401: "wrong or missing password (--password; the Basic user is the station id)",
+    403: "the CSMS forbids this station",
+    404: "the CSMS does not know this station (register it or open registration) "
+    "or the URL path is wrong",
+}
+
+
+def _http_failure(status: int, phrase: str, body: bytes) -> ConnectFailed:
+    said = body.decode("utf-8", errors="replace").strip().splitlines()
+    text = f"HTTP {status} {phrase}".rstrip()
+    if status in HTTP_HINTS:
+        text += f": {HTTP_HINTS[status]}"
+    if said and said[0]:
+        text += f' (the CSMS says "{said[0][:200]}")'
+    # 408 Request Timeout and 429 Too Many Requests pass; so may any 5xx.
+    final = 400 <= status < 500 and status not in (408, 429)
+    return ConnectFailed(f"HTTP{status}", text, final=final)
+
+
+def _tls_failure(exc: ssl.SSLError) -> ConnectFailed:
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        why = exc.verify_message or exc.reason or str(exc)
+        return ConnectFailed(
+            "TLSVerifyFailed",
+            f"TLS certificate verify failed: {why} (give the CA of the CSMS certificate "
+            "with --ca-file)",
+            final=True,
+        )
+    if exc.reason == "WRONG_VERSION_NUMBER":
+        return ConnectFailed(
+            "TLSError",
+            "TLS error: the server does not speak TLS (is it plain ws://? then use ws://)",
+            final=True,
+        )
+    return ConnectFailed("TLSError", f"TLS error: {exc.reason or exc}")
+
+
+def _network_failure(exc: OSError, url: str) -> ConnectFailed:
+    where = urlsplit(url).netloc
+    # Several addresses (localhost: ::1 and 127.0.0.1) refusing come as one plain OSError.
+    if isinstance(exc, ConnectionRefusedError) or "Connect call failed" in str(exc):
+        return ConnectFailed(
+            "ConnectionRefused",
+            f"connection refused by {where} (is the CSMS running, and is this its OCPP port?)",
+        )
+    if isinstance(exc, socket.gaierror):
+        return ConnectFailed("NetworkError", f"cannot resolve {urlsplit(url).hostname}: {exc}")
+    if isinstance(exc, ConnectionResetError | ConnectionAbortedError):
+        hint = " (is it plain ws:// there? then use ws://)" if url.startswith("wss://") else ""
+        return ConnectFailed(
+            "ConnectionReset", f"{where} closed the connection during the handshake{hint}"
+        )
+    return ConnectFailed(
+        "NetworkError", f"network error reaching {where}: {exc or type(exc).__name__}"
+    )
 
 
 def endpoint(config: StationConfig) -> str:
@@ -52,11 +121,15 @@ async def open_socket(config: StationConfig, password: str | None) -> ClientConn
     headers = {"Authorization": basic_auth(config.station_id, password)} if password else None
     secure = url.startswith("wss://")
     try:
-        socket = await connect(
+        context = tls_context(config.tls) if secure else None
+    except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+        raise ConnectFailed("TLSSetup", f"cannot load the TLS files: {exc}", final=True) from None
+    try:
+        websocket = await connect(
             url,
             subprotocols=[Subprotocol(SUBPROTOCOLS[config.version])],
             additional_headers=headers,
-            ssl=tls_context(config.tls) if secure else None,
+            ssl=context,
             open_timeout=config.connect_timeout,
             ping_interval=config.ping_interval or None,
             ping_timeout=config.ping_interval or None,
@@ -66,22 +139,30 @@ async def open_socket(config: StationConfig, password: str | None) -> ClientConn
             user_agent_header=f"csms-sim ({config.vendor} {config.model})",
         )
     except InvalidStatus as exc:
-        raise ConnectFailed(f"HTTP{exc.response.status_code}", str(exc)) from None
+        response = exc.response
+        raise _http_failure(
+            response.status_code, response.reason_phrase, bytes(response.body or b"")
+        ) from None
+    except InvalidURI as exc:
+        raise ConnectFailed("InvalidURL", f"not a WebSocket URL: {exc}", final=True) from None
     except InvalidHandshake as exc:
-        raise ConnectFailed("HandshakeFailed", str(exc)) from None
+        hint = "" if secure else " (does the CSMS want wss://?)"
+        raise ConnectFailed("HandshakeFailed", f"not a WebSocket handshake: {exc}{hint}") from None
     except TimeoutError:
         raise ConnectFailed(
-            "ConnectTimeout", f"no handshake within {config.connect_timeout}s"
+            "ConnectTimeout", f"timeout: no handshake within {config.connect_timeout:g} s"
         ) from None
     except ssl.SSLError as exc:
-        raise ConnectFailed("TLSError", str(exc)) from None
-    except ConnectionRefusedError as exc:
-        raise ConnectFailed("ConnectionRefused", str(exc)) from None
+        raise _tls_failure(exc) from None
     except OSError as exc:
-        raise ConnectFailed("NetworkError", str(exc)) from None
-    if socket.subprotocol != SUBPROTOCOLS[config.version]:
+        raise _network_failure(exc, url) from None
+    if websocket.subprotocol != SUBPROTOCOLS[config.version]:
         # OCPP-J §3.1: a CSMS that does not speak our version completes the handshake without
         # a subprotocol (or with another); the station must not go on.
-        await socket.close(1002, "OCPP version not agreed")
-        raise ConnectFailed("SubprotocolRefused", f"the CSMS chose {socket.subprotocol!r}")
-    return socket
+        await websocket.close(1002, "OCPP version not agreed")
+        raise ConnectFailed(
+            "SubprotocolRefused",
+            f"the CSMS does not speak OCPP {config.version} (it chose {websocket.subprotocol!r})",
+            final=True,
+        )
+    return websocket

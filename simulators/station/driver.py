@@ -11,12 +11,21 @@ from simulators.station.session import SessionPlan, StopCause
 from simulators.station.station import Behaviour, Station
 from simulators.vehicles import random_id_tag, random_vehicle
 
+Seconds = float | tuple[float, float]  # exactly, or (min, max) drawn at random each time
+
+
+def _draw(seconds: Seconds, rng: random.Random) -> float:
+    if not isinstance(seconds, tuple):
+        return seconds
+    low, high = seconds
+    return low if low == high else rng.uniform(low, high)  # a fixed length draws nothing
+
 
 def sequential_sessions(
     count: int,
     *,
-    duration_s: float,
-    gap_s: float,
+    duration_s: Seconds,
+    gap_s: Seconds,
     id_tag: str | None = None,
     leave: StopCause = StopCause.LOCAL,
     unplug_delay_s: float = 1.0,
@@ -34,8 +43,8 @@ def sequential_sessions(
 async def _run(
     station: Station,
     count: int,
-    duration_s: float,
-    gap_s: float,
+    duration_s: Seconds,
+    gap_s: Seconds,
     id_tag: str | None,
     leave: StopCause,
     unplug_delay_s: float,
@@ -48,14 +57,14 @@ async def _run(
         await station.wait_evse_idle(evse_id)
         plan = SessionPlan(
             id_tag=id_tag or random_id_tag(rng),
-            duration_s=duration_s,
+            duration_s=_draw(duration_s, rng),
             vehicle=random_vehicle(station.config.kind, rng),
             leave=leave,
             unplug_delay_s=unplug_delay_s,
         )
         await station.charge(evse_id, plan)
         if n < count - 1:
-            await asyncio.sleep(gap_s)
+            await asyncio.sleep(_draw(gap_s, rng))
 
 
 async def idle_forever(station: Station) -> None:

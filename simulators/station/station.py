@@ -109,6 +109,8 @@ class Station:
         self._jobs: dict[str, asyncio.Task[Any]] = {}  # firmware update, log upload: one each
         self._socket: ClientConnection | None = None
         self._connection: RpcConnection | None = None
+        self.ever_connected = False  # a WebSocket to the CSMS was open at least once
+        self.last_connect_failure: ConnectFailed | None = None
         self._ready = asyncio.Event()
         self._booted = False
         self._station_status_due = True
@@ -206,7 +208,6 @@ class Station:
     async def _link_loop(self) -> None:
         """Connect, stay connected, and reconnect with back-off (2.0.1 Part 4 §5.3)."""
         attempt = 0
-        has_connected = False
         while True:
             await self._wait_reachable()
             if self._stopping and self.outbox.queue.head() is None:
@@ -214,7 +215,8 @@ class Station:
             try:
                 socket = await open_socket(self.config, self.password)
             except ConnectFailed as failure:
-                self.stats.error(failure.code)
+                self.last_connect_failure = failure
+                self.stats.connect_failed(self.id, failure)
                 log.info("%s: connect failed (%s)", self.id, failure)
                 if self._stopping:
                     return
@@ -222,8 +224,8 @@ class Station:
                 attempt += 1
                 continue
             attempt = 0
-            self.stats.link_up(reconnect=has_connected)
-            has_connected = True
+            self.stats.link_up(reconnect=self.ever_connected)
+            self.ever_connected = True
             try:
                 await self._online(socket)
             finally:

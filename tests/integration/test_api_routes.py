@@ -23,6 +23,7 @@ from websockets.exceptions import InvalidStatus
 
 from csms import __version__
 from csms.bootstrap import Running
+from csms.clock import utcnow
 from csms.monitoring.plan import default_plan_document
 from tests.conftest import Api
 from tests.ocpp_client import OcppClient, open_client
@@ -289,6 +290,11 @@ ROUTES = (
         200,
         {"first": "2025-06-01", "last": "2025-06-01"},
     ),
+    # last: they retire the fixture station and token (still readable by the routes above)
+    Route("GET", "/api/v1/audit", "viewer", 200),
+    Route("POST", "/api/v1/stations/{station_id}/recommission", "admin", 409),  # in service
+    Route("DELETE", "/api/v1/stations/{station_id}", "admin", 200),
+    Route("DELETE", "/api/v1/tokens/{id_token}", "operator", 200),
 )
 NOT_MINE = ("/api/v1/stations/{station_id}/commands/", "/api/v1/stations/{station_id}/ocpp/")
 NAMES = {
@@ -379,8 +385,8 @@ async def test_too_weak_roles_get_403(api: Api) -> None:
                 f"this needs the {route.role} role; the key is {role}"
             )
             checked += 1
-    # 38 operator routes x viewer + 9 admin routes x (viewer, operator)
-    assert checked == 56
+    # 39 operator routes x viewer + 11 admin routes x (viewer, operator)
+    assert checked == 61
     assert ids(ok(await api.get("/api/v1/stations"))) == ["AUTH-1"]
     assert ok(await api.get("/api/v1/stations/AUTH-1"))["county"] is None
 
@@ -484,7 +490,7 @@ async def test_create_station(api: Api) -> None:
     assert created["id"] == "CP-NEW"
     assert created["connected"] is False and created["has_password"] is False
     assert created["ocpp_version"] is None and created["security_profile"] is None
-    assert when(created["created_at"]) <= datetime.now(UTC)
+    assert when(created["created_at"]) <= utcnow()
     # the longest id OCPP allows is fine
     ok(await api.post("/api/v1/stations", json={"id": "L" * 48}), 201)
 
@@ -790,8 +796,16 @@ async def test_token_create_read_list(api: Api) -> None:
         ),
         201,
     )
-    assert set(created) == {"id_token", "token_type", "group_id", "expires_at", "blocked"}
+    assert set(created) == {
+        "id_token",
+        "token_type",
+        "group_id",
+        "expires_at",
+        "blocked",
+        "deleted_at",
+    }
     assert created["id_token"] == "TK-1" and created["token_type"] == "ISO14443"
+    assert created["deleted_at"] is None
     assert created["group_id"] == "FLEET" and created["blocked"] is False
     assert when(created["expires_at"]) == datetime(2030, 1, 1, tzinfo=UTC)
     assert ok(await api.get("/api/v1/tokens/TK-1")) == created
@@ -909,11 +923,11 @@ async def test_authorize_follows_the_token_api(api: Api, csms: Running) -> None:
     ok(await api.post("/api/v1/tokens/CARD/unblock"))
     assert (await authorize())["status"] == "Accepted"
 
-    past = (datetime.now(UTC) - timedelta(days=1)).replace(microsecond=0)
+    past = (utcnow() - timedelta(days=1)).replace(microsecond=0)
     ok(await api.patch("/api/v1/tokens/CARD", json={"expires_at": past.isoformat()}))
     expired = await authorize()
     assert expired["status"] == "Expired" and when(expired["expiryDate"]) == past
-    future = (datetime.now(UTC) + timedelta(days=30)).replace(microsecond=0)
+    future = (utcnow() + timedelta(days=30)).replace(microsecond=0)
     ok(await api.patch("/api/v1/tokens/CARD", json={"expires_at": future.isoformat()}))
     accepted = await authorize()
     assert accepted["status"] == "Accepted" and when(accepted["expiryDate"]) == future
@@ -1169,7 +1183,7 @@ async def test_event_stream(api: Api, csms: Running) -> None:
         assert name == "station.connected" and event["type"] == name
         assert event["station_id"] == "EV-1" and event["node"] == "test-node"
         assert event["data"] == {"version": "1.6"}
-        assert abs(when(event["at"]) - datetime.now(UTC)) < timedelta(seconds=10)
+        assert abs(when(event["at"]) - utcnow()) < timedelta(seconds=10)
         name, event = await sse.next()
         assert name == "station.booted" and event["station_id"] == "EV-1"
         assert event["data"] == {"status": "Accepted", "vendor": "Acme", "model": "AC7"}

@@ -23,11 +23,13 @@ import httpx
 import pytest
 
 from csms.bootstrap import Running
-from csms.clock import isoformat
+from csms.clock import isoformat, utcnow
 from csms.domain.token import IdToken
 from csms.store.tokens import TokenStore
 from tests.conftest import Api
 from tests.ocpp_client import OcppClient, open_client
+
+pytestmark = pytest.mark.time_sensitive  # `make test-clock` runs it at a fixed moment too
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CARD = "CARD-1"
@@ -54,7 +56,7 @@ CSV_HEADER = [
 
 def local_time(days_ago: int, hour: int) -> datetime:
     """A whole local hour (Asia/Shanghai) on the local day `days_ago` days before today."""
-    day = datetime.now(SHANGHAI).date() - timedelta(days=days_ago)
+    day = utcnow().astimezone(SHANGHAI).date() - timedelta(days=days_ago)
     return datetime.combine(day, time(hour), tzinfo=SHANGHAI)
 
 

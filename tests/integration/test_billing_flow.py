@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from csms.bootstrap import Running
-from csms.clock import isoformat
+from csms.clock import isoformat, utcnow
 from csms.domain.token import IdToken
 from csms.store.tokens import TokenStore
 from tests.conftest import Api
 from tests.ocpp_client import OcppClient, open_client
+
+pytestmark = pytest.mark.time_sensitive  # `make test-clock` runs it at a fixed moment too
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Readings every 15 minutes around a band edge at T (10 kWh before it, 16 kWh after), the
@@ -21,7 +25,7 @@ REGISTER = (1000, 6000, 11000, 19000, 27000)
 
 def edge_time() -> datetime:
     """A whole local minute about 20 minutes ago (never midnight)."""
-    t = (datetime.now(UTC) - timedelta(minutes=20)).replace(second=0, microsecond=0)
+    t = (utcnow() - timedelta(minutes=20)).replace(second=0, microsecond=0)
     if t.astimezone(SHANGHAI).hour == 0 and t.astimezone(SHANGHAI).minute == 0:
         t -= timedelta(minutes=1)
     return t
@@ -29,7 +33,7 @@ def edge_time() -> datetime:
 
 def session_times(edge: datetime) -> list[str]:
     moments = [edge + timedelta(minutes=m) for m in (-30, -15, 0, 15)]
-    return [isoformat(m) for m in [*moments, datetime.now(UTC)]]
+    return [isoformat(m) for m in [*moments, utcnow()]]
 
 
 def two_band_tariff(edge: datetime, tariff_id: str = "city") -> dict[str, Any]:

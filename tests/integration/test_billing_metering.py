@@ -23,6 +23,8 @@ from csms.store.tokens import TokenStore
 from tests.conftest import ADMIN_TOKEN, Api, make_settings
 from tests.ocpp_client import OcppClient, open_client
 
+pytestmark = pytest.mark.time_sensitive  # `make test-clock` runs it at a fixed moment too
+
 REGISTER = "Energy.Active.Import.Register"
 CARD = "CARD-M"
 _ids = itertools.count(1)
@@ -33,7 +35,7 @@ _ids = itertools.count(1)
 
 def now_ms() -> datetime:
     """Now, to the millisecond OCPP timestamps carry (so differences stay exact)."""
-    now = datetime.now(UTC)
+    now = utcnow()
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 

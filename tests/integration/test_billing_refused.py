@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from csms.bootstrap import Running
 from csms.clock import isoformat, utcnow
 from tests.conftest import Api
@@ -20,6 +22,8 @@ from tests.integration.test_billing_metering import (
     tx_pk,
 )
 from tests.ocpp_client import OcppClient
+
+pytestmark = pytest.mark.time_sensitive  # `make test-clock` runs it at a fixed moment too
 
 UNKNOWN = "NOT-A-CARD"  # not in the token store: Invalid (tests run with --unknown-tokens reject)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from csms.errors import NoDatabase
 from csms.store.embedded import EmbeddedPostgres, forget_dead_handles
 
 
@@ -68,3 +70,15 @@ def test_unreadable_or_dead_handle_lists_are_cleaned(tmp_path: Path) -> None:
     handles.write_text("{not json")
     assert forget_dead_handles(tmp_path) == []
     assert json.loads(handles.read_text()) == []
+
+
+async def test_join_only_never_initialises_a_cluster(tmp_path: Path) -> None:
+    joiner = EmbeddedPostgres(tmp_path / "data", create=False)
+    missing = re.escape(f"no CSMS database at {tmp_path / 'data' / 'pgdata'}")
+    with pytest.raises(NoDatabase, match=f"^{missing}$"):
+        await joiner.start()
+    (tmp_path / "data" / "pgdata").mkdir(parents=True)  # a folder, but never initdb'd
+    with pytest.raises(NoDatabase):
+        await joiner.start()
+    assert [p.name for p in (tmp_path / "data").rglob("*")] == ["pgdata"]
+    joiner.stop()  # nothing was started: nothing to release

@@ -27,6 +27,8 @@ from tests.integration.test_billing_flow import setup_network
 from tests.ocpp_client import OcppClient, open_client
 from tests.platform_support import OPERATOR_ID, add_platform, drained, pushing_csms, sim_config
 
+pytestmark = pytest.mark.time_sensitive  # `make test-clock` runs it at a fixed moment too
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DAY = date(2025, 3, 12)  # the late session's local day: mid-month, far from a month's edge
 MONTH = "2025-03"

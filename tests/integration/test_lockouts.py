@@ -7,13 +7,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 from contextlib import AbstractAsyncContextManager
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from csms.bootstrap import Running
-from csms.clock import isoformat
+from csms.clock import isoformat, utcnow
 from tests.conftest import Api
 from tests.ocpp_client import OcppClient
 from tests.station_responder import DuplexStation, duplex_station
@@ -40,7 +39,7 @@ class Station(DuplexStation):
 
     async def start(self, token: str, connector: int) -> tuple[int | str, str]:
         """Start a session now; (its transaction id, the token's status in the answer)."""
-        now = isoformat(datetime.now(UTC))
+        now = isoformat(utcnow())
         if self.v16:
             answer = await self.call(
                 "StartTransaction",
@@ -63,7 +62,7 @@ class Station(DuplexStation):
         return tx, answer["idTokenInfo"]["status"]
 
     async def stop(self, tx: int | str) -> None:
-        now = isoformat(datetime.now(UTC))
+        now = isoformat(utcnow())
         if self.v16:
             await self.call(
                 "StopTransaction", {"transactionId": tx, "meterStop": 10, "timestamp": now}

@@ -5,16 +5,21 @@ from __future__ import annotations
 import csv
 import io
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from csms.bootstrap import Running
+from csms.clock import utcnow
 from csms.services.monitoring import build_reports
 from tests.conftest import Api, make_settings
 from tests.ocpp_client import open_client
 from tests.processes import run_cli
+
+pytestmark = pytest.mark.time_sensitive  # `make test-clock` runs it at a fixed moment too
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 HEADER = (
@@ -66,7 +71,7 @@ async def test_progress_and_map_follow_the_registry(csms: Running, api: Api) -> 
     assert shuocheng_piles["actual"] == "3" and shuocheng_piles["target"] == "45"
     assert shuocheng_piles["status"] == "behind"
     assert sum(progress["by_status"].values()) == len(progress["figures"])
-    future = (datetime.now(SHANGHAI).date() + timedelta(days=2)).isoformat()
+    future = (utcnow().astimezone(SHANGHAI).date() + timedelta(days=2)).isoformat()
     assert (await api.get("/api/v1/monitoring/progress", params={"on": future})).status_code == 422
 
     stations = {s["id"]: s for s in (await ok(await api.get("/api/v1/monitoring/map")))["stations"]}
@@ -79,7 +84,7 @@ async def test_progress_and_map_follow_the_registry(csms: Running, api: Api) -> 
 
 async def test_monthly_report_in_three_formats(csms: Running, api: Api) -> None:
     await network(api)
-    month = datetime.now(SHANGHAI).strftime("%Y-%m")
+    month = utcnow().astimezone(SHANGHAI).strftime("%Y-%m")
     document = await ok(await api.get(f"/api/v1/reports/monthly/{month}"))
     assert document["month"] == month and document["plan_id"] == "shuozhou-2024-2025"
     assert document["summary"]["public_piles"] == 4
@@ -108,7 +113,7 @@ async def test_last_month_is_filed_by_itself_and_changes_are_reported(
     assert await reports.file_last_month(due - timedelta(minutes=1)) is None
     assert await reports.file_last_month(due) == "2025-03"
     assert await reports.file_last_month(due + timedelta(days=3)) is None  # filed once
-    today = datetime.now(SHANGHAI)
+    today = utcnow().astimezone(SHANGHAI)
     this_month = await reports.generate(today.year, today.month, by="test")
     changes = this_month["document"]["changes"]
     # MR-1 and MR-2 were commissioned this year; if that is this month they show as changes
@@ -117,9 +122,7 @@ async def test_last_month_is_filed_by_itself_and_changes_are_reported(
 
 
 async def test_report_from_the_command_line(database_url: str, tmp_path: Path) -> None:
-    month = (datetime.now(UTC).astimezone(SHANGHAI).replace(day=1) - timedelta(days=1)).strftime(
-        "%Y-%m"
-    )
+    month = (utcnow().astimezone(SHANGHAI).replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
     code, out = await run_cli(
         [sys.executable, "-m", "csms", "report", "month", month, "--out", str(tmp_path),
          "--database-url", database_url]

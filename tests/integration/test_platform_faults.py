@@ -6,11 +6,11 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import defaultdict
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from csms.bootstrap import Running
+from csms.clock import utcnow
 from csms.config import UnknownTokenPolicy
 from csms.store.stations import StationStore
 from csms.tcec.messages import connector_code, start_charge_seq
@@ -270,7 +270,7 @@ async def test_releasing_thousands_of_stations_at_once_queues_offline_for_each(
                SELECT 'REL-' || g, 1, 1, 1, now() - interval '1 minute'
                FROM generate_series(1, 8000) g"""
         )
-        released = await StationStore(csms.pool).release_node("gone-node", datetime.now(UTC))
+        released = await StationStore(csms.pool).release_node("gone-node", utcnow())
         assert released == 8000
         queued = await csms.pool.fetchval(
             """SELECT count(*) FROM platform_outbox

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from csms.bootstrap import Running
+from csms.clock import utcnow
 from csms.domain.token import IdToken
 from csms.monitoring.registry_csv import COLUMNS
 from csms.store.platforms import SEALED
@@ -33,6 +34,8 @@ from tests.platform_support import (
     pushing_csms,
     sim_config,
 )
+
+pytestmark = pytest.mark.time_sensitive  # `make test-clock` runs it at a fixed moment too
 
 
 @pytest.fixture
@@ -100,7 +103,7 @@ async def test_a_v16_session_reaches_the_platform_in_order(
     await TokenStore(pushing.pool).put(IdToken("CARD-1"))  # a refused start is never billed
     cp = await open_client(pushing.ocpp_port, "CP-P1")
     await cp.call("BootNotification", {"chargePointVendor": "V", "chargePointModel": "M"})
-    now = datetime.now(UTC).isoformat()
+    now = utcnow().isoformat()
     for status in ("Available", "Preparing", "Charging", "Finishing", "Available"):
         if status == "Charging":
             tx = await run_v16_session(cp, edge)
@@ -213,7 +216,7 @@ async def test_a_201_charging_state_reports_charging(
     cp = await open_client(pushing.ocpp_port, "CP-V2", ["ocpp2.0.1"])
     boot = {"reason": "PowerUp", "chargingStation": {"model": "M", "vendorName": "V"}}
     await cp.call("BootNotification", boot)
-    now = datetime.now(UTC).isoformat()
+    now = utcnow().isoformat()
     status = {"timestamp": now, "evseId": 1, "connectorId": 1}
     await cp.call("StatusNotification", {**status, "connectorStatus": "Occupied"})
     event = {
@@ -260,7 +263,7 @@ async def test_daily_statistics_carry_the_energy_of_the_day(
     await cp.call("BootNotification", {"chargePointVendor": "V", "chargePointModel": "M"})
     await run_v16_session(cp, edge)
     await cp.close()
-    now = datetime.now(UTC)
+    now = utcnow()
     await UtilizationStore(pushing.pool).rollup(now - timedelta(hours=3), now, now=now)
     zone = ZoneInfo("Asia/Shanghai")
     first = (edge - timedelta(hours=1)).astimezone(zone).date()

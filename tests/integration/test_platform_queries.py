@@ -4,13 +4,14 @@ and the refusals (4001 signature, 4002 token, 4003 envelope, 4004 business data)
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from csms.bootstrap import Running
+from csms.clock import utcnow
 from csms.monitoring.registry_csv import COLUMNS
 from csms.tcec.messages import station_code
 from simulators.platform.client import PlatformClient
@@ -19,6 +20,8 @@ from tests.conftest import Api, api_for
 from tests.integration.test_billing_flow import two_band_tariff
 from tests.ocpp_client import open_client
 from tests.platform_support import add_platform, client_for, pushing_csms, sim_config
+
+pytestmark = pytest.mark.time_sensitive  # `make test-clock` runs it at a fixed moment too
 
 CST = ZoneInfo("Asia/Shanghai")
 
@@ -45,9 +48,7 @@ async def queried(database_url: str) -> AsyncIterator[tuple[Running, Api]]:
             headers={**api.headers("operator"), "Content-Type": "text/csv"},
         )
         assert imported.status_code == 200, imported.text
-        tariff = await api.post(
-            "/api/v1/tariffs", json=two_band_tariff(datetime.now(UTC), "policy")
-        )
+        tariff = await api.post("/api/v1/tariffs", json=two_band_tariff(utcnow(), "policy"))
         assert tariff.status_code == 201, tariff.text
         assigned = await api.post(
             "/api/v1/tariff-assignments",
@@ -90,7 +91,7 @@ async def test_token_then_every_query(queried: tuple[Running, Api]) -> None:
         connectors = status.data["StationStatusInfos"][0]["ConnectorStatusInfos"]
         assert {c["ConnectorID"]: c["Status"] for c in connectors} == {"Q-AC-1": 3}
 
-        today = datetime.now(CST).date()
+        today = utcnow().astimezone(CST).date()
         stats = await client.query(
             "query_station_stats",
             {"StationID": SITE, "StartTime": str(today - timedelta(days=1)), "EndTime": str(today)},

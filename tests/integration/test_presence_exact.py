@@ -9,13 +9,13 @@ import random
 import socket
 import struct
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
 from csms.bootstrap import Running
+from csms.clock import utcnow
 from csms.store.nodes import NodeStore
 from csms.store.stations import StationStore
 from tests.ocpp_client import OcppClient, open_client
@@ -181,7 +181,7 @@ async def test_node_loss_closes_every_record_and_a_live_node_reclaims(csms: Runn
     assert await connected_ids(pool) == {"CP-PX-LIVE"}
 
     # another node judges this one dead by mistake; the next flush of the live station undoes it
-    assert await StationStore(pool).release_node("test-node", datetime.now(UTC)) == 1
+    assert await StationStore(pool).release_node("test-node", utcnow()) == 1
     async with asyncio.timeout(5):
         while await open_records(pool) != {("CP-PX-LIVE", "test-node")}:
             await cp.call("Heartbeat", {})

@@ -20,10 +20,12 @@ import httpx
 import pytest
 
 from csms.bootstrap import Running, running
-from csms.clock import isoformat, running_from
+from csms.clock import isoformat, running_from, utcnow
 from tests.conftest import ADMIN_TOKEN, Api, make_settings
 from tests.ocpp_client import OcppClient
 from tests.station_responder import ACCEPTED, REPLIES_201, DuplexStation, duplex_station
+
+pytestmark = pytest.mark.time_sensitive  # `make test-clock` runs it at a fixed moment too
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 WED_10 = "2026-11-25T02:00:00Z"  # Wednesday 10:00 in Shanghai: working hours, members only
@@ -68,12 +70,12 @@ def stop_action(version: str) -> str:
 
 
 def local_today() -> date:
-    return datetime.now(SHANGHAI).date()
+    return utcnow().astimezone(SHANGHAI).date()
 
 
 async def not_at_midnight() -> None:
     """Tests judged "now" against a dated exception for today: keep clear of local midnight."""
-    now = datetime.now(SHANGHAI)
+    now = utcnow().astimezone(SHANGHAI)
     if now.hour == 23 and now.minute == 59 and now.second >= 50:
         await asyncio.sleep(11)
 
@@ -588,7 +590,7 @@ async def test_cached_token_start_outside_window_is_stopped(
     assert stop["reason"].startswith(
         f"started outside access: shared station of {UNIT_NAME} is reserved for its members now"
     )
-    month = datetime.now(SHANGHAI).strftime("%Y-%m")
+    month = utcnow().astimezone(SHANGHAI).strftime("%Y-%m")
     report = await ok(api.get(f"/api/v1/units/{UNIT}/report", params={"month": month}))
     assert report["refused_starts"] == 1  # the start; the stop that followed is not another
 
@@ -657,7 +659,7 @@ async def test_window_close_stops_public_sessions_under_stop_policy(
         (PUBLIC, "window-close-stop", False, pk)
     ]
     assert rows[0]["reason"] == "opening window closed at 2026-11-26T00:00:00+00:00"
-    month = datetime.now(SHANGHAI).strftime("%Y-%m")
+    month = utcnow().astimezone(SHANGHAI).strftime("%Y-%m")
     report = await ok(api.get(f"/api/v1/units/{UNIT}/report", params={"month": month}))
     assert report["refused_starts"] == 0  # a stop at the window's close refused no start
 
@@ -777,7 +779,7 @@ async def test_unit_report_for_a_month(csms: Running, api: Api) -> None:
     """This month: sessions by class, kWh and revenue as the CDRs say, refused starts.
     September 2026: the public hours of the shared station, counted by hand."""
     await not_at_midnight()
-    now = datetime.now(UTC).replace(microsecond=0)
+    now = utcnow().replace(microsecond=0)
     midnight = datetime.combine(local_today(), datetime.min.time(), SHANGHAI).astimezone(UTC)
     t0 = max(now - timedelta(minutes=10), midnight)  # every timestamp today, this month
 
@@ -849,7 +851,7 @@ async def test_unit_report_for_a_month(csms: Running, api: Api) -> None:
     assert september["refused_starts"] == 0
     assert september["members"] == {"billed_sessions": 0, "energy_kwh": "0.000", "revenue": "0.00"}
 
-    now_local = datetime.now(SHANGHAI)
+    now_local = utcnow().astimezone(SHANGHAI)
     following = date(now_local.year + now_local.month // 12, now_local.month % 12 + 1, 1)
     for bad_month in ("2026-13", "2026-9", following.strftime("%Y-%m")):
         response = await api.get(f"/api/v1/units/{UNIT}/report", params={"month": bad_month})

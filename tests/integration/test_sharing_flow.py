@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 from csms.bootstrap import Running
 from csms.domain.token import IdToken
 from csms.store.tokens import TokenStore
 from tests.conftest import Api
 from tests.ocpp_client import open_client
+
+pytestmark = pytest.mark.time_sensitive  # `make test-clock` runs it at a fixed moment too
 
 WORKDAY_10 = "2026-11-25T02:00:00Z"  # Wednesday 10:00 in Shanghai
 WORKDAY_19 = "2026-11-25T11:00:00Z"  # Wednesday 19:00

@@ -11,6 +11,7 @@ import asyncio
 import itertools
 import json
 import random
+import ssl
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -23,7 +24,7 @@ from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from csms.bootstrap import Running, running
-from csms.config import UnknownTokenPolicy
+from csms.config import RegistrationPolicy, UnknownTokenPolicy
 from csms.domain.password import hash_password
 from csms.store.stations import StationStore
 from simulators.backoff import BackoffPolicy
@@ -367,7 +368,7 @@ async def test_cli_station_runs_its_sessions_and_exits(
     open_csms: Running, capsys: pytest.CaptureFixture[str]
 ) -> None:
     argv = ["station", "--url", url(open_csms), "--id", "SIM-CLI", "--version", "2.0.1"]
-    argv += ["--sessions", "2", "--session-seconds", "1.2", "--gap-seconds", "0.1"]
+    argv += ["--sessions", "2", "--session-length", "1.2", "--session-gap", "0.1"]
     async with asyncio.timeout(TIMEOUT):
         assert await amain([*argv, "--meter-interval", "1", "--leave", "EVDisconnected"]) == 0
     printed = capsys.readouterr().out
@@ -377,6 +378,86 @@ async def test_cli_station_runs_its_sessions_and_exits(
         "SELECT stop_reason FROM transactions WHERE station_id = 'SIM-CLI' AND status = 'closed'"
     )
     assert [r["stop_reason"] for r in reasons] == ["EVDisconnected", "EVDisconnected"]
+
+
+async def _cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    """Run `csms-sim` in-process; its exit status and what it wrote on stderr."""
+    async with asyncio.timeout(TIMEOUT):
+        code = await amain(argv)
+    return code, capsys.readouterr().err
+
+
+async def test_cli_station_refused_by_the_csms_says_why_in_one_line(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A wrong password (401) and an unknown station under closed registration (404): one line
+    naming the cause at the default log level, exit status 1, no retrying forever."""
+    settings = make_settings(database_url, registration=RegistrationPolicy.CLOSED)
+    async with running(settings) as csms:
+        password = hash_password("sixteen-chars-or-more")
+        await StationStore(csms.pool).create("SIM-PW", password_hash=password, security_profile=1)
+        station = ["station", "--url", url(csms), "--quiet", "--duration", "20"]
+        code, err = await _cli(
+            [*station, "--id", "SIM-PW", "--password", "wrong-password!!"], capsys
+        )
+        assert code == 1
+        assert err.splitlines() == [
+            "csms-sim: SIM-PW: cannot connect: HTTP 401 Unauthorized: wrong or missing password "
+            '(--password; the Basic user is the station id) (the CSMS says "wrong password")'
+        ]
+        code, err = await _cli([*station, "--id", "SIM-NEW"], capsys)
+        assert code == 1 and len(err.splitlines()) == 1, err
+        assert "HTTP 404" in err and "does not know this station" in err
+
+
+async def test_cli_station_tls_and_refused_connections_say_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A CSMS certificate the station cannot verify ends the run (exit 1); nothing listening
+    is retried with one line per attempt, and a station that never got in exits 1."""
+    ca = trustme.CA()  # the station is not given it: it cannot verify the CSMS
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+
+    async def unused(ws: ServerConnection) -> None:
+        raise AssertionError("the handshake must not succeed")
+
+    async with serve(unused, "127.0.0.1", 0, ssl=context) as server:
+        port = server.sockets[0].getsockname()[1]
+        argv = ["station", "--url", f"wss://127.0.0.1:{port}/ocpp", "--id", "SIM-TLS", "--quiet"]
+        code, err = await _cli(argv, capsys)
+    assert code == 1 and len(err.splitlines()) == 1, err
+    assert "TLS certificate verify failed" in err and "--ca-file" in err
+    # the port is free again: connection refused, retried until --duration
+    argv = ["station", "--url", f"ws://127.0.0.1:{port}/ocpp", "--id", "SIM-OFF", "--quiet"]
+    argv += ["--duration", "1", "--backoff-min", "0.3", "--backoff-range", "0"]
+    code, err = await _cli(argv, capsys)
+    lines = err.splitlines()
+    assert code == 1 and len(lines) >= 2, err
+    assert all("connection refused" in line and line.endswith("; retrying") for line in lines[:-1])
+    assert lines[-1] == f"csms-sim: SIM-OFF: never connected to ws://127.0.0.1:{port}/ocpp"
+
+
+async def test_cli_fleet_summarises_stations_that_never_connected(
+    csms: Running, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Registered stations, a wrong password: every one is refused; the fleet says so once
+    while running, sums it up at the end, and exits 1."""
+    stations = StationStore(csms.pool)
+    for n in range(1, 4):
+        password = hash_password("sixteen-chars-or-more")
+        await stations.create(f"SIMPW-{n:05d}", password_hash=password, security_profile=1)
+    argv = ["fleet", "--url", url(csms), "--stations", "3", "--duration", "1.5", "--progress"]
+    argv += ["off", "--id-prefix", "SIMPW", "--password", "not-the-password", "--ramp-rate", "0"]
+    code, err = await _cli(argv, capsys)
+    assert code == 1
+    lines = err.splitlines()
+    assert lines[0].startswith("csms-sim: SIMPW-0000") and "HTTP 401" in lines[0]
+    assert lines[1:] == [
+        "csms-sim: 3 of 3 stations never connected:",
+        "  3 x HTTP401: HTTP 401 Unauthorized: wrong or missing password (--password; the Basic "
+        'user is the station id) (the CSMS says "wrong password")',
+    ]
 
 
 @pytest.mark.parametrize("version", ["1.6", "2.0.1"])

@@ -7,6 +7,7 @@ import os
 import socket
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -72,6 +73,19 @@ async def test_an_unreachable_database_is_one_line() -> None:
         f"csms serve: cannot connect to PostgreSQL at postgresql://csms:***@127.0.0.1:{port}/csms"
     ), lines
     assert "secret" not in lines[0]
+
+
+async def test_a_missing_tls_file_is_one_line(database_url: str, tmp_path: Path) -> None:
+    # e.g. a compose stack started before docker/tls/ was filled in
+    cert, key = tmp_path / "server.crt", tmp_path / "server.key"
+    code, lines = await serve(
+        "--database-url", database_url, "--ocpp-port", "0", "--http-port", "0",
+        "--node-id", "tls", "--tls-cert", str(cert), "--tls-key", str(key),
+    )  # fmt: skip
+    assert code != 0
+    assert lines == [
+        f"csms serve: cannot load --tls-cert {cert} / --tls-key {key}: No such file or directory"
+    ], lines
 
 
 def test_unknown_failures_keep_their_traceback() -> None:

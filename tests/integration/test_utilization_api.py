@@ -13,11 +13,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from csms.bootstrap import Running
-from csms.clock import isoformat
+from csms.clock import isoformat, utcnow
 from csms.monitoring.utilization import Granularity, Grouping
 from csms.store.utilization import UtilizationStore
 from tests.conftest import Api
 from tests.ocpp_client import open_client
+
+pytestmark = pytest.mark.time_sensitive  # `make test-clock` runs it at a fixed moment too
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DAY = date(2025, 3, 10)
@@ -365,7 +367,7 @@ async def test_live_view_and_rollup_of_a_running_session(api: Api, csms: Running
                 {"connectorId": connector, "errorCode": "NoError", "status": state},
             )
         ok(await api.post("/api/v1/tokens", json={"id_token": "LIVE-T"}), 201)
-        now = datetime.now(UTC)
+        now = utcnow()
         started = await cp.call(
             "StartTransaction",
             {
@@ -402,7 +404,7 @@ async def test_live_view_and_rollup_of_a_running_session(api: Api, csms: Running
         # the maintenance round's rollup (here called directly) sees the running session
         store = UtilizationStore(csms.pool)
         async with asyncio.timeout(10):
-            while (await store.maintain(datetime.now(UTC))) is None:  # the loop's own round
+            while (await store.maintain(utcnow())) is None:  # the loop's own round
                 await asyncio.sleep(0.1)
         rows = await csms.pool.fetch(
             "SELECT * FROM utilization_hourly WHERE station_id = 'LIVE-1' ORDER BY evse_id, hour"
@@ -411,7 +413,7 @@ async def test_live_view_and_rollup_of_a_running_session(api: Api, csms: Running
         assert sum(r["busy_seconds"] for r in rows if r["evse_id"] == 1) >= 290
         assert abs(sum(r["energy_wh"] for r in rows if r["evse_id"] == 1) - 600) <= 1
         assert sum(r["online_seconds"] for r in rows if r["evse_id"] == 0) > 0
-        today = datetime.now(SHANGHAI).date().isoformat()
+        today = utcnow().astimezone(SHANGHAI).date().isoformat()
         answer = ok(await api.get(U, params={"since": today, "until": today, "by": "station"}))
         live_row = next(r for r in answer["rows"] if r["station_id"] == "LIVE-1")
         assert live_row["sessions"] == 1 and Decimal(live_row["hours"]) <= 24

@@ -40,6 +40,9 @@ NOW = datetime(2026, 5, 1, 12, tzinfo=UTC)
         (IdToken("A", expires_at=NOW), False, False, AuthStatus.EXPIRED),
         (IdToken("A", expires_at=NOW + timedelta(seconds=1)), False, False, AuthStatus.ACCEPTED),
         (IdToken("A"), True, True, AuthStatus.CONCURRENT_TX),
+        # deleted: Invalid, even where unknown tokens are accepted
+        (IdToken("A", deleted_at=NOW - timedelta(days=1)), False, True, AuthStatus.INVALID),
+        (IdToken("A", deleted_at=NOW, blocked=True), False, False, AuthStatus.INVALID),
     ],
 )
 def test_authorization(

@@ -40,6 +40,8 @@ from csms.billing.tariff import (
 )
 from tests.unit.tariff_specs import plan
 
+pytestmark = pytest.mark.time_sensitive  # `make test-clock` runs it at a fixed moment too
+
 D = Decimal
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CST = timezone(timedelta(hours=8))

@@ -6,7 +6,11 @@ import csv
 import io
 from typing import Any
 
+import pytest
+
 from csms.monitoring.report import to_csv, to_html
+
+pytestmark = pytest.mark.time_sensitive  # `make test-clock` runs it at a fixed moment too
 
 
 def document(**extra: Any) -> dict[str, Any]:

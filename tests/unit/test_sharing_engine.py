@@ -29,6 +29,8 @@ from csms.sharing.schedule import (
     problems,
 )
 
+pytestmark = pytest.mark.time_sensitive  # `make test-clock` runs it at a fixed moment too
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 BERLIN = ZoneInfo("Europe/Berlin")
 CN = default_calendar()

@@ -31,6 +31,8 @@ from csms.billing.tariff import (
 )
 from tests.unit.tariff_specs import periods, plan
 
+pytestmark = pytest.mark.time_sensitive  # `make test-clock` runs it at a fixed moment too
+
 D = Decimal
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -11,6 +11,8 @@ import pytest
 
 from csms.monitoring import utilization as u
 
+pytestmark = pytest.mark.time_sensitive  # `make test-clock` runs it at a fixed moment too
+
 D = Decimal
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
@@ -12,6 +12,7 @@ from fastapi.responses import PlainTextResponse
 
 from csms.api.auth import Principal, admin, context, operator, viewer
 from csms.api.billing_schemas import Note, Rebill, Review
+from csms.api.bounds import Day, Moment
 from csms.api.context import ApiContext
 from csms.api.schemas import MAX_ID, MAX_OFFSET
 from csms.billing import settlement
@@ -46,8 +47,8 @@ async def list_cdrs(
     _: Annotated[Principal, Depends(viewer)],
     station_id: str | None = None,
     operator_id: str | None = None,
-    since: Annotated[datetime | None, Query(description="stopped at or after")] = None,
-    until: Annotated[datetime | None, Query(description="stopped before")] = None,
+    since: Annotated[Moment | None, Query(description="stopped at or after")] = None,
+    until: Annotated[Moment | None, Query(description="stopped before")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[dict[str, Any]]:
@@ -209,8 +210,8 @@ async def void_review(
 async def settlement_statement(
     ctx: Ctx,
     _: Annotated[Principal, Depends(viewer)],
-    since: Annotated[date, Query(description="first local day (YYYY-MM-DD)")],
-    until: Annotated[date, Query(description="last local day, inclusive")],
+    since: Annotated[Day, Query(description="first local day (YYYY-MM-DD)")],
+    until: Annotated[Day, Query(description="last local day, inclusive")],
     period: Literal["day", "month"] = "day",
     group: Literal["operator", "site", "owner"] = "operator",
     format: Literal["json", "csv"] = "json",

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
 from csms.api.auth import Principal, context, operator, viewer
+from csms.api.bounds import MAX_INT4, Day
 from csms.api.context import ApiContext
 from csms.clock import isoformat
 from csms.domain.period import parse_month
@@ -22,7 +23,7 @@ Ctx = Annotated[ApiContext, Depends(context)]
 async def plan_progress(
     ctx: Ctx,
     _: Annotated[Principal, Depends(viewer)],
-    on: Annotated[date | None, Query(description="a day (default: today, local)")] = None,
+    on: Annotated[Day | None, Query(description="a day (default: today, local)")] = None,
 ) -> dict[str, Any]:
     """Every target of the plan in force: target, actual, gap and status (met, on track,
     behind) as of `on`."""
@@ -111,6 +112,8 @@ async def monthly_report_version(
 ) -> Response | dict[str, Any]:
     """One version of a month's report as it was filed (the original is version 1)."""
     parse_month(month)
+    if not 0 < version <= MAX_INT4:  # versions are int4: none is out there
+        raise NotFound(f"the report of {month} has no version {version}")
     stored = await ctx.monitoring_store.report_version(month, version)
     if stored is None:
         raise NotFound(f"the report of {month} has no version {version}")

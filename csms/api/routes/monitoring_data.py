@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, field_validator
 
 from csms.api.auth import Principal, context, operator, viewer
+from csms.api.bounds import Day
 from csms.api.context import ApiContext
 from csms.api.schemas import MAX_OFFSET, Strict
 from csms.clock import isoformat, utcnow
@@ -73,8 +74,8 @@ class LockoutAnswer(Lockout):
 
 
 class RollupRequest(Strict):
-    since: date = Field(description="first local day to recompute")
-    until: date = Field(description="last local day to recompute (included)")
+    since: Day = Field(description="first local day to recompute")
+    until: Day = Field(description="last local day to recompute (included)")
 
 
 class Figures(BaseModel):
@@ -139,8 +140,8 @@ async def live(ctx: Ctx, _: Annotated[Principal, Depends(viewer)]) -> dict[str, 
 async def utilization(
     ctx: Ctx,
     _: Annotated[Principal, Depends(viewer)],
-    since: Annotated[date, Query(description="first local day (CSMS time zone)")],
-    until: Annotated[date, Query(description="last local day, included")],
+    since: Annotated[Day, Query(description="first local day (CSMS time zone)")],
+    until: Annotated[Day, Query(description="last local day, included")],
     by: u.Grouping = u.Grouping.STATION,
     granularity: u.Granularity = u.Granularity.DAY,
 ) -> JSONResponse:

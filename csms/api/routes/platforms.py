@@ -15,8 +15,8 @@ from csms.api.platform_schemas import (
     OutboxRecord,
     Platform,
     PlatformCreate,
-    PlatformFields,
     PlatformHealth,
+    PlatformUpdate,
     StatsRequest,
 )
 from csms.api.schemas import MAX_ID, MAX_OFFSET
@@ -56,7 +56,7 @@ async def get_platform(platform_id: str, ctx: Ctx, _: Operator) -> dict[str, Any
 
 @router.patch("/{platform_id}", response_model=NewPlatform, response_model_exclude_none=True)
 async def update_platform(
-    platform_id: str, body: PlatformFields, ctx: Ctx, _: Admin
+    platform_id: str, body: PlatformUpdate, ctx: Ctx, _: Admin
 ) -> dict[str, Any]:
     fields = body.model_dump(exclude_unset=True)
     return await ctx.platforms.update(platform_id, fields)

@@ -11,6 +11,7 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
 from csms.api.auth import Principal, context, operator, viewer
+from csms.api.bounds import Day
 from csms.api.context import ApiContext
 from csms.api.schemas import Strict
 from csms.errors import InvalidInput, NotFound
@@ -95,7 +96,7 @@ class PlaceOut(BaseModel):
 
 class EvCount(Strict):
     county: str = Field(min_length=1, max_length=64, description="the plan's (Chinese or English)")
-    as_of: date
+    as_of: Day
     evs: int = Field(ge=0, le=100_000_000)
 
 

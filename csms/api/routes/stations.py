@@ -1,4 +1,4 @@
-"""Stations: list, detail with connectors, create/update, block/unblock."""
+"""Stations: list, detail with connectors, create/update, block/unblock, decommission."""
 
 from __future__ import annotations
 
@@ -7,18 +7,27 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 
-from csms.api.auth import Principal, context, operator, viewer
+from csms.api.auth import Principal, admin, context, operator, viewer
 from csms.api.context import ApiContext
-from csms.api.schemas import MAX_OFFSET, Station, StationCreate, StationUpdate
+from csms.api.schemas import (
+    MAX_OFFSET,
+    Station,
+    StationCreate,
+    StationDecommissioned,
+    StationUpdate,
+)
+from csms.clock import utcnow
 from csms.domain.api_key import Role
 from csms.domain.password import hash_password
 from csms.domain.station import AdminState
 from csms.errors import Conflict, NotFound
+from csms.services.events import STATION_DECOMMISSIONED
 from csms.store.stations import METADATA_COLUMNS
 
 router = APIRouter(prefix="/api/v1/stations", tags=["stations"])
 Ctx = Annotated[ApiContext, Depends(context)]
 _METADATA = set(METADATA_COLUMNS)
+Reason = Annotated[str | None, Query(min_length=1, max_length=500, description="for the audit")]
 
 
 @router.get("", response_model=list[Station])
@@ -29,6 +38,9 @@ async def list_stations(
     status: Annotated[str | None, Query(description="any connector has this status")] = None,
     county: str | None = None,
     admin_state: Annotated[str | None, Query(pattern="^(active|pending|blocked)$")] = None,
+    include_decommissioned: Annotated[
+        bool, Query(description="also list decommissioned stations (left out by default)")
+    ] = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[dict[str, Any]]:
@@ -37,6 +49,7 @@ async def list_stations(
         status=status,
         county=county,
         admin_state=admin_state,
+        include_decommissioned=include_decommissioned,
         limit=limit,
         offset=offset,
     )
@@ -46,7 +59,8 @@ async def list_stations(
 async def station_detail(
     station_id: str, ctx: Ctx, _: Annotated[Principal, Depends(viewer)]
 ) -> dict[str, Any]:
-    """The station with its connectors' current status and its open transactions."""
+    """The station with its connectors' current status and its open transactions; a
+    decommissioned one too (its history stays readable)."""
     station = await ctx.stations.get(station_id)
     if station is None:
         raise NotFound(f"station {station_id} does not exist")
@@ -94,6 +108,12 @@ async def create_station(
         security_profile=body.security_profile,
     )
     if not created:
+        existing = await ctx.stations.get(body.id)
+        if existing is not None and existing["decommissioned_at"] is not None:
+            raise Conflict(
+                f"station {body.id} exists and is decommissioned: "
+                f"POST /api/v1/stations/{body.id}/recommission to bring it back"
+            )
         raise Conflict(f"station {body.id} already exists")
     await ctx.stations.update_metadata(body.id, body.model_dump(include=_METADATA))
     return await _station(ctx, body.id)
@@ -136,6 +156,37 @@ async def unblock(
     station_id: str, ctx: Ctx, _: Annotated[Principal, Depends(operator)]
 ) -> dict[str, Any]:
     await ctx.stations.update_auth(station_id, admin_state=AdminState.ACTIVE)
+    return await _station(ctx, station_id)
+
+
+@router.delete("/{station_id}", response_model=StationDecommissioned)
+async def decommission(
+    station_id: str,
+    ctx: Ctx,
+    who: Annotated[Principal, Depends(admin)],
+    force: Annotated[
+        bool, Query(description="also with open transactions (they stay open)")
+    ] = False,
+    reason: Reason = None,
+) -> dict[str, Any]:
+    """Decommission the station: its socket is closed, the handshake refuses it (HTTP 403),
+    lists and the plan's counts leave it out from today; its transactions, CDRs, meter data,
+    messages and platform records are kept. 409 with open transactions unless `force`."""
+    open_ids = await ctx.stations.decommission(
+        station_id, by=who.name, reason=reason, force=force, at=utcnow()
+    )
+    ctx.bus.publish(STATION_DECOMMISSIONED, station_id, by=who.name, reason=reason)
+    return {**await _station(ctx, station_id), "open_transactions": open_ids}
+
+
+@router.post("/{station_id}/recommission", response_model=Station)
+async def recommission(
+    station_id: str, ctx: Ctx, who: Annotated[Principal, Depends(admin)], reason: Reason = None
+) -> dict[str, Any]:
+    """Put a decommissioned station back in service: it may connect again, with the
+    credentials and administrative state it had."""
+    await ctx.stations.recommission(station_id, by=who.name, reason=reason, at=utcnow())
+    ctx.bus.publish("station.recommissioned", station_id, by=who.name, reason=reason)
     return await _station(ctx, station_id)
 
 

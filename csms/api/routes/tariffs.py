@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import AwareDatetime
 
 from csms.api.auth import Principal, context, operator, viewer
 from csms.api.billing_schemas import (
@@ -16,6 +15,7 @@ from csms.api.billing_schemas import (
     TariffFromPolicy,
     TariffOut,
 )
+from csms.api.bounds import Instant
 from csms.api.context import ApiContext
 from csms.api.schemas import MAX_ID, MAX_OFFSET
 from csms.billing.codec import DefinitionError, tariff_from
@@ -211,7 +211,7 @@ async def station_tariff(
     station_id: str,
     ctx: Ctx,
     _: Annotated[Principal, Depends(viewer)],
-    at: Annotated[AwareDatetime | None, Query(description="default: now")] = None,
+    at: Annotated[Instant | None, Query(description="default: now")] = None,
 ) -> dict[str, Any]:
     """The tariff version a session starting at `at` would be billed by."""
     if await ctx.stations.get_auth(station_id) is None:

@@ -6,9 +6,9 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import AwareDatetime
 
 from csms.api.auth import Principal, context, viewer
+from csms.api.bounds import Instant
 from csms.api.context import ApiContext
 from csms.api.schemas import MAX_ID, MAX_OFFSET, Transaction, TransactionDetail
 from csms.errors import NotFound
@@ -34,10 +34,10 @@ async def list_transactions(
     station_id: str | None = None,
     id_token: str | None = None,
     since: Annotated[
-        AwareDatetime | None, Query(description="started at or after (ISO 8601, with offset)")
+        Instant | None, Query(description="started at or after (ISO 8601, with offset)")
     ] = None,
     until: Annotated[
-        AwareDatetime | None, Query(description="started before (ISO 8601, with offset)")
+        Instant | None, Query(description="started before (ISO 8601, with offset)")
     ] = None,
     status: Annotated[str | None, Query(pattern="^(open|closed)$")] = None,
     refused: Annotated[

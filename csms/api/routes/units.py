@@ -6,9 +6,9 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import AwareDatetime
 
 from csms.api.auth import Principal, context, operator, viewer
+from csms.api.bounds import Instant
 from csms.api.context import ApiContext
 from csms.api.schemas import MAX_ID, MAX_OFFSET
 from csms.api.sharing_schemas import (
@@ -129,7 +129,7 @@ async def station_access(
     station_id: str,
     ctx: Ctx,
     _: Annotated[Principal, Depends(viewer)],
-    at: Annotated[AwareDatetime | None, Query(description="default: now")] = None,
+    at: Annotated[Instant | None, Query(description="default: now")] = None,
 ) -> dict[str, Any]:
     """May the public charge here now (or at `at`), and when does that next change?"""
     moment = at or utcnow()
@@ -258,7 +258,7 @@ async def access_decisions(
     _: Annotated[Principal, Depends(viewer)],
     station_id: str | None = None,
     unit_id: str | None = None,
-    since: Annotated[AwareDatetime | None, Query()] = None,
+    since: Annotated[Instant | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[dict[str, Any]]:

@@ -1,0 +1,46 @@
+"""What a station is told while the database is unavailable: 503 at the handshake, a CALLERROR
+for a message, a 1013 close when it was admitted just before the outage."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from http import HTTPStatus
+
+from websockets.asyncio.server import ServerConnection
+from websockets.http11 import Response
+
+from csms.errors import DatabaseUnavailable
+from csms.outage import OutageLog
+from csms.services.session import Handler, Payload
+
+# RFC 6455 §7.4.1 as registered by IANA: 1013 Try Again Later.
+CLOSE_TRY_AGAIN_LATER = 1013
+RETRY_AFTER_SECONDS = 30  # stations back off on their own; this only suggests a first pause
+
+
+def refuse_handshake(connection: ServerConnection) -> Response:
+    """HTTP 503 with Retry-After: the station may connect again, nothing is wrong with it."""
+    response = connection.respond(
+        HTTPStatus.SERVICE_UNAVAILABLE, "the CSMS database is unavailable; try again later\n"
+    )
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def translating(handlers: Mapping[str, Handler], outage: OutageLog) -> dict[str, Handler]:
+    """The handlers, each turning a database outage into DatabaseUnavailable (answered with a
+    CALLERROR InternalError, nothing acknowledged) counted in `outage` instead of a traceback."""
+
+    def wrap(handler: Handler) -> Handler:
+        async def translated(payload: Payload) -> Payload:
+            try:
+                return await handler(payload)
+            except Exception as exc:
+                cause = outage.absorb(exc, "ocpp")
+                if cause is None:
+                    raise
+                raise DatabaseUnavailable(cause) from exc
+
+        return translated
+
+    return {action: wrap(handler) for action, handler in handlers.items()}

@@ -1,0 +1,68 @@
+"""The operator audit: who decommissioned, re-commissioned or deleted which station or token."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from csms.store.database import Pool
+
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    import asyncpg
+    from asyncpg.pool import PoolConnectionProxy
+
+    Connection: TypeAlias = asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]
+
+_COLUMNS = "id, at, actor, action, subject_kind, subject_id, detail"
+
+
+async def record(
+    conn: Connection,
+    *,
+    at: datetime,
+    actor: str,
+    action: str,
+    subject_kind: str,
+    subject_id: str,
+    detail: dict[str, Any],
+) -> None:
+    """Append one action, inside the caller's transaction: the change and its record commit
+    together or not at all."""
+    await conn.execute(
+        """INSERT INTO operator_actions (at, actor, action, subject_kind, subject_id, detail)
+           VALUES ($1, $2, $3, $4, $5, $6)""",
+        at,
+        actor,
+        action,
+        subject_kind,
+        subject_id,
+        detail,
+    )
+
+
+class AuditStore:
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
+
+    async def search(
+        self,
+        *,
+        subject_kind: str | None,
+        subject_id: str | None,
+        limit: int,
+        offset: int,
+    ) -> list[dict[str, Any]]:
+        """Actions, newest first."""
+        rows = await self._pool.fetch(
+            f"""SELECT {_COLUMNS} FROM operator_actions
+                WHERE ($1::text IS NULL OR subject_kind = $1)
+                  AND ($2::text IS NULL OR subject_id = $2)
+                ORDER BY at DESC, id DESC LIMIT $3 OFFSET $4""",
+            subject_kind,
+            subject_id,
+            limit,
+            offset,
+        )
+        return [dict(r) for r in rows]
