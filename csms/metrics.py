@@ -36,6 +36,10 @@ CALLERRORS = Counter(
     "CALLERRORs by code; direction sent = we answered with it, received = a station did",
     ["version", "code", "direction"],
 )
+HANDSHAKES_DEFERRED = Counter(
+    "csms_handshakes_deferred_total",
+    "Handshakes answered HTTP 503 with Retry-After because too many stations were connecting",
+)
 BAD_FRAMES = Counter(
     "csms_bad_frames_total", "Frames that could not be parsed as OCPP-J", ["version"]
 )

@@ -19,14 +19,17 @@ from typing import Any
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
+from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 from websockets.http11 import Request, Response
 
+from csms import metrics
 from csms.clock import monotonic, utcnow
 from csms.config import Settings
 from csms.domain.password import verify_password
 from csms.domain.station import AdminState, RegistrationStatus, StationAuth, station_id_problem
 from csms.domain.version import OcppVersion, choose_subprotocol
 from csms.errors import CsmsError
+from csms.gateway.admission import AdmissionGate
 from csms.gateway.handshake import basic_credentials, certificate_common_name, station_id_from_path
 from csms.gateway.registry import Connection, Registry
 from csms.ocpp16.handlers import build_handlers as build_v16
@@ -37,6 +40,24 @@ from csms.services.session import Handler, StationSession
 
 log = logging.getLogger(__name__)
 COST_ROUND_BUDGET = 2.0  # seconds of pricing per running-cost round
+
+# Connections the kernel may queue before we accept them (capped by net.core.somaxconn). At the
+# default 100 a city reconnecting at once overflowed the queue: dropped SYNs are retried after
+# 1, 3, 7, 15... s, so stations timed out while the server sat idle (a 10,000-station storm:
+# 6,161 timeouts; with 4096: none).
+LISTEN_BACKLOG = 4096
+
+# permessage-deflate without context takeover in either direction (RFC 7692 §7.1.1: the
+# server may ask it of both sides). Each message is compressed on its own and no zlib state
+# outlives it: with takeover, an idle station held ~39 KiB of compressor and decompressor
+# windows, more than all its other state. OCPP messages are small and rarely repeat within
+# one, so the bytes saved by a shared window are few.
+DEFLATE = ServerPerMessageDeflateFactory(
+    server_no_context_takeover=True,
+    client_no_context_takeover=True,
+    server_max_window_bits=12,
+    compress_settings={"memLevel": 5},
+)
 
 HandlerFactory = Callable[[StationSession], Mapping[str, Handler]]
 HANDLERS: dict[OcppVersion, HandlerFactory] = {
@@ -81,6 +102,7 @@ class Gateway:
         # (station, sha256(password), stored hash) already verified: scrypt costs ~50 ms, and a
         # boot storm of reconnecting stations must not pay it again and again.
         self._verified: set[tuple[str, bytes, str]] = set()
+        self.admission = AdmissionGate()
         self._server: Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -94,7 +116,8 @@ class Gateway:
             process_request=self._process_request,
             select_subprotocol=self._select_subprotocol,
             ssl=make_ssl_context(self._settings),
-            compression="deflate",  # 2.0.1 Part 4 §5.3: the CSMS must support RFC 7692
+            compression=None,
+            extensions=[DEFLATE],  # 2.0.1 Part 4 §5.3: the CSMS must support RFC 7692
             ping_interval=ping,
             ping_timeout=ping,
             close_timeout=5,
@@ -102,6 +125,7 @@ class Gateway:
             open_timeout=60,
             max_size=2**20,
             server_header="csms",
+            backlog=LISTEN_BACKLOG,
         )
         port: int = self._server.sockets[0].getsockname()[1]
         return port
@@ -125,6 +149,22 @@ class Gateway:
         problem = station_id_problem(station_id)
         if problem is not None:
             return connection.respond(HTTPStatus.BAD_REQUEST, problem + "\n")
+        ticket, retry_after = self.admission.enter()
+        if ticket is None:
+            metrics.HANDSHAKES_DEFERRED.inc()
+            response = connection.respond(
+                HTTPStatus.SERVICE_UNAVAILABLE, "too many stations connecting; retry later\n"
+            )
+            response.headers["Retry-After"] = str(retry_after)
+            return response
+        try:
+            return await self._admit(connection, request, station_id)
+        finally:
+            self.admission.leave(ticket)
+
+    async def _admit(
+        self, connection: ServerConnection, request: Request, station_id: str
+    ) -> Response | None:
         station = await self._services.stations.admit(station_id)
         if station is None:
             return connection.respond(HTTPStatus.NOT_FOUND, f"unknown station {station_id}\n")

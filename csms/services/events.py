@@ -61,8 +61,12 @@ class Subscription:
         self.queue.put_nowait(event)
 
     async def next(self, timeout: float) -> Event | None:
+        """The next event, or None after `timeout` seconds without one."""
+        # Not asyncio.wait_for: on 3.11 it swallows a cancellation that arrives as the queue
+        # hands over an item, and the subscriber's loop then waited an hour at shutdown.
         try:
-            return await asyncio.wait_for(self.queue.get(), timeout)
+            async with asyncio.timeout(timeout):
+                return await self.queue.get()
         except TimeoutError:
             return None
 
