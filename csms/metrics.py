@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from prometheus_client import Counter, Gauge, Histogram
 
 _LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
@@ -35,6 +37,10 @@ CALLERRORS = Counter(
     "csms_callerrors_total",
     "CALLERRORs by code; direction sent = we answered with it, received = a station did",
     ["version", "code", "direction"],
+)
+HANDSHAKES_DEFERRED = Counter(
+    "csms_handshakes_deferred_total",
+    "Handshakes answered HTTP 503 with Retry-After because too many stations were connecting",
 )
 BAD_FRAMES = Counter(
     "csms_bad_frames_total", "Frames that could not be parsed as OCPP-J", ["version"]
@@ -124,3 +130,14 @@ DATABASE_UNAVAILABLE = Counter(
     "ocpp a CALLERROR, background rounds retry)",
     ["edge"],
 )
+
+
+@functools.cache
+def inbound(version: str, action: str, outcome: str) -> tuple[Histogram, Counter]:
+    """The labelled children for one kind of inbound CALL, looked up once: `labels()` takes a
+    lock and builds a key on every call, a few percent of a message's cost. Bounded: versions x
+    known actions (or "<unknown>") x two outcomes."""
+    return (
+        CALL_HANDLING.labels(version, action),
+        MESSAGES_RECEIVED.labels(version, action, outcome),
+    )

@@ -7,7 +7,7 @@ from typing import Any
 
 from csms.clock import isoformat, utcnow
 from csms.domain.station import BootInfo
-from csms.services.session import Handler, StationSession
+from csms.services.session import Method, StationSession
 
 Payload = dict[str, Any]
 
@@ -34,20 +34,22 @@ class SharedHandlers:
         await self.stations.record(self.id, "DataTransfer", p)
         return {"status": "UnknownVendorId"}
 
-    def progress(self, kind: str, action: str) -> Handler:
-        """A firmware / diagnostics / log status notification: kept on the station and logged."""
 
-        async def handle(p: Payload) -> Payload:
-            await self.stations.progress(self.id, kind, p["status"], action, p)
-            return {}
+def progress(kind: str, action: str) -> Method:
+    """A firmware / diagnostics / log status notification: kept on the station and logged."""
 
-        return handle
+    async def handle(self: SharedHandlers, p: Payload) -> Payload:
+        await self.stations.progress(self.id, kind, p["status"], action, p)
+        return {}
 
-    def logged(self, action: str) -> Handler:
-        """An informative message kept verbatim in the station's event log."""
+    return handle
 
-        async def handle(p: Payload) -> Payload:
-            await self.stations.record(self.id, action, p)
-            return {}
 
-        return handle
+def logged(action: str) -> Method:
+    """An informative message kept verbatim in the station's event log."""
+
+    async def handle(self: SharedHandlers, p: Payload) -> Payload:
+        await self.stations.record(self.id, action, p)
+        return {}
+
+    return handle

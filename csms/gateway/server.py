@@ -22,8 +22,10 @@ from typing import Any
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
+from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 from websockets.http11 import Request, Response
 
+from csms import metrics
 from csms.client_address import client_address
 from csms.clock import monotonic, utcnow
 from csms.config import Settings
@@ -31,6 +33,7 @@ from csms.domain.password import verify_password
 from csms.domain.station import AdminState, RegistrationStatus, StationAuth, station_id_problem
 from csms.domain.version import OcppVersion, choose_subprotocol
 from csms.errors import ConfigError, CsmsError
+from csms.gateway.admission import AdmissionGate
 from csms.gateway.handshake import basic_credentials, certificate_common_name, station_id_from_path
 from csms.gateway.registry import Connection, Registry
 from csms.gateway.unavailable import CLOSE_TRY_AGAIN_LATER, refuse_handshake, translating
@@ -50,6 +53,24 @@ COST_ROUND_BUDGET = 2.0  # seconds of pricing per running-cost round
 # long outage of a big node the backlog must not hold up the node heartbeat behind the sweep.
 REPLAY_BATCH = 500
 REPLAY_BUDGET = 1.0
+
+# Connections the kernel may queue before we accept them (capped by net.core.somaxconn). At the
+# default 100 a city reconnecting at once overflowed the queue: dropped SYNs are retried after
+# 1, 3, 7, 15... s, so stations timed out while the server sat idle (a 10,000-station storm:
+# 6,161 timeouts; with 4096: none).
+LISTEN_BACKLOG = 4096
+
+# permessage-deflate without context takeover in either direction (RFC 7692 §7.1.1: the
+# server may ask it of both sides). Each message is compressed on its own and no zlib state
+# outlives it: with takeover, an idle station held ~39 KiB of compressor and decompressor
+# windows, more than all its other state. OCPP messages are small and rarely repeat within
+# one, so the bytes saved by a shared window are few.
+DEFLATE = ServerPerMessageDeflateFactory(
+    server_no_context_takeover=True,
+    client_no_context_takeover=True,
+    server_max_window_bits=12,
+    compress_settings={"memLevel": 5},
+)
 
 HandlerFactory = Callable[[StationSession], Mapping[str, Handler]]
 HANDLERS: dict[OcppVersion, HandlerFactory] = {
@@ -111,6 +132,7 @@ class Gateway:
         # boot storm of reconnecting stations must not pay it again and again.
         self._verified: set[tuple[str, bytes, str]] = set()
         self._auth_limits = station_password_limits(settings)
+        self.gate = AdmissionGate()  # handshakes under overload
         self._server: Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         # Disconnects the database was down for: (station, connection id, code, reason, when
@@ -127,7 +149,8 @@ class Gateway:
             process_request=self._process_request,
             select_subprotocol=self._select_subprotocol,
             ssl=make_ssl_context(self._settings),
-            compression="deflate",  # 2.0.1 Part 4 §5.3: the CSMS must support RFC 7692
+            compression=None,
+            extensions=[DEFLATE],  # 2.0.1 Part 4 §5.3: the CSMS must support RFC 7692
             ping_interval=ping,
             ping_timeout=ping,
             close_timeout=5,
@@ -135,6 +158,7 @@ class Gateway:
             open_timeout=60,
             max_size=2**20,
             server_header="csms",
+            backlog=LISTEN_BACKLOG,
         )
         port: int = self._server.sockets[0].getsockname()[1]
         return port
@@ -177,6 +201,22 @@ class Gateway:
         wait = self._auth_limits.retry_after(source, station_id)
         if wait > 0:  # refused unchecked: no password hash, no database query
             return _too_many_attempts(connection, station_id, source, wait)
+        ticket, retry_after = self.gate.enter()
+        if ticket is None:
+            metrics.HANDSHAKES_DEFERRED.inc()
+            response = connection.respond(
+                HTTPStatus.SERVICE_UNAVAILABLE, "too many stations connecting; retry later\n"
+            )
+            response.headers["Retry-After"] = str(retry_after)
+            return response
+        try:
+            return await self._admit(connection, request, station_id, source)
+        finally:
+            self.gate.leave(ticket)
+
+    async def _admit(
+        self, connection: ServerConnection, request: Request, station_id: str, source: str | None
+    ) -> Response | None:
         station = await self._services.stations.admit(station_id)
         if station is None:
             return connection.respond(HTTPStatus.NOT_FOUND, f"unknown station {station_id}\n")

@@ -6,8 +6,8 @@ from typing import Any
 
 from csms.domain.station import ConnectorRef
 from csms.ocpp16 import mapping
-from csms.ocpp_shared import SharedHandlers
-from csms.services.session import Handler, StationSession
+from csms.ocpp_shared import SharedHandlers, logged, progress
+from csms.services.session import HandlerTable, Method, StationSession
 
 Payload = dict[str, Any]
 
@@ -17,28 +17,6 @@ UNGUARDED = frozenset({"BootNotification", "StartTransaction", "StopTransaction"
 
 
 class Ocpp16Handlers(SharedHandlers):
-    def table(self) -> dict[str, Handler]:
-        handlers: dict[str, Handler] = {
-            "BootNotification": self.boot_notification,
-            "Heartbeat": self.heartbeat,
-            "StatusNotification": self.status_notification,
-            "Authorize": self.authorize,
-            "StartTransaction": self.start_transaction,
-            "StopTransaction": self.stop_transaction,
-            "MeterValues": self.meter_values,
-            "DataTransfer": self.data_transfer,
-            "DiagnosticsStatusNotification": self.progress(
-                "diagnostics", "DiagnosticsStatusNotification"
-            ),
-            "FirmwareStatusNotification": self.progress("firmware", "FirmwareStatusNotification"),
-            "SignedFirmwareStatusNotification": self.progress(
-                "firmware", "SignedFirmwareStatusNotification"
-            ),
-            "LogStatusNotification": self.progress("log", "LogStatusNotification"),
-            "SecurityEventNotification": self.logged("SecurityEventNotification"),
-        }
-        return self.s.guard(handlers, UNGUARDED)
-
     async def boot_notification(self, p: Payload) -> Payload:
         return await self.answer_boot(mapping.boot_info(p))
 
@@ -71,5 +49,23 @@ class Ocpp16Handlers(SharedHandlers):
         return {}
 
 
-def build_handlers(session: StationSession) -> dict[str, Handler]:
-    return Ocpp16Handlers(session).table()
+H = Ocpp16Handlers
+FUNCTIONS: dict[str, Method] = {
+    "BootNotification": H.boot_notification,
+    "Heartbeat": H.heartbeat,
+    "StatusNotification": H.status_notification,
+    "Authorize": H.authorize,
+    "StartTransaction": H.start_transaction,
+    "StopTransaction": H.stop_transaction,
+    "MeterValues": H.meter_values,
+    "DataTransfer": H.data_transfer,
+    "DiagnosticsStatusNotification": progress("diagnostics", "DiagnosticsStatusNotification"),
+    "FirmwareStatusNotification": progress("firmware", "FirmwareStatusNotification"),
+    "SignedFirmwareStatusNotification": progress("firmware", "SignedFirmwareStatusNotification"),
+    "LogStatusNotification": progress("log", "LogStatusNotification"),
+    "SecurityEventNotification": logged("SecurityEventNotification"),
+}
+
+
+def build_handlers(session: StationSession) -> HandlerTable:
+    return HandlerTable(Ocpp16Handlers(session), session, FUNCTIONS, UNGUARDED)

@@ -6,8 +6,8 @@ from typing import Any
 
 from csms.domain.station import ConnectorRef
 from csms.ocpp201 import mapping
-from csms.ocpp_shared import SharedHandlers
-from csms.services.session import Handler, StationSession
+from csms.ocpp_shared import SharedHandlers, logged, progress
+from csms.services.session import HandlerTable, Method, StationSession
 
 Payload = dict[str, Any]
 
@@ -26,23 +26,6 @@ LOGGED = (
 
 
 class Ocpp201Handlers(SharedHandlers):
-    def table(self) -> dict[str, Handler]:
-        handlers: dict[str, Handler] = {
-            "BootNotification": self.boot_notification,
-            "Heartbeat": self.heartbeat,
-            "StatusNotification": self.status_notification,
-            "Authorize": self.authorize,
-            "TransactionEvent": self.transaction_event,
-            "MeterValues": self.meter_values,
-            "NotifyReport": self.notify_report,
-            "FirmwareStatusNotification": self.progress("firmware", "FirmwareStatusNotification"),
-            "LogStatusNotification": self.progress("log", "LogStatusNotification"),
-            "DataTransfer": self.data_transfer,
-        }
-        for action in LOGGED:
-            handlers[action] = self.logged(action)
-        return self.s.guard(handlers, UNGUARDED)
-
     async def boot_notification(self, p: Payload) -> Payload:
         return await self.answer_boot(mapping.boot_info(p))
 
@@ -77,5 +60,21 @@ class Ocpp201Handlers(SharedHandlers):
         return {}
 
 
-def build_handlers(session: StationSession) -> dict[str, Handler]:
-    return Ocpp201Handlers(session).table()
+H = Ocpp201Handlers
+FUNCTIONS: dict[str, Method] = {
+    "BootNotification": H.boot_notification,
+    "Heartbeat": H.heartbeat,
+    "StatusNotification": H.status_notification,
+    "Authorize": H.authorize,
+    "TransactionEvent": H.transaction_event,
+    "MeterValues": H.meter_values,
+    "NotifyReport": H.notify_report,
+    "FirmwareStatusNotification": progress("firmware", "FirmwareStatusNotification"),
+    "LogStatusNotification": progress("log", "LogStatusNotification"),
+    "DataTransfer": H.data_transfer,
+    **{action: logged(action) for action in LOGGED},
+}
+
+
+def build_handlers(session: StationSession) -> HandlerTable:
+    return HandlerTable(Ocpp201Handlers(session), session, FUNCTIONS, UNGUARDED)

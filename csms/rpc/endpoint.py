@@ -113,9 +113,10 @@ class RpcEndpoint:
         version = self.version.value
         # Unknown actions are bucketed so a misbehaving station cannot mint label values.
         label = action if action in self._known else "<unknown>"
-        metrics.CALL_HANDLING.labels(version, label).observe(seconds)
         outcome = "result" if fault is None else "callerror"
-        metrics.MESSAGES_RECEIVED.labels(version, label, outcome).inc()
+        handling, received = metrics.inbound(version, label, outcome)
+        handling.observe(seconds)
+        received.inc()
         if fault is not None:
             metrics.CALLERRORS.labels(version, error_code(self.version, fault.fault), "sent").inc()
 

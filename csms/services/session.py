@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from csms.domain.station import AdminState, BootInfo, RegistrationStatus
@@ -81,26 +82,57 @@ class StationSession:
             return f"{action} refused: the station is Pending and the CSMS did not request it"
         return None
 
-    def guard(self, handlers: Mapping[str, Handler], exempt: frozenset[str]) -> dict[str, Handler]:
-        """Wrap the handlers so a station that is not Accepted gets SecurityError for all but
-        `exempt` (1.6 §4.2; 2.0.1 B02.FR.09, B03.FR.07).
+    def refuse_unless_accepted(self, action: str) -> None:
+        """Raise NotAccepted when a station that is not Accepted sends `action` (1.6 §4.2;
+        2.0.1 B02.FR.09, B03.FR.07); see `HandlerTable` for the messages that are exempt."""
+        refusal = self._refusal(action)
+        if refusal is not None:
+            raise NotAccepted(refusal)
 
-        Exempt are boot, how such a station asks again, and the transaction messages: their
-        billing data must never be lost, so unlike B03.FR.07 asks we store them even from a
-        Rejected station, as an operator would rather have the record than a station retrying
-        forever.
-        """
 
-        def wrap(action: str, handler: Handler) -> Handler:
-            async def guarded(payload: Payload) -> Payload:
-                refusal = self._refusal(action)
-                if refusal is not None:
-                    raise NotAccepted(refusal)
-                return await handler(payload)
+# A handler as its version's class defines it: called with the connection's handler object.
+Method = Callable[[Any, Payload], Awaitable[Payload]]
 
-            return guarded
 
-        return {
-            action: handler if action in exempt else wrap(action, handler)
-            for action, handler in handlers.items()
-        }
+class HandlerTable(Mapping[str, Handler]):
+    """One connection's handlers: its version's functions, made once per process, bound to the
+    connection's handler object when looked up.
+
+    A table of bound methods and closures per connection cost about a hundred objects per
+    station: memory, and garbage-collector work that grows with every station of a boot storm.
+
+    Actions not in `exempt` are refused with SecurityError while the station is not Accepted.
+    Exempt are boot, how such a station asks again, and the transaction messages: their billing
+    data must never be lost, so unlike B03.FR.07 asks we store them even from a Rejected
+    station, as an operator would rather have the record than a station retrying forever.
+    """
+
+    __slots__ = ("_exempt", "_functions", "_owner", "_session")
+
+    def __init__(
+        self,
+        owner: object,
+        session: StationSession,
+        functions: Mapping[str, Method],
+        exempt: frozenset[str],
+    ) -> None:
+        self._owner = owner
+        self._session = session
+        self._functions = functions
+        self._exempt = exempt
+
+    def __getitem__(self, action: str) -> Handler:
+        function = self._functions[action]
+        if action in self._exempt:
+            return partial(function, self._owner)
+        return partial(self._guarded, action, function)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._functions)
+
+    def __len__(self) -> int:
+        return len(self._functions)
+
+    async def _guarded(self, action: str, function: Method, payload: Payload) -> Payload:
+        self._session.refuse_unless_accepted(action)
+        return await function(self._owner, payload)
