@@ -17,6 +17,8 @@ CsmsError
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 
 class CsmsError(Exception):
     """Base of every error the CSMS raises on purpose."""
@@ -83,3 +85,12 @@ class CallFailed(ProtocolError):
         self.reason = reason
         self.code = code
         self.description = description
+
+
+def leaf_exceptions(exc: BaseException) -> Iterator[BaseException]:
+    """The exceptions inside `exc`, exception groups (a TaskGroup's) opened all the way down."""
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            yield from leaf_exceptions(inner)
+    else:
+        yield exc

@@ -5,9 +5,8 @@ from __future__ import annotations
 import errno
 import re
 import traceback
-from collections.abc import Iterator
 
-from csms.errors import CsmsError
+from csms.errors import CsmsError, leaf_exceptions
 
 # what a PostgreSQL URL must not show in a log line: its password
 _PASSWORD = re.compile(r"(://[^:/@]+:)[^@]*@")
@@ -28,14 +27,6 @@ def redact(url: str) -> str:
     return _PASSWORD.sub(r"\1***@", url)
 
 
-def _leaves(exc: BaseException) -> Iterator[BaseException]:
-    if isinstance(exc, BaseExceptionGroup):
-        for inner in exc.exceptions:
-            yield from _leaves(inner)
-    else:
-        yield exc
-
-
 def _from_database_driver(exc: BaseException) -> bool:
     frames = traceback.extract_tb(exc.__traceback__)
     return any("/asyncpg/" in frame.filename for frame in frames)
@@ -44,7 +35,7 @@ def _from_database_driver(exc: BaseException) -> bool:
 def explain(exc: BaseException, database: str) -> str | None:
     """The cause of a failed start, or None when it is not one we know (then the traceback
     is the better report). `database` names the PostgreSQL server tried."""
-    for leaf in _leaves(exc):
+    for leaf in leaf_exceptions(exc):
         if isinstance(leaf, CsmsError):  # ours already says it in one line (e.g. a TLS file)
             return str(leaf)
         if isinstance(leaf, OSError) and leaf.errno == errno.EADDRINUSE:
@@ -54,7 +45,7 @@ def explain(exc: BaseException, database: str) -> str | None:
                 f"cannot listen{where}: the address is already in use (another process holds "
                 "the port; stop it or choose another with --http-port / --ocpp-port)"
             )
-    for leaf in _leaves(exc):
+    for leaf in leaf_exceptions(exc):
         text = str(leaf) or type(leaf).__name__
         if isinstance(leaf, OSError) and (
             leaf.errno in _CONNECT_ERRNOS or _from_database_driver(leaf)

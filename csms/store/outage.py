@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Iterator
 
 import asyncpg
 
-from csms.errors import DatabaseUnavailable
+from csms.errors import DatabaseUnavailable, leaf_exceptions
 
 # SQLSTATEs that mean the server cannot serve us now, whatever the statement was:
 # class 08 connection exception; 53300 too_many_connections; 57P01 admin_shutdown,
@@ -36,14 +35,6 @@ DRIVER_ERRORS: tuple[type[Exception], ...] = (
     TimeoutError,
     ExceptionGroup,
 )
-
-
-def _leaves(exc: BaseException) -> Iterator[BaseException]:
-    if isinstance(exc, BaseExceptionGroup):
-        for inner in exc.exceptions:
-            yield from _leaves(inner)
-    else:
-        yield exc
 
 
 def _through_driver(exc: BaseException) -> bool:
@@ -74,7 +65,7 @@ def _describe(exc: BaseException) -> str:
 def cause(exc: BaseException) -> str | None:
     """Why the database is unavailable, when `exc` (every leaf of a group) says it is; None for
     any other error."""
-    causes = [_leaf_cause(leaf) for leaf in _leaves(exc)]
+    causes = [_leaf_cause(leaf) for leaf in leaf_exceptions(exc)]
     if not causes or any(c is None for c in causes):
         return None
     return causes[0]
