@@ -117,6 +117,23 @@ class TokenStore:
                 await _audit_revival(conn, token.id_token, by, at)
         return _token(row)
 
+    async def update(self, token: IdToken, note: str | None = None) -> IdToken | None:
+        """Replace a live token's settings; None when it does not exist or was deleted (a PATCH
+        racing a DELETE must not bring the token back: only creating it again does)."""
+        row = await self._pool.fetchrow(
+            f"""UPDATE id_tokens SET token_type = $2, group_id = $3, expires_at = $4,
+                    blocked = $5, note = COALESCE($6, note), updated_at = now()
+                WHERE id_token = $1 AND deleted_at IS NULL
+                RETURNING {_COLUMNS}""",
+            token.id_token,
+            token.token_type,
+            token.group_id,
+            token.expires_at,
+            token.blocked,
+            note,
+        )
+        return None if row is None else _token(row)
+
     async def set_blocked(self, id_token: str, blocked: bool) -> IdToken:
         row = await self._pool.fetchrow(
             f"""UPDATE id_tokens SET blocked = $2, updated_at = now()

@@ -21,6 +21,8 @@ from websockets.exceptions import InvalidStatus
 from csms.bootstrap import Running, running
 from csms.clock import isoformat, utcnow
 from csms.config import UnknownTokenPolicy
+from csms.domain.token import IdToken
+from csms.store.tokens import TokenStore
 from tests.conftest import ADMIN_TOKEN, Api, api_for, make_settings
 from tests.ocpp_client import OcppClient, open_client
 from tests.station_responder import DuplexStation, duplex_station
@@ -374,3 +376,16 @@ async def test_deleting_a_member_token_sends_shared_piles_a_list_without_it(
         second = (await cp.wait_for("SendLocalList", count=2))[1]
         assert second["updateType"] == "Full"
         assert [e["idTag"] for e in second["localAuthorizationList"]] == ["STAFF-B"]
+
+
+async def test_an_update_racing_a_delete_does_not_bring_the_token_back(csms: Running) -> None:
+    # PATCH reads the token, a DELETE lands, then PATCH writes: the write must find nothing.
+    store = TokenStore(csms.pool)
+    await store.put(IdToken("RACE-1", "ISO14443", None, None, False))
+    read = await store.get("RACE-1")
+    assert read is not None
+    assert await store.delete("RACE-1", by="test", at=utcnow()) is not None
+    assert await store.update(IdToken("RACE-1", "ISO14443", None, None, True)) is None
+    assert await store.get("RACE-1") is None  # still deleted
+    found = await store.find("RACE-1")
+    assert found is not None and found.deleted_at is not None

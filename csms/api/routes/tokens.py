@@ -62,7 +62,7 @@ async def get_token(id_token: str, ctx: Ctx, _: Annotated[Principal, Depends(vie
 
 @router.patch("/{id_token}", response_model=Token)
 async def update_token(
-    id_token: str, body: TokenUpdate, ctx: Ctx, who: Annotated[Principal, Depends(operator)]
+    id_token: str, body: TokenUpdate, ctx: Ctx, _: Annotated[Principal, Depends(operator)]
 ) -> IdToken:
     if (body.clear_group and body.group_id) or (body.clear_expiry and body.expires_at):
         raise InvalidInput("give a new value or clear it, not both")
@@ -76,7 +76,10 @@ async def update_token(
         None if body.clear_expiry else (body.expires_at or token.expires_at),
         token.blocked if body.blocked is None else body.blocked,
     )
-    return await ctx.tokens.put(updated, body.note, by=who.name, at=utcnow())
+    stored = await ctx.tokens.update(updated, body.note)
+    if stored is None:  # deleted since it was read
+        raise NotFound(f"id token {id_token} does not exist (or was deleted: create it again)")
+    return stored
 
 
 @router.post("/{id_token}/block", response_model=Token)
