@@ -550,4 +550,7 @@ def _close_text(websocket: ServerConnection) -> str:
     code = websocket.close_code
     if code is None:
         return "connection lost"
-    return f"closed {code} {websocket.close_reason or ''}".strip()
+    # The reason is the station's own text; PostgreSQL stores no NUL, and a disconnect that
+    # cannot be written would leave the station "connected" until the node restarts.
+    reason = (websocket.close_reason or "").replace("\x00", "\ufffd")
+    return f"closed {code} {reason}".strip()

@@ -349,11 +349,11 @@ async def test_a_disconnect_during_an_outage_is_recorded_afterwards_when_it_happ
 
 
 async def test_a_disconnect_that_cannot_be_recorded_blocks_neither_others_nor_the_heartbeat(
-    database_url: str, caplog: pytest.LogCaptureFixture
+    database_url: str, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A close reason PostgreSQL refuses to store (a NUL character) is logged and dropped
-    once the database is back: the disconnects queued behind it are recorded, and the node
-    heartbeat (after the sweep) goes on, so other nodes do not take this one for dead."""
+    """A queued disconnect whose write fails for another reason than the outage is logged and
+    dropped once the database is back: the disconnects queued behind it are recorded, and the
+    node heartbeat (after the sweep) goes on, so other nodes do not take this one for dead."""
     socket_path, url_template = _proxied(database_url)
     proxy = CuttableProxy(socket_path)
     await proxy.start()
@@ -363,12 +363,24 @@ async def test_a_disconnect_that_cannot_be_recorded_blocks_neither_others_nor_th
     db = await asyncpg.connect(database_url)
     try:
         async with running(settings) as csms:
+            stations = csms.services.stations
+            record = stations.disconnected
+
+            tries: list[str] = []
+
+            async def failing_for_the_poison(station_id: str, *args: Any, **kw: Any) -> Any:
+                tries.append(station_id)
+                if station_id == "OUT-POISON" and tries.count(station_id) > 1:  # the replay
+                    raise ValueError("a write that can never succeed")
+                return await record(station_id, *args, **kw)  # the first meets the outage
+
+            monkeypatch.setattr(stations, "disconnected", failing_for_the_poison)
             poison = await open_client(csms.ocpp_port, "OUT-POISON")
             later = await open_client(csms.ocpp_port, "OUT-LATER")
             for cp in (poison, later):
                 assert (await cp.call("BootNotification", BOOT))["status"] == "Accepted"
             await proxy.cut()
-            await poison.ws.close(4000, "bye\x00")
+            await poison.close()
             await _forgotten(csms, "OUT-POISON")
             await later.close()
             await _forgotten(csms, "OUT-LATER")
@@ -399,3 +411,16 @@ async def test_a_disconnect_that_cannot_be_recorded_blocks_neither_others_nor_th
 
 def _now() -> str:
     return isoformat(utcnow())
+
+
+async def test_a_close_reason_with_a_nul_is_recorded(csms: Running, database_url: str) -> None:
+    # PostgreSQL stores no NUL: the station's own close reason must not keep it "connected".
+    cp = await open_client(csms.ocpp_port, "NUL-CLOSE")
+    assert (await cp.call("BootNotification", BOOT))["status"] == "Accepted"
+    await cp.ws.close(4000, "bye\x00now")
+    db = await asyncpg.connect(database_url)
+    try:
+        row = await _offline(db, "NUL-CLOSE")
+        assert row["offline_reason"] == "closed 4000 bye\ufffdnow"
+    finally:
+        await db.close()
