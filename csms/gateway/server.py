@@ -36,7 +36,7 @@ from csms.errors import ConfigError, CsmsError
 from csms.gateway.admission import AdmissionGate
 from csms.gateway.handshake import basic_credentials, certificate_common_name, station_id_from_path
 from csms.gateway.registry import Connection, Registry
-from csms.gateway.unavailable import CLOSE_TRY_AGAIN_LATER, refuse_handshake, translating
+from csms.gateway.unavailable import CLOSE_TRY_AGAIN_LATER, Translating, refuse_handshake
 from csms.ocpp16.handlers import build_handlers as build_v16
 from csms.ocpp201.handlers import build_handlers as build_v201
 from csms.outage import OutageLog
@@ -317,7 +317,7 @@ class Gateway:
         endpoint = RpcEndpoint(
             websocket,
             version,
-            translating(HANDLERS[version](session), self.outage),
+            Translating(HANDLERS[version](session), self.outage),
             validate_responses=self._settings.validate_responses,
             on_activity=lambda: stations.presence.seen(station_id),
             on_call=session.note_sent,

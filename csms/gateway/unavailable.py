@@ -3,7 +3,8 @@ for a message, a 1013 close when it was admitted just before the outage."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from functools import partial
 from http import HTTPStatus
 
 from websockets.asyncio.server import ServerConnection
@@ -27,20 +28,33 @@ def refuse_handshake(connection: ServerConnection) -> Response:
     return response
 
 
-def translating(handlers: Mapping[str, Handler], outage: OutageLog) -> dict[str, Handler]:
+class Translating(Mapping[str, Handler]):
     """The handlers, each turning a database outage into DatabaseUnavailable (answered with a
-    CALLERROR InternalError, nothing acknowledged) counted in `outage` instead of a traceback."""
+    CALLERROR InternalError, nothing acknowledged) counted in `outage` instead of a traceback.
 
-    def wrap(handler: Handler) -> Handler:
-        async def translated(payload: Payload) -> Payload:
-            try:
-                return await handler(payload)
-            except Exception as exc:
-                cause = outage.absorb(exc, "ocpp")
-                if cause is None:
-                    raise
-                raise DatabaseUnavailable(cause) from exc
+    Wrapped when looked up, not up front: a dict of closures per connection is the per-station
+    garbage that `HandlerTable` exists to avoid."""
 
-        return translated
+    __slots__ = ("_handlers", "_outage")
 
-    return {action: wrap(handler) for action, handler in handlers.items()}
+    def __init__(self, handlers: Mapping[str, Handler], outage: OutageLog) -> None:
+        self._handlers = handlers
+        self._outage = outage
+
+    def __getitem__(self, action: str) -> Handler:
+        return partial(self._translated, self._handlers[action])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._handlers)
+
+    def __len__(self) -> int:
+        return len(self._handlers)
+
+    async def _translated(self, handler: Handler, payload: Payload) -> Payload:
+        try:
+            return await handler(payload)
+        except Exception as exc:
+            cause = self._outage.absorb(exc, "ocpp")
+            if cause is None:
+                raise
+            raise DatabaseUnavailable(cause) from exc
