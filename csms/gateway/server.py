@@ -36,7 +36,12 @@ from csms.errors import ConfigError, CsmsError
 from csms.gateway.admission import AdmissionGate
 from csms.gateway.handshake import basic_credentials, certificate_common_name, station_id_from_path
 from csms.gateway.registry import Connection, Registry
-from csms.gateway.unavailable import CLOSE_TRY_AGAIN_LATER, Translating, refuse_handshake
+from csms.gateway.unavailable import (
+    CLOSE_TRY_AGAIN_LATER,
+    Translating,
+    refuse_handshake,
+    retry_later,
+)
 from csms.ocpp16.handlers import build_handlers as build_v16
 from csms.ocpp201.handlers import build_handlers as build_v201
 from csms.outage import OutageLog
@@ -203,12 +208,14 @@ class Gateway:
             return _too_many_attempts(connection, station_id, source, wait)
         ticket, retry_after = self.gate.enter()
         if ticket is None:
+            assert retry_after is not None  # enter() gives a ticket or a Retry-After
             metrics.HANDSHAKES_DEFERRED.inc()
-            response = connection.respond(
-                HTTPStatus.SERVICE_UNAVAILABLE, "too many stations connecting; retry later\n"
+            return retry_later(
+                connection,
+                HTTPStatus.SERVICE_UNAVAILABLE,
+                "too many stations connecting; retry later",
+                retry_after,
             )
-            response.headers["Retry-After"] = str(retry_after)
-            return response
         try:
             return await self._admit(connection, request, station_id, source)
         finally:
@@ -538,12 +545,12 @@ def _too_many_attempts(
     works again as soon as the lockout ends."""
     seconds = math.ceil(wait)
     log.debug("refused %s from %s unchecked: locked out for %ds more", station_id, source, seconds)
-    response = connection.respond(
+    return retry_later(
+        connection,
         HTTPStatus.TOO_MANY_REQUESTS,
-        f"too many failed credentials; retry in {seconds} s\n",
+        f"too many failed credentials; retry in {seconds} s",
+        seconds,
     )
-    response.headers["Retry-After"] = str(seconds)
-    return response
 
 
 def _close_text(websocket: ServerConnection) -> str:

@@ -19,13 +19,23 @@ CLOSE_TRY_AGAIN_LATER = 1013
 RETRY_AFTER_SECONDS = 30  # stations back off on their own; this only suggests a first pause
 
 
+def retry_later(
+    connection: ServerConnection, status: HTTPStatus, text: str, seconds: int
+) -> Response:
+    """A handshake refused for now, with when to come back (Retry-After)."""
+    response = connection.respond(status, text + "\n")
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
 def refuse_handshake(connection: ServerConnection) -> Response:
     """HTTP 503 with Retry-After: the station may connect again, nothing is wrong with it."""
-    response = connection.respond(
-        HTTPStatus.SERVICE_UNAVAILABLE, "the CSMS database is unavailable; try again later\n"
+    return retry_later(
+        connection,
+        HTTPStatus.SERVICE_UNAVAILABLE,
+        "the CSMS database is unavailable; try again later",
+        RETRY_AFTER_SECONDS,
     )
-    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    return response
 
 
 class Translating(Mapping[str, Handler]):
