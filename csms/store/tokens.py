@@ -22,6 +22,11 @@ _REVIVE = """ON CONFLICT (id_token) DO UPDATE SET token_type = EXCLUDED.token_ty
         deleted_by = NULL, created_at = now(), updated_at = now()"""
 
 
+def _settings(token: IdToken, note: str | None) -> tuple[object, ...]:
+    """$1..$6 of every statement that writes a token's settings."""
+    return (token.id_token, token.token_type, token.group_id, token.expires_at, token.blocked, note)
+
+
 def _token(row: Any) -> IdToken:
     return IdToken(
         id_token=row["id_token"],
@@ -69,12 +74,7 @@ class TokenStore:
                     VALUES ($1, $2, $3, $4, $5, $6)
                     {_REVIVE} WHERE id_tokens.deleted_at IS NOT NULL
                     RETURNING {_COLUMNS}, xmax::text <> '0' AS revived""",
-                token.id_token,
-                token.token_type,
-                token.group_id,
-                token.expires_at,
-                token.blocked,
-                note,
+                *_settings(token, note),
             )
             if row is None:
                 return None
@@ -106,12 +106,7 @@ class TokenStore:
                         note = COALESCE(EXCLUDED.note, id_tokens.note),
                         deleted_at = NULL, deleted_by = NULL, updated_at = now()
                     RETURNING {_COLUMNS}""",
-                token.id_token,
-                token.token_type,
-                token.group_id,
-                token.expires_at,
-                token.blocked,
-                note,
+                *_settings(token, note),
             )
             if revived:
                 await _audit_revival(conn, token.id_token, by, at)
@@ -125,12 +120,7 @@ class TokenStore:
                     blocked = $5, note = COALESCE($6, note), updated_at = now()
                 WHERE id_token = $1 AND deleted_at IS NULL
                 RETURNING {_COLUMNS}""",
-            token.id_token,
-            token.token_type,
-            token.group_id,
-            token.expires_at,
-            token.blocked,
-            note,
+            *_settings(token, note),
         )
         return None if row is None else _token(row)
 
