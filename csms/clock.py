@@ -14,7 +14,8 @@ _offset = timedelta(0)
 
 def utcnow() -> datetime:
     """The current time as a UTC-aware datetime."""
-    return datetime.now(UTC) + _offset
+    now = datetime.now(UTC)
+    return now + _offset if _offset else now  # read several times per message
 
 
 @contextmanager

@@ -47,7 +47,17 @@ class CallError:
 
 Frame = Call | CallResult | CallError
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_MESSAGE_TYPES = frozenset(kind.value for kind in MessageType)
+_std_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _dumps(frame: list[Any]) -> str:
+    """orjson for speed (the same compact UTF-8 text); what it refuses (integers beyond 64 bits,
+    non-string keys) the standard encoder writes as before."""
+    try:
+        return orjson.dumps(frame).decode()
+    except TypeError:
+        return _std_dumps(frame)
 
 
 def _no_constants(name: str) -> Any:
@@ -120,7 +130,7 @@ def parse(raw: str | bytes) -> Frame:
             f"message id must be a string of 1..{MAX_MESSAGE_ID_LENGTH} characters",
         )
     kind = message[0]
-    if type(kind) is not int or kind not in MessageType.__members__.values():
+    if type(kind) is not int or kind not in _MESSAGE_TYPES:
         raise RpcFault(
             Fault.MESSAGE_TYPE, f"message type {kind!r} is not supported", unique_id=unique_id
         )
@@ -133,7 +143,11 @@ def parse(raw: str | bytes) -> Frame:
         if not isinstance(action, str) or not action:
             raise RpcFault(Fault.RPC_FRAMEWORK, "action must be a string", unique_id=unique_id)
         if not isinstance(payload, dict):
-            raise RpcFault(Fault.FORMAT, "payload must be a JSON object", unique_id=unique_id)
+            if payload is not None:
+                raise RpcFault(Fault.FORMAT, "payload must be a JSON object", unique_id=unique_id)
+            # OCPP-J (1.6J §4.2.1): a CALL without payload may say null as well as {}; the
+            # schema of the action still decides whether an empty payload will do
+            payload = {}
         if contains_nul(raw, payload):
             # PostgreSQL text and jsonb cannot hold NUL; no OCPP field needs it
             raise RpcFault(

@@ -263,11 +263,16 @@ class Ledger:
                     take(job)
         deadline = loop.time() + self._max_delay
         while size < self._max_rows:
-            timeout = deadline - loop.time()
-            try:
-                job = self._queue.get_nowait() if timeout <= 0 else await _get(self._queue, timeout)
-            except (TimeoutError, asyncio.QueueEmpty):
-                break
+            try:  # what is already queued costs no timer
+                job = self._queue.get_nowait()
+            except asyncio.QueueEmpty:
+                timeout = deadline - loop.time()
+                if timeout <= 0:
+                    break
+                try:
+                    job = await _get(self._queue, timeout)
+                except TimeoutError:
+                    break
             take(job)
         return jobs
 
@@ -354,7 +359,7 @@ class Ledger:
                 inserted = conflicts = 0
                 rows = [row for w in writes for row in w.rows()]
                 if rows:
-                    moved: Any = await conn.fetchrow(sql.MOVE_SAMPLES, *_columns(rows))
+                    moved: Any = await conn.fetchrow(_move_samples(rows), rows)
                     inserted, conflicts = moved["inserted"], moved["conflicts"]
                 if events:
                     await _finish_events(conn, events)
@@ -414,7 +419,7 @@ class Ledger:
             rounds[seen[w.transaction_pk]].append(w)
             seen[w.transaction_pk] += 1
         for k in sorted(rounds):
-            _take_results(rounds[k], await conn.fetch(sql.APPLY_EVENTS, *_event_columns(rounds[k])))
+            _take_results(rounds[k], await conn.fetch(sql.APPLY_EVENTS, _event_rows(rounds[k])))
 
 
 async def _commit_plain(
@@ -423,12 +428,13 @@ async def _commit_plain(
     """The hot path: one statement applies the events and stores every sample."""
     rows = [row for w in writes for row in w.rows()]
     if not events:
-        moved: Any = await conn.fetchrow(sql.MOVE_SAMPLES, *_columns(rows))
+        moved: Any = await conn.fetchrow(_move_samples(rows), rows)
         return moved["inserted"], moved["conflicts"]
     if rows:
-        results = await conn.fetch(sql.APPLY_ALL, *_event_columns(events), *_columns(rows))
+        apply = sql.APPLY_ALL_DISTINCT if sql.distinct_keys(rows) else sql.APPLY_ALL
+        results = await conn.fetch(apply, _event_rows(events), rows)
     else:
-        results = await conn.fetch(sql.APPLY_EVENTS, *_event_columns(events))
+        results = await conn.fetch(sql.APPLY_EVENTS, _event_rows(events))
     _take_results(events, results)
     if any(w.row.get("status") == "closed" for w in events):
         # closed meanwhile (superseded by a newer start, or by another node): its meter stop
@@ -446,9 +452,9 @@ def _json(payload: dict[str, Any]) -> str:
         return json.dumps(payload, ensure_ascii=False)
 
 
-def _columns(rows: list[Row]) -> list[Sequence[object]]:
-    """Sample rows as one array per column (the statements unnest them)."""
-    return list(zip(*rows, strict=True))
+def _move_samples(rows: list[Row]) -> str:
+    """The statement that stores these rows: the one without a window when their keys differ."""
+    return sql.MOVE_DISTINCT_SAMPLES if sql.distinct_keys(rows) else sql.MOVE_SAMPLES
 
 
 def _size(write: Write) -> int:
@@ -464,38 +470,39 @@ def _size(write: Write) -> int:
 # -- 2.0.1 -----------------------------------------------------------------------------------
 
 
-def _event_columns(round_: list[EventWrite]) -> list[list[Any]]:
-    """A round of events as one array per APPLY_EVENTS parameter."""
-    columns: list[list[Any]] = [[] for _ in range(20)]
+def _event_rows(round_: list[EventWrite]) -> list[Row]:
+    """A round of events as ledger_event rows (APPLY_EVENTS' one parameter)."""
+    rows: list[Row] = []
     for w in round_:
         e = w.event
         readings = register_readings(e.samples)
         first, last = (readings[0], readings[-1]) if readings else ((None, None), (None, None))
-        values = (
-            w.transaction_pk,
-            e.seq_no,
-            e.event_type.value,
-            e.trigger_reason,
-            e.timestamp,
-            w.received_at,
-            e.offline,
-            _json(w.payload),
-            e.where.evse_id if e.where else None,
-            e.where.connector_id if e.where else None,
-            e.id_token,
-            e.id_token_type,
-            e.charging_state,
-            e.remote_start_id,
-            e.reservation_id,
-            first[0],
-            first[1],
-            last[0],
-            last[1],
-            e.stopped_reason,
+        where = e.where
+        rows.append(
+            (
+                w.transaction_pk,
+                e.seq_no,
+                e.event_type.value,
+                e.trigger_reason,
+                e.timestamp,
+                w.received_at,
+                e.offline,
+                _json(w.payload),
+                where.evse_id if where else None,
+                where.connector_id if where else None,
+                e.id_token,
+                e.id_token_type,
+                e.charging_state,
+                e.remote_start_id,
+                e.reservation_id,
+                first[0],
+                first[1],
+                last[0],
+                last[1],
+                e.stopped_reason,
+            )
         )
-        for column, value in zip(columns, values, strict=True):
-            column.append(value)
-    return columns
+    return rows
 
 
 def _take_results(round_: list[EventWrite], results: list[Any]) -> None:

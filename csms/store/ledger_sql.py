@@ -29,31 +29,44 @@ _PLAIN = ", ".join(SAMPLE_COLUMNS[:-1])
 _KEY = "station_id, evse_id, sampled_at, measurand, phase, location, context"
 _ON_KEY = " AND ".join(f"m.{c} = r.{c}" for c in _KEY.split(", "))
 
-_TYPES = (
-    "text",
-    "integer",
-    "integer",
-    "bigint",
-    "timestamptz",
-    "timestamptz",
-    "text",
-    "text",
-    "text",
-    "text",
-    "text",
-    "numeric",
-    "text",
-    "text",
-)
+
+def _stage(param: int) -> str:
+    """The batch's sample rows as a relation: one parameter, an array of ledger_sample rows
+    (migration 0014, ledger_rows). signed_data comes as text: it is cast to jsonb when stored."""
+    return f"stage AS (SELECT * FROM unnest(${param}::ledger_sample[]))"
 
 
-def _stage(first: int) -> str:
-    """The batch's sample rows as a relation, from one array parameter per column ($first...).
-    signed_data comes as text: it is cast to jsonb when stored."""
-    arrays = ", ".join(f"${first + k}::{t}[]" for k, t in enumerate(_TYPES))
-    return f"stage AS (SELECT * FROM unnest({arrays}) AS s({_COLS}))"
+_UPSERT = f"""
+    ON CONFLICT ({_KEY}) DO UPDATE SET transaction_id = EXCLUDED.transaction_id
+    WHERE meter_samples.transaction_id IS NULL AND EXCLUDED.transaction_id IS NOT NULL
+      AND meter_samples.value IS NOT DISTINCT FROM EXCLUDED.value
+      AND meter_samples.unit = EXCLUDED.unit
+    RETURNING 1"""
+_STORED_CLASH = f"""
+    SELECT r.station_id, r.evse_id, r.connector_id,
+           COALESCE(r.transaction_id, m.transaction_id) AS transaction_id, r.sampled_at,
+           r.received_at, r.measurand, r.phase, r.location, r.context, r.unit, r.value,
+           r.raw_value, r.signed_data, m.value AS stored_value, m.unit AS stored_unit
+    FROM {{rows}} r JOIN meter_samples m ON {_ON_KEY}
+    WHERE {{only}} (m.value IS DISTINCT FROM r.value OR m.unit IS DISTINCT FROM r.unit
+                    OR (r.value IS NULL AND m.raw_value IS DISTINCT FROM r.raw_value))"""
+_KEEP = f"""kept AS (
+    INSERT INTO meter_sample_conflicts ({_COLS}, stored_value, stored_unit)
+    SELECT {_PLAIN}, signed_data::jsonb, stored_value, stored_unit FROM clashes
+    ON CONFLICT DO NOTHING
+    RETURNING 1
+)"""
+# Rows naming a station or transaction that does not exist: the check meter_samples' foreign
+# keys made per row, made once per batch (migration 0014); the final SELECT raises on any.
+_MISSING = """missing AS (
+    SELECT count(*) AS n FROM (SELECT DISTINCT station_id, transaction_id FROM stage) s
+    WHERE NOT EXISTS (SELECT 1 FROM stations st WHERE st.id = s.station_id)
+       OR (s.transaction_id IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM transactions t WHERE t.id = s.transaction_id))
+)"""
 
-
+# Any batch: rows with the same key in one batch are told apart here (the one with a
+# transaction is stored, a different value beside it is a conflict).
 _SAMPLE_CTES = f"""
 ranked AS (
     SELECT s.*, row_number() OVER w AS rn, first_value(value) OVER w AS first_val,
@@ -62,22 +75,11 @@ ranked AS (
     WINDOW w AS (PARTITION BY {_KEY} ORDER BY transaction_id NULLS LAST)
 ), moved AS (
     INSERT INTO meter_samples ({_COLS})
-    SELECT {_PLAIN}, signed_data::jsonb FROM ranked WHERE rn = 1
-    ON CONFLICT ({_KEY}) DO UPDATE SET transaction_id = EXCLUDED.transaction_id
-    WHERE meter_samples.transaction_id IS NULL AND EXCLUDED.transaction_id IS NOT NULL
-      AND meter_samples.value IS NOT DISTINCT FROM EXCLUDED.value
-      AND meter_samples.unit = EXCLUDED.unit
-    RETURNING 1
+    SELECT {_PLAIN}, signed_data::jsonb FROM ranked WHERE rn = 1{_UPSERT}
 ), clashes AS (
     -- each row probes the replay index once (the snapshot before this statement): robust under
     -- any plan, unlike joining the inserted rows back
-    SELECT r.station_id, r.evse_id, r.connector_id,
-           COALESCE(r.transaction_id, m.transaction_id) AS transaction_id, r.sampled_at,
-           r.received_at, r.measurand, r.phase, r.location, r.context, r.unit, r.value,
-           r.raw_value, r.signed_data, m.value AS stored_value, m.unit AS stored_unit
-    FROM ranked r JOIN meter_samples m ON {_ON_KEY}
-    WHERE r.rn = 1 AND (m.value IS DISTINCT FROM r.value OR m.unit IS DISTINCT FROM r.unit
-                        OR (r.value IS NULL AND m.raw_value IS DISTINCT FROM r.raw_value))
+    {_STORED_CLASH.format(rows="ranked", only="r.rn = 1 AND")}
     UNION ALL
     SELECT r.station_id, r.evse_id, r.connector_id, r.transaction_id, r.sampled_at,
            r.received_at, r.measurand, r.phase, r.location, r.context, r.unit, r.value,
@@ -85,14 +87,36 @@ ranked AS (
     FROM ranked r
     WHERE r.rn > 1 AND (r.value IS DISTINCT FROM r.first_val OR r.unit IS DISTINCT FROM r.first_unit
                         OR (r.value IS NULL AND r.raw_value IS DISTINCT FROM r.first_raw))
-), kept AS (
-    INSERT INTO meter_sample_conflicts ({_COLS}, stored_value, stored_unit)
-    SELECT {_PLAIN}, signed_data::jsonb, stored_value, stored_unit FROM clashes
-    ON CONFLICT DO NOTHING
-    RETURNING 1
-)"""
-_COUNTS = "(SELECT count(*) FROM moved) AS inserted, (SELECT count(*) FROM kept) AS conflicts"
+), {_KEEP}, {_MISSING}"""
+# A batch whose keys are all distinct (the caller checked: distinct_keys): no window to sort,
+# and the replay index is probed a second time only when some row was neither inserted nor
+# attached to its transaction (a one-time filter; a batch of new samples never probes).
+_DISTINCT_SAMPLE_CTES = f"""
+moved AS (
+    INSERT INTO meter_samples ({_COLS})
+    SELECT {_PLAIN}, signed_data::jsonb FROM stage{_UPSERT}
+), clashes AS (
+    {
+    _STORED_CLASH.format(
+        rows="stage", only="(SELECT count(*) FROM moved) < (SELECT count(*) FROM stage) AND"
+    )
+}
+), {_KEEP}, {_MISSING}"""
+_COUNTS = (
+    "(SELECT count(*) FROM moved) AS inserted, (SELECT count(*) FROM kept) AS conflicts, "
+    "csms_refuse_missing_refs((SELECT n FROM missing)) AS missing"
+)
 MOVE_SAMPLES = f"WITH {_stage(1)}, {_SAMPLE_CTES} SELECT {_COUNTS}"
+MOVE_DISTINCT_SAMPLES = f"WITH {_stage(1)}, {_DISTINCT_SAMPLE_CTES} SELECT {_COUNTS}"
+
+
+def distinct_keys(rows: list[tuple[object, ...]]) -> bool:
+    """Whether no two sample rows share the replay key (station, EVSE, time, measurand,
+    phase, location, context): then MOVE_DISTINCT_SAMPLES may store them. Equal here means
+    equal in PostgreSQL (aware datetimes compare by instant, text byte for byte); were it
+    wrong, ON CONFLICT would refuse to touch one row twice and the batch would be retried."""
+    return len({(r[0], r[1], r[4], r[6], r[7], r[8], r[9]) for r in rows}) == len(rows)
+
 
 # -- 2.0.1 TransactionEvent ----------------------------------------------------------------
 
@@ -113,10 +137,7 @@ JOIN transactions t ON t.station_id = k.station_id AND t.station_tx_id = k.stati
     AND t.ocpp_version = '2.0.1'"""
 
 _EVENT_INPUT = """
-    SELECT * FROM unnest($1::bigint[], $2::integer[], $3::text[], $4::text[],
-        $5::timestamptz[], $6::timestamptz[], $7::boolean[], $8::text[], $9::integer[],
-        $10::integer[], $11::text[], $12::text[], $13::text[], $14::integer[], $15::integer[],
-        $16::timestamptz[], $17::bigint[], $18::timestamptz[], $19::bigint[], $20::text[])
+    SELECT * FROM unnest($1::ledger_event[])
     AS i(tx, seq_no, event_type, trigger_reason, event_at, received_at, offline, payload,
          evse_id, connector_id, id_token, id_token_type, charging_state, remote_start_id,
          reservation_id, first_at, first_wh, last_at, last_wh, stopped_reason)"""
@@ -227,9 +248,10 @@ LEFT JOIN upd ON upd.id = i.tx
 JOIN transactions t ON t.id = i.tx"""
 APPLY_EVENTS = f"WITH {_EVENT_CTES} {_EVENT_RESULT}"
 # The hot path in one statement (one round trip, its own transaction): a round of events on
-# known, open transactions and every sample of the batch. Events take $1..$20, samples $21...
+# known, open transactions and every sample of the batch. Events are $1, samples $2.
 _COUNTED_RESULT = _EVENT_RESULT.replace("SELECT i.tx,", f"SELECT {_COUNTS}, i.tx,", 1)
-APPLY_ALL = f"WITH {_EVENT_CTES}, {_stage(21)}, {_SAMPLE_CTES} {_COUNTED_RESULT}"
+APPLY_ALL = f"WITH {_EVENT_CTES}, {_stage(2)}, {_SAMPLE_CTES} {_COUNTED_RESULT}"
+APPLY_ALL_DISTINCT = f"WITH {_EVENT_CTES}, {_stage(2)}, {_DISTINCT_SAMPLE_CTES} {_COUNTED_RESULT}"
 
 # The meter stop of an ended session: the register at the latest sampled moment up to its end
 # (a sample after the end belongs to no session), read from the samples the batch just stored.

@@ -1,0 +1,139 @@
+"""Meter samples keep exact references to their station and transaction without per-row
+foreign keys (migration 0014): a batch naming one that does not exist is refused as a whole,
+deleting a station deletes its samples, deleting a transaction unlinks them."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+
+from csms.bootstrap import Running
+from csms.domain.meter import Sample
+from csms.domain.station import ConnectorRef
+from csms.errors import StoreError
+from csms.store import ledger_sql as sql
+from csms.store.ledger import SampleWrite, sample_rows
+from tests.ocpp_client import open_client
+
+T0 = datetime(2026, 5, 1, 2, 0, tzinfo=UTC)
+WHERE = ConnectorRef(1, 1)
+
+
+def samples(*wh: int, minute: int = 0) -> list[Sample]:
+    return [
+        Sample(
+            T0 + timedelta(minutes=minute, seconds=k), "Energy.Active.Import.Register", Decimal(w)
+        )
+        for k, w in enumerate(wh)
+    ]
+
+
+async def _station(csms: Running, station_id: str) -> None:
+    cp = await open_client(csms.ocpp_port, station_id)
+    boot = {"chargePointVendor": "Acme", "chargePointModel": "AC7"}
+    assert (await cp.call("BootNotification", boot))["status"] == "Accepted"
+    await cp.close()
+
+
+async def _transaction(csms: Running, station_id: str) -> int:
+    return int(
+        await csms.pool.fetchval(
+            "INSERT INTO transactions (station_id, ocpp_version, evse_id, connector_id,"
+            " started_at) VALUES ($1, '1.6', 1, 1, $2) RETURNING id",
+            station_id,
+            T0,
+        )
+    )
+
+
+async def _count(csms: Running, station_id: str) -> int:
+    return int(
+        await csms.pool.fetchval(
+            "SELECT count(*) FROM meter_samples WHERE station_id = $1", station_id
+        )
+    )
+
+
+@pytest.mark.parametrize("repeat_key", [False, True], ids=["distinct keys", "repeated key"])
+async def test_a_batch_naming_an_unknown_station_stores_nothing(
+    csms: Running, repeat_key: bool
+) -> None:
+    await _station(csms, "REF-A")
+    good = sample_rows("REF-A", WHERE, None, samples(100, 200), T0)
+    bad = sample_rows("NO-SUCH-STATION", WHERE, None, samples(300), T0)
+    rows = good + bad + (good[:1] if repeat_key else [])
+    assert sql.distinct_keys(rows) is not repeat_key
+    statement = sql.MOVE_SAMPLES if repeat_key else sql.MOVE_DISTINCT_SAMPLES
+    with pytest.raises(Exception, match="does not exist"):
+        await csms.pool.fetchrow(statement, rows)
+    assert await _count(csms, "REF-A") == 0
+
+
+@pytest.mark.parametrize("statement", ["MOVE_SAMPLES", "MOVE_DISTINCT_SAMPLES"])
+async def test_a_batch_naming_an_unknown_transaction_stores_nothing(
+    csms: Running, statement: str
+) -> None:
+    await _station(csms, "REF-B")
+    tx = await _transaction(csms, "REF-B")
+    rows = sample_rows("REF-B", WHERE, tx, samples(100), T0) + sample_rows(
+        "REF-B", WHERE, tx + 1000, samples(200, minute=5), T0
+    )
+    with pytest.raises(Exception, match="does not exist"):
+        await csms.pool.fetchrow(getattr(sql, statement), rows)
+    assert await _count(csms, "REF-B") == 0
+
+
+async def test_the_writer_refuses_only_the_write_with_a_missing_reference(csms: Running) -> None:
+    """A batch that fails is retried write by write: the good neighbour is stored."""
+    await _station(csms, "REF-C")
+    good = SampleWrite("REF-C", WHERE, None, samples(100), T0)
+    bad = SampleWrite("REF-GONE", WHERE, None, samples(100), T0)
+    results = await _submit_together(csms, good, bad)
+    assert results[0] is None and isinstance(results[1], StoreError)
+    assert await _count(csms, "REF-C") == 1
+    assert await _count(csms, "REF-GONE") == 0
+
+
+async def _submit_together(csms: Running, *writes: SampleWrite) -> list[BaseException | None]:
+    outcomes = await asyncio.gather(
+        *(csms.writer.submit(w) for w in writes), return_exceptions=True
+    )
+    return [o if isinstance(o, BaseException) else None for o in outcomes]
+
+
+async def test_deleting_a_station_deletes_its_samples(csms: Running) -> None:
+    await _station(csms, "REF-D")
+    await _station(csms, "REF-E")
+    await csms.writer.submit(SampleWrite("REF-D", WHERE, None, samples(1, 2, 3), T0))
+    await csms.writer.submit(SampleWrite("REF-E", WHERE, None, samples(1), T0))
+    await csms.pool.execute("DELETE FROM stations WHERE id = 'REF-D'")
+    assert await _count(csms, "REF-D") == 0
+    assert await _count(csms, "REF-E") == 1
+
+
+async def test_deleting_a_transaction_unlinks_its_samples(csms: Running) -> None:
+    await _station(csms, "REF-F")
+    tx = await _transaction(csms, "REF-F")
+    await csms.writer.submit(SampleWrite("REF-F", WHERE, tx, samples(1, 2), T0))
+    await csms.pool.execute("DELETE FROM transactions WHERE id = $1", tx)
+    linked = await csms.pool.fetch(
+        "SELECT transaction_id FROM meter_samples WHERE station_id = 'REF-F'"
+    )
+    assert [r["transaction_id"] for r in linked] == [None, None]
+
+
+def test_distinct_keys_compares_as_postgresql_does() -> None:
+    """Aware datetimes are equal by instant, as timestamptz values are."""
+    later = samples(5)[0]
+    same_instant = Sample(
+        later.sampled_at.astimezone(timezone(timedelta(hours=8))),
+        later.measurand,
+        Decimal(6),
+    )
+    rows = sample_rows("S", WHERE, None, [later, same_instant], T0)
+    assert not sql.distinct_keys(rows)
+    other_phase = Sample(later.sampled_at, later.measurand, Decimal(6), phase="L1")
+    assert sql.distinct_keys(sample_rows("S", WHERE, None, [later, other_phase], T0))
