@@ -8,9 +8,9 @@ Against a running CSMS with data (for example after `csms demo city`), with a vi
 writes docs/dashboard.png (Chinese), docs/dashboard-en.png (English) and
 docs/monthly-report.png. The dashboard gets the key in its address fragment (#key=..., never
 sent to the server, but visible in the process list while Chromium runs: use a throwaway
-viewer key); the report is fetched with the key in the Authorization header, saved to a
-temporary file and that file is photographed. Chinese text needs a CJK font
-(`apt-get install fonts-noto-cjk`).
+viewer key); the report is opened as the dashboard opens it, by a signed link asked for with
+the key (GET /api/v1/reports/monthly/{month}/link), which Chromium loads with no key.
+Chinese text needs a CJK font (`apt-get install fonts-noto-cjk`).
 """
 
 from __future__ import annotations
@@ -78,20 +78,15 @@ def main(argv: list[str] | None = None) -> int:
         url = f"{base}/dashboard?live=0&lang={lang}#key={args.key}"
         screenshot(binary, url, (args.out / name).resolve(), *size)
 
-    report = httpx.get(
-        f"{base}/api/v1/reports/monthly/{args.month}",
-        params={"format": "html"},
+    link = httpx.get(
+        f"{base}/api/v1/reports/monthly/{args.month}/link",
         headers={"Authorization": f"Bearer {args.key}"},
         timeout=120,
     )
-    if report.status_code != 200:
-        raise SystemExit(
-            f"the monthly report of {args.month}: HTTP {report.status_code} {report.text}"
-        )
-    with tempfile.TemporaryDirectory(prefix="csms-report-") as folder:
-        page = Path(folder) / f"report-{args.month}.html"
-        page.write_bytes(report.content)
-        screenshot(binary, page.as_uri(), (args.out / "monthly-report.png").resolve(), *size)
+    if link.status_code != 200:
+        raise SystemExit(f"the monthly report of {args.month}: HTTP {link.status_code} {link.text}")
+    url = base + link.json()["url"]
+    screenshot(binary, url, (args.out / "monthly-report.png").resolve(), *size)
     return 0
 
 

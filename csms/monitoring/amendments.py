@@ -2,7 +2,9 @@
 compares, section by section and scope by scope.
 
 Live state (stations online when the report was generated), the generation time and the
-month-over-month changes are not figures of the month: they never make an amendment.
+month-over-month changes are not figures of the month: they never make an amendment. Nor does
+a field the filed version did not carry at all (a report format that gained a figure, say
+"all sessions" beside the counted ones): the filed report stated nothing to amend.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ SECTIONS: tuple[tuple[str, str | None, tuple[str, ...] | None], ...] = (
         "scope",
         (
             "sessions",
+            "all_sessions",
             "energy_kwh",
             "time_utilization",
             "energy_utilization",
@@ -59,6 +62,8 @@ def changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[dict[st
             a, b = old.get(scope, {}), new.get(scope, {})
             names = fields if fields is not None else sorted(a.keys() | b.keys())
             for name in names:
+                if a and b and name not in a:
+                    continue  # the filed row did not carry this field: nothing to amend
                 if a.get(name) != b.get(name):
                     found.append(
                         {

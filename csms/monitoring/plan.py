@@ -148,7 +148,9 @@ class SpaceRatios:
 class Plan:
     name: str
     document: str
-    baseline: date  # the issue date; "new" piles are commissioned on or after it
+    # The issue date: where the on-track line of a target set once (by the end of 2025)
+    # starts. 附件1's yearly "new" piles count calendar years, not from this date.
+    baseline: date
     timezone: str
     currency: str | None
     monthly_report_due_day: int | None

@@ -4,16 +4,18 @@ Status rule (one for every figure, see `judge`):
 - MET when the comparison holds at the figure's evaluation date and no input is missing.
 - Missing inputs (no places of a kind, no EV data, no parking spaces) are BEHIND, never a pass.
 - Past the due date and not met: BEHIND.
-- Before the due date and not met: count targets (piles, stations, places, coverage shares) are
-  ON_TRACK when actual >= start + (target - start) x the elapsed fraction of their window;
-  level targets (distances and ratios, whose trend one reading cannot show) are ON_TRACK.
+- Before the due date and not met: ON_TRACK only when the actual is at or ahead of the straight
+  line from the figure's value at the start of its window to the target (for a distance or an
+  EVs-per-pile ratio, "ahead" is lower). Counts, shares, ratios and distances alike: a reading
+  that has not moved towards the target while time passed is BEHIND. With no reading at the
+  start (no piles then, no EV data then) there is no line to be on: BEHIND until met.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from enum import StrEnum
 from typing import Any
@@ -61,13 +63,16 @@ class Unit(StrEnum):
 
 
 class FigureKind(StrEnum):
-    NEW_PILES = "new_piles"  # public piles commissioned within a plan year
-    NEW_PILES_TOTAL = "new_piles_total"  # public piles commissioned since the baseline
+    NEW_PILES = "new_piles"  # public piles commissioned within a calendar year (附件1)
+    NEW_PILES_TOTAL = "new_piles_total"  # public piles commissioned in the plan's years
     TOTAL_PILES = "total_piles"  # all public piles in the city
-    COUNTY_STATIONS = "county_stations"
-    COUNTY_PILES = "county_piles"
-    COUNTIES_COVERED = "counties_covered"
-    TOWNSHIPS_COVERED = "townships_covered"
+    COUNTY_STATIONS = "county_stations"  # one county's own public sites, beside the average
+    COUNTY_PILES = "county_piles"  # one county's own public piles, beside the average
+    AVERAGE_STATIONS_PER_COUNTY = "average_stations_per_county"  # 平均每县不少于3座
+    AVERAGE_PILES_PER_COUNTY = "average_piles_per_county"  # 平均每县不少于45台
+    COUNTIES_COVERED = "counties_covered"  # counties with at least one public station
+    TOWNSHIPS_COVERED = "townships_covered"  # townships with at least one public pile
+    TOWNSHIP_SEAT_PILES = "township_seat_piles"  # seats with at least 5 public piles
     VILLAGES_COVERED = "villages_covered"
     HIGHWAY_FAST_COVERAGE = "highway_fast_coverage"
     HIGHWAY_SPACE_SHARE = "highway_space_share"
@@ -79,9 +84,8 @@ class FigureKind(StrEnum):
     EVS_PER_PILE = "evs_per_pile"
 
 
-# Count targets move towards the target over their window; level targets are a reading.
-PROGRESSIVE_UNITS = frozenset({Unit.PILES, Unit.STATIONS, Unit.PLACES, Unit.SHARE})
 _PLACES = {Unit.SHARE: Decimal("0.0001"), Unit.RATIO: Decimal("0.0001"), Unit.KM: Decimal("0.001")}
+_AVERAGE_PLACES = Decimal("0.01")  # a count unit's average (piles per county) keeps 2 decimals
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,20 +103,29 @@ class Pile:
     public: bool  # access mode public or shared
     fast: bool  # has a DC connector
     connectors: int
-    commissioned_on: date | None  # None: in service before the plan's baseline
-    locked: bool = False  # a safety lockout (二(六)17): out of use, not counted
+    commissioned_on: date | None  # None: in service before the plan's first year
+    locked: bool = False  # under a safety lockout (二(六)17) on every day: never counted
     # Local day it was decommissioned: built and in service until the day before, not after.
     decommissioned_on: date | None = None
+    # Safety lockouts as local days [locked on, lifted on): locked at the end of those days,
+    # so not counted on them; None as the end: not lifted yet.
+    lockouts: tuple[tuple[date, date | None], ...] = ()
 
     def commissioned_on_or_before(self, day: date) -> bool:
         """In the network on the day (an unknown date means it was there before the plan)."""
         return self.commissioned_on is None or self.commissioned_on <= day
 
+    def locked_on(self, day: date) -> bool:
+        """Under a safety lockout at the end of the day."""
+        return self.locked or any(
+            start <= day and (end is None or day < end) for start, end in self.lockouts
+        )
+
     def counts_on(self, day: date) -> bool:
         """Counted on the day: commissioned by then, not yet decommissioned, and not under a
-        safety lockout."""
+        safety lockout at the day's end."""
         in_service = self.decommissioned_on is None or day < self.decommissioned_on
-        return not self.locked and in_service and self.commissioned_on_or_before(day)
+        return in_service and self.commissioned_on_or_before(day) and not self.locked_on(day)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,11 +152,23 @@ class SiteFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class EvCount:
+    """EVs registered in a county, as counted on a day."""
+
+    county: str
+    as_of: date
+    evs: int
+
+
+@dataclass(frozen=True, slots=True)
 class Network:
     piles: Sequence[Pile] = ()
     places: Sequence[Place] = ()
     sites: Sequence[SiteFacts] = ()
+    # Undated EV counts, taken as true on every day; ignored when dated counts are given.
     evs_by_county: Mapping[str, int] = field(default_factory=dict)
+    # Dated EV counts: a figure for a day uses each county's latest count on or before it.
+    ev_counts: Sequence[EvCount] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +194,9 @@ def quantize(value: Decimal, unit: Unit, comparison: Comparison) -> Decimal:
 
     Targets have at most the kept decimals, so comparing rounded values decides as exactly.
     """
-    step = _PLACES.get(unit, Decimal(1))
+    step = _PLACES.get(unit)
+    if step is None:  # a count is whole; an average of counts keeps two decimals
+        step = Decimal(1) if value == value.to_integral_value() else _AVERAGE_PLACES
     rounding = ROUND_FLOOR if comparison is Comparison.AT_LEAST else ROUND_CEILING
     return value.quantize(step, rounding=rounding)
 
@@ -191,6 +218,13 @@ def elapsed_fraction(on: date, start: date, due: date) -> Decimal:
     return min(Decimal(1), max(Decimal(0), days))
 
 
+def line_value(
+    *, on: date, start: date, due: date, start_value: Decimal, target: Decimal
+) -> Decimal:
+    """The straight line from the window's start value to the target, read at `on`."""
+    return start_value + (target - start_value) * elapsed_fraction(on, start, due)
+
+
 def judge(
     *,
     comparison: Comparison,
@@ -199,24 +233,20 @@ def judge(
     on: date,
     due: date | None,
     start: date,
-    progressive: bool,
-    start_value: Decimal = Decimal(0),
+    start_value: Decimal | None = Decimal(0),
     complete: bool = True,
     missing: bool = False,
 ) -> Status:
-    """The status rule of the module docstring."""
+    """The status rule of the module docstring; `start_value` is the figure's value when its
+    window [start, due] began (None: not known, so no line to be on)."""
     if missing:
         return Status.BEHIND
     if actual is not None and complete and holds(comparison, actual, target):
         return Status.MET
-    if due is None or on >= due:
+    if due is None or on >= due or actual is None or start_value is None:
         return Status.BEHIND
-    if not progressive or comparison is Comparison.AT_MOST:
-        return Status.ON_TRACK
-    if actual is None:
-        return Status.BEHIND
-    expected = start_value + (target - start_value) * elapsed_fraction(on, start, due)
-    return Status.ON_TRACK if actual >= expected else Status.BEHIND
+    line = line_value(on=on, start=start, due=due, start_value=start_value, target=target)
+    return Status.ON_TRACK if holds(comparison, actual, line) else Status.BEHIND
 
 
 def _json_value(value: Any) -> Any:
@@ -261,8 +291,8 @@ def norm(name: str | None) -> str:
 class Scene:
     """One evaluation: the plan, the network and the date, with lookups cached per as-of date.
 
-    A pile counts at a date when it was commissioned on or before it (None: before the plan)
-    and is not under a safety lockout (lockouts are known only as they stand now).
+    A pile counts at a date when it was commissioned on or before it (None: before the plan),
+    not decommissioned and not under a safety lockout at that day's end.
     """
 
     def __init__(self, plan: Plan, network: Network, on: date) -> None:
@@ -279,6 +309,42 @@ class Scene:
     def as_of(self, due: date | None) -> date:
         """A dated target is judged on the network as it stood on its due date, once past."""
         return self.on if due is None else min(self.on, due)
+
+    def before(self, start: date) -> date:
+        """The day whose network a window starting at `start` begins from: the day before it
+        (or `on`, while the window has not begun)."""
+        return min(self.on, start - timedelta(days=1))
+
+    def year_start(self, due: date) -> date:
+        """1 January of the due date's year: 附件1's columns are calendar years."""
+        return date(due.year, 1, 1)
+
+    def step_start(self, due: date, first_due: date) -> date:
+        """Where the window of a target the plan sets year by year (1:7 then 1:6; 10 parking
+        areas then 13) begins: a later step at 1 January of its year, from the previous
+        step's year end; the first step, and a target set once, at the plan's baseline."""
+        if due > first_due:
+            return max(self.plan.baseline, self.year_start(due))
+        return self.plan.baseline
+
+    def evs_on(self, day: date) -> dict[str, int]:
+        """EVs per plan county on the day: each county's latest dated count on or before it
+        (a count dated later was not known then), else the undated counts. Counts of one
+        county under two of its names (on one day) add up."""
+        evs: dict[str, int] = {}
+        if not self.network.ev_counts:
+            for name, count in self.network.evs_by_county.items():
+                evs[self.county(name)] = evs.get(self.county(name), 0) + count
+            return evs
+        latest: dict[str, date] = {}
+        for item in sorted(self.network.ev_counts, key=lambda item: item.as_of):
+            county = self.county(item.county)
+            if item.as_of > day:
+                break
+            if latest.get(county) != item.as_of:
+                latest[county], evs[county] = item.as_of, 0
+            evs[county] += item.evs
+        return evs
 
     def county(self, name: str | None) -> str:
         """The plan's name for a county, or the normalised name when the plan lacks it."""
@@ -333,30 +399,45 @@ class Scene:
         due: date,
         start: date | None = None,
         comparison: Comparison = Comparison.AT_LEAST,
-        start_value: int = 0,
+        start_value: Decimal | int | None = 0,
         complete: bool = True,
         missing: str | None = None,
         detail: Mapping[str, Any] | None = None,
     ) -> Figure:
-        """Build a figure and judge it (see `judge`); `missing` names the absent input."""
+        """Build a figure and judge it (see `judge`): its window runs from `start` (default:
+        the plan's baseline) to `due`, starting from `start_value` (the figure's value on
+        `before(start)`; None: unknown then); `missing` names the absent input."""
         info = dict(detail or {})
         value = None if actual is None or missing else Decimal(actual)
         if value is not None:
             value = quantize(value, unit, comparison)
         if missing:
             info["missing"] = missing
+        begin = start or self.plan.baseline
+        # rounded as the actual is, so a figure that has not moved sits on its line's start
+        first = None if start_value is None else quantize(Decimal(start_value), unit, comparison)
         status = judge(
             comparison=comparison,
             target=target,
             actual=value,
             on=self.on,
             due=due,
-            start=start or self.plan.baseline,
-            progressive=unit in PROGRESSIVE_UNITS,
-            start_value=Decimal(start_value),
+            start=begin,
+            start_value=first,
             complete=complete,
             missing=missing is not None,
         )
+        if status is not Status.MET and self.on < due and not missing:
+            line = None
+            if first is not None:
+                raw = line_value(on=self.on, start=begin, due=due, start_value=first, target=target)
+                # rounded the other way from the actual: the line is never shown easier
+                other = (
+                    Comparison.AT_MOST if comparison is Comparison.AT_LEAST else Comparison.AT_LEAST
+                )
+                line = quantize(raw, unit, other)
+            # The on-track line, so a reader can check the status by hand.
+            info["line"] = {"start": begin, "start_value": first, "expected_now": line}
         gap = None if value is None else gap_of(comparison, value, target)
         zh, en = titles
         return Figure(key, kind, scope, subject, zh, en, target, value, gap, unit, comparison,

@@ -1,7 +1,9 @@
 """Progress figures about places: roadside coverage, parking-space shares and charging distance.
 
 A place is served by a public pile at its site (the pile's site_name is the place's name) or,
-failing that, by one within SITE_RADIUS_KM of the place's point.
+failing that, by one within SITE_RADIUS_KM of the place's point: that is what "covered"
+means for parking areas, service areas, tourist-road posts and RV camps. How far the nearest
+public pile is (充电距离) is a figure of its own.
 """
 
 from __future__ import annotations
@@ -57,6 +59,10 @@ def piles_at(scene: Scene, place: Place, as_of: date, *, fast_only: bool = False
     return [pile for _, pile in index.within(place.latitude, place.longitude, SITE_RADIUS_KM)]
 
 
+def _served(scene: Scene, places: list[Place], as_of: date, fast_only: bool) -> list[Place]:
+    return [p for p in places if piles_at(scene, p, as_of, fast_only=fast_only)]
+
+
 def _coverage(
     scene: Scene,
     kind: PlaceKind,
@@ -66,24 +72,23 @@ def _coverage(
     titles: tuple[str, str],
     target: Decimal,
     due: date,
+    start: date,
     share: bool,
     planned: int | None = None,
     fast_only: bool = False,
-    radius_km: float | None = None,
 ) -> Figure:
-    """Places of a kind served: a count, or a share of max(registered, planned)."""
+    """Places of a kind served by a public pile at the place (see `piles_at`): a count, or a
+    share of max(registered, planned)."""
     places = scene.places[kind]
-    as_of = scene.as_of(due)
-    if radius_km is None:
-        served = [p for p in places if piles_at(scene, p, as_of, fast_only=fast_only)]
-    else:
-        index = scene.index(as_of, fast_only=fast_only)
-        served = [p for p in places if index.within(p.latitude, p.longitude, radius_km)]
+    served = _served(scene, places, scene.as_of(due), fast_only)
+    before = _served(scene, places, scene.before(start), fast_only)
+
+    def amount(count: int) -> Decimal | int:
+        # a share of the registered places, or of the planned number when more are planned
+        return Decimal(count) / max(len(places), planned or 0, 1) if share else count
+
     uncovered = [p.name for p in places if p not in served]
     detail = {"registered": len(places), "served": len(served), "uncovered": names(uncovered)}
-    actual: Decimal | int = len(served)
-    if share:  # of the registered places, or of the planned number when more are planned
-        actual = Decimal(len(served)) / max(len(places), planned or 0, 1)
     if planned is not None:
         detail["planned"] = planned
     return scene.figure(
@@ -93,20 +98,19 @@ def _coverage(
         subject=kind.value,
         titles=titles,
         target=target,
-        actual=actual,
+        actual=amount(len(served)),
         unit=Unit.SHARE if share else Unit.PLACES,
         due=due,
+        start=start,
+        start_value=amount(len(before)),
         missing=None if places else f"no {kind.value} places registered",
         detail=detail,
     )
 
 
-def _space_ratio(
-    scene: Scene, kind: PlaceKind, *, key: str, figure_kind: FigureKind, target: Decimal
-) -> Figure:
-    """The lowest charging-spaces / small-car-spaces ratio among the kind's places."""
-    places = scene.places[kind]
-    as_of = scene.as_of(COVERAGE_DUE)
+def _ratios(scene: Scene, places: list[Place], as_of: date) -> tuple[dict[str, Decimal], list[str]]:
+    """Each place's charging spaces (connectors of its piles) per small-car space; the places
+    whose small-car spaces are unknown."""
     ratios: dict[str, Decimal] = {}
     unknown = []
     for place in places:
@@ -115,7 +119,16 @@ def _space_ratio(
             continue
         connectors = sum(pile.connectors for pile in piles_at(scene, place, as_of))
         ratios[place.name] = Decimal(connectors) / place.small_car_spaces
-    worst = min(ratios.values(), default=None)
+    return ratios, unknown
+
+
+def _space_ratio(
+    scene: Scene, kind: PlaceKind, *, key: str, figure_kind: FigureKind, target: Decimal
+) -> Figure:
+    """The lowest charging-spaces / small-car-spaces ratio among the kind's places."""
+    places = scene.places[kind]
+    ratios, unknown = _ratios(scene, places, scene.as_of(COVERAGE_DUE))
+    before, _ = _ratios(scene, places, scene.before(scene.plan.baseline))
     missing = None
     if not places:
         missing = f"no {kind.value} places registered"
@@ -131,9 +144,10 @@ def _space_ratio(
             f"{_KIND_EN[kind]}: charging spaces per small-car space (lowest)",
         ),
         target=target,
-        actual=worst,
+        actual=min(ratios.values(), default=None),
         unit=Unit.RATIO,
         due=COVERAGE_DUE,
+        start_value=min(before.values(), default=None),
         complete=not unknown,
         missing=missing,
         detail={
@@ -161,6 +175,7 @@ def highway_service_areas(scene: Scene) -> list[Figure]:
             ),
             target=target,
             due=due,
+            start=scene.step_start(due, MILESTONE_DUE),
             share=True,
             planned=cov.count,
             fast_only=cov.fast_chargers,
@@ -195,6 +210,7 @@ def trunk_road_parking(scene: Scene) -> list[Figure]:
             ),
             target=Decimal(target),
             due=due,
+            start=scene.step_start(due, MILESTONE_DUE),
             share=False,
             planned=cov.count,
         )
@@ -213,36 +229,49 @@ def trunk_road_parking(scene: Scene) -> list[Figure]:
 
 
 def tourist_road(scene: Scene) -> list[Figure]:
-    """二(二)6 and 附件2: every post and RV camp has a public pile within 50 km."""
+    """二(二)6 and 附件2: a public pile at every post and RV camp of the Great Wall No.1 road
+    (at the site, as for parking areas), and a charging distance under 50 km, its own figure."""
     cov = scene.plan.coverage_targets_2025.tourist_road
     if cov is None:
         return []
     dues = [MILESTONE_DUE] if scene.plan.milestones_2024.tourist_road else []
-    return [
+    at_site = f"{SITE_RADIUS_KM:g}"
+    figures = [
         _coverage(
             scene,
             kind,
             key=f"{kind.value}.covered.{due.year}",
             figure_kind=FigureKind.TOURIST_ROAD_COVERED,
             titles=(
-                f"{due.year}年{_KIND_ZH[kind]}{cov.max_charging_distance_km}公里内有公共充电桩的比例",
-                f"{_KIND_EN[kind]}s with a public pile within "
-                f"{cov.max_charging_distance_km} km, {due.year}",
+                f"{due.year}年{_KIND_ZH[kind]}充电桩覆盖率（场地内或{at_site}公里内有公共充电桩）",
+                f"{_KIND_EN[kind]}s with a public pile at the site (within {at_site} km), "
+                f"{due.year}",
             ),
             target=Decimal(1),
             due=due,
+            start=scene.step_start(due, min(dues, default=COVERAGE_DUE)),
             share=True,
-            radius_km=float(cov.max_charging_distance_km),
         )
         for kind in (PlaceKind.TOURIST_ROAD_POST, PlaceKind.RV_CAMP)
         for due in (*dues, COVERAGE_DUE)
     ]
+    figures += [
+        _distance(
+            scene,
+            kind,
+            key=f"{kind.value}.distance",
+            target_km=cov.max_charging_distance_km,
+            due=COVERAGE_DUE,
+            start=scene.plan.baseline,
+        )
+        for kind in (PlaceKind.TOURIST_ROAD_POST, PlaceKind.RV_CAMP)
+    ]
+    return figures
 
 
-def _distance(scene: Scene, kind: PlaceKind, *, key: str, target_km: Decimal, due: date) -> Figure:
-    """The worst distance from a place of the kind to its nearest public pile."""
-    places = scene.places[kind]
-    index = scene.index(scene.as_of(due))
+def _nearest(scene: Scene, places: list[Place], as_of: date) -> list[tuple[Decimal, str]]:
+    """Each place's distance to its nearest public pile (km, rounded up), farthest first."""
+    index = scene.index(as_of)
     nearest = []
     for place in places:
         hit = index.nearest(place.latitude, place.longitude)
@@ -250,11 +279,21 @@ def _distance(scene: Scene, kind: PlaceKind, *, key: str, target_km: Decimal, du
             km = Decimal(hit[0]).quantize(Decimal("0.001"), rounding=ROUND_CEILING)
             nearest.append((km, place.name))
     nearest.sort(reverse=True)
+    return nearest
+
+
+def _distance(
+    scene: Scene, kind: PlaceKind, *, key: str, target_km: Decimal, due: date, start: date
+) -> Figure:
+    """The worst distance from a place of the kind to its nearest public pile."""
+    places = scene.places[kind]
+    nearest = _nearest(scene, places, scene.as_of(due))
+    before = _nearest(scene, places, scene.before(start))
     within = sum(1 for km, _ in nearest if km <= target_km)
     missing = None
     if not places:
         missing = f"no {kind.value} places registered"
-    elif not len(index):
+    elif not nearest:
         missing = "no public piles with coordinates"
     return scene.figure(
         key=key,
@@ -270,6 +309,8 @@ def _distance(scene: Scene, kind: PlaceKind, *, key: str, target_km: Decimal, du
         unit=Unit.KM,
         comparison=Comparison.AT_MOST,
         due=due,
+        start=start,
+        start_value=before[0][0] if before else None,
         missing=missing,
         detail={
             "places": len(places),
@@ -291,19 +332,22 @@ def charging_distances(scene: Scene) -> list[Figure]:
             key=f"{kind.value}.distance",
             target_km=townships.max_charging_distance_km,
             due=COVERAGE_DUE,
+            start=scene.plan.baseline,
         )
         for kind in (PlaceKind.TOWNSHIP_SEAT, PlaceKind.VILLAGE)
     ]
     urban = scene.plan.urban_distance_targets_km
     for kind, by_year in ((PlaceKind.URBAN_CORE, urban.core), (PlaceKind.URBAN_OUTER, urban.outer)):
         year = min(max(scene.on.year, min(by_year)), max(by_year))
+        due = date(year, 12, 31)
         figures.append(
             _distance(
                 scene,
                 kind,
                 key=f"{kind.value}.distance.{year}",
                 target_km=by_year[year],
-                due=date(year, 12, 31),
+                due=due,
+                start=scene.step_start(due, date(min(by_year), 12, 31)),
             )
         )
     return figures

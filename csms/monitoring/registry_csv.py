@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any, Final
@@ -37,10 +38,26 @@ COLUMNS: Final = (
     "operator_id",
     "rated_power_kw",
 )
-# Cells that may not be empty (every column must be in the header, even when its cells are).
+# Optional columns: the pile's rated (nameplate) output limits, which T/CEC StationInfo reports
+# per connector (VoltageUpperLimits, VoltageLowerLimits, Current). A file may leave them out;
+# the export has them when a station does.
+LIMIT_COLUMNS: Final = ("rated_voltage_max_v", "rated_voltage_min_v", "rated_current_a")
+ALL_COLUMNS: Final = (*COLUMNS, *LIMIT_COLUMNS)
+MAX_VOLTS: Final = 2000  # stations CHECK
+MAX_AMPS: Final = 2000
+# Columns every file has and cells that may not be empty. Any other column may be left out of
+# the header: an existing station keeps what is stored for it, a new one has none.
 REQUIRED: Final = frozenset(
     {"station_id", "county", "latitude", "longitude", "connectors", "access_mode"}
 )
+# A site's facts belong to the site a row names: these columns need the site_name column.
+_NEEDS: Final = {
+    "site_category": "site_name",
+    "parking_spaces": "site_name",
+    # the voltage range is checked whole: a file gives both ends or neither
+    "rated_voltage_max_v": "rated_voltage_min_v",
+    "rated_voltage_min_v": "rated_voltage_max_v",
+}
 SITE_CATEGORIES: Final = (
     "urban_public_parking",
     "commercial",
@@ -88,6 +105,9 @@ MAX_CONNECTORS: Final = 64
 MAX_CONNECTOR_KW: Final = Decimal(1000)  # station_equipment CHECK
 MAX_RATED_KW: Final = Decimal(10000)
 MAX_SPACES: Final = 1_000_000
+# Days that date arithmetic and time zones can hold (as the API's, csms.api.bounds).
+FIRST_DAY: Final = date(1900, 1, 1)
+LAST_DAY: Final = date(9998, 12, 31)
 # Lengths the schema (or the station API) allows.
 _LENGTHS: Final = {
     "county": 64,
@@ -127,7 +147,7 @@ class RowsInvalid(InvalidInput):
 
     def __init__(self, problems: Sequence[RowError]) -> None:
         self.rows = tuple(problems)
-        summary = f"{len(self.rows)} problem(s) in the input; nothing was stored"
+        summary = f"{counted(len(self.rows), 'problem')} in the input; nothing was stored"
         # the API puts this in the problem body's detail; the CLI prints the message
         self.detail: dict[str, Any] = {
             "message": summary,
@@ -168,7 +188,14 @@ class RegistryRow:
     owner_unit: str | None
     operator_id: str | None
     rated_power_kw: Decimal | None
+    rated_voltage_max_v: int | None = None
+    rated_voltage_min_v: int | None = None
+    rated_current_a: int | None = None
     line: int = 0
+    # the columns the row was read from; the others are to be kept as stored (a row made by
+    # hand reads as a file of the standard columns). Where a row came from is no fact of it:
+    # rows with the same facts are equal.
+    given: frozenset[str] = field(default=frozenset(COLUMNS), compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,15 +215,37 @@ class Place:
 # --- text -----------------------------------------------------------------------------------
 
 
+EXCEL_BOM: Final = "\ufeff"
+_SAVE_AS = "save the file as CSV UTF-8 (逗号分隔) or CSV (逗号分隔)"
+
+
 def decode(data: bytes) -> str:
-    """UTF-8 text of an uploaded file (a byte-order mark is dropped); RowsInvalid otherwise."""
+    """The text of an uploaded file: UTF-8 (a byte-order mark is dropped), else GB18030.
+
+    Excel and WPS on Chinese Windows save "CSV (逗号分隔)" in the ANSI code page, GBK, which
+    GB18030 contains. UTF-8 is tried first: GBK text is almost never valid UTF-8, while UTF-8
+    text often decodes as (garbled) GB18030. UTF-16 ("Unicode text") is tab-separated, not CSV,
+    and is refused with what to do instead. RowsInvalid when it is none of these."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise RowsInvalid(
+            [RowError(1, "", f"UTF-16 text (Unicode text, tab-separated): {_SAVE_AS}")]
+        )
     try:
         return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise RowsInvalid(
-            [RowError(line, "", "not UTF-8 text: save the file as CSV (UTF-8)")]
+            [RowError(line, "", f"neither UTF-8 nor GBK/GB18030 text: {_SAVE_AS}")]
         ) from None
+
+
+def counted(number: int, noun: str) -> str:
+    """'1 station', '2 stations': messages officials read should not say 'station(s)'."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def kw_text(value: Decimal) -> str:
@@ -224,6 +273,7 @@ class _Cells:
         self._cells = cells
         self._errors = errors
         self.bad: set[str] = set()
+        self.given = frozenset(cells)
 
     def fail(self, column: str, message: str) -> None:
         self.bad.add(column)
@@ -321,10 +371,17 @@ def _connectors(cells: _Cells) -> tuple[Connector, ...]:
     return tuple(found)
 
 
+def default_rated_power(connectors: Iterable[Connector]) -> Decimal | None:
+    """A station's rated power when none is given: its most powerful connector."""
+    return max((c.power_kw for c in connectors), default=None)
+
+
 def _rated_power(cells: _Cells, connectors: tuple[Connector, ...]) -> Decimal | None:
+    if "rated_power_kw" not in cells.given:
+        return None  # kept as stored; a new station gets the default (registry_record.complete)
     value = cells.text("rated_power_kw")
-    if value is None:  # default: the most powerful connector
-        return max((c.power_kw for c in connectors), default=None)
+    if value is None:
+        return default_rated_power(connectors)
     power = Decimal(value) if _KW.fullmatch(value) else Decimal(0)
     if not Decimal(0) < power <= MAX_RATED_KW:
         cells.fail("rated_power_kw", f"{value!r} is not a power in kW (0.01 to {MAX_RATED_KW})")
@@ -339,10 +396,34 @@ def _date(cells: _Cells, column: str) -> date | None:
     try:
         if not _DATE.fullmatch(value):
             raise ValueError(value)
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         cells.fail(column, f"{value!r} is not a date (YYYY-MM-DD)")
         return None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        cells.fail(column, f"{value} is not between {FIRST_DAY} and {LAST_DAY}")
+        return None
+    return day
+
+
+def _whole(cells: _Cells, column: str, low: int, high: int) -> int | None:
+    value = cells.text(column)
+    if value is None:
+        return None
+    if not _COUNT.fullmatch(value) or not low <= int(value) <= high:
+        cells.fail(column, f"{value!r} is not a whole number from {low} to {high}")
+        return None
+    return int(value)
+
+
+def _limits(cells: _Cells) -> tuple[int | None, int | None, int | None]:
+    """The pile's rated voltage range (V) and current (A), as on its nameplate."""
+    high = _whole(cells, "rated_voltage_max_v", 1, MAX_VOLTS)
+    low = _whole(cells, "rated_voltage_min_v", 0, MAX_VOLTS)
+    if high is not None and low is not None and low > high:
+        cells.fail("rated_voltage_min_v", f"{low} V is above rated_voltage_max_v ({high} V)")
+        low = None
+    return high, low, _whole(cells, "rated_current_a", 1, MAX_AMPS)
 
 
 def _station(cells: _Cells, counties: CountyOf) -> RegistryRow | None:
@@ -362,8 +443,10 @@ def _station(cells: _Cells, counties: CountyOf) -> RegistryRow | None:
     connectors = _connectors(cells)
     access_mode = cells.choice("access_mode", ACCESS_MODES, required=True)
     owner_unit = cells.text("owner_unit")
-    if access_mode in ("private", "shared") and owner_unit is None:
+    # without the column the stored owner counts: the store checks it (import_rows)
+    if access_mode in ("private", "shared") and owner_unit is None and "owner_unit" in cells.given:
         cells.fail("owner_unit", f"a {access_mode} station needs its owner unit")
+    voltage_max, voltage_min, current = _limits(cells)
     row = RegistryRow(
         station_id=station_id or "",
         county=county,
@@ -381,13 +464,32 @@ def _station(cells: _Cells, counties: CountyOf) -> RegistryRow | None:
         owner_unit=owner_unit,
         operator_id=cells.text("operator_id"),
         rated_power_kw=_rated_power(cells, connectors),
+        rated_voltage_max_v=voltage_max,
+        rated_voltage_min_v=voltage_min,
+        rated_current_a=current,
         line=cells.line,
+        given=cells.given,
     )
     return None if cells.bad else row
 
 
+def parse_record(
+    cells: Mapping[str, str], counties: CountyOf
+) -> tuple[RegistryRow | None, list[RowError]]:
+    """One station's record from cells by column (every column, as text): the row, or None
+    and every problem (line 0). The API reads its JSON records through this, so a record
+    is held to exactly the rules of a CSV row."""
+    errors: list[RowError] = []
+    row = _station(_Cells(0, {c: cells.get(c, "") for c in ALL_COLUMNS}, errors), counties)
+    return row, errors
+
+
 def _records(
-    text: str, columns: Sequence[str], required_columns: Iterable[str], errors: list[RowError]
+    text: str,
+    columns: Sequence[str],
+    required_columns: Iterable[str],
+    errors: list[RowError],
+    needs: Mapping[str, str] | None = None,
 ) -> Iterable[tuple[int, dict[str, str]]]:
     """(line, cells by column) of every non-blank data row; header problems end the file."""
     reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), strict=True)
@@ -400,7 +502,7 @@ def _records(
                 continue
             if header is None:
                 header = [name.strip().lower() for name in record]
-                if _header_problems(line, header, columns, required_columns, errors):
+                if _header_problems(line, header, columns, required_columns, needs or {}, errors):
                     return
                 continue
             if line > MAX_ROWS + 1:
@@ -424,6 +526,7 @@ def _header_problems(
     header: list[str],
     columns: Sequence[str],
     required_columns: Iterable[str],
+    needs: Mapping[str, str],
     errors: list[RowError],
 ) -> bool:
     before = len(errors)
@@ -436,9 +539,12 @@ def _header_problems(
                 RowError(line, name, f"unknown column; the columns are {', '.join(columns)}")
             )
         seen.add(name)
-    for name in required_columns:
-        if name not in seen:
+    for name in columns:  # in the columns' order: the same list every time
+        if name in required_columns and name not in seen:
             errors.append(RowError(line, name, "missing column"))
+    for name, needed in needs.items():
+        if name in seen and needed not in seen:
+            errors.append(RowError(line, name, f"this column needs the {needed} column"))
     return len(errors) > before
 
 
@@ -447,7 +553,10 @@ def _capped(errors: list[RowError]) -> list[RowError]:
         return errors
     rest = errors[MAX_ERRORS]
     more = len(errors) - MAX_ERRORS
-    return [*errors[:MAX_ERRORS], RowError(rest.line, "", f"{more} more problem(s) not listed")]
+    return [
+        *errors[:MAX_ERRORS],
+        RowError(rest.line, "", f"{counted(more, 'more problem')} not listed"),
+    ]
 
 
 def parse(text: str, counties: CountyOf) -> tuple[list[RegistryRow], list[RowError]]:
@@ -457,7 +566,7 @@ def parse(text: str, counties: CountyOf) -> tuple[list[RegistryRow], list[RowErr
     rows: list[RegistryRow] = []
     first_line: dict[str, int] = {}
     sites: dict[str, RegistryRow] = {}
-    for line, record in _records(text, COLUMNS, COLUMNS, errors):
+    for line, record in _records(text, ALL_COLUMNS, REQUIRED, errors, _NEEDS):
         cells = _Cells(line, record, errors)
         row = _station(cells, counties)
         station_id = cells.raw("station_id")
@@ -491,33 +600,47 @@ def _site_agrees(cells: _Cells, first: RegistryRow, row: RegistryRow) -> bool:
     return agrees
 
 
+def cells_of(row: RegistryRow) -> dict[str, str]:
+    """The row's cells by column as the CSV writes them (empty for none)."""
+    return {
+        "station_id": row.station_id,
+        "county": row.county or "",
+        "township": row.township or "",
+        "village": row.village or "",
+        "site_name": row.site_name or "",
+        "site_category": row.site_category or "",
+        "address": row.address or "",
+        "latitude": "" if row.latitude is None else _number_text(row.latitude),
+        "longitude": "" if row.longitude is None else _number_text(row.longitude),
+        "parking_spaces": "" if row.parking_spaces is None else str(row.parking_spaces),
+        "connectors": connectors_text(row.connectors),
+        "commissioned_on": "" if row.commissioned_on is None else row.commissioned_on.isoformat(),
+        "access_mode": row.access_mode,
+        "owner_unit": row.owner_unit or "",
+        "operator_id": row.operator_id or "",
+        "rated_power_kw": "" if row.rated_power_kw is None else kw_text(row.rated_power_kw),
+        **{c: "" if getattr(row, c) is None else str(getattr(row, c)) for c in LIMIT_COLUMNS},
+    }
+
+
 def render(rows: Iterable[RegistryRow]) -> str:
     """The rows as registry CSV (header first, by station id); `parse` reads it back."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    for row in sorted(rows, key=lambda r: r.station_id):
-        writer.writerow(
-            [
-                row.station_id,
-                row.county or "",
-                row.township or "",
-                row.village or "",
-                row.site_name or "",
-                row.site_category or "",
-                row.address or "",
-                "" if row.latitude is None else _number_text(row.latitude),
-                "" if row.longitude is None else _number_text(row.longitude),
-                "" if row.parking_spaces is None else str(row.parking_spaces),
-                connectors_text(row.connectors),
-                "" if row.commissioned_on is None else row.commissioned_on.isoformat(),
-                row.access_mode,
-                row.owner_unit or "",
-                row.operator_id or "",
-                "" if row.rated_power_kw is None else kw_text(row.rated_power_kw),
-            ]
-        )
+    ordered = sorted(rows, key=lambda r: r.station_id)
+    limits = any(getattr(r, c) is not None for r in ordered for c in LIMIT_COLUMNS)
+    columns = ALL_COLUMNS if limits else COLUMNS  # the optional ones when a station has them
+    writer.writerow(columns)
+    for row in ordered:
+        cells = cells_of(row)
+        writer.writerow([cells[c] for c in columns])
     return out.getvalue()
+
+
+def render_for_excel(rows: Iterable[RegistryRow]) -> bytes:
+    """The registry CSV as UTF-8 with a byte-order mark: without one, Excel on Chinese Windows
+    reads a CSV file as GBK and shows its Chinese as mojibake. `decode` drops the mark."""
+    return (EXCEL_BOM + render(rows)).encode("utf-8")
 
 
 # --- places ---------------------------------------------------------------------------------

@@ -1,15 +1,17 @@
 """Plan monitoring: progress against the plan in force, the live map, the monthly report.
 
-The store reads the network as it stands; the pure engine (csms.monitoring.progress) turns
-it into figures; this service picks the plan, the date and the month, and files reports (and
-amends a filed one when late data changes its month).
+The store reads the network with its history (commissioning and decommissioning dates,
+lockouts, dated EV counts); the pure engine (csms.monitoring.progress) turns it into figures
+as of a day; this service picks the plan, the date and the month, and files reports (and
+amends a filed one when late data changes its month). A report of a past month counts
+stations and piles as they stood at its month's end, not as they stand today.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,7 +24,15 @@ from csms.monitoring import amendments, report
 from csms.monitoring import utilization as u
 from csms.monitoring.geo import wgs84_to_gcj02
 from csms.monitoring.plan import Plan, default_plan_document, plan_from
-from csms.monitoring.progress import Network, Pile, Place, SiteFacts, figure_json, progress
+from csms.monitoring.progress import (
+    EvCount,
+    Network,
+    Pile,
+    Place,
+    SiteFacts,
+    figure_json,
+    progress,
+)
 from csms.services.sharing import AccessService
 from csms.services.sharing_report import unit_report
 from csms.services.utilization import utilization_table
@@ -77,8 +87,21 @@ class MonitoringService:
         plan_id, document = found
         return plan_id, plan_from(document)
 
+    async def _lockouts(self) -> dict[str, tuple[tuple[date, date | None], ...]]:
+        """Each station's lockouts as local days [locked on, lifted on)."""
+        out: dict[str, list[tuple[date, date | None]]] = {}
+        for item in await self._store.lockout_periods():
+            start = self._local_day(item["locked_at"])
+            assert start is not None
+            out.setdefault(item["station_id"], []).append(
+                (start, self._local_day(item["lifted_at"]))
+            )
+        return {station: tuple(days) for station, days in out.items()}
+
     async def network(self, on: date) -> Network:
+        """The network with its history up to `on` (EV counts dated later are not known)."""
         sites = {s["site_name"]: s for s in await self._store.sites()}
+        lockouts = await self._lockouts()
         piles = [
             Pile(
                 station_id=p["id"],
@@ -93,8 +116,8 @@ class MonitoringService:
                 fast=bool(p["fast"]),
                 connectors=int(p["connectors"]),
                 commissioned_on=p["commissioned_on"],
-                locked=bool(p["locked"]),
                 decommissioned_on=self._local_day(p["decommissioned_at"]),
+                lockouts=lockouts.get(p["id"], ()),
             )
             for p in await self._store.piles()
         ]
@@ -121,14 +144,34 @@ class MonitoringService:
                 for name, s in sites.items()
                 if s["category"] is not None
             ],
-            evs_by_county=await self._store.evs_by_county(on),
+            ev_counts=[
+                EvCount(county=e["county"], as_of=e["as_of"], evs=e["evs"])
+                for e in await self._store.ev_counts(on)
+            ],
         )
 
     async def progress(self, on: date | None = None) -> Progress:
-        day = on or self.today()
+        result, _ = await self._progress(on or self.today())
+        return result
+
+    async def _progress(self, day: date) -> tuple[Progress, Network]:
         plan_id, plan = await self.plan()
-        figures = progress(plan, await self.network(day), day)
-        return Progress(plan_id, plan, day, [figure_json(f) for f in figures])
+        network = await self.network(day)
+        figures = progress(plan, network, day)
+        return Progress(plan_id, plan, day, [figure_json(f) for f in figures]), network
+
+    async def _station_counts(self, day: date, end: datetime) -> dict[str, int]:
+        """Stations, online and locked: live for the day under way; at the end of `day` for
+        a day past (its report counts what stood then, not today's stations)."""
+        if day < self.today():
+            return await self._store.station_counts_as_of(day, end)
+        states = await self._store.station_states()
+        return {
+            "stations": len(states),
+            # connected, whatever its map state (a locked station may be offline too)
+            "online": sum(1 for s in states if s["connected"]),
+            "locked": sum(1 for s in states if s["locked"]),
+        }
 
     async def map(self) -> list[dict[str, Any]]:
         out = []
@@ -175,7 +218,7 @@ class MonitoringService:
         self.check_month(year, month)
         since, until = month_bounds(year, month, self._zone)
         last_day = min(until.date() - timedelta(days=1), self.today())
-        result = await self.progress(last_day)
+        result, network = await self._progress(last_day)
         figures = [dict(f) for f in result.figures]
         before = {f["key"]: f for f in (previous or {}).get("figures", [])}
         changes = []
@@ -200,32 +243,31 @@ class MonitoringService:
                     }
                 )
         extras = await self._extras(since, until) if self._extras is not None else {}
-        piles = await self._store.piles()
-        public = [p for p in piles if p["access_mode"] != "private"]
+        # Piles as the plan counts them on the report's last day (commissioned by then, not
+        # decommissioned or locked out then), like its figures.
+        public = [p for p in network.piles if p.public]
+        first_day = since.astimezone(self._zone).date()
         new_this_month = sum(
             1
             for p in public
-            if p["commissioned_on"] is not None and since.date() <= p["commissioned_on"] <= last_day
+            if p.commissioned_on is not None and first_day <= p.commissioned_on <= last_day
         )
-        states = await self.map()
+        end_of_day = datetime.combine(last_day + timedelta(days=1), time(), self._zone)
         return {
             "title": f"朔州市充电基础设施建设进展月报 {year:04d}-{month:02d} "
             "Charging infrastructure monthly progress report",
             "plan_id": result.plan_id,
             "plan_name": result.plan.name,
+            "time_zone": result.plan.timezone,  # the report's times are read in it
             "month": f"{year:04d}-{month:02d}",
             "as_of": last_day.isoformat(),
             "generated_at": isoformat(utcnow()),
             "figures": figures,
             "by_status": _by_status(figures),
             "changes": changes,
-            "status_counts": {
-                "stations": len(states),
-                "online": sum(1 for s in states if s["state"] not in ("offline",)),
-                "locked": sum(1 for s in states if s["state"] == "locked"),
-            },
+            "status_counts": await self._station_counts(last_day, end_of_day),
             "summary": {
-                "public_piles": len(public),
+                "public_piles": sum(1 for p in public if p.counts_on(last_day)),
                 "new_piles_this_month": new_this_month,
                 **extras.get("summary", {}),
             },
@@ -401,6 +443,7 @@ def build_reports(pool: Pool, settings: Settings) -> tuple[MonitoringService, Re
             {
                 "scope": row.get("county") or "—",
                 "sessions": row["counted_sessions"],
+                "all_sessions": row["sessions"],
                 "energy_kwh": row["kwh"],
                 "time_utilization": row["time_utilization"],
                 "energy_utilization": row["energy_utilization"],
@@ -430,6 +473,7 @@ def build_reports(pool: Pool, settings: Settings) -> tuple[MonitoringService, Re
         return {
             "summary": {
                 "sessions": table["totals"]["counted_sessions"],
+                "all_sessions": table["totals"]["sessions"],
                 "energy_kwh": table["totals"]["kwh"],
             },
             "utilization_by_county": by_county,

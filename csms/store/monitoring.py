@@ -16,16 +16,16 @@ class MonitoringStore:
         self._pool = pool
 
     async def piles(self) -> list[dict[str, Any]]:
-        """Every station with its planning facts, connectors, fast charging and lockout;
-        decommissioned ones too (the plan counted them on the days they were in service)."""
+        """Every station with its planning facts, connectors and fast charging; decommissioned
+        ones too (the plan counted them on the days they were in service). Lockouts, which
+        also decide the days a pile counts, are `lockout_periods`."""
         rows = await self._pool.fetch(
             """SELECT s.id, s.county, s.township, s.village, s.site_name, x.category,
                       s.latitude, s.longitude, s.access_mode, s.commissioned_on,
                       s.decommissioned_at,
                       s.connected, s.rated_power_kw,
                       COALESCE(e.connectors, c.evses, 1) AS connectors,
-                      COALESCE(e.fast, false) AS fast,
-                      l.id IS NOT NULL AS locked
+                      COALESCE(e.fast, false) AS fast
                FROM stations s
                LEFT JOIN sites x ON x.site_name = s.site_name
                LEFT JOIN LATERAL (
@@ -37,7 +37,6 @@ class MonitoringStore:
                    SELECT count(DISTINCT evse_id)::int AS evses FROM connectors k
                    WHERE k.station_id = s.id AND k.evse_id > 0 HAVING count(*) > 0
                ) c ON true
-               LEFT JOIN lockouts l ON l.station_id = s.id AND l.lifted_at IS NULL
                WHERE s.admin_state <> 'blocked'
                ORDER BY s.id"""
         )
@@ -56,14 +55,49 @@ class MonitoringStore:
         )
         return [dict(r) for r in rows]
 
-    async def evs_by_county(self, on: date) -> dict[str, int]:
-        """The latest EV registration count per county as of `on`."""
+    async def ev_counts(self, until: date) -> list[dict[str, Any]]:
+        """Every EV registration count dated on or before `until` (county, as_of, evs): a
+        year-end figure takes each county's latest count as of that year end."""
         rows = await self._pool.fetch(
-            """SELECT DISTINCT ON (county) county, evs FROM ev_registrations
-               WHERE as_of <= $1 ORDER BY county, as_of DESC""",
-            on,
+            """SELECT county, as_of, evs FROM ev_registrations WHERE as_of <= $1
+               ORDER BY county, as_of""",
+            until,
         )
-        return {r["county"]: r["evs"] for r in rows}
+        return [dict(r) for r in rows]
+
+    async def lockout_periods(self) -> list[dict[str, Any]]:
+        """Every safety lockout, lifted or not (station_id, locked_at, lifted_at): a pile is
+        counted on the days it was not under one."""
+        rows = await self._pool.fetch(
+            """SELECT station_id, locked_at, lifted_at FROM lockouts
+               ORDER BY station_id, locked_at, id"""
+        )
+        return [dict(r) for r in rows]
+
+    async def station_counts_as_of(self, day: date, end: datetime) -> dict[str, int]:
+        """Stations in service at `end` (the end of local `day`): commissioned by `day` (no
+        date: before the plan, as the progress engine reads it) and not decommissioned yet;
+        of them, those with a WebSocket session open then, and those under a lockout then."""
+        row = await self._pool.fetchrow(
+            """SELECT count(*)::int AS stations,
+                      count(*) FILTER (WHERE EXISTS (
+                          SELECT 1 FROM station_connections c
+                          WHERE c.station_id = s.id AND c.connected_at < $2
+                            AND (c.disconnected_at IS NULL OR c.disconnected_at >= $2)
+                      ))::int AS online,
+                      count(*) FILTER (WHERE EXISTS (
+                          SELECT 1 FROM lockouts l
+                          WHERE l.station_id = s.id AND l.locked_at < $2
+                            AND (l.lifted_at IS NULL OR l.lifted_at >= $2)
+                      ))::int AS locked
+               FROM stations s
+               WHERE (s.commissioned_on IS NULL OR s.commissioned_on <= $1)
+                 AND (s.decommissioned_at IS NULL OR s.decommissioned_at >= $2)""",
+            day,
+            end,
+        )
+        assert row is not None
+        return {"stations": row["stations"], "online": row["online"], "locked": row["locked"]}
 
     async def station_states(self) -> list[dict[str, Any]]:
         """Each station in service, with its live state for the map: online, charging,

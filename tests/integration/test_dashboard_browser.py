@@ -1,16 +1,21 @@
-"""The dashboard in headless Chromium shows what the monitoring API answers, and follows the feed.
+"""The dashboard in headless Chromium shows what the monitoring API answers, in the language
+chosen (no raw keys), draws the stations on the city's county map, opens a monthly report by a
+signed link, and follows the feed.
 
 Chromium is required, not optional: CI installs it (.ci/run). Without it these tests fail.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 
 from csms.bootstrap import Running
+from csms.clock import isoformat, utcnow
 from csms.monitoring.registry_csv import COLUMNS
 from simulators.platform.server import PlatformSimulator
 from tests.chromium import MISSING, Dom, Page, dump_dom, find_chromium, live_page
@@ -64,13 +69,20 @@ async def network(csms: Running, api: Api) -> list[OcppClient]:
     started = await clients[1].call(
         "StartTransaction",
         {"connectorId": 1, "idTag": CARD, "meterStart": 0,
-         "timestamp": datetime.now(UTC).isoformat()},
+         "timestamp": isoformat(utcnow())},
     )  # fmt: skip
     assert started["idTagInfo"]["status"] == "Accepted"
     await clients[1].call("StatusNotification", {"connectorId": 1, "errorCode": "NoError",
                                                  "status": "Charging"})  # fmt: skip
     ok(await api.post("/api/v1/stations/YX-1/lockout", json={"hazard": "线缆破损"}), 201)
     return clients
+
+
+SNAKE = re.compile(r"\b[a-z]+_[a-z_]+\b")  # a raw key (highway_service_area, on_track)
+
+
+def this_month() -> str:
+    return utcnow().astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
 
 
 def url(csms: Running, key: str, query: str = "live=0") -> str:
@@ -82,6 +94,7 @@ async def test_the_dashboard_shows_what_the_api_answers(
 ) -> None:
     clients = await network(csms, api)
     try:
+        ok(await api.get(f"/api/v1/reports/monthly/{this_month()}"))  # filed: listed
         live = ok(await api.get("/api/v1/monitoring/live"))
         progress = ok(await api.get("/api/v1/monitoring/progress"))
         stations = (ok(await api.get("/api/v1/monitoring/map")))["stations"]
@@ -119,12 +132,19 @@ async def test_the_dashboard_shows_what_the_api_answers(
         assert dom.ids("coverage-") and all(
             key.removeprefix("coverage-") in figures for key in dom.ids("coverage-")
         )
+        # every key is named in Chinese: no highway_service_area, township_seat, on_track...
+        for test_id in [*dom.ids("figure-"), *dom.ids("coverage-")]:
+            assert not SNAKE.search(dom.text(test_id)), (test_id, dom.text(test_id))
+        assert dom.text("figure-township_seat.distance").count("乡镇（街道）所在地") >= 1
 
         # (e) one point per station with coordinates, coloured by state
         placed = [s for s in stations if s["latitude"] is not None]
         assert len(placed) == 4 and len(stations) == 5
         assert dom.text("map-points") == str(len(placed))
         assert dom.attr("chart-map", "data-points") == str(len(placed))
+        # ... on the county boundaries of the plan's city, shipped with the CSMS
+        assert dom.attr("chart-map", "data-boundaries") == "朔州市"
+        assert dom.text("map-note") == ""
         by_state = {s["id"]: s["state"] for s in stations}
         assert by_state == {"SC-1": "available", "SC-2": "offline", "HR-1": "charging",
                             "YX-1": "locked", "NOWHERE-1": "offline"}  # fmt: skip
@@ -135,8 +155,15 @@ async def test_the_dashboard_shows_what_the_api_answers(
         assert dom.attr("lockouts", "data-count") == "1"
         assert "线缆破损" in dom.text(f"lockout-{lockouts[0]['id']}")
 
-        # (d) the utilization trend asked for 30 days by county
+        # (d) the utilization trend asked for 30 days by county; "sessions" are counted ones
         assert int(dom.attr("chart-utilization", "data-rows")) > 0
+        assert dom.text("utilization-sessions").isdigit()
+        assert dom.text("utilization-all-sessions").isdigit()
+
+        # (h) the monthly reports filed, each with its open and CSV buttons
+        assert dom.attr("reports", "data-count") == "1"
+        assert dom.attr(f"report-{this_month()}", "data-version") == "1"
+        assert dom.text(f"report-{this_month()}-open") == "打开"
     finally:
         for cp in clients:
             await cp.close()
@@ -176,12 +203,27 @@ async def test_the_page_and_its_files_need_no_key_but_nothing_else_is_served(api
     assert b'version="5.6.0"' in echarts.content
     licence = await api.client.get("/dashboard/static/vendor/ECHARTS-LICENSE.txt")
     assert "Apache License" in licence.text
+    for module in ("dashboard/i18n.js", "dashboard/names.js"):  # ES modules of the page
+        answer = await api.client.get(f"/dashboard/static/{module}")
+        assert answer.headers["content-type"] == "text/javascript; charset=utf-8", module
+    # the county map and its licence, and the names of figure keys: no key needed
+    shape = await api.client.get("/dashboard/static/vendor/maps/140600.json")
+    assert shape.status_code == 200 and shape.headers["cache-control"].startswith("public")
+    maps = await api.client.get("/dashboard/static/vendor/maps/LICENSES.txt")
+    assert "MIT License" in maps.text and "AMap" in maps.text
+    names = await api.client.get("/dashboard/labels.json")
+    assert names.status_code == 200 and names.json()["status"]["met"]["zh"] == "达标"
+    again = await api.client.get(
+        "/dashboard/labels.json", headers={"If-None-Match": names.headers["etag"]}
+    )
+    assert again.status_code == 304
     for path in (
         "/dashboard/static/../routes/dashboard.py",
         "/dashboard/static/%2e%2e/%2e%2e/app.py",
         "/dashboard/static/..%2f..%2fapp.py",
         "/dashboard/static//etc/passwd",
         "/dashboard/static/vendor",
+        "/dashboard/static/dashboard",
         "/dashboard/static/nothing.js",
     ):
         r = await api.client.get(path)
@@ -279,3 +321,87 @@ async def test_the_dashboard_says_when_no_platform_is_configured(
     assert dom.body["data-state"] == "ready", dom.body
     assert dom.attr("platforms", "data-count") == "0"
     assert dom.text("platforms-empty") == "未配置监管平台"
+
+
+async def test_english_counts_one_pile_and_names_every_key(
+    csms: Running, api: Api, chromium: str
+) -> None:
+    clients = await network(csms, api)
+    try:
+        dom = Dom(await dump_dom(url(csms, api.keys["viewer"], "live=0&lang=en"), chromium))
+        assert dom.body["data-state"] == "ready", dom.body
+        assert dom.text("figure-county.Shuocheng.new_piles.2025-actual") == "2 piles"
+        assert dom.text("figure-county.Huairen.new_piles.2025-actual") == "1 pile"
+        assert dom.text("figure-county.Pinglu.new_piles.2025-actual") == "0 piles"
+        for test_id in [*dom.ids("figure-"), *dom.ids("coverage-")]:
+            assert not SNAKE.search(dom.text(test_id)), (test_id, dom.text(test_id))
+    finally:
+        for cp in clients:
+            await cp.close()
+
+
+CHART = "echarts.getInstanceByDom(document.getElementById('{}')).getOption()"
+
+
+async def test_legends_show_the_colours_the_charts_draw(
+    csms: Running, api: Api, chromium: str
+) -> None:
+    clients = await network(csms, api)
+    try:
+        figures = ok(await api.get("/api/v1/monitoring/progress"))["figures"]
+        statuses = {
+            f["subject"]: f["status"]
+            for f in figures
+            if f["kind"] == "new_piles" and f["scope"] == "county" and f["due"] == "2025-12-31"
+        }
+        async with live_page(url(csms, api.keys["viewer"], "live=0&lang=zh"), chromium) as page:
+            await page.wait_for("document.body.dataset.state", "ready")
+            await page.wait_for("document.querySelector('#progress-years [aria-pressed=true]')"
+                                "?.dataset.year", "2025")  # fmt: skip
+            progress = await page.evaluate(CHART.format("chart-progress"))
+            counties = progress["xAxis"][0]["data"]
+            target, *actual = progress["series"]
+            assert target["name"] == "目标"
+            colours = {"met": "#2e7d32", "on_track": "#f9a825", "behind": "#c62828"}
+            names = {"met": "实际·达标", "on_track": "实际·进度正常", "behind": "实际·滞后"}
+            for series in actual:
+                # one colour per series, none per bar: the legend shows what the bars show
+                assert all(not isinstance(v, dict) for v in series["data"]), series
+                status = next(s for s, n in names.items() if n == series["name"])
+                assert series["itemStyle"]["color"] == colours[status]
+                for county, value in zip(counties, series["data"], strict=True):
+                    assert (value != "-") == (statuses[county] == status), (county, series)
+
+            trend = await page.evaluate(CHART.format("chart-utilization"))
+            legend = set(trend["legend"][0]["data"])
+            by_name: dict[str, set[str]] = {}
+            for series in trend["series"]:
+                assert series["name"] in legend, series["name"]  # no colour outside the legend
+                by_name.setdefault(series["name"], set()).add(series["itemStyle"]["color"])
+            assert by_name and all(len(c) == 1 for c in by_name.values()), by_name
+
+            geo = await page.evaluate(CHART.format("chart-map"))
+            assert geo["geo"][0]["map"] == "朔州市"
+            assert {s["coordinateSystem"] for s in geo["series"]} == {"geo"}
+            assert "xAxis" not in geo or not geo["xAxis"]  # no bare latitude/longitude plot
+    finally:
+        for cp in clients:
+            await cp.close()
+
+
+async def test_a_report_opens_from_the_dashboard_without_a_key_in_the_browser(
+    csms: Running, api: Api, chromium: str
+) -> None:
+    month = this_month()
+    ok(await api.get(f"/api/v1/reports/monthly/{month}"))
+    async with live_page(url(csms, api.keys["viewer"], "live=0&lang=zh"), chromium) as page:
+        await page.wait_for("document.body.dataset.state", "ready")
+        await page.evaluate(f"{node(f'report-{month}-open')}.click()")
+        await page.wait_for("Boolean(document.body.dataset.reportLink)", True)
+        link = await page.evaluate("document.body.dataset.reportLink")
+    assert re.fullmatch(rf"/reports/monthly/{month}/versions/1\?format=html&expires=\d+"
+                        r"&signature=[\w-]+", link), link  # fmt: skip
+    # what the new tab loads: no Authorization header, no cookie
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{csms.http_port}") as browser:
+        page = await browser.get(link)
+    assert page.status_code == 200 and "充电基础设施建设进展月报" in page.text

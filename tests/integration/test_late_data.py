@@ -141,7 +141,7 @@ async def test_a_session_replayed_days_late_reaches_the_figures_and_amends_the_r
     first = ok(await api.get(f"/api/v1/reports/monthly/{MONTH}/versions/1"))
     assert first["summary"]["sessions"] == 0 and first["version"] == 1
     html = await api.get(f"/api/v1/reports/monthly/{MONTH}", params={"format": "html"})
-    assert "Amendments" in html.text
+    assert "更正说明" in html.text  # the amendments section of the (Chinese) report
     missing = await api.get(f"/api/v1/reports/monthly/{MONTH}/versions/9")
     assert missing.status_code == 404
     listed = {r["month"]: r for r in ok(await api.get("/api/v1/reports/monthly"))}

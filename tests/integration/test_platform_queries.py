@@ -113,6 +113,48 @@ async def test_token_then_every_query(queried: tuple[Running, Api]) -> None:
     await cp.close()
 
 
+async def test_a_site_without_an_address_is_left_out_not_the_query(
+    queried: tuple[Running, Api],
+) -> None:
+    csms, api = queried
+    header = "station_id,county,site_name,address,latitude,longitude,connectors,access_mode"
+    rows = [
+        "Q-NA,朔城区,无地址停车场,,39.34,112.44,60DC,public",  # no address: left out
+        "Q-OK,应县,木塔景区,应县木塔东门,39.565,113.183,30DC,public",
+    ]
+    imported = await api.client.post(
+        "/api/v1/registry/import",
+        content="\n".join((header, *rows)).encode(),
+        headers={**api.headers("operator"), "Content-Type": "text/csv"},
+    )
+    assert imported.status_code == 200, imported.text
+    gap = station_code("无地址停车场", "Q-NA")
+    why = "site '无地址停车场' has no address"
+    async with client_for(csms) as client:
+        await client.fetch_token()
+        info = await client.query("query_stations_info", {"PageNo": 1, "PageSize": 1})
+        # the two sites with an address are answered, one a page; the third is named in Msg
+        assert info.ret == 0, info.msg
+        assert (info.data["ItemSize"], info.data["PageCount"]) == (2, 2)
+        assert info.msg == f"1 station left out for missing registry data: {gap}: {why}"
+        second = await client.query("query_stations_info", {"PageNo": 2, "PageSize": 1})
+        answered = {i["StationID"] for i in info.data["StationInfos"]} | {
+            i["StationID"] for i in second.data["StationInfos"]
+        }
+        assert answered == {SITE, station_code("木塔景区", "Q-OK")}
+    left_out = await api.get("/api/v1/registry/left-out")
+    assert left_out.status_code == 200
+    assert left_out.json() == [{"station_code": gap, "station_ids": ["Q-NA"], "reason": why}]
+    # once the registry has its address, it is answered like the others
+    fixed = await api.patch("/api/v1/stations/Q-NA/registry", json={"address": "开发北路9号"})
+    assert fixed.status_code == 200, fixed.text
+    assert (await api.get("/api/v1/registry/left-out")).json() == []
+    async with client_for(csms) as client:
+        await client.fetch_token()
+        info = await client.query("query_stations_info", {"PageSize": 10})
+        assert (info.ret, info.msg, info.data["ItemSize"]) == (0, "", 3)
+
+
 async def test_refusals_carry_the_right_ret(queried: tuple[Running, Api]) -> None:
     csms, _api = queried
     async with client_for(csms) as client:

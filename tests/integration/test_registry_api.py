@@ -6,6 +6,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
@@ -16,6 +17,7 @@ from tests.conftest import Api
 from tests.integration.test_cli_and_schema import cli
 
 HEADER = ",".join(COLUMNS)
+BOM = "\ufeff"  # the export starts with one: Excel then reads UTF-8
 # three stations in two counties; SC-2 has two DC connectors (the export's own spelling)
 ROWS = [
     "SC-1,朔城区,北城街道,,开发区公交场站,bus_depot,开发区 1 号,39.331,112.432,40,7AC,"
@@ -68,10 +70,11 @@ async def test_import_then_export_round_trips(api: Api) -> None:
 
     export = await api.get("/api/v1/registry/export")
     assert export.status_code == 200
-    assert export.headers["content-type"].startswith("text/csv")
+    assert export.headers["content-type"] == "text/csv; charset=utf-8"
     assert "registry.csv" in export.headers["content-disposition"]
+    assert export.content.startswith(b"\xef\xbb\xbf")  # a byte-order mark, for Excel
     lines = export.text.splitlines()
-    assert lines[0] == HEADER
+    assert lines[0] == BOM + HEADER
     assert sorted(lines[1:]) == sorted(ROWS)
 
     station = (await api.get("/api/v1/stations/SC-2")).json()
@@ -121,7 +124,7 @@ async def test_one_bad_row_stores_nothing(api: Api) -> None:
     assert "unknown county '大同区'" in messages[0]
     assert "outside China" in messages[1]
     assert await station_ids(api) == []
-    assert (await api.get("/api/v1/registry/export")).text.splitlines() == [HEADER]
+    assert (await api.get("/api/v1/registry/export")).text.splitlines() == [BOM + HEADER]
 
 
 async def test_owner_units_are_checked_against_the_database(api: Api) -> None:
@@ -143,7 +146,7 @@ async def test_owner_units_are_checked_against_the_database(api: Api) -> None:
     [
         (b"", [(1, "")]),
         (b"station_id,county\nSC-1,\xe6\x9c\x94\xe5\x9f\x8e\xe5\x8c\xba\n", None),
-        ("station_id\n朔城区".encode("gbk"), [(2, "")]),
+        (b"station_id\n\xff\n", [(2, "")]),  # neither UTF-8 nor GB18030
         (registry_csv(ROWS[0], ROWS[0]).encode(), [(3, "station_id")]),
     ],
 )
@@ -151,10 +154,71 @@ async def test_malformed_files(api: Api, content: bytes, expected: list[Any] | N
     r = await upload(api, "/api/v1/registry/import", content)
     rows = refused_rows(r)
     if expected is None:
-        assert {column for _, column in rows} == set(COLUMNS) - {"station_id", "county"}
+        assert [column for _, column in rows] == [
+            "latitude",
+            "longitude",
+            "connectors",
+            "access_mode",
+        ]
     else:
         assert rows == expected
     assert await station_ids(api) == []
+
+
+async def test_a_gbk_file_imports_like_its_utf8_twin(api: Api) -> None:
+    r = await upload(api, "/api/v1/registry/import", registry_csv(*ROWS).encode("gbk"))
+    assert r.json() == {"imported": 3, "created": 3, "updated": 0, "dry_run": False}
+    exported = (await api.get("/api/v1/registry/export")).text.removeprefix(BOM)
+    assert sorted(exported.splitlines()[1:]) == sorted(ROWS)
+    assert (await api.get("/api/v1/stations/YX-1/registry")).json()[
+        "address"
+    ] == '木塔 "东" 门, 停车场'
+
+
+MINIMAL = "station_id,county,latitude,longitude,connectors,access_mode"
+
+
+async def test_columns_left_out_keep_what_is_stored(api: Api) -> None:
+    assert (await import_csv(api, registry_csv(*ROWS))).status_code == 200
+    before = (await api.get("/api/v1/stations/YX-1/registry")).json()
+    # a sheet with the required columns only: YX-1 moves and changes connectors, NEW-1 is new
+    sheet = "\r\n".join(
+        [MINIMAL, "YX-1,应县,39.566,113.184,60DC,public", "NEW-1,Ying County,39.5,113.1,7AC,public"]
+    )
+    r = await import_csv(api, sheet)
+    assert r.json() == {"imported": 2, "created": 1, "updated": 1, "dry_run": False}
+    after = (await api.get("/api/v1/stations/YX-1/registry")).json()
+    moved = {"latitude": 39.566, "longitude": 113.184}
+    connectors = [{"power_kw": "60.00", "current": "DC"}]
+    # township, village, site (with its category and spaces), address, owner, operator and
+    # the explicitly registered rated power (30 kW) stay as stored
+    assert after == {**before, **moved, "connectors": connectors}
+    new = (await api.get("/api/v1/stations/NEW-1/registry")).json()
+    assert (new["county"], new["township"], new["site_name"]) == ("应县", None, None)
+    assert new["rated_power_kw"] == "7.00"  # none given: its most powerful connector
+    # a private station's owner: the stored one counts when the column is left out
+    r = await import_csv(api, f"{MINIMAL}\r\nYX-1,应县,39.566,113.184,60DC,private\r\n")
+    assert refused_rows(r) == [(2, "owner_unit")]
+    assert "unit '应县文旅' does not exist" in r.json()["detail"]["rows"][0]["message"]
+    r = await import_csv(api, f"{MINIMAL}\r\nNEW-1,应县,39.5,113.1,7AC,shared\r\n")
+    assert refused_rows(r) == [(2, "owner_unit")]
+    assert "a shared station needs its owner unit" in r.json()["detail"]["rows"][0]["message"]
+    # the audit has what each import changed, per station
+    audit = (await api.get("/api/v1/audit", params={"subject_id": "YX-1"})).json()
+    assert [(a["action"], a["actor"].rsplit(":", 1)[-1]) for a in audit] == [
+        ("registry.import", "test operator"),
+        ("registry.import", "test operator"),
+    ]
+    assert audit[0]["detail"] == {
+        "created": False,
+        "changes": {
+            "latitude": {"from": "39.565", "to": "39.566"},
+            "longitude": {"from": "113.183", "to": "113.184"},
+            "connectors": {"from": "30DC;7AC", "to": "60DC"},
+        },
+    }
+    assert audit[1]["detail"]["created"] is True
+    assert audit[1]["detail"]["changes"]["county"] == {"from": None, "to": "应县"}
 
 
 async def test_station_location_in_wgs84_and_gcj02(api: Api) -> None:
@@ -181,6 +245,176 @@ async def test_roles(api: Api) -> None:
     assert (await api.put("/api/v1/ev-registrations", role="viewer", json=[])).status_code == 403
     for path in ("/api/v1/registry/export", "/api/v1/places", "/api/v1/plans/active"):
         assert (await api.get(path, role="viewer")).status_code == 200
+
+
+# --- one station's facts -------------------------------------------------------------------
+
+FACTS: dict[str, Any] = {
+    "county": "Shuocheng District",
+    "township": "北城街道",
+    "village": None,
+    "site_name": "开发区公交场站",
+    "site_category": "bus_depot",
+    "address": "开发区 1 号",
+    "latitude": 39.331,
+    "longitude": 112.432,
+    "parking_spaces": 40,
+    "connectors": [{"power_kw": 60, "current": "DC"}, {"power_kw": "7.5", "current": "AC"}],
+    "commissioned_on": "2024-07-01",
+    "access_mode": "public",
+    "owner_unit": None,
+    "operator_id": "sz-bus",
+    "rated_power_kw": None,
+}
+# as the API shows it: decimals as exact text, to the 0.01 kW the database keeps
+RECORD = {
+    **FACTS,
+    "station_id": "API-1",
+    "county": "朔城区",
+    "connectors": [
+        {"power_kw": "60.00", "current": "DC"},
+        {"power_kw": "7.50", "current": "AC"},
+    ],
+    "rated_power_kw": "60.00",
+    # the pile's rated limits (T/CEC StationInfo): not registered here
+    "rated_voltage_max_v": None,
+    "rated_voltage_min_v": None,
+    "rated_current_a": None,
+}
+
+
+async def test_one_stations_facts_through_the_api(api: Api) -> None:
+    path = "/api/v1/stations/API-1/registry"
+    assert (await api.get(path)).status_code == 404
+    assert (await api.patch(path, json={"township": "x"})).status_code == 404
+    r = await api.put(path, json=FACTS)
+    assert r.status_code == 201, r.text
+    assert r.json() == RECORD
+    assert (await api.get(path)).json() == RECORD
+    assert (await api.get("/api/v1/stations/API-1")).json()["county"] == "朔城区"
+    # the CSV export has the same record
+    export = (await api.get("/api/v1/registry/export")).text.splitlines()
+    assert export[1] == (
+        "API-1,朔城区,北城街道,,开发区公交场站,bus_depot,开发区 1 号,39.331,112.432,40,"
+        "60DC;7.5AC,2024-07-01,public,,sz-bus,60"
+    )
+    # PUT sets every fact: one left out is cleared
+    r = await api.put(path, json={**FACTS, "township": None, "rated_power_kw": 50})
+    assert r.status_code == 200, r.text
+    assert (r.json()["township"], r.json()["rated_power_kw"]) == (None, "50.00")
+    # PATCH changes what it names; the rest stays
+    r = await api.patch(path, json={"village": "西关村", "connectors": [{"power_kw": 120,
+                                    "current": "DC"}]})  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert r.json() == {
+        **RECORD,
+        "township": None,
+        "village": "西关村",
+        "connectors": [{"power_kw": "120.00", "current": "DC"}],
+        "rated_power_kw": "50.00",
+    }
+    unit = {"unit_id": "sz-gov", "name": "朔城区机关事务中心", "kind": "government"}
+    assert (await api.post("/api/v1/units", json=unit)).status_code == 201
+    r = await api.patch(path, json={"access_mode": "shared", "owner_unit": "sz-gov"})
+    assert r.status_code == 200, r.text
+    access = (await api.get("/api/v1/stations/API-1/access")).json()
+    assert (access["access_mode"], access["unit_id"]) == ("shared", "sz-gov")
+
+    audit = (await api.get("/api/v1/audit", params={"subject_id": "API-1"})).json()
+    assert [(a["action"], a["actor"].rsplit(":", 1)[-1]) for a in audit] == [
+        ("registry.patch", "test operator"),
+        ("registry.patch", "test operator"),
+        ("registry.put", "test operator"),
+        ("registry.put", "test operator"),
+    ]
+    assert audit[0]["detail"] == {
+        "created": False,
+        "changes": {
+            "access_mode": {"from": "public", "to": "shared"},
+            "owner_unit": {"from": None, "to": "sz-gov"},
+        },
+    }
+    assert audit[2]["detail"]["changes"] == {
+        "township": {"from": "北城街道", "to": None},
+        "rated_power_kw": {"from": "60", "to": "50"},
+    }
+    # a PUT or PATCH that changes nothing is not an audited change
+    assert (await api.patch(path, json={"village": "西关村"})).status_code == 200
+    assert len((await api.get("/api/v1/audit", params={"subject_id": "API-1"})).json()) == 4
+
+
+KW = "body.connectors.0.power_kw"
+BAD_FACTS = [
+    # the schema: types, ranges, enums (422 invalid_request, naming the field)
+    ({"latitude": 91}, "invalid_request", "body.latitude"),
+    ({"longitude": "east"}, "invalid_request", "body.longitude"),
+    ({"connectors": []}, "invalid_request", "body.connectors"),
+    ({"connectors": [{"power_kw": 0, "current": "DC"}]}, "invalid_request", KW),
+    ({"connectors": [{"power_kw": 1001, "current": "DC"}]}, "invalid_request", KW),
+    ({"connectors": [{"power_kw": 7.123, "current": "AC"}]}, "invalid_request", KW),
+    ({"connectors": [{"power_kw": 7, "current": "HV"}]}, "invalid_request",
+     "body.connectors.0.current"),
+    ({"site_category": "parking"}, "invalid_request", "body.site_category"),
+    ({"access_mode": "open"}, "invalid_request", "body.access_mode"),
+    ({"commissioned_on": "2024-02-30"}, "invalid_request", "body.commissioned_on"),
+    ({"commissioned_on": "0001-01-01"}, "invalid_request", "body.commissioned_on"),
+    ({"parking_spaces": -1}, "invalid_request", "body.parking_spaces"),
+    ({"rated_power_kw": 0}, "invalid_request", "body.rated_power_kw"),
+    ({"township": "镇" * 101}, "invalid_request", "body.township"),
+    ({"colour": "red"}, "invalid_request", "body.colour"),
+    ({"county": None}, "invalid_request", "body.county"),
+    # the plan's and the registry's rules (422 invalid_input, listing each field)
+    ({"county": "大同区"}, "invalid_input", "county"),
+    ({"latitude": 51.5, "longitude": -0.12}, "invalid_input", "latitude"),
+    ({"access_mode": "private"}, "invalid_input", "owner_unit"),
+    ({"access_mode": "shared", "owner_unit": "nobody"}, "invalid_input", "owner_unit"),
+    ({"site_name": None}, "invalid_input", "site_category"),
+    ({"address": "a\tb"}, "invalid_input", "address"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("change", "error", "field"), BAD_FACTS)
+async def test_bad_facts_are_refused_by_field(
+    api: Api, change: dict[str, Any], error: str, field: str
+) -> None:
+    r = await api.put("/api/v1/stations/API-1/registry", json={**FACTS, **change})
+    assert r.status_code == 422, r.text
+    body = r.json()
+    assert body["error"] == error, body
+    problems = body["detail"] if error == "invalid_request" else body["detail"]["fields"]
+    assert problems[0]["field"] == field, body
+    assert all(p["message"] for p in problems)
+    assert (await api.get("/api/v1/stations/API-1/registry")).status_code == 404
+
+
+async def test_a_patch_must_leave_a_whole_record(api: Api) -> None:
+    assert (await api.post("/api/v1/stations", json={"id": "BARE"})).status_code == 201
+    # registered by id only: a record needs county, coordinates, connectors
+    r = await api.patch("/api/v1/stations/BARE/registry", json={"township": "北城街道"})
+    assert r.status_code == 422, r.text
+    detail = r.json()["detail"]
+    assert detail["message"] == "4 problems in the record; nothing was stored"
+    assert [f["field"] for f in detail["fields"]] == [
+        "county",
+        "latitude",
+        "longitude",
+        "connectors",
+    ]
+    assert (await api.get("/api/v1/stations/BARE/registry")).json()["township"] is None
+    assert (await api.put("/api/v1/stations/A:B/registry", json=FACTS)).status_code == 422
+    r = await api.put("/api/v1/stations/API-1/registry", json=FACTS)
+    assert r.status_code == 201
+    r = await api.patch("/api/v1/stations/API-1/registry", json={"latitude": None})
+    assert r.status_code == 422 and r.json()["detail"]["fields"] == [
+        {"field": "latitude", "message": "required"}
+    ]
+    assert (
+        await api.put("/api/v1/stations/API-1/registry", json=FACTS, role="viewer")
+    ).status_code == 403
+    assert (
+        await api.patch("/api/v1/stations/API-1/registry", json={}, role="viewer")
+    ).status_code == 403
+    assert (await api.get("/api/v1/stations/API-1/registry", role="viewer")).status_code == 200
 
 
 # --- places ---------------------------------------------------------------------------------
@@ -336,6 +570,17 @@ async def test_broken_plans_are_listed_and_not_loaded(api: Api) -> None:
 # --- the command line -----------------------------------------------------------------------
 
 
+async def cli_actions(database_url: str) -> list[tuple[str, str, str]]:
+    conn = await asyncpg.connect(database_url)
+    try:
+        rows = await conn.fetch(
+            "SELECT actor, action, subject_id FROM operator_actions ORDER BY subject_id, id"
+        )
+    finally:
+        await conn.close()
+    return [(r["actor"], r["action"], r["subject_id"]) for r in rows]
+
+
 async def test_registry_from_the_command_line(database_url: str, tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text(registry_csv(ROWS[0], ROWS[1].replace("朔城区", "Nowhere")), encoding="utf-8")
@@ -346,18 +591,28 @@ async def test_registry_from_the_command_line(database_url: str, tmp_path: Path)
     good = tmp_path / "good.csv"
     good.write_text(registry_csv(*ROWS), encoding="utf-8-sig")  # with a byte-order mark
     code, out = await cli(database_url, "registry", "import", str(good), "--dry-run")
-    assert code == 0 and "checked 3 imported, 3 created, 0 updated" in out
+    assert code == 0
+    assert out == (
+        f"{good}: 3 stations checked, nothing stored (an import would create 3, update 0)\n"
+    )
     code, out = await cli(database_url, "registry", "export")
-    assert code == 0 and out.splitlines() == [HEADER]
-    code, out = await cli(database_url, "registry", "import", str(good))
-    assert code == 0 and "3 created" in out, out
+    assert code == 0 and out.splitlines() == [BOM + HEADER]
+    # the same file as Excel on Chinese Windows saves it: GBK, no byte-order mark
+    gbk = tmp_path / "gbk.csv"
+    gbk.write_bytes(registry_csv(*ROWS).encode("gbk"))
+    code, out = await cli(database_url, "registry", "import", str(gbk))
+    assert code == 0 and out == f"{gbk}: 3 stations imported (3 created, 0 updated)\n", out
     exported = tmp_path / "out.csv"
     assert (await cli(database_url, "registry", "export", str(exported)))[0] == 0
-    assert sorted(exported.read_text(encoding="utf-8").splitlines()[1:]) == sorted(ROWS)
+    assert exported.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert sorted(exported.read_text(encoding="utf-8-sig").splitlines()[1:]) == sorted(ROWS)
+    actions = await cli_actions(database_url)
+    assert actions == [("cli", "registry.import", s) for s in ("SC-1", "SC-2", "YX-1")]
 
     places = tmp_path / "places.csv"
     places.write_text(PLACES, encoding="utf-8")
     code, out = await cli(database_url, "places", "import", str(places))
-    assert code == 0 and "3 created" in out, out
+    assert code == 0
+    assert out == f"{places}: 3 places imported (3 created, 0 updated, 0 removed)\n"
     code, out = await cli(database_url, "places", "import", str(tmp_path / "missing.csv"))
     assert code == 1 and "cannot read" in out

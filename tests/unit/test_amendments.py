@@ -81,6 +81,46 @@ def report(**changed: Any) -> dict[str, Any]:
             report(lockouts={"opened": 1, "lifted": 0, "open_at_end": 1, "items": [{}]}),
             [("lockouts", None, "opened", 0, 1), ("lockouts", None, "open_at_end", 0, 1)],
         ),
+        # a field the filed version did not carry (all sessions, added to the format later)
+        # stated nothing: no amendment of it ...
+        (
+            report(
+                summary={
+                    "public_piles": 4,
+                    "sessions": 0,
+                    "all_sessions": 3,
+                    "energy_kwh": "0.000",
+                },
+                utilization_by_county=[
+                    {
+                        "scope": "朔城区",
+                        "sessions": 0,
+                        "all_sessions": 3,
+                        "energy_kwh": "0.000",
+                        "time_utilization": "0",
+                    }
+                ],
+            ),
+            [],
+        ),
+        # ... but a new row is new in every field
+        (
+            report(
+                utilization_by_county=[
+                    {
+                        "scope": "朔城区",
+                        "sessions": 0,
+                        "energy_kwh": "0.000",
+                        "time_utilization": "0",
+                    },
+                    {"scope": "应县", "sessions": 1, "all_sessions": 2},
+                ]
+            ),
+            [
+                ("utilization_by_county", "应县", "sessions", None, 1),
+                ("utilization_by_county", "应县", "all_sessions", None, 2),
+            ],
+        ),
     ],
 )
 def test_changes_list_the_figures_that_differ(
@@ -91,6 +131,14 @@ def test_changes_list_the_figures_that_differ(
         for c in changes(report(), after)
     ]
     assert found == expected
+
+
+def test_a_field_both_versions_carry_is_compared() -> None:
+    filed = report(summary={"public_piles": 4, "sessions": 0, "all_sessions": 1})
+    later = report(summary={"public_piles": 4, "sessions": 0, "all_sessions": 2})
+    assert [(c["field"], c["before"], c["after"]) for c in changes(filed, later)] == [
+        ("all_sessions", 1, 2)
+    ]
 
 
 def test_an_amended_report_shows_its_amendments() -> None:
@@ -114,8 +162,29 @@ def test_an_amended_report_shows_its_amendments() -> None:
         ],
     )
     html = to_html(amended)
-    assert "Amendments" in html and "2025-06-01T08:00:00.000Z" in html
-    assert "Amendments" not in to_html(report(figures=[], utilization_by_county=[]))
-    rows = list(csv.reader(io.StringIO(to_csv(amended))))
-    assert rows[-2] == ["amended_at", "section", "scope", "field", "before", "after"]
-    assert rows[-1] == ["2025-06-01T08:00:00.000Z", "summary", "", "sessions", "0", "1"]
+    # in the plan's time zone (the default one here: the document names none)
+    assert "更正说明" in html and "2025-06-01 16:00" in html
+    assert "<td>概况</td>" in html and "<td>有效充电次数</td>" in html
+    assert "更正说明" not in to_html(report(figures=[], utilization_by_county=[]))
+    rows = list(csv.reader(io.StringIO(to_csv(amended).removeprefix("\ufeff"))))
+    assert rows[-2] == ["更正时间", "部分", "范围", "项目", "原值", "现值"]
+    assert rows[-1] == ["2025-06-01 16:00", "概况", "—", "有效充电次数", "0", "1"]
+
+
+def test_an_amended_figure_reads_in_its_unit() -> None:
+    share = {"key": "village.covered", "title_zh": "行政村覆盖比例", "kind": "villages_covered",
+             "unit": "share", "actual": "0.5000", "status": "behind"}  # fmt: skip
+    amended = report(
+        figures=[share],
+        amendments=[{"version": 2, "amended_at": "2025-06-01T08:00:00.000Z", "changes": [
+            {"section": "figures", "scope": "village.covered", "field": "actual",
+             "before": "0.4000", "after": "0.5000"},
+            {"section": "figures", "scope": "village.covered", "field": "status",
+             "before": "behind", "after": "on_track"},
+        ]}],
+    )  # fmt: skip
+    html = to_html(amended)
+    assert "<td>行政村覆盖比例</td><td>实际</td><td class=n>40.00%</td><td class=n>50.00%</td>" in (
+        html
+    )
+    assert "<td class=n>滞后</td><td class=n>进度正常</td>" in html

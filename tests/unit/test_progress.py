@@ -221,20 +221,25 @@ def test_unknown_keys_are_kept_and_tourist_road_is_optional() -> None:
 
 
 @pytest.mark.parametrize(
-    ("comparison", "target", "actual", "on", "progressive", "missing", "status"),
+    ("comparison", "target", "actual", "on", "start_value", "missing", "status"),
     [
-        (Comparison.AT_LEAST, 100, 100, date(2024, 7, 1), True, False, MET),
-        (Comparison.AT_LEAST, 100, 100, date(2026, 7, 1), True, False, MET),
-        (Comparison.AT_LEAST, 100, 100, date(2024, 7, 1), True, True, BEHIND),  # missing
-        # halfway through 2024-01-01 .. 2024-12-31 (365 days): 50 is the line
-        (Comparison.AT_LEAST, 100, 50, date(2024, 7, 1), True, False, ON_TRACK),
-        (Comparison.AT_LEAST, 100, 49, date(2024, 7, 1), True, False, BEHIND),
-        (Comparison.AT_LEAST, 100, 99, date(2024, 12, 31), True, False, BEHIND),  # due today
-        (Comparison.AT_LEAST, 100, 0, date(2023, 12, 1), True, False, ON_TRACK),  # not begun
-        (Comparison.AT_MOST, 10, 10, date(2024, 7, 1), False, False, MET),
-        (Comparison.AT_MOST, 10, 11, date(2024, 7, 1), False, False, ON_TRACK),
-        (Comparison.AT_MOST, 10, 11, date(2025, 1, 1), False, False, BEHIND),
-        (Comparison.AT_LEAST, 1, 0, date(2024, 12, 30), False, False, ON_TRACK),  # a ratio
+        (Comparison.AT_LEAST, 100, 100, date(2024, 7, 1), 0, False, MET),
+        (Comparison.AT_LEAST, 100, 100, date(2026, 7, 1), 0, False, MET),
+        (Comparison.AT_LEAST, 100, 100, date(2024, 7, 1), 0, True, BEHIND),  # missing
+        # 2024-07-01 is day 182 of 2024-01-01 .. 2024-12-31 (365 days): the line is 49.9
+        (Comparison.AT_LEAST, 100, 50, date(2024, 7, 1), 0, False, ON_TRACK),
+        (Comparison.AT_LEAST, 100, 49, date(2024, 7, 1), 0, False, BEHIND),
+        # from 20: the line is 20 + 80 x 182/365 = 59.9
+        (Comparison.AT_LEAST, 100, 59, date(2024, 7, 1), 20, False, BEHIND),
+        (Comparison.AT_LEAST, 100, 99, date(2024, 12, 31), 0, False, BEHIND),  # due today
+        (Comparison.AT_LEAST, 100, 0, date(2023, 12, 1), 0, False, ON_TRACK),  # not begun
+        (Comparison.AT_MOST, 10, 10, date(2024, 7, 1), 12, False, MET),
+        # a distance from 12 towards 10: the line is 12 - 2 x 182/365 = 11.003
+        (Comparison.AT_MOST, 10, 11, date(2024, 7, 1), 12, False, ON_TRACK),
+        (Comparison.AT_MOST, 10, 11, date(2024, 7, 1), 11, False, BEHIND),  # has not moved
+        (Comparison.AT_MOST, 10, 11, date(2024, 7, 1), None, False, BEHIND),  # no start
+        (Comparison.AT_MOST, 10, 11, date(2025, 1, 1), 12, False, BEHIND),
+        (Comparison.AT_LEAST, 1, 0, date(2024, 12, 30), 0, False, BEHIND),  # a ratio, stuck
     ],
 )
 def test_judge(
@@ -242,7 +247,7 @@ def test_judge(
     target: int,
     actual: int,
     on: date,
-    progressive: bool,
+    start_value: int | None,
     missing: bool,
     status: Status,
 ) -> None:
@@ -254,7 +259,7 @@ def test_judge(
             on=on,
             due=END_2024,
             start=date(2024, 1, 1),
-            progressive=progressive,
+            start_value=None if start_value is None else Decimal(start_value),
             missing=missing,
         )
         is status
@@ -263,7 +268,7 @@ def test_judge(
 
 def test_incomplete_inputs_are_never_met() -> None:
     args: dict[str, Any] = dict(comparison=Comparison.AT_LEAST, target=Decimal(1))
-    args |= dict(actual=Decimal(2), due=END_2024, start=BASELINE, progressive=False)
+    args |= dict(actual=Decimal(2), due=END_2024, start=BASELINE)
     assert judge(on=date(2024, 7, 1), complete=False, **args) is ON_TRACK
     assert judge(on=date(2025, 7, 1), complete=False, **args) is BEHIND
 
@@ -279,17 +284,19 @@ def many(count: int, start: int = 0, **kw: Any) -> list[Pile]:
     ("piles", "on", "status", "actual"),
     [
         (many(386, on=date(2024, 7, 1)), END_2024, MET, 386),
-        # 2024-09-01 is 84 of the 205 days from the baseline: the line is 158.2
-        (many(159, on=date(2024, 7, 1)), date(2024, 9, 1), ON_TRACK, 159),
-        (many(158, on=date(2024, 7, 1)), date(2024, 9, 1), BEHIND, 158),
+        # 附件1's 2024 column is the calendar year: 2024-09-01 is day 244 of its 365, the
+        # line is 386 x 244/365 = 258.04
+        (many(259, on=date(2024, 7, 1)), date(2024, 9, 1), ON_TRACK, 259),
+        (many(258, on=date(2024, 7, 1)), date(2024, 9, 1), BEHIND, 258),
         # past the due date the 2024 figure keeps its 2024 count
         (many(385, on=date(2024, 7, 1)) + many(9, 500, on=date(2025, 1, 2)), date(2025, 2, 1),
          BEHIND, 385),
-        # not new, not public, locked, not yet commissioned, another county: none count
+        # not new, not public, locked, not yet commissioned, another county: none count;
+        # 2024-06-08 (before the plan's issue date) is in 2024: those 100 do
         (many(100) + many(100, 100, on=date(2024, 6, 8)) + many(100, 200, public=False,
          on=date(2024, 7, 1)) + many(100, 300, locked=True, on=date(2024, 7, 1))
          + many(100, 400, on=date(2024, 11, 1)) + many(100, 500, county="应县",
-         on=date(2024, 7, 1)), date(2024, 10, 1), BEHIND, 0),
+         on=date(2024, 7, 1)), date(2024, 10, 1), BEHIND, 100),
         # the county may be given in English; shared piles are public
         (many(386, county="Shuocheng District", on=date(2024, 7, 1)), END_2024, MET, 386),
     ],
@@ -315,21 +322,21 @@ def test_new_piles_2025_counts_within_2025_and_in_total() -> None:
     assert run(date(2026, 1, 5), piles)["county.Shuocheng.new_piles.2025"].status is BEHIND
 
 
-def test_city_totals_start_from_the_piles_at_the_baseline() -> None:
-    existing = many(2000, on=None) + many(100, 2000, county=None, on=date(2024, 1, 1))
-    on = date(2024, 9, 1)  # the line: 2100 + 565 x 84/205 = 2331.5
-    figures = run(on, existing + many(232, 5000, on=date(2024, 7, 1)))
+def test_city_totals_start_from_the_piles_at_the_end_of_the_year_before() -> None:
+    existing = many(2000, on=None) + many(100, 2000, county=None, on=date(2023, 6, 1))
+    on = date(2024, 9, 1)  # day 244 of 365: the line is 2100 + 565 x 244/365 = 2477.7
+    figures = run(on, existing + many(378, 5000, on=date(2024, 7, 1)))
     total = figures["city.total_piles.2024"]
-    assert (total.actual, total.status) == (Decimal(2332), ON_TRACK)
-    assert total.detail["at_baseline"] == 2100
+    assert (total.actual, total.status) == (Decimal(2478), ON_TRACK)
+    assert total.detail["at_start"] == 2100
     assert total.detail["piles_outside_plan_counties"] == 100
     assert (
-        run(on, existing + many(231, 5000, on=date(2024, 7, 1)))["city.total_piles.2024"].status
+        run(on, existing + many(377, 5000, on=date(2024, 7, 1)))["city.total_piles.2024"].status
         is BEHIND
     )
     new = figures["city.new_piles.2024"]
-    # the line is 1076 x 84/205 = 440.9
-    assert (new.actual, new.target, new.status) == (Decimal(232), Decimal(1076), BEHIND)
+    # the line is 1076 x 244/365 = 719.3
+    assert (new.actual, new.target, new.status) == (Decimal(378), Decimal(1076), BEHIND)
     met = run(END_2024, existing + many(1076, 5000, on=date(2024, 12, 1)))
     assert met["city.new_piles.2024"].status is MET
     assert met["city.total_piles.2024"].status is MET  # 3176 >= 2665
@@ -339,14 +346,19 @@ def test_city_totals_start_from_the_piles_at_the_baseline() -> None:
     ("piles", "on", "stations", "piles_status", "covered"),
     [
         ([pile(i, "应县", site=f"S{i % 3}") for i in range(45)], date(2025, 6, 1), MET, MET, 1),
-        # two sites are fewer than 3: on track early (the line is 1.1), behind after 2025
-        ([pile(i, "应县", site=f"S{i % 2}") for i in range(45)], date(2025, 1, 1), ON_TRACK,
-         MET, 0),
+        # two sites built since the plan are fewer than 3: on track early (on 2025-01-01 the
+        # line from 0 at the baseline is 3 x 206/570 = 1.08), behind after 2025
+        ([pile(i, "应县", site=f"S{i % 2}", on=date(2024, 7, 1)) for i in range(45)],
+         date(2025, 1, 1), ON_TRACK, MET, 1),
+        # the same two sites there since before the plan: the line runs from 2, at 2.36
+        ([pile(i, "应县", site=f"S{i % 2}") for i in range(45)], date(2025, 1, 1), BEHIND,
+         MET, 1),
         ([pile(i, "应县", site=f"S{i % 2}") for i in range(45)], date(2026, 1, 1), BEHIND,
-         MET, 0),
-        # piles without a site are not stations; 44 piles are fewer than 45
+         MET, 1),
+        # piles without a site are not stations (but still cover the county); 44 piles are
+        # fewer than 45
         ([pile(i, "应县", site=f"S{i}" if i < 3 else None) for i in range(44)], date(2026, 1, 1),
-         MET, BEHIND, 0),
+         MET, BEHIND, 1),
     ],
 )  # fmt: skip
 def test_county_stations_and_piles(
@@ -368,14 +380,14 @@ def test_all_six_counties_covered() -> None:
     assert run(date(2025, 6, 1), piles)["city.counties_covered"].status is MET
 
 
-def township_world(short: int) -> tuple[list[Place], list[Pile]]:
+def township_world(short: int, on: date | None = None) -> tuple[list[Place], list[Pile]]:
     """69 township seats; all but `short` of them have 5 public piles, those have 4."""
     seats, piles = [], []
     for t in range(69):
         # half name the township in `township`, half only by the seat's name
         seats.append(place(PlaceKind.TOWNSHIP_SEAT, f"T{t}镇", township=f"T{t}" if t % 2 else None))
         label = f"T{t}" if t % 2 else f"T{t}镇"
-        piles += [pile(f"{t}-{i}", township=label) for i in range(4 if t < short else 5)]
+        piles += [pile(f"{t}-{i}", township=label, on=on) for i in range(4 if t < short else 5)]
     return seats, piles
 
 
@@ -384,25 +396,29 @@ def township_world(short: int) -> tuple[list[Place], list[Pile]]:
     [(0, date(2025, 6, 1), MET), (20, date(2025, 6, 1), ON_TRACK), (1, date(2026, 1, 1), BEHIND),
      (30, date(2025, 6, 1), BEHIND)],  # the line on 2025-06-01 is 69 x 357/570 = 43.2
 )  # fmt: skip
-def test_townships_covered(short: int, on: date, status: Status) -> None:
-    seats, piles = township_world(short)
-    figure = run(on, piles, places=seats)["township_seat.covered"]
+def test_township_seats_with_five_piles(short: int, on: date, status: Status) -> None:
+    seats, piles = township_world(short, on=date(2024, 7, 1))  # none before the plan
+    figures = run(on, piles, places=seats)
+    figure = figures["township_seat.min_piles"]
     assert (figure.actual, figure.status) == (Decimal(69 - short), status)
+    covered = figures["township.covered"]  # 4 piles still cover a township
+    assert (covered.actual, covered.status) == (Decimal(69), MET)
 
 
 def test_township_piles_must_be_in_the_seats_county() -> None:
     seat = place(PlaceKind.TOWNSHIP_SEAT, "城关镇")
     piles = many(5, county="应县", township="城关镇")
-    figure = run(END_2025, piles, places=[seat])["township_seat.covered"]
-    assert figure.actual == 0 and figure.detail["uncovered"] == ["城关镇"]
+    figures = run(END_2025, piles, places=[seat])
+    for key in ("township_seat.min_piles", "township.covered"):
+        assert figures[key].actual == 0 and figures[key].detail["uncovered"] == ["城关镇"]
 
 
 @pytest.mark.parametrize(
     ("pile_counts", "on", "status", "actual"),
     [
         ((2, 2), date(2025, 6, 1), MET, 1),
-        ((2, 1), date(2025, 6, 1), BEHIND, Decimal("0.5")),  # the line is 0.63
-        ((2, 1), date(2024, 8, 1), ON_TRACK, Decimal("0.5")),
+        ((2, 1), date(2025, 6, 1), BEHIND, Decimal("0.5")),  # the line is 357/570 = 0.63
+        ((2, 1), date(2024, 8, 1), ON_TRACK, Decimal("0.5")),  # 53/570 = 0.09
     ],
 )
 def test_villages_covered(
@@ -412,8 +428,10 @@ def test_villages_covered(
         place(PlaceKind.VILLAGE, "东村", township="北旺庄"),
         place(PlaceKind.VILLAGE, "西村", township="北旺庄"),
     ]
-    piles = many(pile_counts[0], village="东村", township="北旺庄")
-    piles += many(pile_counts[1], 100, village="西村")  # no township on the pile: still counts
+    built = date(2024, 7, 1)  # after the plan's baseline: its line starts from 0
+    piles = many(pile_counts[0], village="东村", township="北旺庄", on=built)
+    # no township on the pile: still counts
+    piles += many(pile_counts[1], 100, village="西村", on=built)
     piles += many(3, 200, village="西村", township="另一镇")  # another township's 西村
     figure = run(on, piles, places=villages)["village.covered"]
     assert (figure.status, figure.actual) == (status, actual)
@@ -438,7 +456,12 @@ def test_highway_service_area_fast_coverage() -> None:
     milestone = figures["highway_service_area.fast_coverage.2024"]
     assert (milestone.actual, milestone.status) == (Decimal("0.8333"), MET)
     full = figures["highway_service_area.fast_coverage.2025"]
-    assert full.status is ON_TRACK and full.detail["uncovered"] == ["SA10", "SA11"]
+    # 2025's line runs from 10 of 12 at the end of 2024 towards 12: unmoved, it is behind
+    assert full.status is BEHIND and full.detail["uncovered"] == ["SA10", "SA11"]
+    assert full.detail["line"]["start"] == date(2025, 1, 1)
+    assert full.detail["line"]["start_value"] == Decimal("0.8333")
+    day_one = run(date(2025, 1, 1), served + others, places=areas)
+    assert day_one["highway_service_area.fast_coverage.2025"].status is ON_TRACK
     assert (
         run(date(2026, 1, 5), served + others, places=areas)[
             "highway_service_area.fast_coverage.2025"
@@ -463,7 +486,8 @@ def test_highway_coverage_counts_against_the_planned_twelve() -> None:
     ("connectors", "spaces", "on", "status"),
     [
         (3, (20, 20), date(2025, 6, 1), MET),  # 3 / 20 = 0.15
-        (2, (20, 20), date(2025, 6, 1), ON_TRACK),  # a ratio: on track until due
+        # 0 at the baseline (built 2024-07-01): the line is 0.15 x 357/570 = 0.094 <= 0.10
+        (2, (20, 20), date(2025, 6, 1), ON_TRACK),
         (2, (20, 20), date(2026, 1, 1), BEHIND),
         (3, (20, None), date(2026, 1, 1), BEHIND),  # an area without spaces is not a pass
     ],
@@ -475,18 +499,19 @@ def test_highway_small_car_space_share(
         place(PlaceKind.HIGHWAY_SERVICE_AREA, "SA0", spaces=spaces[0]),
         place(PlaceKind.HIGHWAY_SERVICE_AREA, "SA1", north(50), spaces=spaces[1]),
     ]
-    piles = [pile("a", fast=True, connectors=connectors),
-             pile("b", at=north(50), fast=True, connectors=connectors)]  # fmt: skip
+    built = date(2024, 7, 1)
+    piles = [pile("a", fast=True, connectors=connectors, on=built),
+             pile("b", at=north(50), fast=True, connectors=connectors, on=built)]  # fmt: skip
     figure = run(on, piles, places=areas)["highway_service_area.small_car_space_share"]
     assert figure.status is status
 
 
-def parking_areas(served: int) -> tuple[list[Place], list[Pile]]:
+def parking_areas(served: int, on: date | None = None) -> tuple[list[Place], list[Pile]]:
     areas = [
         place(PlaceKind.TRUNK_ROAD_PARKING, f"P{i}", (HOME[0] + i * 0.2, HOME[1]), spaces=30)
         for i in range(13)
     ]
-    piles = [pile(i, at=north(0.8, (a.latitude, a.longitude)), connectors=3)
+    piles = [pile(i, at=north(0.8, (a.latitude, a.longitude)), connectors=3, on=on)
              for i, a in enumerate(areas[:served])]  # fmt: skip
     return areas, piles
 
@@ -495,8 +520,13 @@ def parking_areas(served: int) -> tuple[list[Place], list[Pile]]:
     ("served", "on", "milestone", "full"),
     [
         (13, date(2025, 6, 1), MET, MET),
-        (10, date(2025, 1, 5), MET, ON_TRACK),
-        (9, date(2025, 1, 5), BEHIND, ON_TRACK),  # the 2025 line is 13 x 210/570 = 4.8
+        # 2025's window starts on 1 January from the 10 served then: on its first day 10 is on
+        # the line; by 2025-01-05 the line is 10 + 3 x 4/364 = 10.03
+        (10, date(2025, 1, 1), MET, ON_TRACK),
+        (10, date(2025, 1, 5), MET, BEHIND),
+        (9, date(2025, 1, 5), BEHIND, BEHIND),
+        # 2024-09-01: the 2024 line from 0 at the baseline is 10 x 84/205 = 4.1; 2025's
+        # window has not begun
         (9, date(2024, 9, 1), ON_TRACK, ON_TRACK),
         (12, date(2026, 1, 5), MET, BEHIND),
     ],
@@ -504,7 +534,7 @@ def parking_areas(served: int) -> tuple[list[Place], list[Pile]]:
 def test_trunk_road_parking_areas_covered(
     served: int, on: date, milestone: Status, full: Status
 ) -> None:
-    areas, piles = parking_areas(served)
+    areas, piles = parking_areas(served, on=date(2024, 7, 1))
     figures = run(on, piles, places=areas)
     assert figures["trunk_road_parking.covered.2024"].status is milestone
     assert figures["trunk_road_parking.covered.2025"].status is full
@@ -523,14 +553,15 @@ def test_trunk_road_charging_space_ratio() -> None:
 
 @pytest.mark.parametrize(
     ("km", "on", "status"),
-    # one post is all or nothing: on track only while the window has not run (the baseline day)
-    [(40, date(2024, 10, 1), MET), (60, BASELINE, ON_TRACK), (60, date(2024, 10, 1), BEHIND),
-     (60, date(2025, 1, 5), BEHIND)],
+    # covered by a public pile at the site (within 1 km); one post is all or nothing: on track
+    # only while the window has not run (the baseline day)
+    [(0.5, date(2024, 10, 1), MET), (40, BASELINE, ON_TRACK), (40, date(2024, 10, 1), BEHIND),
+     (40, date(2025, 1, 5), BEHIND)],
 )  # fmt: skip
 def test_tourist_road_posts_and_camps(km: float, on: date, status: Status) -> None:
     places = [
         place(PlaceKind.TOURIST_ROAD_POST, "杀虎口驿站", north(km)),
-        place(PlaceKind.RV_CAMP, "右玉营地", north(-40)),
+        place(PlaceKind.RV_CAMP, "右玉营地", north(-0.9)),
     ]
     figures = run(on, [pile(1)], places=places)
     assert figures["tourist_road_post.covered.2024"].status is status
@@ -540,7 +571,8 @@ def test_tourist_road_posts_and_camps(km: float, on: date, status: Status) -> No
 
 @pytest.mark.parametrize(
     ("km", "on", "status"),
-    [(8, date(2025, 6, 1), MET), (12, date(2025, 6, 1), ON_TRACK), (12, date(2026, 1, 1), BEHIND)],
+    # 12 km since before the plan: on 2025-06-01 the line is 12 - 2 x 357/570 = 10.75
+    [(8, date(2025, 6, 1), MET), (12, date(2025, 6, 1), BEHIND), (12, date(2026, 1, 1), BEHIND)],
 )
 def test_township_charging_distance(km: float, on: date, status: Status) -> None:
     seats = [
@@ -557,7 +589,10 @@ def test_township_charging_distance(km: float, on: date, status: Status) -> None
     ("on", "key", "status"),
     [
         (date(2024, 9, 1), "urban_core.distance.2024", MET),  # 2 km < 3 km
-        (date(2025, 6, 1), "urban_core.distance.2025", ON_TRACK),  # 2 km > 1 km, not yet due
+        # 2 km > 1 km, and unmoved since the end of 2024 (2024's 3 km step): the line is at
+        # 2 - 1 x 151/364 = 1.585 on 2025-06-01
+        (date(2025, 6, 1), "urban_core.distance.2025", BEHIND),
+        (date(2025, 1, 1), "urban_core.distance.2025", ON_TRACK),  # the window's first day
         (date(2026, 2, 1), "urban_core.distance.2025", BEHIND),
     ],
 )
@@ -581,13 +616,16 @@ def test_distance_without_public_piles_is_missing() -> None:
     ("category", "connectors", "public", "on", "key", "status", "actual"),
     [
         ("commercial", 10, True, date(2024, 10, 1), "commercial.space_ratio.2024", MET, None),
-        ("commercial", 10, True, date(2025, 6, 1), "commercial.space_ratio.2025", ON_TRACK, None),
+        # 0.20 at the end of 2024, unmoved: the line is 0.20 + 0.05 x 151/364 = 0.2207
+        ("commercial", 10, True, date(2025, 6, 1), "commercial.space_ratio.2025", BEHIND, None),
+        ("commercial", 10, True, date(2025, 1, 1), "commercial.space_ratio.2025", ON_TRACK,
+         None),
         ("commercial", 10, True, date(2026, 1, 1), "commercial.space_ratio.2025", BEHIND, None),
         ("transport_hub", 13, True, date(2026, 1, 1), "transport_hub.space_ratio.2025", MET, None),
         # internal sites count their own (private) piles: 10% minimum
         ("government_enterprise_internal", 5, False, date(2026, 1, 1),
          "government_enterprise_internal.space_ratio.2025", MET, None),
-        ("commercial", 10, False, date(2024, 10, 1), "commercial.space_ratio.2024", ON_TRACK,
+        ("commercial", 10, False, date(2024, 10, 1), "commercial.space_ratio.2024", BEHIND,
          0),  # private piles do not count at a commercial site
         ("scenic_4a_plus", 15, True, date(2026, 1, 1), "scenic_4a_plus.space_ratio.2025", MET,
          None),
@@ -626,7 +664,10 @@ def test_space_ratio_override_unknown_spaces_and_missing() -> None:
     ("evs", "piles", "on", "key", "status", "actual"),
     [
         ({"朔城区": 70}, 10, date(2024, 10, 1), "county.Shuocheng.evs_per_pile.2024", MET, 7),
+        # 7 at the end of 2024 too: the 2025 line is 7 - 1 x 151/364 = 6.585 on 2025-06-01
         ({"Shuocheng District": 70}, 10, date(2025, 6, 1), "county.Shuocheng.evs_per_pile.2025",
+         BEHIND, 7),
+        ({"Shuocheng District": 70}, 10, date(2025, 1, 1), "county.Shuocheng.evs_per_pile.2025",
          ON_TRACK, 7),
         ({"朔城区": 70}, 10, date(2026, 1, 1), "county.Shuocheng.evs_per_pile.2025", BEHIND, 7),
         ({"朔城区": 60}, 10, date(2026, 1, 1), "county.Shuocheng.evs_per_pile.2025", MET, 6),
@@ -675,7 +716,8 @@ def test_shipped_plan_with_an_empty_network_during_2024() -> None:
     # only the 2025 yearly windows, not yet begun, are on track
     on_track = {f.key for f in figures if f.status is ON_TRACK}
     assert on_track == {f"county.{c.key}.new_piles.2025" for c in PLAN.counties} | {
-        "city.new_piles.2025"
+        "city.new_piles.2025",
+        "city.total_piles.2025",
     }
     missing = [f for f in figures if "missing" in f.detail]
     assert missing and all(f.actual is None for f in missing)

@@ -19,6 +19,7 @@ from csms.monitoring.registry_csv import (
     parse_place_items,
     parse_places,
     render,
+    render_for_excel,
 )
 
 COUNTIES = {
@@ -159,6 +160,8 @@ BAD_CELLS = [
     ({"commissioned_on": "2024-02-30"}, "commissioned_on", "not a date"),
     ({"commissioned_on": "20240901"}, "commissioned_on", "YYYY-MM-DD"),
     ({"commissioned_on": "01/09/2024"}, "commissioned_on", "not a date"),
+    ({"commissioned_on": "0001-01-01"}, "commissioned_on", "not between 1900-01-01 and 9998"),
+    ({"commissioned_on": "9999-12-31"}, "commissioned_on", "not between 1900-01-01 and 9998"),
     ({"access_mode": ""}, "access_mode", "required"),
     ({"access_mode": "yes"}, "access_mode", "is not one of public, private, shared"),
     ({"access_mode": "private"}, "owner_unit", "needs its owner unit"),
@@ -215,8 +218,12 @@ def test_rows_of_one_site_must_agree(changes: dict[str, str], column: str) -> No
         ("", RowError(1, "", "the file is empty: a header row naming the columns")),
         ("\n\n", RowError(1, "", "the file is empty: a header row naming the columns")),
         (
-            csv_of(line(), header=HEADER.replace(",rated_power_kw", "")),
-            RowError(1, "rated_power_kw", "missing column"),
+            csv_of(header=HEADER.replace(",connectors", "")),
+            RowError(1, "connectors", "missing column"),
+        ),
+        (
+            csv_of(header=HEADER.replace(",site_name", "").replace(",parking_spaces", "")),
+            RowError(1, "site_category", "this column needs the site_name column"),
         ),
         (csv_of(header=HEADER + ",colour"), None),
         (csv_of(header=HEADER + ",county"), RowError(1, "county", "the column appears twice")),
@@ -235,8 +242,54 @@ def test_file_level_problems(text: str, expected: RowError | None) -> None:
 
 def test_missing_columns_are_each_listed() -> None:
     _, errors = parse("station_id,county\nSZ-1,朔城区\n", county_of)
-    assert {e.column for e in errors} == set(COLUMNS) - {"station_id", "county"}
+    assert [e.column for e in errors] == ["latitude", "longitude", "connectors", "access_mode"]
     assert all(e.line == 1 and e.message == "missing column" for e in errors)
+
+
+MINIMAL = "station_id,county,latitude,longitude,connectors,access_mode"
+
+
+@pytest.mark.parametrize(
+    ("header", "cells", "expected"),
+    [
+        # only the required columns: every other fact is None, to be kept as stored
+        (
+            MINIMAL,
+            "SZ-1,朔城区,39.3,112.4,60DC;7AC,public",
+            {"township": None, "site_name": None, "rated_power_kw": None, "owner_unit": None},
+        ),
+        # an empty rated_power_kw cell is the most powerful connector; a missing column is not
+        (
+            MINIMAL + ",rated_power_kw",
+            "SZ-1,朔城区,39.3,112.4,60DC;7AC,public,",
+            {"rated_power_kw": Decimal(60)},
+        ),
+        # a private station without the owner_unit column: the store checks the stored owner
+        (
+            MINIMAL,
+            "SZ-1,朔城区,39.3,112.4,7AC,private",
+            {"access_mode": "private", "owner_unit": None},
+        ),
+        (
+            MINIMAL + ",site_name,parking_spaces",
+            "SZ-1,朔城区,39.3,112.4,7AC,public,站,12",
+            {"site_name": "站", "parking_spaces": 12, "site_category": None},
+        ),
+    ],
+)
+def test_optional_columns_may_be_left_out(
+    header: str, cells: str, expected: dict[str, object]
+) -> None:
+    rows, errors = parse(f"{header}\n{cells}\n", county_of)
+    assert errors == []
+    assert rows[0].given == frozenset(header.split(","))
+    for name, value in expected.items():
+        assert getattr(rows[0], name) == value, name
+
+
+def test_a_private_station_with_the_owner_column_needs_an_owner() -> None:
+    _, errors = parse(f"{MINIMAL},owner_unit\nSZ-1,朔城区,39.3,112.4,7AC,private,\n", county_of)
+    assert errors == [RowError(2, "owner_unit", "a private station needs its owner unit")]
 
 
 def test_header_order_case_bom_blank_lines_and_crlf() -> None:
@@ -256,22 +309,55 @@ def test_line_numbers_follow_quoted_newlines() -> None:
     ]
 
 
-def test_decode() -> None:
-    assert decode("\ufeffstation_id".encode()) == "station_id"
+@pytest.mark.parametrize(
+    ("data", "text"),
+    [
+        (b"station_id\n\xe6\x9c\x94\xe5\x9f\x8e\xe5\x8c\xba", "station_id\n朔城区"),  # UTF-8
+        (b"\xef\xbb\xbfstation_id", "station_id"),  # UTF-8 with a byte-order mark
+        # what Excel on Chinese Windows saves: GBK, 朔 = CB B7, 城 = B3 C7, 区 = C7 F8
+        (b"station_id\n\xcb\xb7\xb3\xc7\xc7\xf8", "station_id\n朔城区"),
+        # GB18030 beyond GBK: a rare character of a village name (U+20000), four bytes
+        (b"\x95\x32\x82\x36\xb4\xe5", "\U00020000村"),
+        (b"station_id", "station_id"),  # ASCII is both
+    ],
+)
+def test_decode_reads_utf8_and_gbk(data: bytes, text: str) -> None:
+    assert decode(data) == text
+
+
+SAVE_AS = "save the file as CSV UTF-8 (逗号分隔) or CSV (逗号分隔)"
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        # FF is no lead byte in GB18030 (nor valid UTF-8): on the file's third line
+        (b"a\nb\n\xff\n", RowError(3, "", f"neither UTF-8 nor GBK/GB18030 text: {SAVE_AS}")),
+        # Excel's "Unicode text": UTF-16 with a byte-order mark, tab-separated
+        (
+            "station_id\tcounty".encode("utf-16"),
+            RowError(1, "", f"UTF-16 text (Unicode text, tab-separated): {SAVE_AS}"),
+        ),
+    ],
+)
+def test_decode_refusals(data: bytes, expected: RowError) -> None:
     with pytest.raises(RowsInvalid) as refused:
-        decode("station_id\n朔城区".encode("gbk"))
-    assert refused.value.rows == (RowError(2, "", "not UTF-8 text: save the file as CSV (UTF-8)"),)
-    assert refused.value.detail["rows"] == [
-        {"line": 2, "column": "", "message": "not UTF-8 text: save the file as CSV (UTF-8)"}
-    ]
-    assert "line 2: not UTF-8" in str(refused.value)
+        decode(data)
+    assert refused.value.rows == (expected,)
+    assert refused.value.detail["rows"] == [expected.as_dict()]
+    assert refused.value.detail["message"] == "1 problem in the input; nothing was stored"
+
+
+def test_a_gbk_file_parses_like_its_utf8_twin() -> None:
+    text = csv_of(line(), line(station_id="YX-1", county="应县", address="金城镇 西关村"))
+    assert parse(decode(text.encode("gbk")), county_of) == parse(text, county_of)
 
 
 def test_errors_are_capped(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(registry_csv, "MAX_ERRORS", 3)
     text = csv_of(*(line(station_id=f"S-{i}", county="Mars") for i in range(5)))
     _, errors = parse(text, county_of)
-    assert len(errors) == 4 and errors[-1] == RowError(5, "", "2 more problem(s) not listed")
+    assert len(errors) == 4 and errors[-1] == RowError(5, "", "2 more problems not listed")
 
 
 # --- round trip -----------------------------------------------------------------------------
@@ -315,6 +401,14 @@ def test_render_round_trips() -> None:
 
 def _fields(row: RegistryRow) -> dict[str, object]:
     return {name: getattr(row, name) for name in RegistryRow.__dataclass_fields__}
+
+
+def test_render_for_excel_starts_with_a_byte_order_mark() -> None:
+    rows, _ = parse(csv_of(line()), county_of)
+    data = render_for_excel(rows)
+    assert data[:3] == b"\xef\xbb\xbf"  # U+FEFF in UTF-8: Excel then reads UTF-8
+    assert data[3:] == render(rows).encode("utf-8")
+    assert parse(decode(data), county_of) == (rows, [])
 
 
 def test_render_of_stations_without_registry_facts() -> None:

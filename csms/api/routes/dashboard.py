@@ -1,16 +1,25 @@
-"""The monitoring dashboard: one static page and its files, served from csms/api/static."""
+"""The monitoring dashboard: one static page and its files, served from csms/api/static, the
+names it shows for figure keys, and the county map of the plan's city."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
+from csms.api.routes import report_pages
+from csms.monitoring import labels
+
 router = APIRouter(tags=["dashboard"], include_in_schema=False)
+# The monthly report opened from the dashboard by a signed link (no key in the browser).
+router.include_router(report_pages.router)
+MAPS = "vendor/maps"
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 CONTENT_TYPES = {
@@ -65,6 +74,11 @@ def static_files() -> dict[str, StaticFile]:
     return files
 
 
+def serve_file(name: str, request: Request) -> Response:
+    """One static file (ETag, cache headers; pages get PAGE_SECURITY): for other page routes."""
+    return _serve(name, request)
+
+
 def _serve(name: str, request: Request) -> Response:
     found = static_files().get(name)
     if found is None:
@@ -91,3 +105,38 @@ async def dashboard(request: Request) -> Response:
 async def dashboard_file(name: str, request: Request) -> Response:
     """The page's script, style sheet and vendored ECharts."""
     return _serve(name, request)
+
+
+@cache
+def _labels_file() -> StaticFile:
+    body = json.dumps(labels.as_json(), ensure_ascii=False, sort_keys=True).encode()
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    return StaticFile(body, "application/json", etag, "no-cache")
+
+
+@router.get("/dashboard/labels.json")
+async def dashboard_labels(request: Request) -> Response:
+    """The names of figure keys (csms.monitoring.labels): the same table as the report's.
+    Names, not data: no key needed."""
+    found = _labels_file()
+    headers = {"ETag": found.etag, "Cache-Control": found.cache_control}
+    if found.etag in {t.strip() for t in request.headers.get("if-none-match", "").split(",")}:
+        return Response(status_code=304, headers=headers)
+    return Response(found.body, media_type=found.content_type, headers=headers)
+
+
+def city_map(plan_name: str) -> dict[str, Any] | None:
+    """The vendored county map of the plan's city (its name appears in the plan's name):
+    the city, its counties and the file's address; None when none is vendored."""
+    index = static_files().get(f"{MAPS}/index.json")
+    if index is None:
+        return None
+    for entry in json.loads(index.body)["maps"]:
+        if entry["city"] in plan_name and f"{MAPS}/{entry['file']}" in static_files():
+            return {
+                "city": entry["city"],
+                "adcode": entry["adcode"],
+                "counties": entry["counties"],
+                "url": f"/dashboard/static/{MAPS}/{entry['file']}",
+            }
+    return None

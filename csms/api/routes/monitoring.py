@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from fastapi.responses import Response
 
 from csms.api.auth import Principal, context, operator, viewer
 from csms.api.bounds import MAX_INT4, Day
 from csms.api.context import ApiContext
-from csms.clock import isoformat
+from csms.api.report_links import Format, new_link
+from csms.api.routes.dashboard import city_map
+from csms.api.routes.report_pages import rendered, signing_key, standing
+from csms.clock import isoformat, utcnow
 from csms.domain.period import parse_month
 from csms.errors import InvalidInput, NotFound
 
@@ -44,28 +48,42 @@ async def plan_progress(
 @router.get("/monitoring/map")
 async def station_map(ctx: Ctx, _: Annotated[Principal, Depends(viewer)]) -> dict[str, Any]:
     """Every station with WGS-84 and GCJ-02 coordinates and its state now (charging,
-    available, offline, faulted, locked)."""
-    return {"stations": await ctx.monitoring.map()}
+    available, offline, faulted, locked), and the county boundaries of the plan's city to draw
+    them on (`boundaries`: GeoJSON in GCJ-02, shipped with the CSMS; null when none is)."""
+    plan = (await ctx.monitoring.plan())[1]
+    return {"stations": await ctx.monitoring.map(), "boundaries": city_map(plan.name)}
 
 
 @router.get("/reports/monthly")
 async def list_reports(ctx: Ctx, _: Annotated[Principal, Depends(viewer)]) -> list[dict[str, Any]]:
     """Reports generated so far (each month's is filed by the 5th of the next), with their
     current version, whether it is final (generated after the month ended) and when it was
-    last amended (late data changed a figure)."""
-    return await ctx.monitoring_store.reports()
+    last amended (late data changed a figure) and whether data for it arrived after its
+    final version was filed (`late_data`: an amendment may follow)."""
+    late = {name for name, _ in await ctx.monitoring_store.stale_reports()}
+    return [
+        {**r, "late_data": bool(r["final"]) and r["month"] in late}
+        for r in await ctx.monitoring_store.reports()
+    ]
 
 
-def _formatted(month: str, stored: dict[str, Any], format: str) -> Response | None:
-    if format == "html":
-        return HTMLResponse(stored["html"])
-    if format == "csv":
-        return PlainTextResponse(
-            stored["csv"],
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="report-{month}.csv"'},
-        )
-    return None
+def _api_url(month: str) -> Callable[[int], str]:
+    """Where a version's page is in the API (a reader there sends the key)."""
+
+    def url(version: int) -> str:
+        return f"/api/v1/reports/monthly/{month}/versions/{version}?format=html"
+
+    return url
+
+
+async def _formatted(
+    ctx: ApiContext, month: str, stored: dict[str, Any], format: str
+) -> Response | None:
+    """HTML or CSV rendered from the version's document, with where it stands now."""
+    if format not in ("html", "csv"):
+        return None
+    at = await standing(ctx, month, int(stored["version"]), _api_url(month))
+    return rendered(month, stored["document"], "csv" if format == "csv" else "html", at)
 
 
 async def _with_history(ctx: ApiContext, stored: dict[str, Any]) -> dict[str, Any]:
@@ -99,7 +117,7 @@ async def monthly_report(
     year, number = parse_month(month)
     ctx.monitoring.check_month(year, number)
     stored = await ctx.reports.get_or_generate(year, number, by="api")
-    return _formatted(month, stored, format) or await _with_history(ctx, stored)
+    return await _formatted(ctx, month, stored, format) or await _with_history(ctx, stored)
 
 
 @router.get("/reports/monthly/{month}/versions/{version}", response_model=None)
@@ -118,7 +136,7 @@ async def monthly_report_version(
     if stored is None:
         raise NotFound(f"the report of {month} has no version {version}")
     document: dict[str, Any] = stored["document"]
-    return _formatted(month, stored, format) or {
+    return await _formatted(ctx, month, stored, format) or {
         **document,
         "version": stored["version"],
         "final": stored["final"],
@@ -136,3 +154,33 @@ async def regenerate_report(
     ctx.monitoring.check_month(year, number)
     stored = await ctx.reports.generate(year, number, by=who.name)
     return await _with_history(ctx, stored)
+
+
+@router.get("/reports/monthly/{month}/link")
+async def report_link(
+    month: str,
+    ctx: Ctx,
+    _: Annotated[Principal, Depends(viewer)],
+    version: Annotated[
+        int | None, Query(ge=1, le=MAX_INT4, description="a version (default: the current one)")
+    ] = None,
+    format: Format = "html",
+) -> dict[str, Any]:
+    """A link that opens one version of the month's report in a browser without a key:
+    read-only, that month only, valid for 10 minutes (the dashboard's "open" buttons). The
+    current version is generated first when the month has none yet, as GET of the report
+    does."""
+    year, number = parse_month(month)
+    ctx.monitoring.check_month(year, number)
+    if version is None:
+        version = int((await ctx.reports.get_or_generate(year, number, by="api"))["version"])
+    elif await ctx.monitoring_store.report_version(month, version) is None:
+        raise NotFound(f"the report of {month} has no version {version}")
+    link = new_link(month, version, format, utcnow())
+    return {
+        "month": month,
+        "version": version,
+        "format": format,
+        "url": link.path(signing_key(ctx.settings)),
+        "expires_at": isoformat(link.expires_at()),
+    }

@@ -1,4 +1,5 @@
-"""The station registry (CSV import/export, locations), reference places, EV counts and plans."""
+"""The station registry (CSV import/export, one station's facts, locations), reference places,
+EV counts and plans."""
 
 from __future__ import annotations
 
@@ -13,11 +14,15 @@ from pydantic import BaseModel, Field
 from csms.api.auth import Principal, context, operator, viewer
 from csms.api.bounds import Day
 from csms.api.context import ApiContext
+from csms.api.registry_schemas import LeftOut, RegistryFacts, RegistryPatch, RegistryRecord
 from csms.api.schemas import Strict
+from csms.clock import utcnow
 from csms.errors import InvalidInput, NotFound
 from csms.monitoring.geo import wgs84_to_gcj02
 from csms.monitoring.plan import PlanError
-from csms.monitoring.registry_csv import PLACE_KINDS, RowError, RowsInvalid, render
+from csms.monitoring.registry_csv import PLACE_KINDS, RowError, RowsInvalid, render_for_excel
+from csms.monitoring.registry_record import as_json
+from csms.store.registry import ImportResult
 
 router = APIRouter(prefix="/api/v1", tags=["registry"])
 Ctx = Annotated[ApiContext, Depends(context)]
@@ -130,20 +135,25 @@ class PlanOut(PlanSummary):
 @router.post(
     "/registry/import",
     response_model=ImportResultOut,
-    openapi_extra=_body("text/csv", "registry CSV (UTF-8, header row; see the README)"),
+    openapi_extra=_body(
+        "text/csv", "registry CSV (UTF-8 or GBK/GB18030, header row; see the README)"
+    ),
 )
 async def import_registry(
     request: Request,
     ctx: Ctx,
-    _: Annotated[Principal, Depends(operator)],
+    who: Annotated[Principal, Depends(operator)],
     dry_run: Annotated[bool, Query(description="check only; store nothing")] = False,
 ) -> dict[str, Any]:
-    """Create or update stations, their sites and connectors from a registry CSV file. Any bad
-    row is a 422 listing every problem (line, column, message), and nothing is stored."""
-    result = await ctx.registry.import_csv(await _upload(request), dry_run=dry_run)
+    """Create or update stations, their sites and connectors from a registry CSV file (UTF-8,
+    or GBK/GB18030 as Excel on Chinese Windows saves it). Optional columns may be left out:
+    a station keeps what is stored for them. Any bad row is a 422 listing every problem (line,
+    column, message), and nothing is stored. Each station's changes go to the audit."""
+    result = await ctx.registry.import_csv(
+        await _upload(request), by=who.name, at=utcnow(), dry_run=dry_run
+    )
     if not dry_run:
-        for station_id in result.access_changed:
-            ctx.enforcer.reconfigure(station_id)
+        _reconfigure(ctx, result)
     return {**result.as_dict(), "dry_run": dry_run}
 
 
@@ -153,12 +163,78 @@ async def import_registry(
     responses={200: {"content": {"text/csv": {}}, "description": "registry CSV"}},
 )
 async def export_registry(ctx: Ctx, _: Annotated[Principal, Depends(viewer)]) -> Response:
-    """Every station's registry record as CSV, in the import's format."""
-    return PlainTextResponse(
-        render(await ctx.registry.export_rows()),
+    """Every station's registry record as CSV, in the import's format: UTF-8 with a byte-order
+    mark, so that Excel shows the Chinese (the import drops the mark)."""
+    return Response(
+        render_for_excel(await ctx.registry.export_rows()),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="registry.csv"'},
     )
+
+
+@router.get("/registry/left-out", response_model=list[LeftOut])
+async def left_out(ctx: Ctx, _: Annotated[Principal, Depends(viewer)]) -> list[dict[str, Any]]:
+    """Sites the monitoring platforms' station query (T/CEC query_stations_info) leaves out
+    for want of a fact (an address, coordinates, a connector's power or AC/DC), and which.
+    The query answers every other site; fix these in the registry."""
+    return [
+        {"station_code": gap.code, "station_ids": list(gap.station_ids), "reason": gap.reason}
+        for gap in await ctx.platform_queries.left_out()
+    ]
+
+
+@router.get("/stations/{station_id}/registry", response_model=RegistryRecord)
+async def station_registry(
+    station_id: str, ctx: Ctx, _: Annotated[Principal, Depends(viewer)]
+) -> dict[str, Any]:
+    """The station's registry record: the facts the plan counts."""
+    return as_json(await ctx.registry.record(station_id))
+
+
+@router.put(
+    "/stations/{station_id}/registry",
+    response_model=RegistryRecord,
+    responses={201: {"model": RegistryRecord, "description": "a new station, registered"}},
+)
+async def put_station_registry(
+    station_id: str,
+    body: RegistryFacts,
+    response: Response,
+    ctx: Ctx,
+    who: Annotated[Principal, Depends(operator)],
+) -> dict[str, Any]:
+    """Set every registry fact of one station, as one row of the registry CSV does: 200, or
+    201 when the station is new. A fact the plan or the database refuses (a county not in the
+    plan, coordinates outside China, a private station without a registered owner unit, site
+    facts without a site) is a 422 listing each field, and nothing is stored. Audited."""
+    result = await ctx.registry.put_record(station_id, body.model_dump(), by=who.name, at=utcnow())
+    _reconfigure(ctx, result)
+    if result.created:
+        response.status_code = 201
+    return as_json(await ctx.registry.record(station_id))
+
+
+@router.patch("/stations/{station_id}/registry", response_model=RegistryRecord)
+async def patch_station_registry(
+    station_id: str,
+    body: RegistryPatch,
+    ctx: Ctx,
+    who: Annotated[Principal, Depends(operator)],
+) -> dict[str, Any]:
+    """Change some registry facts of an existing station (null clears an optional one). The
+    record they make with the stored facts is checked whole, by the same rules as PUT (422
+    listing each field; nothing stored). Audited."""
+    result = await ctx.registry.patch_record(
+        station_id, body.model_dump(exclude_unset=True), by=who.name, at=utcnow()
+    )
+    _reconfigure(ctx, result)
+    return as_json(await ctx.registry.record(station_id))
+
+
+def _reconfigure(ctx: ApiContext, result: ImportResult) -> None:
+    """Stations whose access mode or owner unit changed: connected ones are set up again."""
+    for station_id in result.access_changed:
+        ctx.enforcer.reconfigure(station_id)
 
 
 @router.get("/stations/{station_id}/location", response_model=StationLocation)

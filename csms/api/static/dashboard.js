@@ -6,17 +6,27 @@
  *   GET /api/v1/monitoring/live          live counts (stations, connectors, sessions)
  *   GET /api/v1/monitoring/progress      the plan's figures: county new piles, coverage...
  *   GET /api/v1/monitoring/utilization   daily time utilization and kWh by county
- *   GET /api/v1/monitoring/map           stations with coordinates and live state
+ *   GET /api/v1/monitoring/map           stations with coordinates and live state, and the
+ *                                        county boundaries of the plan's city to draw them on
+ *   GET /api/v1/reports/monthly          the monthly reports filed; GET .../{month}/link
+ *                                        makes a short-lived signed link that opens one in a
+ *                                        new tab (a browser tab cannot send the key)
+ *   GET /dashboard/labels.json           names of figure keys, the monthly report's table
  *   GET /api/v1/lockouts?open=true       safety lockouts in force
  *   GET /api/v1/platforms/health         push health per monitoring platform (T/CEC 102)
  *   GET /api/v1/events                   the live feed (Server-Sent Events, read with fetch()
  *                                        because EventSource cannot send the key)
- * No dependency but Apache ECharts (vendor/echarts.min.js). Options in the address:
+ * No dependency but Apache ECharts (vendor/echarts.min.js) and the vendored county map
+ * (vendor/maps/). Options in the address:
  *   ?lang=zh|en   language (default zh; the toggle remembers the choice)
  *   ?live=0       no live feed (printing, snapshots, headless screenshots)
  *   #key=...      the viewer key (kept in this browser's localStorage, never sent as a URL)
+ *
+ * An ES module: dashboard/i18n.js holds the page's words, dashboard/names.js the names of
+ * figure keys.
  */
-'use strict';
+import { I18N } from './dashboard/i18n.js';
+import { loadNames, namer } from './dashboard/names.js';
 
 (function () {
   const KEY_STORAGE = 'csms.dashboard.key';
@@ -49,10 +59,15 @@
     locked: '#c62828',
   };
   const STATES = ['charging', 'available', 'faulted', 'offline', 'locked'];
+  const STATUSES = ['met', 'on_track', 'behind'];
+  // One colour per county, the same in every chart (line and bars of the trend alike).
+  const COUNTY_COLOURS = ['#1565c0', '#2e7d32', '#ef6c00', '#6a1b9a', '#00838f', '#ad1457',
+    '#5d4037', '#546e7a', '#c0ca33', '#8d6e63'];
   // Figure kinds of the coverage panel (csms/monitoring/progress_model.py FigureKind).
   const COVERAGE_KINDS = [
     'counties_covered',
     'townships_covered',
+    'township_seat_piles',
     'villages_covered',
     'highway_fast_coverage',
     'highway_space_share',
@@ -61,225 +76,6 @@
     'tourist_road_covered',
     'charging_distance',
   ];
-
-  const I18N = {
-    zh: {
-      title: '充电设施规划监测',
-      refresh: '刷新',
-      change_key: '更换密钥',
-      key_prompt: '请输入查看密钥（viewer 角色及以上）',
-      key_submit: '打开',
-      key_hint: '密钥只保存在本浏览器中，仅随请求头发送给本系统。',
-      key_missing: '需要查看密钥才能显示数据。',
-      key_rejected: '密钥无效或已撤销，请重新输入。',
-      key_forbidden: '此密钥无权查看监测数据。',
-      load_failed: '加载失败',
-      live_off: '实时更新未开启',
-      live_connecting: '正在连接实时数据…',
-      live_connected: '实时更新中',
-      live_reconnecting: '实时连接中断，正在重连…',
-      updated: '更新于',
-      as_of: '统计日期',
-      panel_live: '实时状态',
-      stations_total: '站点总数',
-      stations_online: '在线',
-      stations_offline: '离线',
-      stations_locked: '安全停用',
-      open_sessions: '进行中的充电',
-      connectors_by_status: '充电枪状态',
-      panel_progress: '各县（市、区）新增公共充电桩',
-      target: '目标',
-      actual: '实际',
-      year: '年',
-      panel_coverage: '覆盖目标',
-      panel_utilization: '利用率趋势（近 30 天）',
-      time_utilization: '时间利用率',
-      energy_kwh: '充电量（kWh）',
-      utilization_totals: '合计',
-      sessions: '次充电',
-      panel_map: '站点分布（按经纬度）',
-      map_points: '图上站点',
-      map_unplaced: '无坐标站点',
-      longitude: '经度',
-      latitude: '纬度',
-      panel_figures: '规划指标一览',
-      col_figure: '指标',
-      col_scope: '范围',
-      col_target: '目标',
-      col_actual: '实际',
-      col_gap: '差距',
-      col_due: '期限',
-      col_status: '状态',
-      panel_lockouts: '安全停用（未解除）',
-      col_station: '站点',
-      col_county: '县（市、区）',
-      col_reason: '安全隐患',
-      col_since: '停用时间',
-      col_by: '操作人',
-      no_data: '暂无数据',
-      no_county: '未填县区',
-      no_lockouts: '没有未解除的安全停用',
-      no_charts: '图表库未能加载，仅显示表格。',
-      footer: '数据来自本系统 /api/v1（监测、安全停用与实时事件接口）；每 60 秒全量刷新。',
-      status_met: '达标',
-      status_on_track: '进度正常',
-      status_behind: '滞后',
-      state_charging: '充电中',
-      state_available: '空闲',
-      state_offline: '离线',
-      state_faulted: '故障',
-      state_locked: '停用',
-      scope_city: '全市',
-      scope_county: '县（市、区）',
-      scope_site_category: '场所类别',
-      scope_place_kind: '点位类型',
-      unit_piles: '台',
-      unit_stations: '座',
-      unit_places: '处',
-      unit_km: '公里',
-      panel_platforms: '监管平台推送',
-      pf_platform: '平台',
-      pf_state: '状态',
-      pf_last_success: '最近成功',
-      pf_last_failure: '最近失败',
-      pf_pending: '待推送',
-      pf_failed: '推送失败',
-      pf_oldest: '最早待推送',
-      pf_token: '令牌到期',
-      pf_note:
-        '随实时数据更新（约每 10 秒一次快照）。' +
-        '待推送：平台尚未确认的记录；推送失败：被平台拒收、需要人工处理的记录。',
-      no_platforms: '未配置监管平台',
-      pf_state_ok: '正常',
-      pf_state_failing: '推送异常',
-      pf_state_unreachable: '无法连接',
-      pf_state_disabled: '已停用',
-      pf_state_idle: '尚未推送',
-      never: '从未',
-      ago: '{d}前',
-      within: '{d}后',
-      expired: '已过期',
-      dur_s: '秒',
-      dur_min: '分钟',
-      dur_h: '小时',
-      dur_d: '天',
-      connector: {
-        Available: '空闲',
-        Preparing: '准备中',
-        Charging: '充电中',
-        SuspendedEV: '车端暂停',
-        SuspendedEVSE: '桩端暂停',
-        Finishing: '结束中',
-        Reserved: '已预约',
-        Unavailable: '不可用',
-        Faulted: '故障',
-        Occupied: '占用',
-      },
-    },
-    en: {
-      title: 'Charging plan monitoring',
-      refresh: 'Refresh',
-      change_key: 'Change key',
-      key_prompt: 'Enter an API key (viewer role or above)',
-      key_submit: 'Open',
-      key_hint: 'The key stays in this browser and is only sent to this CSMS, in a request header.',
-      key_missing: 'A viewer key is needed to show the data.',
-      key_rejected: 'The key was refused (unknown or revoked); enter it again.',
-      key_forbidden: 'This key may not read the monitoring data.',
-      load_failed: 'Could not load',
-      live_off: 'Live updates off',
-      live_connecting: 'Connecting to the live feed…',
-      live_connected: 'Live',
-      live_reconnecting: 'Live feed lost, reconnecting…',
-      updated: 'Updated',
-      as_of: 'As of',
-      panel_live: 'Live status',
-      stations_total: 'Stations',
-      stations_online: 'Online',
-      stations_offline: 'Offline',
-      stations_locked: 'Locked out',
-      open_sessions: 'Charging sessions',
-      connectors_by_status: 'Connectors by status',
-      panel_progress: 'New public piles by county',
-      target: 'Target',
-      actual: 'Actual',
-      year: '',
-      panel_coverage: 'Coverage',
-      panel_utilization: 'Utilization, last 30 days',
-      time_utilization: 'Time utilization',
-      energy_kwh: 'Energy (kWh)',
-      utilization_totals: 'Total',
-      sessions: 'sessions',
-      panel_map: 'Stations by location',
-      map_points: 'Stations on the plot',
-      map_unplaced: 'without coordinates',
-      longitude: 'Longitude',
-      latitude: 'Latitude',
-      panel_figures: 'All plan figures',
-      col_figure: 'Figure',
-      col_scope: 'Scope',
-      col_target: 'Target',
-      col_actual: 'Actual',
-      col_gap: 'Gap',
-      col_due: 'Due',
-      col_status: 'Status',
-      panel_lockouts: 'Safety lockouts in force',
-      col_station: 'Station',
-      col_county: 'County',
-      col_reason: 'Hazard',
-      col_since: 'Since',
-      col_by: 'By',
-      no_data: 'No data',
-      no_county: 'no county',
-      no_lockouts: 'No lockout in force',
-      no_charts: 'The chart library did not load; tables only.',
-      footer:
-        'Data from this CSMS at /api/v1 (monitoring, lockouts, live events); all refreshed every 60 s.',
-      status_met: 'met',
-      status_on_track: 'on track',
-      status_behind: 'behind',
-      state_charging: 'charging',
-      state_available: 'available',
-      state_offline: 'offline',
-      state_faulted: 'faulted',
-      state_locked: 'locked',
-      scope_city: 'city',
-      scope_county: 'county',
-      scope_site_category: 'site category',
-      scope_place_kind: 'place kind',
-      unit_piles: 'piles',
-      unit_stations: 'stations',
-      unit_places: 'places',
-      unit_km: 'km',
-      panel_platforms: 'Monitoring platforms',
-      pf_platform: 'Platform',
-      pf_state: 'State',
-      pf_last_success: 'Last success',
-      pf_last_failure: 'Last failure',
-      pf_pending: 'Backlog',
-      pf_failed: 'Failed',
-      pf_oldest: 'Oldest pending',
-      pf_token: 'Token expires',
-      pf_note:
-        'Follows the live feed (a snapshot about every 10 s). Backlog: records the platform has ' +
-        'not acknowledged yet; failed: records it refused, which need a look.',
-      no_platforms: 'No platform configured',
-      pf_state_ok: 'OK',
-      pf_state_failing: 'failing',
-      pf_state_unreachable: 'unreachable',
-      pf_state_disabled: 'disabled',
-      pf_state_idle: 'not pushed yet',
-      never: 'never',
-      ago: '{d} ago',
-      within: 'in {d}',
-      expired: 'expired',
-      dur_s: 's',
-      dur_min: 'min',
-      dur_h: 'h',
-      dur_d: 'd',
-      connector: {},
-    },
-  };
 
   // --- state ---------------------------------------------------------------------------
 
@@ -299,6 +95,9 @@
     skew: 0, // the CSMS's clock minus this browser's, in ms (for ages)
     skewFromFeed: false, // measured on a feed event (ms), not from a Date header (s)
     reach: {}, // platform id -> {reachable, at}: the last push outcome the feed told
+    names: null, // /dashboard/labels.json: names of figure keys
+    timeZone: null, // the CSMS's time zone (IANA), from the utilization answer
+    maps: {}, // county map address -> the name it was registered under with ECharts
   };
 
   function pickLanguage() {
@@ -317,6 +116,12 @@
       // storage disabled (private mode, file://): the key lives for this page only
     }
     return null;
+  }
+
+  const { keyName, unitName, missingText, formatFigure } = namer(() => state);
+
+  function statusName(status) {
+    return state.names ? keyName('status', status) : t('status_' + status);
   }
 
   function t(name) {
@@ -350,35 +155,24 @@
 
   // --- numbers -------------------------------------------------------------------------
 
-  function isShare(figure) {
-    // shares and space ratios read best as percentages; EVs per pile is a plain number
-    return figure.unit === 'share' || (figure.unit === 'ratio' && figure.kind !== 'evs_per_pile');
-  }
-
-  function formatFigure(figure, value) {
-    if (value === null || value === undefined || value === '') return '–';
-    const number = Number(value);
-    if (!Number.isFinite(number)) return String(value);
-    if (isShare(figure)) return trimNumber(number * 100, 2) + '%';
-    const unit = t('unit_' + figure.unit);
-    const text = figure.unit === 'ratio' ? trimNumber(number, 2) : String(value);
-    return unit && unit !== 'unit_' + figure.unit ? text + ' ' + unit : text;
-  }
-
-  function trimNumber(number, places) {
-    return String(Number(number.toFixed(places)));
-  }
-
   function localDate(day) {
     const pad = (n) => String(n).padStart(2, '0');
     return day.getFullYear() + '-' + pad(day.getMonth() + 1) + '-' + pad(day.getDate());
   }
 
+  // A moment in the CSMS's time zone (the one its days, reports and plan are counted in),
+  // once an answer named it; the browser's own zone until then.
   function formatTime(iso) {
     if (!iso) return '–';
     const when = new Date(iso);
     if (Number.isNaN(when.getTime())) return String(iso);
-    return when.toLocaleString(state.lang === 'zh' ? 'zh-CN' : 'en-GB', { hour12: false });
+    const options = { hour12: false };
+    if (state.timeZone) options.timeZone = state.timeZone;
+    try {
+      return when.toLocaleString(state.lang === 'zh' ? 'zh-CN' : 'en-GB', options);
+    } catch (e) {
+      return when.toLocaleString(state.lang === 'zh' ? 'zh-CN' : 'en-GB', { hour12: false });
+    }
   }
 
   // --- the API -------------------------------------------------------------------------
@@ -443,16 +237,23 @@
         until: localDate(until),
       });
       state.data.utilization = await api('/api/v1/monitoring/utilization?' + query);
+      state.timeZone = state.data.utilization.time_zone || state.timeZone;
       renderUtilization();
     },
     map: async () => {
-      state.data.map = await api('/api/v1/monitoring/map');
+      const answer = await api('/api/v1/monitoring/map');
+      await loadBoundaries(answer.boundaries);
+      state.data.map = answer;
       renderMap();
       if (state.data.lockouts) renderLockouts(); // a lockout's county is its station's
     },
     lockouts: async () => {
       state.data.lockouts = await api('/api/v1/lockouts?open=true');
       renderLockouts();
+    },
+    reports: async () => {
+      state.data.reports = await api('/api/v1/reports/monthly');
+      renderReports();
     },
     platforms: async () => {
       const rows = await api('/api/v1/platforms/health', serverTimeFromHeader);
@@ -467,6 +268,7 @@
     map: ['panel-map'],
     lockouts: ['panel-lockouts'],
     platforms: ['panel-platforms'],
+    reports: ['panel-reports'],
   };
 
   async function load(names) {
@@ -765,6 +567,8 @@
       const current = years.find((y) => y + '-12-31' >= (progress.on || ''));
       state.year = current || years[years.length - 1] || null;
     }
+    const pick = $('#report-month');
+    if (!pick.value && progress.on) pick.value = previousMonth(progress.on); // last filed
     const buttons = $('#progress-years');
     buttons.replaceChildren();
     for (const year of years) {
@@ -784,14 +588,32 @@
     const c = chart('chart-progress');
     $('#chart-progress').dataset.bars = String(shown.length);
     if (!c) return;
+    // The actual bar's colour is its status: one stacked series per status, so the legend
+    // shows exactly the colours the bars have (a county has a bar in one of them).
+    const actual = STATUSES.filter((status) => shown.some((f) => f.status === status)).map(
+      (status) => ({
+        name: t('actual') + '·' + statusName(status),
+        type: 'bar',
+        stack: 'actual',
+        itemStyle: { color: STATUS_COLOUR[status] },
+        label: { show: true, position: 'top' },
+        data: shown.map((f) =>
+          f.status === status ? (f.actual === null ? 0 : Number(f.actual)) : '-',
+        ),
+      }),
+    );
     c.setOption(
       {
         animation: false,
         grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
-        legend: { top: 0, data: [t('target'), t('actual')] },
-        tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
+        legend: { top: 0 },
+        tooltip: {
+          trigger: 'axis',
+          axisPointer: { type: 'shadow' },
+          valueFormatter: (v) => (v === '-' || v === undefined ? '–' : v),
+        },
         xAxis: { type: 'category', data: shown.map(countyLabel), axisLabel: { interval: 0 } },
-        yAxis: { type: 'value', minInterval: 1 },
+        yAxis: { type: 'value', minInterval: 1, name: unitName({ unit: 'piles' }, 2) },
         series: [
           {
             name: t('target'),
@@ -799,16 +621,7 @@
             itemStyle: { color: '#cfd8dc' },
             data: shown.map((f) => Number(f.target)),
           },
-          {
-            name: t('actual'),
-            type: 'bar',
-            itemStyle: { color: '#1565c0' },
-            label: { show: true, position: 'top' },
-            data: shown.map((f) => ({
-              value: f.actual === null ? 0 : Number(f.actual),
-              itemStyle: { color: STATUS_COLOUR[f.status] || '#1565c0' },
-            })),
-          },
+          ...actual,
         ],
       },
       true,
@@ -839,7 +652,7 @@
               class: 'meter-title',
               text: state.lang === 'en' ? f.title_en : f.title_zh,
             }),
-            el('div', { class: 'meter-bar', role: 'img', 'aria-label': t('status_' + f.status) }, [
+            el('div', { class: 'meter-bar', role: 'img', 'aria-label': statusName(f.status) }, [
               el('span', { style: 'width:' + meterFill(f) + '%' }),
             ]),
             el('div', { class: 'meter-figures' }, [
@@ -851,7 +664,7 @@
               el('span', {
                 class: 'badge',
                 'data-status': f.status,
-                text: t('status_' + f.status),
+                text: statusName(f.status),
               }),
             ]),
           ],
@@ -862,7 +675,7 @@
 
   function missing(f) {
     // the engine names the input it lacked (no places registered, no EV data...)
-    return f.detail && f.detail.missing ? f.detail.missing : null;
+    return f.detail && f.detail.missing ? missingText(f.detail.missing) : null;
   }
 
   function meterFill(f) {
@@ -887,7 +700,7 @@
     for (const status of ['met', 'on_track', 'behind']) {
       summary.append(
         el('span', { class: 'badge', 'data-status': status }, [
-          t('status_' + status) + ' ',
+          statusName(status) + ' ',
           el('b', { 'data-testid': 'figures-' + status, text: String(counts[status] || 0) }),
         ]),
         ' ',
@@ -923,7 +736,7 @@
                 class: 'badge',
                 'data-status': f.status,
                 'data-testid': id + '-status',
-                text: t('status_' + f.status),
+                text: statusName(f.status),
               }),
             ]),
           ],
@@ -934,9 +747,9 @@
 
   function scopeLabel(f) {
     if (f.scope === 'county') return countyLabel(f);
-    const scope = t('scope_' + f.scope);
+    const scope = keyName('scope', f.scope);
     return f.subject && f.subject !== f.scope && f.scope !== 'city'
-      ? scope + ' · ' + f.subject
+      ? scope + ' · ' + keyName('subject', f.subject)
       : scope;
   }
 
@@ -960,46 +773,81 @@
     const note = $('#utilization-totals');
     note.replaceChildren();
     if (totals) {
+      // "sessions" means counted sessions (over 2 min and 0.5 kWh), as in the report; all
+      // sessions are given beside them
+      const [before, after] = t('counted_sessions').split('{n}');
+      const [allBefore, allAfter] = t('all_sessions').split('{n}');
       note.append(
         t('utilization_totals') + ': ',
         el('span', { 'data-testid': 'utilization-kwh', text: String(totals.kwh) }),
-        ' kWh · ',
-        el('span', { 'data-testid': 'utilization-sessions', text: String(totals.sessions ?? '–') }),
-        ' ' + t('sessions') + ' · ' + t('time_utilization') + ' ',
+        ' kWh · ' + before,
+        el('span', {
+          'data-testid': 'utilization-sessions',
+          text: String(totals.counted_sessions ?? '–'),
+        }),
+        after + '（' + allBefore,
+        el('span', {
+          'data-testid': 'utilization-all-sessions',
+          text: String(totals.sessions ?? '–'),
+        }),
+        allAfter + '） · ' + t('time_utilization') + ' ',
         el('span', { 'data-testid': 'utilization-time', text: percent(totals.time_utilization) }),
       );
+      note.append(el('br'), el('small', { text: t('trend_note') }));
     }
     const c = chart('chart-utilization');
     $('#chart-utilization').dataset.rows = String(rows.length);
     if (!c) return;
     const groups = Array.from(byGroup.keys()).sort();
-    const series = [];
-    for (const group of groups) {
+    // A county's line (time utilization) and bars (kWh) share its name, so one legend item
+    // in the county's colour stands for both and toggles both.
+    const lines = [];
+    const bars = [];
+    groups.forEach((group, i) => {
       const seen = byGroup.get(group);
-      series.push({
-        name: countyName(group) + ' · kWh',
-        type: 'bar',
-        stack: 'kwh',
-        yAxisIndex: 1,
-        data: days.map((d) => (seen.has(d) ? Number(seen.get(d).kwh) : 0)),
-      });
-      series.push({
+      const colour = COUNTY_COLOURS[i % COUNTY_COLOURS.length];
+      lines.push({
         name: countyName(group),
         type: 'line',
         yAxisIndex: 0,
         symbolSize: 4,
+        itemStyle: { color: colour },
+        lineStyle: { color: colour, width: 2 },
         data: days.map((d) => {
           const value = seen.has(d) ? seen.get(d).time_utilization : null;
-          return value === null || value === undefined ? null : Number(value) * 100;
+          return value === null || value === undefined
+            ? null
+            : Number((Number(value) * 100).toFixed(2));
         }),
       });
-    }
+      bars.push({
+        name: countyName(group),
+        type: 'bar',
+        stack: 'kwh',
+        yAxisIndex: 1,
+        itemStyle: { color: colour, opacity: 0.35 },
+        data: days.map((d) => (seen.has(d) ? Number(seen.get(d).kwh) : 0)),
+      });
+    });
+    const series = lines.concat(bars);
     c.setOption(
       {
         animation: false,
         grid: { left: 8, right: 8, top: 56, bottom: 8, containLabel: true },
         legend: { top: 0, type: 'scroll', data: groups.map(countyName) },
-        tooltip: { trigger: 'axis' },
+        tooltip: {
+          trigger: 'axis',
+          formatter: (items) =>
+            escapeHtml(items.length ? items[0].axisValue : '') +
+            items
+              .map((p) => {
+                const value = p.value === null || p.value === undefined ? '–' : p.value;
+                const unit = p.seriesType === 'line' ? '%' : ' kWh';
+                return '<br>' + p.marker + escapeHtml(p.seriesName) + ': ' + value + unit;
+              })
+              .join(''),
+        },
+        color: COUNTY_COLOURS,
         xAxis: { type: 'category', data: days.map((d) => d.slice(5)) },
         yAxis: [
           {
@@ -1025,7 +873,7 @@
 
   function percent(value) {
     if (value === null || value === undefined || value === '') return '–';
-    return trimNumber(Number(value) * 100, 2) + '%';
+    return (Number(value) * 100).toFixed(2) + '%';
   }
 
   // --- (e) stations by coordinates: /api/v1/monitoring/map ------------------------------
@@ -1035,7 +883,7 @@
     const placed = [];
     let unplaced = 0;
     for (const s of stations) {
-      // GCJ-02 ([lat, lon]) is what Chinese map platforms draw; WGS-84 otherwise
+      // GCJ-02 ([lat, lon]) is what Chinese map platforms and the county map use
       const point = s.gcj02
         ? { lat: s.gcj02[0], lon: s.gcj02[1] }
         : { lat: s.latitude, lon: s.longitude };
@@ -1045,7 +893,7 @@
     const states = $('#map-states');
     states.replaceChildren();
     for (const name of STATES) {
-      // every station in the state, placed on the plot or not
+      // every station in the state, placed on the map or not
       const all = stations.filter((s) => s.state === name).length;
       if (!all) continue;
       states.append(
@@ -1057,12 +905,17 @@
       );
     }
     $('#map-unplaced').textContent = unplaced ? '(' + unplaced + ' ' + t('map_unplaced') + ')' : '';
+    const boundaries = state.data.map && state.data.map.boundaries;
+    const mapName = boundaries ? state.maps[boundaries.url] : null;
+    $('#chart-map').dataset.boundaries = mapName || '';
+    $('#map-note').textContent = mapName ? '' : t('map_no_boundaries');
     const c = chart('chart-map');
     const series = STATES.map((name) => ({
       name: t('state_' + name),
       type: 'scatter',
+      coordinateSystem: mapName ? 'geo' : 'cartesian2d',
       symbolSize: 9,
-      itemStyle: { color: STATE_COLOUR[name], opacity: 0.85 },
+      itemStyle: { color: STATE_COLOUR[name], opacity: 0.9, borderColor: '#fff', borderWidth: 1 },
       data: placed
         .filter((p) => p.station.state === name)
         .map((p) => ({ value: [p.lon, p.lat], station: p.station })),
@@ -1071,44 +924,90 @@
     setNumber('map-points', drawn);
     $('#chart-map').dataset.points = String(drawn);
     if (!c) return;
+    const tooltip = {
+      trigger: 'item',
+      formatter: (item) => {
+        if (item.componentType === 'geo') {
+          const county = countyName(item.name);
+          const n = placed.filter((p) => countyName(p.station.county) === county).length;
+          return escapeHtml(countyName(item.name)) + '<br>' + n + ' ' + t('map_stations');
+        }
+        const s = item.data.station;
+        return [s.id, s.site_name, countyName(s.county), t('state_' + s.state)]
+          .filter(Boolean)
+          .map(escapeHtml)
+          .join('<br>');
+      },
+    };
+    const legend = { top: 0, data: series.filter((s) => s.data.length).map((s) => s.name) };
+    if (mapName) {
+      c.setOption(
+        {
+          animation: false,
+          legend,
+          tooltip,
+          geo: {
+            map: mapName,
+            roam: true,
+            top: 40,
+            bottom: 8,
+            left: 8,
+            right: 8,
+            tooltip: { show: true },
+            label: { show: true, color: '#455a64', fontSize: 12, formatter: (p) => countyName(p.name) },
+            itemStyle: { areaColor: '#eef3f7', borderColor: '#78909c', borderWidth: 1 },
+            emphasis: {
+              label: { color: '#263238' },
+              itemStyle: { areaColor: '#dbe7f0' },
+            },
+            select: { disabled: true },
+          },
+          series,
+        },
+        true,
+      );
+      return;
+    }
+    // no county map shipped for this city: a plot by coordinates, with room for its labels
     const box = mapExtent(placed, $('#chart-map'));
     c.setOption(
       {
         animation: false,
-        grid: { left: 30, right: 16, top: 56, bottom: 30, containLabel: true },
-        legend: { top: 0 },
-        tooltip: {
-          trigger: 'item',
-          formatter: (item) => {
-            const s = item.data.station;
-            return [s.id, s.site_name, countyName(s.county), t('state_' + s.state)]
-              .filter(Boolean)
-              .map(escapeHtml)
-              .join('<br>');
-          },
-        },
+        grid: { left: 56, right: 24, top: 56, bottom: 44 },
+        legend,
+        tooltip,
         xAxis: {
           type: 'value',
           name: t('longitude'),
           nameLocation: 'middle',
-          nameGap: 26,
+          nameGap: 28,
           min: box.minLon,
           max: box.maxLon,
-          axisLabel: { formatter: (v) => v.toFixed(2) },
+          axisLabel: { formatter: (v) => v.toFixed(2), hideOverlap: true },
         },
         yAxis: {
           type: 'value',
           name: t('latitude'),
           nameLocation: 'middle',
-          nameGap: 46,
+          nameGap: 44,
           min: box.minLat,
           max: box.maxLat,
-          axisLabel: { formatter: (v) => v.toFixed(2) },
+          axisLabel: { formatter: (v) => v.toFixed(2), hideOverlap: true },
         },
         series,
       },
       true,
     );
+  }
+
+  // The county map of the plan's city (vendored GeoJSON, no key needed), registered with
+  // ECharts once under the city's name.
+  async function loadBoundaries(boundaries) {
+    if (!boundaries || state.maps[boundaries.url] || !window.echarts) return;
+    const response = await fetch(boundaries.url, { credentials: 'omit' });
+    if (!response.ok) throw new Error('HTTP ' + response.status + ' ' + boundaries.url);
+    window.echarts.registerMap(boundaries.city, await response.json());
+    state.maps[boundaries.url] = boundaries.city;
   }
 
   // Axis ranges with the same ground distance per pixel both ways (a degree of longitude is
@@ -1379,6 +1278,95 @@
     }
   }
 
+  // --- (h) monthly reports: /api/v1/reports/monthly, opened by signed links -------------
+
+  function renderReports() {
+    const rows = state.data.reports || []; // newest month first
+    const tbody = $('#reports tbody');
+    tbody.replaceChildren();
+    $('#reports').dataset.count = String(rows.length);
+    if (!rows.length) {
+      tbody.append(
+        el('tr', { class: 'empty' }, [
+          el('td', { colspan: '6', 'data-testid': 'reports-empty', text: t('rp_none') }),
+        ]),
+      );
+    }
+    for (const row of rows) {
+      const id = 'report-' + row.month;
+      const amended = [];
+      if (row.amended_at) {
+        amended.push(t('rp_amended_at').replace('{t}', formatTime(row.amended_at)));
+      }
+      if (row.late_data) amended.push(t('rp_late'));
+      tbody.append(
+        el('tr', { 'data-testid': id, 'data-version': String(row.version) }, [
+          el('td', { text: row.month }),
+          el('td', { class: 'num', text: String(row.version) }),
+          el('td', { text: t(row.final ? 'rp_final' : 'rp_running') }),
+          el('td', { text: formatTime(row.generated_at) }),
+          el('td', {
+            class: row.late_data ? 'bad' : null,
+            'data-testid': id + '-amended',
+            text: amended.join('；') || '–',
+          }),
+          el('td', { class: 'actions' }, [
+            reportButton('rp_open', row.month, 'html', id + '-open'),
+            ' ',
+            reportButton('rp_csv', row.month, 'csv', id + '-csv'),
+          ]),
+        ]),
+      );
+    }
+  }
+
+  function previousMonth(day) {
+    const [year, month] = day.split('-').map(Number);
+    const pad = (n) => String(n).padStart(2, '0');
+    return month === 1 ? year - 1 + '-12' : year + '-' + pad(month - 1);
+  }
+
+  function reportButton(label, month, format, testId) {
+    const button = el('button', { type: 'button', 'data-testid': testId, text: t(label) });
+    button.addEventListener('click', () => openReport(month, format));
+    return button;
+  }
+
+  // The tab opens at the click (a tab opened after an await is blocked as a pop-up) and is
+  // sent to the signed link once the CSMS made it; the key never leaves this page.
+  async function openReport(month, format) {
+    const tab = window.open('', '_blank');
+    if (tab) {
+      tab.opener = null;
+      tab.document.title = t('rp_opening');
+    }
+    try {
+      const link = await requestReportLink(month, format);
+      if (tab) tab.location.replace(link.url);
+      else offerLink(month, link.url); // pop-ups blocked: a link to click instead
+    } catch (e) {
+      if (tab) tab.close();
+      if (e instanceof AuthError) askForKey(e.status === 403 ? 'key_forbidden' : 'key_rejected');
+      else panelError('panel-reports', t('load_failed') + ': ' + e.message);
+    }
+  }
+
+  function offerLink(month, url) {
+    const node = $('#report-offer');
+    node.replaceChildren(
+      el('a', { href: url, target: '_blank', rel: 'noopener', text: t('rp_open') + ' ' + month }),
+      ' ' + t('rp_valid'),
+    );
+    node.hidden = false;
+  }
+
+  async function requestReportLink(month, format) {
+    const query = new URLSearchParams({ format });
+    const link = await api('/api/v1/reports/monthly/' + month + '/link?' + query);
+    document.body.dataset.reportLink = link.url; // for tests and the curious
+    return link;
+  }
+
   // --- language ------------------------------------------------------------------------
 
   function applyLanguage() {
@@ -1401,6 +1389,7 @@
     if (state.data.map) renderMap();
     if (state.data.lockouts) renderLockouts();
     if (state.data.platforms) renderPlatforms();
+    if (state.data.reports) renderReports();
     if (state.key && $('#updated-at').dataset.at) {
       $('#updated-at').textContent = t('updated') + ' ' + formatTime($('#updated-at').dataset.at);
     }
@@ -1427,6 +1416,11 @@
     }
     $('#refresh').addEventListener('click', () => state.key && loadAll());
     $('#change-key').addEventListener('click', () => askForKey('key_missing'));
+    $('#report-pick').addEventListener('submit', (event) => {
+      event.preventDefault();
+      const month = $('#report-month').value;
+      if (month && state.key) openReport(month, 'html');
+    });
     $('#key-form').addEventListener('submit', (event) => {
       event.preventDefault();
       const key = $('#key-input').value.trim();
@@ -1438,9 +1432,15 @@
     window.setInterval(tickAges, TICK_MS);
     applyLanguage();
     const key = keyFromFragment() || safeStorage('get', KEY_STORAGE);
-    if (key) useKey(key);
-    else askForKey('key_missing');
+    // the names come first (no key needed): figures drawn without them would show raw keys
+    loadNames().then((names) => {
+      state.names = names;
+      if (key) useKey(key);
+      else askForKey('key_missing');
+    });
   }
+
+
 
   start();
 })();
