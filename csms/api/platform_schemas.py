@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from csms.api.schemas import Strict
 
-KIND = Literal["station_info", "connector_status", "charge_order", "station_stats"]
+KIND = Literal["station_info", "connector_status", "charge_order", "station_stats", "charge_status"]
 METHOD_NAME = r"^[A-Za-z][A-Za-z0-9_]{0,63}$"
 URL = r"^https?://[^\s]+$"
 
@@ -39,6 +39,8 @@ class PlatformFields(Strict):
     methods: dict[KIND, str] | None = None
     kinds: list[KIND] | None = Field(default=None, min_length=1)
     service_tel: str | None = Field(default=None, max_length=32)
+    # seconds between live charging data records of a running session (T/CEC 102.4: 50)
+    live_interval: int | None = Field(default=None, ge=1, le=3600)
 
     @field_validator("methods")
     @classmethod
@@ -79,6 +81,7 @@ _REQUIRED_ON_A_PLATFORM = frozenset(
         "spelling",
         "methods",
         "kinds",
+        "live_interval",
     }
 )
 
@@ -111,6 +114,7 @@ class Platform(BaseModel):
     methods: dict[str, str]
     kinds: list[str]
     service_tel: str | None
+    live_interval: int
     queries_enabled: bool
     last_success_at: datetime | None
     last_failure_at: datetime | None

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,7 +26,7 @@ from csms.outage import OutageLog
 from csms.sealed import SealedBox
 from csms.services.events import EventBus
 from csms.store.outage import cause as outage_cause
-from csms.store.platform_outbox import OutboxStore
+from csms.store.platform_outbox import LIVE, OutboxStore
 from csms.store.platforms import LockLost, PlatformStore, SenderLock
 from csms.tcec.envelope import (
     Answer,
@@ -67,6 +67,7 @@ class Credentials:
     operator_secret: str
     keys: Keys
     target: Target
+    live_interval: float | None = None  # seconds; None when it takes no live charging data
 
     def __repr__(self) -> str:
         return f"Credentials({self.platform_id}, {self.base_url})"
@@ -86,6 +87,7 @@ class Credentials:
                     "spelling": self.target.spelling.value,
                     "tel": self.target.service_tel,
                     "methods": dict(self.target.methods),
+                    "live": None if self.live_interval is None else str(self.live_interval),
                 }
             ),
         )
@@ -109,6 +111,7 @@ def credentials(row: Mapping[str, Any], box: SealedBox) -> Credentials:
             service_tel=row["service_tel"],
             methods=dict(row["methods"] or {}),
         ),
+        live_interval=float(row["live_interval"]) if LIVE in (row["kinds"] or ()) else None,
     )
 
 
@@ -234,6 +237,10 @@ def judge(kind: str, answer: Answer) -> Outcome:
         # Status 1 is "not received" in the notification answers: try again.
         if kind != "charge_order" and data.get("Status", 0) not in (0, "0"):
             return Outcome("retry", answer.ret, f"platform answered Status {data.get('Status')}")
+        # the charge status answer says SuccStat 0 received, 1 not (with a FailReason)
+        if kind == LIVE and data.get("SuccStat", 0) not in (0, "0"):
+            reason = data.get("FailReason", "")
+            return Outcome("retry", answer.ret, f"platform answered SuccStat 1 ({reason})")
         note = ""
         if kind == "charge_order" and data.get("ConfirmResult", 0) not in (0, "0"):
             note = f"received; the platform disputes it (ConfirmResult {data['ConfirmResult']})"
@@ -259,8 +266,10 @@ class Lane:
         poll: float,
         now: Callable[[], datetime] = utcnow,
         outage: OutageLog | None = None,
+        live: Callable[[str, datetime], Awaitable[int]] | None = None,
     ) -> None:
         self.creds = creds
+        self._live = live
         self._outage = outage or OutageLog(outage_cause)
         self.link = PlatformLink(creds, client, now)
         self._outbox = outbox
@@ -309,6 +318,9 @@ class Lane:
     async def _send_forever(self, lock: SenderLock) -> None:
         checked = asyncio.get_running_loop().time()
         async with asyncio.TaskGroup() as tasks:
+            if self._live is not None and self.creds.live_interval is not None:
+                # the lock holder queues live data too: one producer per platform
+                tasks.create_task(self._queue_live(self._live, self.creds.live_interval))
             while True:
                 now = self._now()
                 if self._paused_until is not None and now < self._paused_until:
@@ -336,6 +348,21 @@ class Lane:
                         self._busy.add(head["stream"])
                         tasks.create_task(self._deliver(head))
                 await self._sleep(self._poll)
+
+    async def _queue_live(
+        self, live: Callable[[str, datetime], Awaitable[int]], interval: float
+    ) -> None:
+        """Every `interval` seconds, each running session's live data replaces its unsent one,
+        whether the platform is up or not (a platform that comes back gets the latest)."""
+        while True:
+            try:
+                if await live(self.platform_id, self._now()):
+                    self._wake.set()
+            except Exception as exc:
+                self._outage.failed(
+                    exc, log, "platform %s: queuing live charging data failed", self.platform_id
+                )
+            await asyncio.sleep(interval)
 
     async def _sleep(self, seconds: float) -> None:
         # asyncio.timeout, not wait_for: 3.11's can swallow a cancellation

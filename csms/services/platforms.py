@@ -1,5 +1,6 @@
 """Monitoring platforms: their settings, the lanes that push to them, and the records they get
-besides statuses and orders (site information on change, daily statistics, a full resync)."""
+besides statuses and orders (site information on change, daily statistics, a full resync; live
+charging data is queued by each lane, see platform_live)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from csms.errors import InvalidInput
 from csms.outage import OutageLog
 from csms.sealed import SealedBox
 from csms.services.events import EventBus
+from csms.services.platform_live import LiveCharging
 from csms.services.platform_push import Credentials, Lane, credentials
 from csms.store.outage import cause as outage_cause
 from csms.store.platform_facts import PlatformFactsStore
@@ -42,6 +44,8 @@ STATS_AFTER = time(4, 0)
 RELOAD_EVERY = 5.0
 HEALTH_EVERY = 10.0  # seconds between push-health snapshots on the live feed
 RETENTION = timedelta(days=30)
+# live charging data is a record per connector per interval, of no use once the order is in
+LIVE_RETENTION = timedelta(days=1)
 SECRET_FIELDS = {
     "operator_secret": "operator_secret_sealed",
     "data_secret": "data_secret_sealed",
@@ -73,8 +77,10 @@ class PlatformService:
         switch: PushSwitch,
         *,
         outage: OutageLog | None = None,
+        live: LiveCharging | None = None,
     ) -> None:
         self.store = store
+        self.live = live
         self._outage = outage or OutageLog(outage_cause)
         self.outbox = outbox
         self._facts = facts
@@ -254,6 +260,7 @@ class PlatformService:
                 concurrency=self._settings.push_concurrency,
                 poll=self._settings.push_poll,
                 outage=self._outage,
+                live=None if self.live is None else self.live.queue,
             )
             task = tasks.create_task(_guarded(lane, client), name=f"platform-{platform_id}")
             self.lanes[platform_id] = (lane, task, creds.fingerprint)
@@ -382,7 +389,7 @@ class PlatformService:
             return None
 
     async def purge(self, now: datetime) -> int:
-        return await self.outbox.purge_sent(now - RETENTION)
+        return await self.outbox.purge_sent(now - RETENTION, now - LIVE_RETENTION)
 
 
 def stats_data(

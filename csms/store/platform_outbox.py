@@ -12,6 +12,7 @@ stream id order is commit order: a sender never sees a later record before an ea
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +20,8 @@ from csms.errors import Conflict, NotFound
 from csms.store.database import Pool
 from csms.store.platform_facts import CONNECTOR_FACTS
 
-KINDS = ("station_info", "connector_status", "charge_order", "station_stats")
+KINDS = ("station_info", "connector_status", "charge_order", "station_stats", "charge_status")
+LIVE = "charge_status"
 _RECORD_COLUMNS = """id, platform_id, stream, kind, dedupe_key, data, state, attempts,
     next_attempt_at, created_at, last_attempt_at, sent_at, last_ret, last_msg, answer,
     requeued_as"""
@@ -139,9 +141,72 @@ async def charging(
     return len(rows)
 
 
+@dataclass(frozen=True, slots=True)
+class LiveRecord:
+    """A connector's live charging data (our JSON) for one platform, of one open session."""
+
+    station_id: str
+    evse_id: int
+    connector_id: int
+    transaction_id: int
+    data: str
+
+    @property
+    def coalesce_key(self) -> str:
+        return f"live:{self.station_id}:{self.evse_id}:{self.connector_id}"
+
+
 class OutboxStore:
     def __init__(self, pool: Pool) -> None:
         self._pool = pool
+
+    async def replace_live(
+        self, platform_id: str, records: Sequence[LiveRecord], at: datetime
+    ) -> int:
+        """Queue live records at the end of their station's stream, each replacing the record
+        of its connector that was not sent yet or was refused (only the latest live state
+        matters: a platform that is down gets the latest, not a backlog). Rows queued.
+
+        Under the station's stream lock, and only while the session is still open: the order
+        of an ended session is queued under that lock after its stop, so no live record of a
+        session ever follows its order.
+        """
+        queued = 0
+        by_station: dict[str, list[LiveRecord]] = {}
+        for record in records:
+            by_station.setdefault(record.station_id, []).append(record)
+        async with self._pool.acquire() as conn:
+            for station_id in sorted(by_station):
+                async with conn.transaction():
+                    await conn.execute(STREAM_LOCK, station_id)
+                    for record in by_station[station_id]:
+                        # a statement after the lock: it sees a stop committed while we waited
+                        running = await conn.fetchval(
+                            "SELECT status = 'open' FROM transactions WHERE id = $1",
+                            record.transaction_id,
+                        )
+                        if not running:
+                            continue
+                        await conn.execute(
+                            """DELETE FROM platform_outbox
+                               WHERE platform_id = $1 AND coalesce_key = $2
+                                 AND state <> 'sent'""",
+                            platform_id,
+                            record.coalesce_key,
+                        )
+                        await conn.execute(
+                            """INSERT INTO platform_outbox (platform_id, stream, kind, data,
+                                   coalesce_key, next_attempt_at, created_at)
+                               VALUES ($1, $2, $3, $4, $5, $6, $6)""",
+                            platform_id,
+                            station_id,
+                            LIVE,
+                            record.data,
+                            record.coalesce_key,
+                            at,
+                        )
+                        queued += 1
+        return queued
 
     async def enqueue(self, kind: str, stream: str, data: str, dedupe_key: str | None) -> int:
         async with self._pool.acquire() as conn, conn.transaction():
@@ -296,6 +361,11 @@ class OutboxStore:
                 raise Conflict(
                     f"record {record_id} is {old['state']}; only failed ones are retried"
                 )
+            if old["kind"] == LIVE:
+                raise Conflict(
+                    f"record {record_id} is live charging data: it is not sent again, the next "
+                    "interval sends the session's current state"
+                )
             if old["requeued_as"] is not None:
                 raise Conflict(f"record {record_id} was sent again as record {old['requeued_as']}")
             await conn.execute(STREAM_LOCK, old["stream"])
@@ -366,10 +436,16 @@ class OutboxStore:
         )
         return {r["id"]: dict(r) for r in rows}
 
-    async def purge_sent(self, before: datetime) -> int:
-        """Drop acknowledged records older than the retention (they are never sent again)."""
+    async def purge_sent(self, before: datetime, live_before: datetime | None = None) -> int:
+        """Drop acknowledged records older than the retention (they are never sent again);
+        live charging data, a record per connector per interval, from `live_before`."""
         done: str = await self._pool.execute(
-            "DELETE FROM platform_outbox WHERE state = 'sent' AND sent_at < $1", before
+            """DELETE FROM platform_outbox
+               WHERE state = 'sent' AND sent_at < GREATEST($1, COALESCE($2, $1))
+                 AND sent_at < CASE WHEN kind = $3 THEN COALESCE($2, $1) ELSE $1 END""",
+            before,
+            live_before,
+            LIVE,
         )
         return int(done.split()[-1])
 

@@ -16,7 +16,8 @@ _SENDER_LOCK = 0x7CEC  # pg_advisory_lock class of platform senders
 
 # What the API may show: never a secret, only whether the inbound one is set.
 PUBLIC_COLUMNS = """id, name, enabled, base_url, operator_id, platform_operator_id, spelling,
-    methods, kinds, service_tel, inbound_secret_hash IS NOT NULL AS queries_enabled,
+    methods, kinds, service_tel, live_interval,
+    inbound_secret_hash IS NOT NULL AS queries_enabled,
     last_success_at, last_failure_at, last_ret, last_msg, created_at, updated_at"""
 SEALED = ("operator_secret_sealed", "data_secret_sealed", "data_iv_sealed", "sig_secret_sealed")
 _WRITABLE = (
@@ -29,6 +30,7 @@ _WRITABLE = (
     "methods",
     "kinds",
     "service_tel",
+    "live_interval",
     "inbound_secret_hash",
     *SEALED,
 )

@@ -113,9 +113,11 @@ def stop_reason_code(reason: str | None) -> int:
 
 CONSTRUCTION_OTHER: Final = 255
 
-# T/CEC Construction: 1 residential, 2 public institution, 3 enterprise/institution, 4 office
-# building, 5 industrial park, 6 transport hub, 7 culture/sports venue, 8 city green space,
-# 9 parking lot of a large building, 10 roadside parking, 11 intercity highway service area.
+# T/CEC 102.2-2016 StationInfo.Construction (建设场所): 1 居民区 residential, 2 公共机构 public
+# institution, 3 企事业单位 enterprise/institution, 4 写字楼 office building, 5 工业园区
+# industrial park, 6 交通枢纽 transport hub, 7 大型文体设施 culture/sports venue, 8 城市绿地
+# city green space, 9 大型建筑配建停车场 parking lot of a large building, 10 路边停车位 roadside
+# parking, 11 城际高速服务区 intercity highway service area, 255 其他 other.
 CONSTRUCTION: Final[dict[str, int]] = {
     "urban_public_parking": 9,  # a purpose-built public car park
     "commercial": 9,  # malls and complexes: their own car parks
@@ -127,7 +129,9 @@ CONSTRUCTION: Final[dict[str, int]] = {
     "scenic_below_a": CONSTRUCTION_OTHER,
     "tourist_road_post": CONSTRUCTION_OTHER,
     "rv_camp": CONSTRUCTION_OTHER,
-    "trunk_road_parking": 11,  # intercity roads' rest stops serve the same trips
+    # the plan's 普通国省干线公路停车区: lay-bys beside ordinary national/provincial roads, not
+    # expressway service areas (11); the table's roadside parking is what they are
+    "trunk_road_parking": 10,
     "highway_service_area": 11,
     "bus_depot": 6,
     "logistics_industrial_park": 5,

@@ -75,6 +75,9 @@ def sites(
                         latitude=p["latitude"],
                         longitude=p["longitude"],
                         connectors=tuple(registered.get(p["id"]) or seen.get(p["id"]) or ()),
+                        voltage_max_v=p.get("rated_voltage_max_v"),
+                        voltage_min_v=p.get("rated_voltage_min_v"),
+                        current_a=p.get("rated_current_a"),
                     )
                     for p in members
                 ),
@@ -124,6 +127,7 @@ def site_data(site: SiteFacts) -> dict[str, Any]:
                     ]
                     for c in p.connectors
                 ],
+                "limits": [p.voltage_max_v, p.voltage_min_v, p.current_a],
             }
             for p in site.piles
         ],
@@ -141,26 +145,30 @@ def site_from_data(data: Mapping[str, Any]) -> SiteFacts:
         parking_spaces=data["parking_spaces"],
         access_mode=data["access_mode"],
         open_=data["open"],
-        piles=tuple(
-            PileFacts(
-                station_id=p["station_id"],
-                vendor=p["vendor"],
-                model=p["model"],
-                rated_power_kw=None
-                if p["rated_power_kw"] is None
-                else Decimal(p["rated_power_kw"]),
-                commissioned_on=None
-                if p["commissioned_on"] is None
-                else date.fromisoformat(p["commissioned_on"]),
-                latitude=None if p["latitude"] is None else float(p["latitude"]),
-                longitude=None if p["longitude"] is None else float(p["longitude"]),
-                connectors=tuple(
-                    ConnectorFacts(e, c, None if w is None else Decimal(w), cur)
-                    for e, c, w, cur in p["connectors"]
-                ),
-            )
-            for p in data["piles"]
+        piles=tuple(_pile_from_data(p) for p in data["piles"]),
+    )
+
+
+def _pile_from_data(p: Mapping[str, Any]) -> PileFacts:
+    # records queued before the registry kept limits carry none
+    voltage_max, voltage_min, current = p.get("limits") or (None, None, None)
+    return PileFacts(
+        station_id=p["station_id"],
+        vendor=p["vendor"],
+        model=p["model"],
+        rated_power_kw=None if p["rated_power_kw"] is None else Decimal(p["rated_power_kw"]),
+        commissioned_on=None
+        if p["commissioned_on"] is None
+        else date.fromisoformat(p["commissioned_on"]),
+        latitude=None if p["latitude"] is None else float(p["latitude"]),
+        longitude=None if p["longitude"] is None else float(p["longitude"]),
+        connectors=tuple(
+            ConnectorFacts(e, c, None if w is None else Decimal(w), cur)
+            for e, c, w, cur in p["connectors"]
         ),
+        voltage_max_v=voltage_max,
+        voltage_min_v=voltage_min,
+        current_a=current,
     )
 
 

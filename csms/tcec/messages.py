@@ -72,8 +72,8 @@ THREE_PHASE_V: Final = Decimal(380)
 DC_UPPER_V: Final = Decimal(750)
 DC_LOWER_V: Final = Decimal(200)
 
-_CENT: Final = Decimal("0.01")
-_PRICE: Final = Decimal("0.0001")
+CENT: Final = Decimal("0.01")
+PRICE: Final = Decimal("0.0001")
 _TENTH: Final = Decimal("0.1")
 _MICRO_DEGREE: Final = Decimal("0.000001")
 _DAY: Final = "%Y-%m-%d"
@@ -200,7 +200,7 @@ def decimal_of(value: Any, what: str) -> Decimal:
     return number
 
 
-def _exact(value: Any, step: Decimal, what: str) -> Decimal:
+def exact_to(value: Any, step: Decimal, what: str) -> Decimal:
     """`value` to `step` places; refuses to round away digits the value really has."""
     number = decimal_of(value, what)
     rounded = number.quantize(step)
@@ -209,7 +209,7 @@ def _exact(value: Any, step: Decimal, what: str) -> Decimal:
     return rounded
 
 
-def _cst(value: datetime, what: str, fmt: str = _SECOND) -> str:
+def cst_text(value: datetime, what: str, fmt: str = _SECOND) -> str:
     if value.tzinfo is None or value.utcoffset() is None:
         raise PushDataError(f"{what} {value.isoformat()} has no UTC offset")
     return value.astimezone(CST).strftime(fmt)
@@ -244,7 +244,9 @@ class ConnectorFacts:
 
 @dataclass(frozen=True, slots=True)
 class PileFacts:
-    """One charging station (a T/CEC equipment); coordinates are WGS-84."""
+    """One charging station (a T/CEC equipment); coordinates are WGS-84. The rated voltage
+    range and current are the registry's (nameplate) values for all of its connectors, None
+    when not registered."""
 
     station_id: str
     vendor: str | None
@@ -254,6 +256,9 @@ class PileFacts:
     latitude: float | None
     longitude: float | None
     connectors: tuple[ConnectorFacts, ...]
+    voltage_max_v: int | None = None
+    voltage_min_v: int | None = None
+    current_a: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,10 +281,11 @@ def station_info(site: SiteFacts, *, operator_id: str, service_tel: str | None) 
     """A T/CEC StationInfo for a site and its piles.
 
     Coordinates are GCJ-02 (T/CEC's datum; the registry keeps WGS-84), 6 decimal places: the
-    site's own, else the mean of its piles'. Voltage and current are not in the registry, so
-    they follow from the standard supply: AC up to 7 kW is single-phase 220 V, above that
-    three-phase 380 V; DC is 200-750 V. Current is the rated power over the voltage, rounded
-    up to whole amperes: P/220 V, P/(sqrt(3) x 380 V), and for DC P/750 V.
+    site's own, else the mean of its piles'. Voltage limits and current are the registry's
+    rated values. Where the registry has none they are a fallback derived from the standard
+    supply (AC up to 7 kW single-phase 220 V, above that three-phase 380 V; DC 200-750 V;
+    current = rated power over that voltage, rounded up to whole amperes), and the StationInfo's
+    Remark (T/CEC 102.2 free text, at most 100 characters) names the piles so described.
     """
     if not site.piles:
         raise PushDataError(f"site {site.site_name!r} has no piles to report")
@@ -300,6 +306,8 @@ def station_info(site: SiteFacts, *, operator_id: str, service_tel: str | None) 
         info["StationTel"] = service_tel
         info["ServiceTel"] = service_tel
     glat, glng = wgs84_to_gcj02(float(lat), float(lng))
+    equipment = [_equipment_info(pile, lat, lng) for pile in site.piles]
+    derived = [pile.station_id for pile in site.piles if _limits_missing(pile)]
     info.update(
         {
             "StationType": station_type(site.category, site.access_mode),
@@ -308,10 +316,33 @@ def station_info(site: SiteFacts, *, operator_id: str, service_tel: str | None) 
             "StationLng": _degrees(Decimal(repr(glng))),
             "StationLat": _degrees(Decimal(repr(glat))),
             "Construction": construction_code(site.category),
-            "EquipmentInfos": [_equipment_info(pile, lat, lng) for pile in site.piles],
         }
     )
+    if derived:
+        info["Remark"] = derived_remark(derived)
+    info["EquipmentInfos"] = equipment
     return info
+
+
+MAX_REMARK: Final = 100
+_DERIVED = "电压电流限值未登记,按额定功率推算:"
+
+
+def _limits_missing(pile: PileFacts) -> bool:
+    return None in (pile.voltage_max_v, pile.voltage_min_v, pile.current_a)
+
+
+def derived_remark(station_ids: Sequence[str]) -> str:
+    """The Remark naming the piles whose limits are a fallback: as many ids as fit in T/CEC's
+    100 characters, then how many in all ("等N台": and others, N piles)."""
+    for shown in range(len(station_ids), 0, -1):
+        rest = len(station_ids) - shown
+        text = (
+            _DERIVED + ",".join(station_ids[:shown]) + (f"等{len(station_ids)}台" if rest else "")
+        )
+        if len(text) <= MAX_REMARK:
+            return text
+    return f"{_DERIVED}{len(station_ids)}台"[:MAX_REMARK]
 
 
 def _site_position(site: SiteFacts) -> tuple[Decimal, Decimal]:
@@ -379,31 +410,38 @@ def _connector_info(pile: PileFacts, connector: ConnectorFacts) -> dict[str, Any
         raise PushDataError(f"connector {code}: neither it nor its station has a rated power")
     if kw <= 0:
         raise PushDataError(f"connector {code}: rated power {kw} kW is not positive")
-    watts = kw * 1000
-    if connector.current == "DC":
-        kind, upper, lower = CONNECTOR_DC_PLUG, DC_UPPER_V, DC_LOWER_V
-        amperes = watts / DC_UPPER_V
-    elif connector.current == "AC":
-        kind = CONNECTOR_AC_PLUG
-        if kw <= SINGLE_PHASE_MAX_KW:
-            upper = lower = SINGLE_PHASE_V
-            amperes = watts / SINGLE_PHASE_V
-        else:
-            upper = lower = THREE_PHASE_V
-            amperes = watts / (Decimal(3).sqrt() * THREE_PHASE_V)
-    else:
+    if connector.current not in ("AC", "DC"):
         raise PushDataError(f"connector {code}: the registry does not say whether it is AC or DC")
+    kind = CONNECTOR_DC_PLUG if connector.current == "DC" else CONNECTOR_AC_PLUG
+    upper, lower, amperes = derived_limits(connector.current, kw)
     suffix = code[len(pile.station_id) + 1 :]
     return {
         "ConnectorID": code,
         "ConnectorName": f"枪{suffix}",
         "ConnectorType": kind,
-        "VoltageUpperLimits": int(upper),
-        "VoltageLowerLimits": int(lower),
-        "Current": int(amperes.to_integral_value(rounding=ROUND_CEILING)),
+        "VoltageUpperLimits": upper if pile.voltage_max_v is None else pile.voltage_max_v,
+        "VoltageLowerLimits": lower if pile.voltage_min_v is None else pile.voltage_min_v,
+        "Current": amperes if pile.current_a is None else pile.current_a,
         "Power": _kw(kw),
         "NationalStandard": NATIONAL_STANDARD_2015,
     }
+
+
+def derived_limits(current: str, kw: Decimal) -> tuple[int, int, int]:
+    """(upper V, lower V, A) from the standard supply, the fallback for unregistered limits:
+    DC 750/200 V at P/750 V; AC up to 7 kW 220 V single-phase at P/220 V, above that 380 V
+    three-phase at P/(sqrt(3) x 380 V); amperes rounded up."""
+    watts = kw * 1000
+    if current == "DC":
+        upper, lower = DC_UPPER_V, DC_LOWER_V
+        amperes = watts / DC_UPPER_V
+    elif kw <= SINGLE_PHASE_MAX_KW:
+        upper = lower = SINGLE_PHASE_V
+        amperes = watts / SINGLE_PHASE_V
+    else:
+        upper = lower = THREE_PHASE_V
+        amperes = watts / (Decimal(3).sqrt() * THREE_PHASE_V)
+    return int(upper), int(lower), int(amperes.to_integral_value(rounding=ROUND_CEILING))
 
 
 # -- charge orders ----------------------------------------------------------------------------
@@ -424,64 +462,79 @@ def charge_order(
     total, which also holds idle and session fees that T/CEC has no line for.
     """
     tid = cdr["transaction_id"]
-    lines: Sequence[Mapping[str, Any]] = cdr["lines"] or ()
+    money = priced_lines(cdr, spelling, f"transaction {tid}")
+    return {
+        "StartChargeSeq": start_charge_seq(operator_id, tid),
+        "ConnectorID": connector_id,
+        "StartTime": cst_text(cdr["started_at"], f"transaction {tid} start"),
+        "EndTime": cst_text(cdr["stopped_at"], f"transaction {tid} stop"),
+        "TotalPower": money.power,
+        "TotalElecMoney": money.elec,
+        f"Total{spelling}Money": money.service,
+        "TotalMoney": money.total,
+        "StopReason": stop_reason_code(stop_reason),
+        "SumPeriod": len(money.details),
+        "ChargeDetails": money.details,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class PricedLines:
+    """A bill's lines as ChargeDetails and the totals they add up to (kWh 2 dp, CNY 2 dp)."""
+
+    details: list[dict[str, Any]]
+    power: Decimal
+    elec: Decimal
+    service: Decimal
+    total: Decimal
+
+
+def priced_lines(bill: Mapping[str, Any], spelling: Spelling, what: str) -> PricedLines:
+    """ChargeDetails of a bill (a CDR, or a running session's bill so far): unit prices to
+    0.0001 CNY/kWh, money to 0.01 CNY, energy split by centi_kwh so the lines add up exactly to
+    the totals, which must equal the bill's own. PushDataError names what does not add up."""
+    lines: Sequence[Mapping[str, Any]] = bill["lines"] or ()
     if len(lines) > MAX_PERIODS:
         raise PushDataError(
-            f"transaction {tid} has {len(lines)} tariff lines; T/CEC orders carry at most "
-            f"{MAX_PERIODS}"
+            f"{what} has {len(lines)} tariff lines; T/CEC carries at most {MAX_PERIODS}"
         )
-    energy_wh = int(cdr["energy_wh"])
+    energy_wh = int(bill["energy_wh"])
     line_whs = [int(line["energy_wh"]) for line in lines]
     if energy_wh < 0:
-        raise PushDataError(f"transaction {tid}: a credit (negative energy) is not an order")
+        raise PushDataError(f"{what}: a credit (negative energy) is not an order")
     if sum(line_whs) != energy_wh:
-        raise PushDataError(
-            f"transaction {tid}: lines hold {sum(line_whs)} Wh but the record {energy_wh} Wh"
-        )
+        raise PushDataError(f"{what}: lines hold {sum(line_whs)} Wh but the record {energy_wh} Wh")
     powers = centi_kwh(line_whs)
     details: list[dict[str, Any]] = []
     for index, (line, power) in enumerate(zip(lines, powers, strict=True)):
-        what = f"transaction {tid} line {index + 1}"
+        where = f"{what} line {index + 1}"
         details.append(
             {
-                "DetailStartTime": _cst(_parse_time(line["start"], what), what),
-                "DetailEndTime": _cst(_parse_time(line["end"], what), what),
-                "ElecPrice": _exact(line["energy_price"], _PRICE, f"{what} energy price"),
-                f"{spelling}Price": _exact(line["service_price"], _PRICE, f"{what} service price"),
+                "DetailStartTime": cst_text(_parse_time(line["start"], where), where),
+                "DetailEndTime": cst_text(_parse_time(line["end"], where), where),
+                "ElecPrice": exact_to(line["energy_price"], PRICE, f"{where} energy price"),
+                f"{spelling}Price": exact_to(
+                    line["service_price"], PRICE, f"{where} service price"
+                ),
                 "DetailPower": power,
-                "DetailElecMoney": _exact(line["energy_money"], _CENT, f"{what} energy money"),
-                f"Detail{spelling}Money": _exact(
-                    line["service_money"], _CENT, f"{what} service money"
+                "DetailElecMoney": exact_to(line["energy_money"], CENT, f"{where} energy money"),
+                f"Detail{spelling}Money": exact_to(
+                    line["service_money"], CENT, f"{where} service money"
                 ),
             }
         )
     elec = sum((d["DetailElecMoney"] for d in details), Decimal("0.00"))
     service = sum((d[f"Detail{spelling}Money"] for d in details), Decimal("0.00"))
     for total, column in ((elec, "energy_money"), (service, "service_money")):
-        recorded = _exact(cdr[column], _CENT, f"transaction {tid} {column}")
+        recorded = exact_to(bill[column], CENT, f"{what} {column}")
         if total != recorded:
             raise PushDataError(
-                f"transaction {tid}: its lines' {column} adds up to {total}, "
-                f"the record says {recorded}"
+                f"{what}: its lines' {column} adds up to {total}, the record says {recorded}"
             )
-    total_money = _exact(cdr["total"], _CENT, f"transaction {tid} total")
+    total_money = exact_to(bill["total"], CENT, f"{what} total")
     if total_money < elec + service:
-        raise PushDataError(
-            f"transaction {tid}: total {total_money} is less than energy and service money"
-        )
-    return {
-        "StartChargeSeq": start_charge_seq(operator_id, tid),
-        "ConnectorID": connector_id,
-        "StartTime": _cst(cdr["started_at"], f"transaction {tid} start"),
-        "EndTime": _cst(cdr["stopped_at"], f"transaction {tid} stop"),
-        "TotalPower": sum(powers, Decimal("0.00")),
-        "TotalElecMoney": elec,
-        f"Total{spelling}Money": service,
-        "TotalMoney": total_money,
-        "StopReason": stop_reason_code(stop_reason),
-        "SumPeriod": len(details),
-        "ChargeDetails": details,
-    }
+        raise PushDataError(f"{what}: total {total_money} is less than energy and service money")
+    return PricedLines(details, sum(powers, Decimal("0.00")), elec, service, total_money)
 
 
 def _parse_time(value: Any, what: str) -> datetime:
@@ -561,8 +614,8 @@ def policy_infos(
         infos.append(
             {
                 "StartTime": f"{start // 60:02d}{start % 60:02d}00",
-                "ElecPrice": _exact(price.energy, _PRICE, f"{what} energy price"),
-                f"{spelling}Price": _exact(price.service, _PRICE, f"{what} service price"),
+                "ElecPrice": exact_to(price.energy, PRICE, f"{what} energy price"),
+                f"{spelling}Price": exact_to(price.service, PRICE, f"{what} service price"),
             }
         )
     return {"SumPeriod": len(infos), "PolicyInfos": infos}

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from csms.tcec.facts import site_from_data
+from csms.tcec.live import charge_status
 from csms.tcec.messages import (
     Spelling,
     charge_order,
@@ -29,6 +30,7 @@ DEFAULT_METHODS: Mapping[str, str] = {
     "connector_status": "notification_stationStatus",
     "charge_order": "notification_charge_order_info",
     "station_stats": "notification_operation_stats_info",
+    "charge_status": "notification_equip_charge_status",
 }
 
 
@@ -73,6 +75,8 @@ def render(kind: str, data_text: str, target: Target) -> tuple[str, str]:
                 service_tel=target.service_tel,
             )
         }
+    elif kind == "charge_status":
+        payload = charge_status(data, operator_id=target.operator_id, spelling=target.spelling)
     elif kind == "station_stats":
         payload = station_stats(
             data["station_code"],

@@ -15,6 +15,7 @@ from simulators.platform.client import PlatformClient, QueryError
 from simulators.platform.codec import CodecError, dumps, loads
 from simulators.platform.server import (
     CHARGE_ORDER,
+    CHARGE_STATUS,
     STATION_INFO,
     STATION_STATUS,
     PlatformConfig,
@@ -106,6 +107,11 @@ def describe(record: Record) -> str:
     elif record.method == STATION_INFO:
         info = data["StationInfo"]
         detail = f"station {info['StationID']}, {len(info['EquipmentInfos'])} equipment"
+    elif record.method == CHARGE_STATUS:
+        detail = (
+            f"charging {data['StartChargeSeq']} connector {data['ConnectorID']} "
+            f"{data['TotalPower']} kWh, {data.get('TotalMoney', '?')} CNY so far"
+        )
     else:
         detail = f"stats of station {data['StationStats']['StationID']}"
     stamp = record.received_at.astimezone().strftime("%H:%M:%S.%f")[:-3]

@@ -38,7 +38,9 @@ STATION_INFO = "notification_stationInfo"
 STATION_STATUS = "notification_stationStatus"
 CHARGE_ORDER = "notification_charge_order_info"
 OPERATION_STATS = "notification_operation_stats_info"
-NOTIFICATIONS = (STATION_INFO, STATION_STATUS, CHARGE_ORDER, OPERATION_STATS)
+CHARGE_STATUS = "notification_equip_charge_status"
+NOTIFICATIONS = (STATION_INFO, STATION_STATUS, CHARGE_ORDER, OPERATION_STATS, CHARGE_STATUS)
+CHARGE_SEQ_STATS = frozenset({1, 2, 3, 4, 5})
 CONNECTOR_STATUSES = frozenset({0, 1, 2, 3, 4, 255})
 ORDER_SEQ_LENGTH = 27
 ORDER_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -248,6 +250,7 @@ class PlatformSimulator:
             STATION_STATUS: self._station_status,
             CHARGE_ORDER: self._charge_order,
             OPERATION_STATS: self._operation_stats,
+            CHARGE_STATUS: self._charge_status,
         }
         self.received: list[Record] = []
         self.orders: dict[str, dict[str, Any]] = {}
@@ -678,6 +681,24 @@ class PlatformSimulator:
         _text(stats, "StationID", "StationStats.")
         self._record(OPERATION_STATS, request)
         return {"Status": 0}
+
+    def _charge_status(self, request: Request) -> dict[str, Any]:
+        """T/CEC 102.4 live charging data of a running session: the keys and numbers checked."""
+        data = request.data
+        seq = _text(data, "StartChargeSeq")
+        if len(seq) != ORDER_SEQ_LENGTH or not seq.startswith(request.operator_id):
+            raise _business(f"StartChargeSeq {seq!r} is not OperatorID + number, 27 characters")
+        if _integer(data, "StartChargeSeqStat") not in CHARGE_SEQ_STATS:
+            raise _business("StartChargeSeqStat is not 1-5")
+        _text(data, "ConnectorID")
+        if _integer(data, "ConnectorStatus") not in CONNECTOR_STATUSES:
+            raise _business("ConnectorStatus is not 0-4 or 255")
+        for name in ("CurrentA", "VoltageA", "Soc", "TotalPower"):
+            _number(data, name)
+        _moment(data, "StartTime")
+        _moment(data, "EndTime")
+        self._record(CHARGE_STATUS, request)
+        return {"StartChargeSeq": seq, "SuccStat": 0, "FailReason": 0}
 
     def _charge_order(self, request: Request) -> dict[str, Any]:
         check = check_order(request.data, request.operator_id)

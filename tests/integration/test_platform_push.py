@@ -336,3 +336,56 @@ async def test_a_new_platform_learns_every_connector_and_no_one_hears_it_twice(
         assert second.statuses_by_connector() == {"CP-Y1-1": [3, 1]}
         assert sim.statuses_by_connector() == {"CP-Y1-1": [3, 1]}
     await cp.close()
+
+
+LIMITS = "rated_voltage_max_v,rated_voltage_min_v,rated_current_a"
+TRUNK_ROAD_ROWS = (
+    # a trunk-road parking area with the pile's nameplate limits registered
+    "CP-G1,应县,金城镇,,G208应县停车区,trunk_road_parking,G208线应县段,39.56,113.18,12,"
+    "120DC;120DC,2025-05-01,public,,op,120,1000,150,250",
+    # an expressway service area whose pile has none registered
+    "CP-H1,应县,金城镇,,应县服务区,highway_service_area,大运高速应县服务区,39.6,113.2,30,"
+    "7AC,2025-05-01,public,,op,7,,,",
+)
+
+
+async def test_trunk_road_parking_and_registered_limits_reach_the_platform(
+    pushing: Running, papi: Api, sim: PlatformSimulator
+) -> None:
+    await add_platform(papi, sim)
+    body = "\n".join((",".join(COLUMNS) + "," + LIMITS, *TRUNK_ROAD_ROWS))
+    r = await papi.client.post(
+        "/api/v1/registry/import",
+        content=body.encode(),
+        headers={**papi.headers("operator"), "Content-Type": "text/csv"},
+    )
+    assert r.status_code == 200, r.text
+    record = (await papi.get("/api/v1/stations/CP-G1/registry")).json()
+    assert (record["rated_voltage_max_v"], record["rated_current_a"]) == (1000, 250)
+    assert await pushing.platforms.sync_station_info() == 2
+    await drained(pushing)
+    infos = {
+        r.data["StationInfo"]["StationName"]: r.data["StationInfo"]
+        for r in sim.received
+        if r.method == "notification_stationInfo"
+    }
+    trunk, service = infos["G208应县停车区"], infos["应县服务区"]
+    # T/CEC 102.2 Construction: 10 roadside parking, 11 intercity highway service area
+    assert (trunk["Construction"], service["Construction"]) == (10, 11)
+    limits = [
+        (c["VoltageUpperLimits"], c["VoltageLowerLimits"], c["Current"])
+        for c in trunk["EquipmentInfos"][0]["ConnectorInfos"]
+    ]
+    assert limits == [(1000, 150, 250), (1000, 150, 250)] and "Remark" not in trunk
+    [ac] = service["EquipmentInfos"][0]["ConnectorInfos"]
+    # not registered: the standard supply's figures, and the Remark says they are derived
+    assert (ac["VoltageUpperLimits"], ac["Current"]) == (220, 32)
+    assert service["Remark"] == "电压电流限值未登记,按额定功率推算:CP-H1"
+    # a bad limit is a 422 naming the cell, not a 500
+    bad = "\n".join((",".join(COLUMNS) + "," + LIMITS, TRUNK_ROAD_ROWS[0][:-12] + "100,150,250"))
+    r = await papi.client.post(
+        "/api/v1/registry/import",
+        content=bad.encode(),
+        headers={**papi.headers("operator"), "Content-Type": "text/csv"},
+    )
+    assert r.status_code == 422 and "rated_voltage_min_v" in r.text

@@ -6,17 +6,22 @@ from __future__ import annotations
 import json
 import os
 import stat
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from csms.domain.meter import Sample
 from csms.errors import ConfigError
 from csms.sealed import SealedBox, load_key
+from csms.services.platform_live import connector_status, sessions_of
 from csms.services.platform_push import TokenRefused, _lifetime, judge
 from csms.tcec import facts
+from csms.tcec.codes import construction_code
 from csms.tcec.envelope import Answer
-from csms.tcec.messages import PushDataError, Spelling, dumps
+from csms.tcec.live import live_facts
+from csms.tcec.messages import PushDataError, Spelling, derived_remark, dumps
 from csms.tcec.policy import tariff_definition
 from csms.tcec.render import Target, clean, render, storable
 from csms.tcec.retry import DEFAULT_SCHEDULE, delay_after, jittered, parse_schedule, refresh_due
@@ -284,3 +289,221 @@ def test_a_token_lifetime_that_makes_no_sense_is_refused(value: object) -> None:
     with pytest.raises(TokenRefused):
         _lifetime(value)
     assert _lifetime("7200") == 7200.0
+
+
+# -- live charging data (T/CEC 102.4 charge status) ----------------------------------------------
+
+LIVE_START = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # 10:00 China Standard Time
+LIVE_SESSION = {
+    "transaction_id": 42,
+    "station_id": "CP-1",
+    "evse_id": 2,
+    "connector_id": None,
+    "status": "open",
+    "started_at": LIVE_START,
+    "meter_start_wh": 1000,
+    "first_wh": 1000,
+}
+
+
+def _sample(minute: int, measurand: str, value: str, unit: str, **where: str) -> Sample:
+    return Sample(LIVE_START + timedelta(minutes=minute), measurand, Decimal(value), unit, **where)
+
+
+LIVE_SAMPLES = [
+    _sample(30, "Energy.Active.Import.Register", "8.533", "kWh"),
+    _sample(30, "Voltage", "230.04", "V", phase="L1-N"),
+    _sample(30, "Voltage", "400", "V", phase="L1-L2"),  # line-to-line: not phase A's voltage
+    _sample(30, "Voltage", "229.96", "V", phase="L2-N"),
+    _sample(30, "Current.Import", "16.25", "A", phase="L1"),
+    _sample(30, "Current.Import", "16", "A", phase="L3"),
+    _sample(29, "SoC", "67", "Percent", location="EV"),
+    _sample(30, "Power.Active.Import", "11", "kW"),
+    _sample(30, "Temperature", "40", "Celsius"),
+]
+# The bill so far, with whole and one-decimal numbers that must go out padded.
+LIVE_BILL = {
+    "energy_wh": 7533,
+    "energy_money": "6.5",
+    "service_money": "5.36",
+    "total": "11.86",
+    "lines": [
+        {
+            "start": LIVE_START.isoformat(),
+            "end": (LIVE_START + timedelta(minutes=15)).isoformat(),
+            "energy_wh": 4200,
+            "energy_price": "1",
+            "service_price": "0.8",
+            "energy_money": "4.2",
+            "service_money": "3.36",
+        },
+        {
+            "start": (LIVE_START + timedelta(minutes=15)).isoformat(),
+            "end": (LIVE_START + timedelta(minutes=30)).isoformat(),
+            "energy_wh": 3333,
+            "energy_price": "0.69",
+            "service_price": "0.6",
+            "energy_money": "2.3",
+            "service_money": "2",
+        },
+    ],
+}
+
+
+def test_live_facts_pick_the_phases_and_the_energy_so_far() -> None:
+    facts = live_facts(LIVE_SESSION, LIVE_SAMPLES, None, status=3, now=LIVE_START)
+    assert facts["voltage"] == ["230.04", "229.96", None]
+    assert facts["current"] == ["16.25", None, "16"]
+    assert (facts["soc"], facts["power_w"]) == ("67", "11000")
+    assert facts["energy_wh"] == 7533  # 8.533 kWh on the register, 1000 Wh at the start
+    assert facts["sampled_at"] == (LIVE_START + timedelta(minutes=30)).isoformat()
+    assert live_facts(LIVE_SESSION, [], None, status=3, now=LIVE_START)["energy_wh"] == 0
+
+
+def test_live_data_renders_with_two_decimal_money_and_four_decimal_prices() -> None:
+    facts = live_facts(LIVE_SESSION, LIVE_SAMPLES, LIVE_BILL, status=3, now=LIVE_START)
+    method, text = render("charge_status", dumps(facts), Target("MA0CSMS01"))
+    assert method == "notification_equip_charge_status"
+    data = json.loads(text, parse_float=Decimal)
+    assert data["StartChargeSeq"] == "MA0CSMS01" + "42".zfill(18)
+    assert (data["StartChargeSeqStat"], data["ConnectorID"], data["ConnectorStatus"]) == (
+        2,
+        "CP-1-2",
+        3,
+    )
+    assert (data["StartTime"], data["EndTime"]) == ("2026-11-25 10:00:00", "2026-11-25 10:30:00")
+    for fragment in (
+        '"CurrentA":16.3,"CurrentB":0.0,"CurrentC":16.0',  # 0 where none is reported
+        '"VoltageA":230.0,"VoltageB":230.0,"VoltageC":0.0',
+        '"Soc":67.0',
+        '"TotalPower":7.53,"ElecMoney":6.50,"SeviceMoney":5.36,"TotalMoney":11.86',
+        '"ElecPrice":1.0000,"SevicePrice":0.8000,"DetailPower":4.20,"DetailElecMoney":4.20',
+        '"ElecPrice":0.6900,"SevicePrice":0.6000,"DetailPower":3.33,"DetailElecMoney":2.30,'
+        '"DetailSeviceMoney":2.00',
+    ):
+        assert fragment in text, fragment
+    assert data["SumPeriod"] == 2
+    corrected = Target("MA0OTHER1", Spelling.CORRECTED, methods={"charge_status": "push_live"})
+    method, text = render("charge_status", dumps(facts), corrected)
+    assert method == "push_live" and '"ServiceMoney":5.36' in text and "Sevice" not in text
+
+
+def test_live_data_without_a_bill_says_no_money_and_an_ended_session_is_4() -> None:
+    facts = live_facts(
+        {**LIVE_SESSION, "status": "closed"}, LIVE_SAMPLES, None, status=2, now=LIVE_START
+    )
+    _, text = render("charge_status", dumps(facts), Target("MA0CSMS01"))
+    data = json.loads(text, parse_float=Decimal)
+    assert data["StartChargeSeqStat"] == 4 and data["ConnectorStatus"] == 2
+    assert str(data["TotalPower"]) == "7.53"
+    assert (data["SumPeriod"], data["ChargeDetails"]) == (0, [])
+    assert not {"ElecMoney", "SeviceMoney", "TotalMoney"} & set(data)  # never a made-up 0.00
+
+
+def test_live_data_whose_bill_does_not_add_up_is_refused() -> None:
+    wrong = {**LIVE_BILL, "total": "1.00"}
+    facts = live_facts(LIVE_SESSION, LIVE_SAMPLES, wrong, status=3, now=LIVE_START)
+    with pytest.raises(PushDataError, match="less than energy and service money"):
+        render("charge_status", dumps(facts), Target("MA0CSMS01"))
+
+
+def test_an_order_pads_money_to_two_and_prices_to_four_decimals() -> None:
+    cdr = json.loads(_order_facts(), parse_float=Decimal)
+    cdr["cdr"]["lines"][0].update(energy_price="1", service_price="0.8", energy_money="4.2")
+    cdr["cdr"].update(energy_money="6.53", total="11.89")
+    _, text = render("charge_order", dumps(cdr), Target("MA0CSMS01"))
+    assert '"ElecPrice":1.0000,"SevicePrice":0.8000' in text
+    assert '"DetailElecMoney":4.20' in text and '"TotalPower":7.53' in text
+
+
+@pytest.mark.parametrize(
+    ("answer", "action"),
+    [
+        (Answer(0, "", {"StartChargeSeq": "x", "SuccStat": 0, "FailReason": 0}), "sent"),
+        (Answer(0, "", {"StartChargeSeq": "x", "SuccStat": 1, "FailReason": 1}), "retry"),
+        (Answer(4004, "unknown method", None), "failed"),
+    ],
+)
+def test_charge_status_answers(answer: Answer, action: str) -> None:
+    assert judge("charge_status", answer).action == action
+
+
+def test_live_sessions_group_the_latest_samples_and_read_the_connector() -> None:
+    base = {
+        "transaction_id": 7,
+        "connected": True,
+        "connector_status": "Occupied",
+        "charging_state": "SuspendedEV",
+    }
+    rows = [
+        {
+            **base,
+            "measurand": "SoC",
+            "phase": "",
+            "location": "EV",
+            "unit": "Percent",
+            "value": Decimal(50),
+            "sampled_at": LIVE_START,
+        },
+        {
+            **base,
+            "measurand": "Voltage",
+            "phase": "",
+            "location": "",
+            "unit": "V",
+            "value": Decimal(400),
+            "sampled_at": LIVE_START,
+        },
+        {
+            **base,
+            "transaction_id": 8,
+            "measurand": None,
+            "phase": None,
+            "location": None,
+            "unit": None,
+            "value": None,
+            "sampled_at": None,
+        },
+    ]
+    sessions = sessions_of(rows)
+    assert [(s["transaction_id"], len(samples)) for s, samples in sessions] == [(7, 2), (8, 0)]
+    assert connector_status(base) == 2  # 2.0.1 Occupied, not charging
+    assert connector_status({**base, "charging_state": "Charging"}) == 3
+    assert connector_status({**base, "connector_status": None}) == 3
+    assert connector_status({**base, "connector_status": None, "connected": False}) == 0
+
+
+# -- station information: registered limits, trunk-road parking ---------------------------------
+
+
+def _site(**pile: object) -> facts.SiteFacts:
+    equipment = [{"station_id": "CP-1", "connector_no": 1, "power_kw": 60, "current": "DC"}]
+    return facts.sites([{**PILE, **pile}], equipment, [])[0]
+
+
+def test_registered_limits_are_sent_and_a_derivation_is_labelled() -> None:
+    registered = _site(rated_voltage_max_v=1000, rated_voltage_min_v=150, rated_current_a=200)
+    _, text = render("station_info", dumps(facts.site_data(registered)), Target("MA0CSMS01"))
+    info = json.loads(text)["StationInfo"]
+    [connector] = info["EquipmentInfos"][0]["ConnectorInfos"]
+    assert (connector["VoltageUpperLimits"], connector["VoltageLowerLimits"]) == (1000, 150)
+    assert connector["Current"] == 200 and "Remark" not in info
+    derived = _site()
+    _, text = render("station_info", dumps(facts.site_data(derived)), Target("MA0CSMS01"))
+    info = json.loads(text)["StationInfo"]
+    [connector] = info["EquipmentInfos"][0]["ConnectorInfos"]
+    assert (connector["VoltageUpperLimits"], connector["Current"]) == (750, 80)  # 60 kW / 750 V
+    assert info["Remark"] == "电压电流限值未登记,按额定功率推算:CP-1"
+    assert facts.digest(registered) != facts.digest(derived)  # a change is pushed
+
+
+def test_the_remark_fits_100_characters() -> None:
+    ids = [f"SHUOZHOU-PILE-{n:03d}" for n in range(20)]
+    remark = derived_remark(ids)
+    assert len(remark) <= 100 and remark.endswith("等20台") and ids[0] in remark
+    assert derived_remark(["CP-1"]).endswith(":CP-1")
+
+
+def test_trunk_road_parking_is_roadside_parking_not_a_service_area() -> None:
+    assert construction_code("trunk_road_parking") == 10
+    assert construction_code("highway_service_area") == 11

@@ -130,7 +130,7 @@ def test_stop_reason_code(reason: str | None, code: int) -> None:
         ("scenic_below_a", 255),
         ("tourist_road_post", 255),
         ("rv_camp", 255),
-        ("trunk_road_parking", 11),
+        ("trunk_road_parking", 10),  # roadside parking, not a highway service area
         ("highway_service_area", 11),
         ("bus_depot", 6),
         ("logistics_industrial_park", 5),
@@ -472,6 +472,8 @@ def test_station_info_for_an_ac_and_a_dc_pile() -> None:
         "StationLng": D("112.438848"),  # GCJ-02 of WGS-84 112.432
         "StationLat": D("39.332162"),
         "Construction": 9,
+        # no registered limits: the derived ones below are labelled as such
+        "Remark": "电压电流限值未登记,按额定功率推算:SZ-AC-01,SZ-DC-01",
     }
     ac, dc = equipment
     assert ac == {
