@@ -25,15 +25,22 @@ from csms.domain.api_key import key_hash, new_key
 from csms.errors import ConfigError
 from csms.gateway.router import CHANNELS, Router
 from csms.gateway.server import Gateway
+from csms.iso15118.loading import load_provider
+from csms.iso15118.relay import Iso15118Relay
 from csms.outage import OutageLog
 from csms.sealed import SealedBox, load_key
 from csms.services.authorization import AuthorizationService
 from csms.services.billing import BillingService
+from csms.services.certificates import build_certificates
 from csms.services.commands import Caller, CommandService
 from csms.services.container import Services
 from csms.services.events import EventBus
+from csms.services.local_lists import LocalLists
 from csms.services.lockouts import LockoutService
 from csms.services.monitoring import ReportService, build_reports
+from csms.services.notifications import build_notifications
+from csms.services.passwords import PasswordRotation, PasswordSwitch
+from csms.services.platform_live import LiveCharging
 from csms.services.platform_queries import PlatformQueries
 from csms.services.platforms import PlatformService, PushSwitch
 from csms.services.presence import Presence
@@ -48,12 +55,14 @@ from csms.store.commands import CommandStore
 from csms.store.embedded import EmbeddedPostgres
 from csms.store.events import EventStore
 from csms.store.ledger import Ledger
+from csms.store.local_lists import LocalListStore
 from csms.store.lockouts import LockoutStore
 from csms.store.metering import MeteringStore
 from csms.store.monitoring import MonitoringStore
 from csms.store.nodes import NodeStore
 from csms.store.notify import Notifications
 from csms.store.outage import cause as outage_cause
+from csms.store.passwords import PasswordStore
 from csms.store.platform_facts import PlatformFactsStore
 from csms.store.platform_outbox import OutboxStore
 from csms.store.platforms import PlatformStore
@@ -254,6 +263,7 @@ async def _start(
         settings,
         PushSwitch(on=await platform_store.any()),
         outage=outage,
+        live=LiveCharging(platform_facts, OutboxStore(pool), billing),
     )
     platform_queries = PlatformQueries(
         platform_store,
@@ -265,6 +275,7 @@ async def _start(
         day_type_of=lambda day: access.calendar.day_type(day),
         outage=outage,
     )
+    certificates = build_certificates(pool, settings, outage)
     services = Services(
         stations=StationService(
             stations,
@@ -281,6 +292,10 @@ async def _start(
             transactions, writer, authorization, bus, billing, platforms=platforms
         ),
         billing=billing,
+        notifications=build_notifications(pool),
+        certificates=certificates,
+        passwords=PasswordSwitch(PasswordStore(pool)),
+        iso15118=Iso15118Relay(load_provider(settings.iso15118_provider)),
     )
     gateway = Gateway(settings, services, outage=outage)
     command_log = CommandStore(pool)
@@ -304,7 +319,10 @@ async def _start(
         tokens=tokens,
         transactions=transactions,
         start_guard=authorization.check_remote_start,
+        local_lists=LocalLists(LocalListStore(pool)),
+        notifications=services.notifications,
     )
+    certificates.attach(commands)
     enforcer = SharingEnforcer(
         access,
         sharing,
@@ -337,6 +355,7 @@ async def _start(
         tasks.create_task(lockouts.run(), name="lockouts"),
         tasks.create_task(platforms.run(), name="platforms"),
         tasks.create_task(gateway.watch_decommissions(bus), name="decommissions"),
+        tasks.create_task(certificates.run(), name="certificates"),
     ]
     health = _Health()
 
@@ -379,6 +398,9 @@ async def _start(
                     bootstrap_admin_hash=admin_hash,
                     outage=outage,
                     audit=AuditStore(pool),
+                    notifications=services.notifications,
+                    certificates=certificates,
+                    passwords=PasswordRotation(PasswordStore(pool), stations, commands),
                 )
             ),
             host=settings.host,

@@ -5,16 +5,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-from csms import __version__, bootstrap, cli_demo, cli_monitoring, runtime, startup_errors
+from csms import (
+    __version__,
+    bootstrap,
+    cli_ca,
+    cli_demo,
+    cli_monitoring,
+    cli_registry,
+    runtime,
+    startup_errors,
+)
 from csms.clock import utcnow
 from csms.config import Settings, add_serve_arguments, settings_from
 from csms.domain.api_key import Role, key_hash, new_key
@@ -22,12 +29,10 @@ from csms.domain.password import hash_password
 from csms.domain.station import AdminState, station_id_problem
 from csms.domain.token import MAX_ID_TOKEN_LENGTH, IdToken
 from csms.errors import Conflict, CsmsError, InvalidInput, NoDatabase, NotFound
-from csms.monitoring.registry_csv import render
 from csms.services.billing import verify_chains
 from csms.store import database
 from csms.store.api_keys import ApiKeyStore
 from csms.store.cdrs import CdrStore
-from csms.store.registry import RegistryStore
 from csms.store.stations import StationStore
 from csms.store.tokens import TokenStore
 
@@ -116,9 +121,10 @@ def _parser() -> argparse.ArgumentParser:
     for cmd in station_commands.choices.values():
         _database_options(cmd)
     _cdr_commands(commands)
-    _registry_commands(commands)
+    cli_registry.add_parsers(commands, _database_options)
     cli_monitoring.add_parsers(commands, _database_options)
     cli_demo.add_parser(commands)
+    cli_ca.add_parser(commands)
     return parser
 
 
@@ -129,26 +135,6 @@ def _cdr_commands(commands: Any) -> None:
         "verify", help="re-hash every operator's CDR chain; exit 1 when any record was altered"
     )
     _database_options(verify)
-
-
-def _registry_commands(commands: Any) -> None:
-    registry = commands.add_parser("registry", help="the station registry as CSV")
-    registry_commands = registry.add_subparsers(dest="action", required=True)
-    imp = registry_commands.add_parser(
-        "import", help="create/update stations from a registry CSV; a bad row stores nothing"
-    )
-    imp.add_argument("file", help="registry CSV (UTF-8, header row)")
-    imp.add_argument("--dry-run", action="store_true", help="check only; store nothing")
-    exp = registry_commands.add_parser("export", help="write the registry as CSV")
-    exp.add_argument("file", nargs="?", help="output file (default: standard output)")
-    places = commands.add_parser("places", help="the reference places the plan counts")
-    places_commands = places.add_subparsers(dest="action", required=True)
-    pim = places_commands.add_parser("import", help="import places from CSV or JSON (*.json)")
-    pim.add_argument("file", help="places CSV, or a JSON list of places")
-    pim.add_argument("--replace", action="store_true", help="delete places not in the file")
-    pim.add_argument("--dry-run", action="store_true", help="check only; store nothing")
-    for cmd in (*registry_commands.choices.values(), *places_commands.choices.values()):
-        _database_options(cmd)
 
 
 def _database_options(parser: argparse.ArgumentParser) -> None:
@@ -187,14 +173,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             _run(_with_database(settings, lambda pool: _stations(args, pool)))
         elif args.command == "cdr":
             _run(_with_database(settings, _verify_cdrs))
-        elif args.command in ("registry", "places"):
-            _run(_with_database(settings, lambda pool: _registry(args, pool)))
+        elif args.command in cli_registry.COMMANDS:
+            _run(_with_database(settings, lambda pool: cli_registry.run(args, pool, CLI_ACTOR)))
         elif args.command == "report":
             _run(
                 _with_database(
                     settings, lambda pool: cli_monitoring.report_month(args, pool, settings)
                 )
             )
+        elif args.command == cli_ca.COMMAND:
+            cli_ca.run(args, settings)
         elif args.command == "demo":
             return _run_demo(args, settings)
     except NoDatabase as exc:
@@ -427,35 +415,6 @@ async def _stations(args: argparse.Namespace, pool: database.Pool) -> None:
         state = AdminState.BLOCKED if args.action == "block" else AdminState.ACTIVE
         await store.update_auth(args.station_id, admin_state=state)
         print(f"station {args.station_id} is {state.value}")
-
-
-async def _registry(args: argparse.Namespace, pool: database.Pool) -> None:
-    store = RegistryStore(pool)
-    await store.ensure_default_plan()
-    if args.command == "registry" and args.action == "export":
-        text = render(await store.export_rows())
-        if args.file:
-            await asyncio.to_thread(Path(args.file).write_text, text, encoding="utf-8")
-        else:
-            sys.stdout.write(text)
-        return
-    try:
-        data = await asyncio.to_thread(Path(args.file).read_bytes)
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {args.file}: {exc.strerror}") from None
-    what = "checked" if args.dry_run else "imported"
-    if args.command == "registry":
-        result = await store.import_csv(data, dry_run=args.dry_run)
-        counts = result.as_dict()
-    else:
-        content: bytes | list[Any] = data
-        if args.file.lower().endswith(".json"):
-            try:
-                content = json.loads(data)
-            except ValueError as exc:
-                raise InvalidInput(f"{args.file} is not JSON: {exc}") from None
-        counts = await store.import_places_data(content, replace=args.replace, dry_run=args.dry_run)
-    print(f"{args.file}: {what} " + ", ".join(f"{n} {k}" for k, n in counts.items()))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -19,6 +19,7 @@ from csms.client_address import Network, parse_networks
 from csms.data_dir import default_data_dir, resolve_data_dir, this_checkout
 from csms.domain.api_key import admin_token_problem
 from csms.errors import ConfigError
+from csms.iso15118.loading import spec_problem
 from csms.tcec.retry import DEFAULT_SCHEDULE, parse_schedule
 
 
@@ -85,6 +86,23 @@ OPTIONS: tuple[Option, ...] = (
         ("reject", "accept"),
     ),
     Option(
+        "iso15118_provider",
+        "--iso15118-provider",
+        "CSMS_ISO15118_PROVIDER",
+        None,
+        "Plug & Charge certificate provider (2.0.1 M06, C07): none, test, test:fail, "
+        "test:<fixture.json> or python:<module>:<name>",
+    ),
+    Option(
+        "unaccepted_transactions",
+        "--unaccepted-transactions",
+        "CSMS_UNACCEPTED_TRANSACTIONS",
+        "refuse",
+        "2.0.1 TransactionEvent from a station whose boot is Pending or Rejected: refuse "
+        "(CALLERROR SecurityError, B02.FR.09/B03.FR.07) or keep (store its billing data)",
+        ("refuse", "keep"),
+    ),
+    Option(
         "heartbeat_interval",
         "--heartbeat-interval",
         "CSMS_HEARTBEAT_INTERVAL",
@@ -115,6 +133,24 @@ OPTIONS: tuple[Option, ...] = (
         "CSMS_TLS_CLIENT_CA",
         None,
         "PEM CA bundle; client certificates are checked against it (security profile 3)",
+    ),
+    Option(
+        "ca_dir",
+        "--ca-dir",
+        "CSMS_CA_DIR",
+        None,
+        "folder of the built-in CA that signs station certificates (`csms ca init`); "
+        "default: ca/ under --data-dir",
+    ),
+    Option(
+        "cert_days", "--cert-days", "CSMS_CERT_DAYS", "365", "days a station certificate is valid"
+    ),
+    Option(
+        "cert_renew_days",
+        "--cert-renew-days",
+        "CSMS_CERT_RENEW_DAYS",
+        "30",
+        "days before a station certificate expires that the station is asked to renew it",
     ),
     Option("node_id", "--node-id", "CSMS_NODE_ID", None, "this process's name (default: hostname)"),
     Option(
@@ -285,12 +321,18 @@ class Settings:
     database_url: str | None = None
     registration: RegistrationPolicy = RegistrationPolicy.OPEN
     unknown_tokens: UnknownTokenPolicy = UnknownTokenPolicy.REJECT
+    iso15118_provider: str | None = None  # see csms.iso15118.loading; None: no Plug & Charge
+    # Store 2.0.1 TransactionEvents of Pending/Rejected stations instead of SecurityError.
+    keep_unaccepted_transactions: bool = False
     heartbeat_interval: int = 300
     offline_grace: int = 60
     ping_interval: float = 30.0
     tls_cert: Path | None = None
     tls_key: Path | None = None
     tls_client_ca: Path | None = None
+    ca_dir: Path | None = None  # None: data_dir / "ca"
+    cert_days: int = 365
+    cert_renew_days: int = 30
     node_id: str = field(default_factory=socket.gethostname)
     node_timeout: float = 15.0
     log_level: str = "info"
@@ -362,6 +404,8 @@ class Settings:
             raise ConfigError("--tls-cert and --tls-key go together")
         if self.tls_client_ca is not None and self.tls_cert is None:
             raise ConfigError("--tls-client-ca needs --tls-cert/--tls-key (profile 3 is TLS)")
+        if not 1 <= self.cert_days <= 3650 or not 0 <= self.cert_renew_days < self.cert_days:
+            raise ConfigError("cert days must be 1..3650 and cert renew days 0..cert days - 1")
         if self.admin_token is not None and (problem := admin_token_problem(self.admin_token)):
             raise ConfigError(
                 f"CSMS_ADMIN_TOKEN {problem}: make one with `openssl rand -hex 32`, "
@@ -371,6 +415,11 @@ class Settings:
     @property
     def tls(self) -> bool:
         return self.tls_cert is not None
+
+    @property
+    def ca_folder(self) -> Path:
+        """Where the built-in CA's key and certificate are."""
+        return self.ca_dir if self.ca_dir is not None else self.data_dir / "ca"
 
     @property
     def offline_after(self) -> float:
@@ -438,12 +487,17 @@ def settings_from(
         database_url=raw["database_url"] or None,
         registration=RegistrationPolicy(raw["registration"] or "open"),
         unknown_tokens=UnknownTokenPolicy(raw["unknown_tokens"] or "reject"),
+        iso15118_provider=iso15118_provider(raw["iso15118_provider"]),
+        keep_unaccepted_transactions=raw["unaccepted_transactions"] == "keep",
         heartbeat_interval=int(number("heartbeat_interval", int)),
         offline_grace=int(number("offline_grace", int)),
         ping_interval=float(number("ping_interval", float)),
         tls_cert=path("tls_cert"),
         tls_key=path("tls_key"),
         tls_client_ca=path("tls_client_ca"),
+        ca_dir=path("ca_dir"),
+        cert_days=int(number("cert_days", int)),
+        cert_renew_days=int(number("cert_renew_days", int)),
         node_id=raw["node_id"] or socket.gethostname(),
         node_timeout=float(number("node_timeout", float)),
         log_level=raw["log_level"] or "info",
@@ -469,6 +523,13 @@ def settings_from(
         ocpp_trusted_proxies=networks("ocpp_trusted_proxies"),
         admin_token=environ.get("CSMS_ADMIN_TOKEN") or None,
     )
+
+
+def iso15118_provider(spec: str | None) -> str | None:
+    problem = spec_problem(spec)
+    if problem is not None:
+        raise ConfigError(problem)
+    return spec or None
 
 
 def retry_schedule(text: str) -> tuple[float, ...]:

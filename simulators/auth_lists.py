@@ -49,9 +49,13 @@ class LocalAuthList:
         """Apply a SendLocalList: Accepted, Failed or VersionMismatch (1.6 §5.15, 2.0.1 D01).
 
         Full replaces the list; Differential adds or updates entries with info and removes those
-        without. A differential update must carry a newer version than the one held (D01).
+        without. A differential update must carry a newer version than the one held (D01). A
+        version of 0 or less (D01.FR.18) and a token listed twice (D01.FR.06) fail the update.
         """
         items = list(items)
+        tokens = [token for token, _ in items]
+        if version <= 0 or len(set(tokens)) != len(tokens):
+            return "Failed"
         if update_type == "Differential" and version <= self.version:
             return "VersionMismatch"
         if update_type == "Full":
@@ -98,6 +102,10 @@ class AuthCache:
 
     def clear(self) -> None:
         self._entries.clear()
+
+    def forget(self, token: str) -> None:
+        """Drop one token's entry (2.0.1 N10: clear a customer's data)."""
+        self._entries.pop(token, None)
 
 
 def local_decision(

@@ -126,6 +126,7 @@ def station_config(args: argparse.Namespace) -> StationConfig:
         serial_number=args.serial,
         firmware_version=args.firmware,
         password=args.password,
+        cpo_name=args.cpo_name,
         tls=tls,
         meter_interval=args.meter_interval,
         heartbeat_interval=args.heartbeat,

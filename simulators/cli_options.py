@@ -185,6 +185,13 @@ def add_station_options(p: argparse.ArgumentParser, *, fleet: bool) -> None:
         help=told("heartbeat seconds until the boot answer gives an interval", "300"),
     )
     p.add_argument("--password", help="HTTP Basic password (user = station id)")
+    if not fleet:  # a fleet's stations keep the default
+        p.add_argument(
+            "--cpo-name",
+            default="CSMS-Sim CPO",
+            help="organizationName of the station's CSRs: the CSMS CA's organization "
+            "(default CSMS-Sim CPO)",
+        )
     p.add_argument("--ca-file", type=Path, help="CA of the CSMS certificate (wss://)")
     p.add_argument(
         "--connect-timeout",

@@ -125,6 +125,8 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         # with a wrong key); the failure limits stay on but high. test_auth_limits sets its own.
         auth_failures=10_000,
         auth_source_failures=10_000,
+        # no CA unless a test makes one: never the checkout's var/ca a developer may have made
+        ca_dir=Path("/nonexistent/csms-test-ca"),
     )
     return replace(base, **overrides)  # type: ignore[arg-type]
 

@@ -8,10 +8,13 @@ from dataclasses import dataclass, field
 from csms.config import Settings
 from csms.outage import OutageLog
 from csms.services.billing import BillingService
+from csms.services.certificates import CertificateService
 from csms.services.commands import CommandService
 from csms.services.events import EventBus
 from csms.services.lockouts import LockoutService
 from csms.services.monitoring import MonitoringService, ReportService
+from csms.services.notifications import NotificationService
+from csms.services.passwords import PasswordRotation
 from csms.services.platform_queries import PlatformQueries
 from csms.services.platforms import PlatformService
 from csms.services.sharing import AccessService, SharingEnforcer
@@ -59,7 +62,10 @@ class ApiContext:
     platforms: PlatformService
     platform_queries: PlatformQueries
     audit: AuditStore  # who decommissioned, re-commissioned or deleted what
+    notifications: NotificationService  # 2.0.1 reports, monitors, display messages, EV data
     # SHA-256 of CSMS_ADMIN_TOKEN, accepted as an admin key without being stored
     bootstrap_admin_hash: str | None = None
     # says a database outage once per interval (shared with the gateway and background loops)
     outage: OutageLog = field(default_factory=lambda: OutageLog(outage_cause))
+    passwords: PasswordRotation | None = None  # rotate-password (issue 16); None: not offered
+    certificates: CertificateService | None = None  # station certificates (issue 16, A02/A03)

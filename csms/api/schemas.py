@@ -344,9 +344,26 @@ class ClearCache(Strict):
 
 
 class SendLocalList(Strict):
-    version: int = Field(ge=0)
+    # 2.0.1 D01.FR.18: versionNumber > 0 (0 means "no list"); an OCPP integer
+    version: int = Field(gt=0, le=2**31 - 1)
     update_type: Literal["full", "differential"] = "full"
-    id_tokens: list[str] = Field(default_factory=list, description="tokens from the token store")
+    id_tokens: list[str] = Field(
+        default_factory=list,
+        description="tokens from the token store, sent with the status the CSMS would answer",
+    )
+    remove_id_tokens: list[str] = Field(
+        default_factory=list,
+        description="differential only: tokens to remove from the station's list",
+    )
+
+    @model_validator(mode="after")
+    def _removals_are_differential(self) -> SendLocalList:
+        if self.remove_id_tokens and self.update_type == "full":
+            raise ValueError(
+                "a full list replaces the station's list: remove_id_tokens needs "
+                "update_type differential"
+            )
+        return self
 
 
 class ReserveNow(Strict):

@@ -6,6 +6,9 @@ import base64
 import hashlib
 import hmac
 import os
+import secrets
+import string
+from enum import StrEnum
 
 from csms.errors import InvalidInput
 
@@ -41,3 +44,67 @@ def verify_password(password: str, stored: str) -> bool:
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(actual, expected)
+
+
+# --- rotation (1.6 security whitepaper AuthorizationKey; 2.0.1 A01 BasicAuthPassword) ---------
+
+# Letters and digits only: valid in a URL, in HTTP Basic, in any station's configuration store,
+# and never a ':' (which would end the Basic user part).
+_ALPHABET = string.ascii_letters + string.digits
+# 1.6: AuthorizationKey is at most 20 bytes, sent hex-encoded (40 hex digits); 20 ASCII
+# characters use all of it (~119 bits). 2.0.1 A01: BasicAuthPassword is up to 40 characters.
+ROTATED_LENGTH_16, ROTATED_LENGTH_201 = 20, 40
+
+
+def generate_password(length: int) -> str:
+    """A new station password from the CSMPRNG (`secrets`), within the OCPP length rules."""
+    if not MIN_LENGTH <= length <= MAX_LENGTH:
+        raise ValueError(f"a station password has {MIN_LENGTH} to {MAX_LENGTH} characters")
+    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
+
+
+def authorization_key(password: str) -> str:
+    """The 1.6 AuthorizationKey value for `password`: its bytes, hex-encoded.
+
+    1.6 security whitepaper (configuration key AuthorizationKey): "Hexadecimal represented
+    (20 bytes maximum, represented as a string of up to 40 hexadecimal characters)"; the
+    station puts the decoded (non-hex) form in its HTTP Basic header (OCTT TC_085_CS).
+    """
+    raw = password.encode()
+    if not MIN_LENGTH <= len(raw) <= 20:
+        raise ValueError("a 1.6 AuthorizationKey carries 16 to 20 bytes")
+    return raw.hex()
+
+
+class PendingState(StrEnum):
+    """Where a rotated password stands while the old one is still valid."""
+
+    SENT = "sent"  # the CALL is on its way: the station has not answered yet
+    ACCEPTED = "accepted"  # the station said it will use the new one: both stay valid
+    UNCONFIRMED = "unconfirmed"  # no answer (timeout, lost connection): it may have taken it
+
+
+class Outcome(StrEnum):
+    """What one successful handshake means for a pending rotation."""
+
+    KEEP = "keep"  # nothing to change
+    RETIRE_OLD = "retire_old"  # the station connected with the new password: it is the only one
+    DROP_NEW = "drop_new"  # an unanswered rotation the station evidently did not take
+
+
+def handshake_outcome(used_new: bool, state: PendingState | None) -> Outcome:
+    """Decide what a successful connect does to a pending rotation (issue 16; 1.6J §6.2.2,
+    2.0.1 A01: the station reconnects with the new password).
+
+    The first connect with the new password retires the old one. A connect with the old one
+    keeps both while the station has accepted the change (it may reboot first) or has not yet
+    answered; after a rotation that went unanswered, it shows the station never took the new
+    password, which is then dropped: no outcome leaves the station without a valid password.
+    """
+    if state is None:
+        return Outcome.KEEP
+    if used_new:
+        return Outcome.RETIRE_OLD
+    if state is PendingState.UNCONFIRMED:
+        return Outcome.DROP_NEW
+    return Outcome.KEEP

@@ -63,8 +63,12 @@ def station_id_problem(station_id: str) -> str | None:
         return "the station id may not contain ':'"
     if "/" in station_id:
         return "the station id may not contain '/' (it is the last segment of a URL path)"
-    if not station_id.isprintable() or any(c.isspace() for c in station_id):
-        return "the station id may not contain spaces or control characters"
+    # a space is allowed: 1.6J and 2.0.1 Part 4 §3.1.1 name the station `RDAM 123` in their
+    # own example (`.../RDAM%20123`); other whitespace and control characters are not
+    if not station_id.isprintable() or any(c.isspace() and c != " " for c in station_id):
+        return "the station id may not contain control characters or whitespace but spaces"
+    if station_id.strip(" ") != station_id:
+        return "the station id may not begin or end with a space"
     return None
 
 
@@ -131,6 +135,10 @@ class StationAuth:
     password_hash: str | None
     security_profile: int | None
     decommissioned: bool = False  # refused at the handshake until re-commissioned
+    # A rotated password valid next to `password_hash` until the station connects with it
+    # (csms.services.passwords); its state is a csms.domain.password.PendingState value.
+    pending_password_hash: str | None = None
+    pending_password_state: str | None = None
 
     @property
     def refusal(self) -> str | None:

@@ -34,7 +34,12 @@ from csms.domain.station import AdminState, RegistrationStatus, StationAuth, sta
 from csms.domain.version import OcppVersion, choose_subprotocol
 from csms.errors import ConfigError, CsmsError
 from csms.gateway.admission import AdmissionGate
-from csms.gateway.handshake import basic_credentials, certificate_common_name, station_id_from_path
+from csms.gateway.handshake import (
+    basic_credentials,
+    certificate_common_name,
+    certificate_serial,
+    station_id_from_path,
+)
 from csms.gateway.registry import Connection, Registry
 from csms.gateway.unavailable import (
     CLOSE_TRY_AGAIN_LATER,
@@ -195,6 +200,10 @@ class Gateway:
 
     async def _admission(self, connection: ServerConnection, request: Request) -> Response | None:
         station_id = station_id_from_path(request.path)
+        if station_id is None:
+            return connection.respond(
+                HTTPStatus.BAD_REQUEST, "the station id is not percent-encoded UTF-8\n"
+            )
         problem = station_id_problem(station_id)
         if problem is not None:
             return connection.respond(HTTPStatus.BAD_REQUEST, problem + "\n")
@@ -259,6 +268,8 @@ class Gateway:
             return "client certificate does not name this station"
         if station.security_profile == 3 and common_name is None:
             return "security profile 3 needs a client certificate"
+        if common_name is not None and await self._revoked(peercert):
+            return "client certificate is revoked"
         if (
             station.security_profile == 2
             and connection.transport.get_extra_info("sslcontext") is None
@@ -268,7 +279,7 @@ class Gateway:
             if station.security_profile in (1, 2):
                 return f"security profile {station.security_profile} needs a password; none is set"
             return None
-        refusal = await self._check_password(headers, station.station_id, station.password_hash)
+        refusal, used_new = await self._check_password(headers, station)
         if refusal is not None:
             self._auth_limits.failed(source, station.station_id)
             return refusal
@@ -278,25 +289,46 @@ class Gateway:
         if wait > 0:
             raise _LockedOut(wait)
         self._auth_limits.succeeded(source, station.station_id)
+        if self._services.passwords is not None:
+            # a rotation in progress: the new password retires the old one (issue 16, A01)
+            await self._services.passwords.connected(station, used_new)
         return None
 
+    async def _revoked(self, peercert: dict[str, Any]) -> bool:
+        """Whether the CSMS's CA revoked the client certificate: the revocation list (the
+        CRL's source, shared by every node) is consulted at each handshake, so a revocation
+        takes effect at the station's next connection on any node."""
+        certificates = self._services.certificates
+        serial = certificate_serial(peercert)
+        if certificates is None or serial is None:
+            return False
+        return await certificates.is_revoked(serial)
+
     async def _check_password(
-        self, headers: Headers, station_id: str, password_hash: str
-    ) -> str | None:
-        """Why the Basic credentials are not the station's (profiles 1/2), or None."""
+        self, headers: Headers, station: StationAuth
+    ) -> tuple[str | None, bool]:
+        """Why the Basic credentials are not the station's (profiles 1/2), or None; and whether
+        they are its pending (rotated) password rather than its current one."""
         credentials = basic_credentials(headers.get("Authorization"))
         if credentials is None:
-            return "missing HTTP Basic credentials"
+            return "missing HTTP Basic credentials", False
         user, password = credentials
-        if user != station_id:
-            return "Basic user is not the station id"
-        key = (station_id, hashlib.sha256(password.encode()).digest(), password_hash)
+        if user != station.station_id:
+            return "Basic user is not the station id", False
+        candidates = ((station.password_hash, False), (station.pending_password_hash, True))
+        for stored, is_new in candidates:
+            if stored is not None and await self._verify(station.station_id, password, stored):
+                return None, is_new
+        return "wrong password", False
+
+    async def _verify(self, station_id: str, password: str, stored: str) -> bool:
+        key = (station_id, hashlib.sha256(password.encode()).digest(), stored)
         if key in self._verified:
-            return None
-        if not await asyncio.to_thread(verify_password, password, password_hash):
-            return "wrong password"
+            return True
+        if not await asyncio.to_thread(verify_password, password, stored):
+            return False
         self._verified.add(key)
-        return None
+        return True
 
     async def _handle(self, websocket: ServerConnection) -> None:
         station = self._admitted.pop(websocket, None)
@@ -320,6 +352,7 @@ class Gateway:
             version,
             self._services,
             registration=initial_registration(station.admin_state),
+            keep_unaccepted_transactions=self._settings.keep_unaccepted_transactions,
         )
         endpoint = RpcEndpoint(
             websocket,
@@ -473,6 +506,8 @@ class Gateway:
             if (
                 connection is not None
                 and connection.version is OcppVersion.V201
+                # nothing is sent to a Pending or Rejected station (B02.FR.09, B03.FR.03)
+                and not connection.session.restricted
                 and total is not None
                 and total != before
             ):

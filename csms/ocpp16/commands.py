@@ -10,6 +10,7 @@ from typing import Any
 
 from csms.clock import isoformat
 from csms.errors import InvalidInput
+from csms.ocpp16.local_list import send_local_list as _send_local_list
 from csms.rpc.payloads import SHARED_BUILDERS, Builder, drop_none, ocpp_time, schedule_periods
 
 Params = dict[str, Any]
@@ -85,32 +86,6 @@ def _get_configuration(p: Params) -> tuple[str, Params]:
 
 def _set_configuration(p: Params) -> tuple[str, Params]:
     return "ChangeConfiguration", {"key": p["key"], "value": p["value"]}
-
-
-MAX_ID_TAG = 20  # 1.6 IdToken is CiString20
-
-
-def _send_local_list(p: Params) -> tuple[str, Params]:
-    entries = []
-    for entry in p["entries"]:
-        if len(entry["id_token"]) > MAX_ID_TAG:
-            continue  # a 1.6 station can never be shown this token: it has no place in the list
-        group = entry.get("group_id")
-        info = drop_none(
-            {
-                "status": entry["status"],
-                "expiryDate": ocpp_time(entry.get("expires_at")),
-                # a longer group id is left out, not cut: two groups sharing a prefix
-                # must not look alike
-                "parentIdTag": group if group is not None and len(group) <= MAX_ID_TAG else None,
-            }
-        )
-        entries.append({"idTag": entry["id_token"], "idTagInfo": info})
-    return "SendLocalList", {
-        "listVersion": p["version"],
-        "updateType": "Full" if p["update_type"] == "full" else "Differential",
-        "localAuthorizationList": entries,
-    }
 
 
 def _reserve(p: Params) -> tuple[str, Params]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from csms.domain.station import ConnectorRef
-from csms.ocpp16 import mapping
+from csms.ocpp16 import certificate_handlers, mapping
 from csms.ocpp_shared import SharedHandlers, logged, progress
 from csms.services.session import HandlerTable, Method, StationSession
 
@@ -64,6 +64,7 @@ FUNCTIONS: dict[str, Method] = {
     "SignedFirmwareStatusNotification": progress("firmware", "SignedFirmwareStatusNotification"),
     "LogStatusNotification": progress("log", "LogStatusNotification"),
     "SecurityEventNotification": logged("SecurityEventNotification"),
+    "SignCertificate": certificate_handlers.sign_certificate,
 }
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from csms.clock import isoformat
 from csms.errors import InvalidInput
+from csms.ocpp201.local_list import send_local_list as _send_local_list
 from csms.rpc.payloads import SHARED_BUILDERS, Builder, drop_none, ocpp_time, schedule_periods
 
 Params = dict[str, Any]
@@ -121,32 +122,6 @@ def _set_configuration(p: Params) -> tuple[str, Params]:
     return "SetVariables", {
         "setVariableData": [{"attributeValue": p["value"], **_variable_ref(p["key"])}]
     }
-
-
-def _send_local_list(p: Params) -> tuple[str, Params]:
-    entries = []
-    for entry in p["entries"]:
-        info = drop_none(
-            {
-                "status": entry["status"],
-                "cacheExpiryDateTime": ocpp_time(entry.get("expires_at")),
-                "groupIdToken": (
-                    {"idToken": entry["group_id"], "type": "Central"}
-                    if entry.get("group_id")
-                    else None
-                ),
-            }
-        )
-        entries.append(
-            {"idToken": _id_token(entry["id_token"], entry.get("type")), "idTokenInfo": info}
-        )
-    payload: Params = {
-        "versionNumber": p["version"],
-        "updateType": "Full" if p["update_type"] == "full" else "Differential",
-    }
-    if entries:
-        payload["localAuthorizationList"] = entries
-    return "SendLocalList", payload
 
 
 def _reserve(p: Params) -> tuple[str, Params]:

@@ -5,14 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from csms.domain.station import ConnectorRef
-from csms.ocpp201 import mapping
+from csms.ocpp201 import certificate_handlers, mapping
+from csms.ocpp201 import iso15118 as pnc
+from csms.ocpp201 import notify_handlers as notify
 from csms.ocpp_shared import SharedHandlers, logged, progress
 from csms.services.session import HandlerTable, Method, StationSession
 
 Payload = dict[str, Any]
 
-# Boot is how a rejected station asks again; transaction data must never be lost.
-UNGUARDED = frozenset({"BootNotification", "TransactionEvent", "MeterValues"})
+# Boot is how a rejected station asks again. TransactionEvent from a Pending or Rejected
+# station gets SecurityError (B02.FR.09, B03.FR.07) unless the operator keeps such billing data
+# (--unaccepted-transactions keep); a Pending station's events the CSMS triggered are answered.
+UNGUARDED = frozenset({"BootNotification", "MeterValues"})
+UNGUARDED_KEEPING_TRANSACTIONS = UNGUARDED | {"TransactionEvent"}
 
 # Informative messages kept verbatim in the station's event log.
 LOGGED = (
@@ -20,7 +25,6 @@ LOGGED = (
     "SecurityEventNotification",
     "ClearedChargingLimit",
     "NotifyChargingLimit",
-    "ReportChargingProfiles",
     "ReservationStatusUpdate",
 )
 
@@ -54,27 +58,33 @@ class Ocpp201Handlers(SharedHandlers):
         await self.tx.meter_values(self.id, where, mapping.samples(p["meterValue"]))
         return {}
 
-    async def notify_report(self, p: Payload) -> Payload:
-        rows = mapping.variable_rows(p.get("reportData", []))
-        await self.stations.report_variables(self.id, p, rows)
-        return {}
-
 
 H = Ocpp201Handlers
 FUNCTIONS: dict[str, Method] = {
     "BootNotification": H.boot_notification,
     "Heartbeat": H.heartbeat,
     "StatusNotification": H.status_notification,
-    "Authorize": H.authorize,
+    "Authorize": pnc.with_certificate_status(H.authorize),
     "TransactionEvent": H.transaction_event,
     "MeterValues": H.meter_values,
-    "NotifyReport": H.notify_report,
+    "NotifyReport": notify.notify_report,
+    "NotifyMonitoringReport": notify.notify_monitoring_report,
+    "NotifyCustomerInformation": notify.notify_customer_information,
+    "NotifyDisplayMessages": notify.notify_display_messages,
+    "ReportChargingProfiles": notify.report_charging_profiles,
+    "NotifyEVChargingNeeds": notify.notify_ev_charging_needs,
+    "NotifyEVChargingSchedule": notify.notify_ev_charging_schedule,
+    "PublishFirmwareStatusNotification": notify.publish_firmware_status,
     "FirmwareStatusNotification": progress("firmware", "FirmwareStatusNotification"),
     "LogStatusNotification": progress("log", "LogStatusNotification"),
     "DataTransfer": H.data_transfer,
+    "Get15118EVCertificate": pnc.get_15118_ev_certificate,
+    "GetCertificateStatus": pnc.get_certificate_status,
+    "SignCertificate": certificate_handlers.sign_certificate,
     **{action: logged(action) for action in LOGGED},
 }
 
 
 def build_handlers(session: StationSession) -> HandlerTable:
-    return HandlerTable(Ocpp201Handlers(session), session, FUNCTIONS, UNGUARDED)
+    exempt = UNGUARDED_KEEPING_TRANSACTIONS if session.keep_unaccepted_transactions else UNGUARDED
+    return HandlerTable(Ocpp201Handlers(session), session, FUNCTIONS, exempt)

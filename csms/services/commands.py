@@ -14,10 +14,26 @@ from typing import Any, Protocol
 
 from csms import errors, metrics
 from csms.clock import utcnow
+from csms.domain.reports import REQUESTING_COMMANDS
+from csms.domain.station import AdminState
 from csms.domain.token import decide
 from csms.domain.version import OcppVersion
+from csms.ocpp16 import credentials as credentials_16
+from csms.ocpp16.certificate_commands import CERTIFICATE_BUILDERS as CERTIFICATE_BUILDERS_16
 from csms.ocpp16.commands import BUILDERS as BUILDERS_16
+from csms.ocpp16.device_commands import DEVICE_BUILDERS as DEVICE_BUILDERS_16
+from csms.ocpp201 import credentials as credentials_201
+from csms.ocpp201.answers import answer_facts
+from csms.ocpp201.certificate_commands import CERTIFICATE_BUILDERS as CERTIFICATE_BUILDERS_201
 from csms.ocpp201.commands import BUILDERS as BUILDERS_201
+from csms.ocpp201.device_commands import DEVICE_BUILDERS as DEVICE_BUILDERS_201
+from csms.services.command_guards import (
+    direction_problem,
+    registration_problem,
+    remote_start_profile_problem,
+)
+from csms.services.local_lists import LocalLists
+from csms.services.notifications import NotificationService
 from csms.store.commands import CommandStore
 from csms.store.nodes import NodeStore
 from csms.store.stations import StationStore
@@ -27,8 +43,18 @@ from ocppj import validation
 from ocppj.codes import RpcFault
 
 Params = dict[str, Any]
-BUILDERS = {OcppVersion.V16: BUILDERS_16, OcppVersion.V201: BUILDERS_201}
-COMMAND_NAMES = tuple(BUILDERS_16)
+BUILDERS = {
+    OcppVersion.V16: {**BUILDERS_16, **DEVICE_BUILDERS_16, **CERTIFICATE_BUILDERS_16},
+    OcppVersion.V201: {**BUILDERS_201, **DEVICE_BUILDERS_201, **CERTIFICATE_BUILDERS_201},
+}
+# Sent by the CSMS's own services, never named by an operator (the PKI sends CertificateSigned).
+INTERNAL_COMMANDS = frozenset({"certificate-signed"})
+COMMAND_NAMES = tuple(n for n in BUILDERS[OcppVersion.V201] if n not in INTERNAL_COMMANDS)
+# Whether a CALL would set the station's Basic-auth password (only rotate-password may: issue 16).
+SETS_PASSWORD = {
+    OcppVersion.V16: credentials_16.sets_password,
+    OcppVersion.V201: credentials_201.sets_password,
+}
 
 
 class Caller(Protocol):
@@ -113,7 +139,11 @@ class CommandService:
         tokens: TokenStore,
         transactions: TransactionStore,
         start_guard: Callable[[str, str], Awaitable[None]] | None = None,
+        local_lists: LocalLists | None = None,
+        notifications: NotificationService | None = None,
     ) -> None:
+        self._notifications = notifications  # learns reports, monitors, messages from answers
+        self._local_lists = local_lists  # checks and tracks SendLocalList (None: no tracking)
         self._start_guard = start_guard  # refuses a remote start the sharing rules would refuse
         self._node_id = node_id
         self._node_timeout = node_timeout
@@ -135,7 +165,14 @@ class CommandService:
             raise errors.NotFound(f"unknown command {name!r}; known: {', '.join(COMMAND_NAMES)}")
         params = await self._complete(station_id, version, name, dict(params))
         action, payload = builders[name](params)
-        return await self._send(station_id, version, name, action, payload, requested_by, timeout)
+        result = await self._send(station_id, version, name, action, payload, requested_by, timeout)
+        if version is OcppVersion.V201 and self._notifications is not None:
+            facts = answer_facts(name, result.request, result.response)
+            if facts:
+                await self._notifications.command_answered(
+                    station_id, result.command_id, requested_by, facts
+                )
+        return result
 
     async def send_raw(
         self, station_id: str, action: str, payload: Params, *, requested_by: str, timeout: float
@@ -146,6 +183,42 @@ class CommandService:
         if token is not None and self._start_guard is not None:
             await self._start_guard(station_id, token)  # the raw path is no way round sharing
         return await self._send(station_id, version, "ocpp", action, payload, requested_by, timeout)
+
+    async def send_credentials(
+        self,
+        station_id: str,
+        action: str,
+        payload: Params,
+        *,
+        logged: Params,
+        requested_by: str,
+        timeout: float,
+    ) -> CommandResult:
+        """Send a CALL carrying a new station password (rotate-password): the command log keeps
+        `logged`, and only a connection on this node is used, so the password is never stored
+        (a command for another node travels through the log)."""
+        return await self._send(
+            station_id,
+            await self.local_version(station_id),
+            "rotate-password",
+            action,
+            payload,
+            requested_by,
+            timeout,
+            logged=logged,
+        )
+
+    async def local_version(self, station_id: str) -> OcppVersion:
+        """The version of the station's connection to this node; Conflict when another node
+        holds it (NotFound, StationOffline as for any command)."""
+        local = self._local(station_id)
+        if local is None:
+            await self._version_of(station_id)
+            raise errors.Conflict(
+                f"station {station_id} is connected to another node: send rotate-password "
+                f"through that node's API"
+            )
+        return local.version
 
     async def _logged_version_of(
         self,
@@ -191,14 +264,23 @@ class CommandService:
             if self._start_guard is not None:
                 await self._start_guard(station_id, params["id_token"])
             params.setdefault("remote_start_id", secrets.randbelow(2**31 - 1) + 1)
-        elif name in ("update-firmware", "get-diagnostics"):
+        elif name in ("update-firmware", "get-diagnostics") or name in REQUESTING_COMMANDS:
             params.setdefault("request_id", secrets.randbelow(2**31 - 1) + 1)
+        elif name in ("set-display-message", "get-transaction-status") and params.get(
+            "transaction_id"
+        ):
+            params["station_tx_id"] = await self._station_tx_id(
+                station_id, version, params["transaction_id"]
+            )
         elif name == "remote-stop":
             params["ocpp_transaction_id"] = await self._ocpp_transaction_id(
                 station_id, version, params["transaction_id"]
             )
         elif name == "send-local-list":
             params["entries"] = await self._local_list_entries(params.get("id_tokens", []))
+            params["entries"] += await self._local_list_removals(
+                station_id, params.get("remove_id_tokens", [])
+            )
         elif name == "set-charging-profile" and params["profile"].get("transaction_id"):
             tx = params["profile"]["transaction_id"]
             params["profile"]["station_tx_id"] = await self._ocpp_transaction_id(
@@ -221,6 +303,20 @@ class CommandService:
             return str(row["station_tx_id"])
         return int(row["id"])
 
+    async def _station_tx_id(
+        self, station_id: str, version: OcppVersion, transaction_id: int
+    ) -> str | None:
+        """The station's id of a CSMS transaction, open or not (E14 asks about ended ones
+        too); None on 1.6, which has no such command."""
+        row = await self._transactions.get(transaction_id)
+        if row is None or row["station_id"] != station_id:
+            raise errors.NotFound(f"transaction {transaction_id} is not on station {station_id}")
+        if version is OcppVersion.V16:
+            return None
+        if row["station_tx_id"] is None:
+            raise errors.Conflict(f"transaction {transaction_id} has no 2.0.1 transaction id")
+        return str(row["station_tx_id"])
+
     async def _local_list_entries(self, id_tokens: list[str]) -> list[Params]:
         """Each token with the status the CSMS would answer now (never a guess for unknowns)."""
         entries = []
@@ -241,6 +337,81 @@ class CommandService:
             )
         return entries
 
+    async def _local_list_removals(self, station_id: str, id_tokens: list[str]) -> list[Params]:
+        """Entries without a status, which remove the tokens (1.6 §5.15, 2.0.1 D01). A 2.0.1
+        station matches the type too: the one it was sent with, else the token store's."""
+        sent = await self._local_lists.known_types(station_id) if self._local_lists else {}
+        removals = []
+        for value in id_tokens:
+            kind = sent.get(value)
+            if kind is None and (token := await self._tokens.get(value)) is not None:
+                kind = token.token_type
+            removals.append({"id_token": value, "type": kind, "status": None})
+        return removals
+
+    async def _guard(
+        self,
+        station_id: str,
+        version: OcppVersion,
+        command: str,
+        action: str,
+        payload: Params,
+        requested_by: str,
+        *,
+        logged: Params | None = None,
+    ) -> None:
+        """Refuse what the specs forbid the CSMS to send, whoever asks (see command_guards);
+        a refusal because of the station's registration is audited like an offline attempt."""
+        problem = direction_problem(version, action) or remote_start_profile_problem(
+            action, payload
+        )
+        if problem is not None:
+            raise errors.InvalidInput(problem)
+        if logged is None and SETS_PASSWORD[version](action, payload):
+            # A password the CSMS does not know would lock the station out at its next connect.
+            raise errors.InvalidInput(
+                f"the station's password is changed only with POST /api/v1/stations/"
+                f"{station_id}/commands/rotate-password (the CSMS generates it, sends it and "
+                f"accepts both passwords until the station reconnects with the new one)"
+            )
+        if action == "SendLocalList" and self._local_lists is not None:
+            await self._local_lists.check(station_id, version, payload)
+        station = await self._stations.get(station_id)
+        if station is None:
+            raise errors.NotFound(f"station {station_id} does not exist")
+        refusal = registration_problem(AdminState(station["admin_state"]), station_id, action)
+        if refusal is None:
+            return
+        command_id = await self._log_attempt(
+            station_id, command, action, payload if logged is None else logged, requested_by, None
+        )
+        await self._log.finish(
+            command_id, "failed", error_code="refused", error_description=refusal, at=utcnow()
+        )
+        metrics.COMMANDS.labels(command, "refused").inc()
+        raise errors.Conflict(refusal)
+
+    async def _log_attempt(
+        self,
+        station_id: str,
+        command: str,
+        action: str,
+        request: Params,
+        requested_by: str,
+        target: str | None,
+    ) -> int:
+        """An entry in the command log: what was asked, by whom, through which node."""
+        command_id: int = await self._log.create(
+            requested_by=requested_by,
+            station_id=station_id,
+            command=command,
+            action=action,
+            request=request,
+            origin_node=self._node_id,
+            target_node=target,
+        )
+        return command_id
+
     async def _send(
         self,
         station_id: str,
@@ -250,27 +421,27 @@ class CommandService:
         payload: Params,
         requested_by: str,
         timeout: float,
+        *,
+        logged: Params | None = None,
     ) -> CommandResult:
+        """Send on the connection wherever it is; the log keeps `logged` (default: `payload`)."""
         if action not in validation.known_actions(version):
             raise errors.NotFound(f"{action} is not an OCPP {version} action")
         try:
             validation.validate(version, action, payload)
         except RpcFault as fault:
             raise errors.InvalidInput(fault.description) from None
+        await self._guard(
+            station_id, version, command, action, payload, requested_by, logged=logged
+        )
         local = self._local(station_id)
         target = (
             self._node_id
             if local is not None
             else await self._nodes.node_of(station_id, self._node_timeout)
         )
-        command_id = await self._log.create(
-            requested_by=requested_by,
-            station_id=station_id,
-            command=command,
-            action=action,
-            request=payload,
-            origin_node=self._node_id,
-            target_node=target,
+        command_id = await self._log_attempt(
+            station_id, command, action, payload if logged is None else logged, requested_by, target
         )
         if target is None:
             await self._log.finish(command_id, "offline", at=utcnow())
@@ -280,7 +451,12 @@ class CommandService:
             await execute_logged(self._log, command_id, local, action, payload, timeout)
         else:
             await self._forward(command_id, target, timeout)
-        return await self._result(command_id, command)
+        result = await self._result(command_id, command)
+        if self._local_lists is not None:
+            await self._local_lists.observe(
+                station_id, version, action, payload, result.response, command_id
+            )
+        return result
 
     async def _result(self, command_id: int, command: str) -> CommandResult:
         row = await self._log.get(command_id)
@@ -308,3 +484,11 @@ class CommandService:
         self, station_id: str | None, limit: int, offset: int
     ) -> list[dict[str, Any]]:
         return await self._log.recent(station_id, limit, offset)
+
+    async def local_list(self, station_id: str) -> dict[str, Any]:
+        """The station's Local Authorization List as the CSMS last learnt it."""
+        if await self._stations.get(station_id) is None:
+            raise errors.NotFound(f"station {station_id} does not exist")
+        if self._local_lists is None:
+            raise errors.NotFound("local lists are not tracked by this CSMS")
+        return await self._local_lists.describe(station_id)

@@ -26,6 +26,17 @@ _REQUESTED_BY = {
     "GetLog": "LogStatusNotification",
     "UpdateFirmware": "FirmwareStatusNotification",
     "GetMonitoringReport": "NotifyMonitoringReport",
+    "CustomerInformation": "NotifyCustomerInformation",
+    "GetDisplayMessages": "NotifyDisplayMessages",
+    "GetChargingProfiles": "ReportChargingProfiles",
+    "PublishFirmware": "PublishFirmwareStatusNotification",
+}
+# TriggerMessage values whose message has another name (2.0.1 F06: the station answers a
+# SignChargingStationCertificate / SignV2GCertificate trigger with SignCertificate)
+_TRIGGERED_AS = {
+    "SignChargingStationCertificate": "SignCertificate",
+    "SignV2GCertificate": "SignCertificate",
+    "SignCombinedCertificate": "SignCertificate",
 }
 
 
@@ -40,6 +51,8 @@ class StationSession:
     registration: RegistrationStatus | None = None
     # Messages a Pending 2.0.1 station may send because the CSMS requested them.
     requested: set[str] = field(default_factory=set)
+    # --unaccepted-transactions keep: store a Pending/Rejected 2.0.1 station's TransactionEvents
+    keep_unaccepted_transactions: bool = False
 
     @property
     def restricted(self) -> bool:
@@ -66,7 +79,8 @@ class StationSession:
     def note_sent(self, action: str, payload: Payload) -> None:
         """Called for every CSMS-initiated CALL: remember what the station may answer with."""
         if action == "TriggerMessage":
-            self.requested.add(str(payload.get("requestedMessage")))
+            requested = str(payload.get("requestedMessage"))
+            self.requested.add(_TRIGGERED_AS.get(requested, requested))
         elif action in _REQUESTED_BY:
             self.requested.add(_REQUESTED_BY[action])
 
@@ -102,9 +116,9 @@ class HandlerTable(Mapping[str, Handler]):
     station: memory, and garbage-collector work that grows with every station of a boot storm.
 
     Actions not in `exempt` are refused with SecurityError while the station is not Accepted.
-    Exempt are boot, how such a station asks again, and the transaction messages: their billing
-    data must never be lost, so unlike B03.FR.07 asks we store them even from a Rejected
-    station, as an operator would rather have the record than a station retrying forever.
+    Exempt are boot, how such a station asks again, and the messages each version's handlers
+    name (1.6 transaction messages, whose billing data a CSMS cannot refuse; 2.0.1
+    TransactionEvent only when the operator chose to keep it, see ocpp201.handlers).
     """
 
     __slots__ = ("_exempt", "_functions", "_owner", "_session")

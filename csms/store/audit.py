@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +41,36 @@ async def record(
         subject_kind,
         subject_id,
         detail,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """One entry of `record_many`, with `record`'s fields."""
+
+    at: datetime
+    actor: str
+    action: str
+    subject_kind: str
+    subject_id: str
+    detail: dict[str, Any]
+
+
+async def record_many(conn: Connection, actions: Sequence[Action]) -> None:
+    """Append many actions in one statement (a registry import changes thousands of stations),
+    inside the caller's transaction like `record`."""
+    if not actions:
+        return
+    await conn.execute(
+        """INSERT INTO operator_actions (at, actor, action, subject_kind, subject_id, detail)
+           SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[],
+               $5::text[], $6::jsonb[])""",
+        [a.at for a in actions],
+        [a.actor for a in actions],
+        [a.action for a in actions],
+        [a.subject_kind for a in actions],
+        [a.subject_id for a in actions],
+        [a.detail for a in actions],
     )
 
 

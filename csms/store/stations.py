@@ -13,7 +13,8 @@ from csms.store import audit, platform_outbox
 from csms.store.database import Pool
 
 _AUTH_COLUMNS = (
-    "id, admin_state, password_hash, security_profile, decommissioned_at IS NOT NULL AS retired"
+    "id, admin_state, password_hash, security_profile, decommissioned_at IS NOT NULL AS retired, "
+    "pending_password_hash, pending_password_state"
 )
 METADATA_COLUMNS = (
     "county",
@@ -48,6 +49,8 @@ def _auth(row: Any) -> StationAuth:
         password_hash=row["password_hash"],
         security_profile=row["security_profile"],
         decommissioned=row["retired"],
+        pending_password_hash=row["pending_password_hash"],
+        pending_password_state=row["pending_password_state"],
     )
 
 
@@ -119,6 +122,13 @@ class StationStore:
         row = await self._pool.fetchrow(
             f"""UPDATE stations SET
                     password_hash = CASE WHEN $2 THEN NULL ELSE COALESCE($3, password_hash) END,
+                    -- an operator's own password ends any rotation in progress
+                    pending_password_hash = CASE WHEN $2 OR $3 IS NOT NULL THEN NULL
+                                                 ELSE pending_password_hash END,
+                    pending_password_state = CASE WHEN $2 OR $3 IS NOT NULL THEN NULL
+                                                  ELSE pending_password_state END,
+                    pending_password_since = CASE WHEN $2 OR $3 IS NOT NULL THEN NULL
+                                                  ELSE pending_password_since END,
                     admin_state = COALESCE($4, admin_state),
                     security_profile = COALESCE($5, security_profile),
                     updated_at = now()

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -83,13 +83,18 @@ def station_config(
 
 def session_plan(scenario: Scenario, spec: StationSpec, rng: random.Random) -> SessionPlan:
     leave = rng.choices(list(scenario.leave), weights=list(scenario.leave.values()))[0]
-    return SessionPlan(
+    plan = SessionPlan(
         id_tag=rng.choice(scenario.tokens) if scenario.tokens else random_id_tag(rng),
         duration_s=rng.uniform(*scenario.session_length_s),
         vehicle=random_vehicle(KINDS[spec.kind], rng),
         leave=StopCause(leave),
         unplug_delay_s=min(1.0, scenario.session_gap_s[0] or 1.0),
     )
+    pnc = scenario.plug_and_charge
+    if pnc is not None and spec.version == "2.0.1" and rng.random() < pnc.share:
+        contract = pnc.contract
+        return replace(plan, id_tag=contract.emaid, token_type="eMAID", contract=contract)
+    return plan
 
 
 Fraction = Callable[[], float]  # how much of the run has passed, 0..1

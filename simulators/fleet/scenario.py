@@ -17,6 +17,7 @@ from typing import Any
 
 from simulators.meter import KINDS
 from simulators.ocppj import VERSIONS
+from simulators.station.plug_and_charge import CertificateHash, Contract
 
 MAX_STATIONS = 100_000
 MAX_DURATION_S = 7 * 24 * 3600
@@ -41,6 +42,15 @@ class County:
     name: str  # as the plan writes it, e.g. 朔城区
     code: str  # ASCII, used in station ids (OCPP identifiers are ASCII)
     weight: float
+
+
+@dataclass(frozen=True, slots=True)
+class PlugAndCharge:
+    """[plug_and_charge]: a share of the 2.0.1 sessions starts by the EV's contract (ISO 15118:
+    Get15118EVCertificate, GetCertificateStatus, Authorize with hash data) instead of a card."""
+
+    share: float
+    contract: Contract
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +85,7 @@ class Scenario:
     password: str | None = None
     drain_timeout_s: float = 30.0
     counties: tuple[County, ...] = ()
+    plug_and_charge: PlugAndCharge | None = None
 
     def __post_init__(self) -> None:
         problems = list(_problems(self))
@@ -138,6 +149,8 @@ def _problems(s: Scenario) -> list[str]:
         out.append("back-off settings cannot be negative")
     if s.heartbeat_s < 1:
         out.append("heartbeat is at least 1 second")
+    if s.plug_and_charge is not None and not 0 <= s.plug_and_charge.share <= 1:
+        out.append("plug_and_charge.share is between 0 and 1")
     if not s.id_prefix or any(c in s.id_prefix for c in ": /") or len(s.id_prefix) > 20:
         out.append("id_prefix: 1..20 characters, no ':', '/' or spaces")
     for county in s.counties:
@@ -174,7 +187,7 @@ def from_toml(text: str, *, name: str = "scenario") -> Scenario:
     known_top = {
         "name", "description", "stations", "duration", "until", "seed", "id_prefix", "ramp",
         "versions", "chargers", "sessions", "profile", "churn", "network", "drain_timeout",
-        "counties",
+        "counties", "plug_and_charge",
     }  # fmt: skip
     unknown = set(data) - known_top
     if unknown:
@@ -254,11 +267,34 @@ def from_toml(text: str, *, name: str = "scenario") -> Scenario:
             password=network.get("password") or None,
             drain_timeout_s=float(data.get("drain_timeout", defaults.drain_timeout_s)),
             counties=tuple(counties),
+            plug_and_charge=_plug_and_charge(name, _table(data, "plug_and_charge")),
         )
     except (TypeError, ValueError, AttributeError) as exc:
         if isinstance(exc, ScenarioError):
             raise
         raise ScenarioError(f"{name}: {exc}") from None
+
+
+def _plug_and_charge(name: str, table: dict[str, Any]) -> PlugAndCharge | None:
+    """[plug_and_charge] share, emaid, exi_request?, certificates = [{issuer_name_hash,
+    issuer_key_hash, serial_number}, ...] (leaf first, 1..4)."""
+    if not table:
+        return None
+    extra = set(table) - {"share", "emaid", "exi_request", "certificates"}
+    if extra or "emaid" not in table or "certificates" not in table:
+        raise ScenarioError(
+            f"{name}: [plug_and_charge] needs emaid and certificates (share and exi_request "
+            f"optional), got {sorted(table)}"
+        )
+    fields = {"issuer_name_hash", "issuer_key_hash", "serial_number"}
+    hashes = []
+    for item in table["certificates"]:
+        if not isinstance(item, dict) or set(item) != fields:
+            raise ScenarioError(f"{name}: each plug_and_charge certificate is {sorted(fields)}")
+        hashes.append(CertificateHash(**{k: str(v) for k, v in item.items()}))
+    exi = table.get("exi_request")
+    contract = Contract(str(table["emaid"]), tuple(hashes), None if exi is None else str(exi))
+    return PlugAndCharge(float(table.get("share", 1.0)), contract)
 
 
 def shipped() -> dict[str, str]:

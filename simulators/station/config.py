@@ -28,8 +28,12 @@ def station_id_problem(station_id: str) -> str | None:
         return "the station id may not contain ':' (it is the HTTP Basic user name)"
     if "/" in station_id:
         return "the station id may not contain '/' (it is the last segment of a URL path)"
-    if not station_id.isprintable() or any(c.isspace() for c in station_id):
-        return "the station id may not contain spaces or control characters"
+    # a space is allowed: 1.6J and 2.0.1 Part 4 §3.1.1 name the station `RDAM 123` in their
+    # own example (`.../RDAM%20123`); other whitespace and control characters are not
+    if not station_id.isprintable() or any(c.isspace() and c != " " for c in station_id):
+        return "the station id may not contain control characters or whitespace but spaces"
+    if station_id.strip(" ") != station_id:
+        return "the station id may not begin or end with a space"
     return None
 
 
@@ -55,6 +59,7 @@ class StationConfig:
     serial_number: str | None = None
     firmware_version: str = "1.0.0"
     password: str | None = None  # HTTP Basic (security profile 1/2), user = station id
+    cpo_name: str = "CSMS-Sim CPO"  # organizationName of its CSRs (1.6 CpoName, A02/A03)
     tls: TlsSettings | None = None
     meter_interval: int = 60  # seconds between periodic meter values during a transaction
     heartbeat_interval: int = 300  # until BootNotification says otherwise

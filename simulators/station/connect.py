@@ -105,6 +105,22 @@ def basic_auth(station_id: str, password: str) -> str:
     return f"Basic {token}"
 
 
+def authorization_key_password(key: str) -> str:
+    """The Basic-auth password a 1.6 AuthorizationKey stands for.
+
+    1.6 security whitepaper: the key is "hexadecimal represented (20 bytes maximum, represented
+    as a string of up to 40 hexadecimal characters)", and the Basic header carries the non-hex
+    form (OCTT TC_085_CS). 32-40 hex digits are decoded; anything else (16-20 characters of
+    plain text, or bytes that are not UTF-8) is used as it is.
+    """
+    if 32 <= len(key) <= 40 and len(key) % 2 == 0:
+        try:
+            return bytes.fromhex(key).decode("utf-8")
+        except ValueError:  # not hex, or not UTF-8 (UnicodeDecodeError is a ValueError)
+            return key
+    return key
+
+
 def tls_context(tls: TlsSettings | None) -> ssl.SSLContext:
     context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
     context.minimum_version = ssl.TLSVersion.TLSv1_2

@@ -15,6 +15,8 @@ from simulators.offline_queue import Role
 from simulators.rpc import Handler, Reply
 from simulators.smart_charging import STATION_MAX, TX, profile_from_v16
 from simulators.station import maintenance
+from simulators.station.certificate_commands import CertificateCommands
+from simulators.station.connect import authorization_key_password
 from simulators.station.dialect import Dialect
 from simulators.station.evse import Evse, Reservation
 from simulators.station.ocpp16_keys import key_specs
@@ -55,6 +57,7 @@ class Ocpp16(Dialect):
         super().__init__(station)
         self.keys = KeyStore(key_specs(station), on_change=self._key_changed)
         self.station_operative = True  # ChangeAvailability on connector 0
+        self.certificates = CertificateCommands(station, "1.6", self.trigger_message)
 
     # -- settings -------------------------------------------------------------------------------
 
@@ -295,6 +298,7 @@ class Ocpp16(Dialect):
             "UpdateFirmware": self.update_firmware,
             "GetDiagnostics": self.get_diagnostics,
             "DataTransfer": self.data_transfer,
+            **self.certificates.handlers(),  # last: its TriggerMessage wraps the one above
         }
 
     def _evse(self, connector_id: int) -> Evse | None:
@@ -434,8 +438,9 @@ class Ocpp16(Dialect):
         if status == "Accepted" and key == "AuthorizationKey":
 
             async def reconnect() -> None:
-                # Security whitepaper §1.3.5: reconnect with the new password.
-                self.station.apply_password(value)
+                # Security whitepaper §1.3.5: reconnect with the new password, which the
+                # key carries hex-encoded.
+                self.station.apply_password(authorization_key_password(value))
 
             return Reply({"status": status}, then=reconnect)
         return Reply({"status": status})

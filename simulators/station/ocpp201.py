@@ -19,9 +19,11 @@ from simulators.offline_queue import Role
 from simulators.rpc import Handler, Reply
 from simulators.smart_charging import STATION_MAX, TX, profile_from_v201
 from simulators.station import maintenance
+from simulators.station.certificate_commands import CertificateCommands
 from simulators.station.dialect import Dialect
 from simulators.station.evse import Evse, Reservation
 from simulators.station.ocpp201_model import CONNECTOR, device_model
+from simulators.station.ocpp201_reports import ReportRequests
 from simulators.station.session import (
     Reading,
     Session,
@@ -75,7 +77,11 @@ class Ocpp201(Dialect):
         self.running_cost: dict[str, float] = {}  # transactionId -> last CostUpdated total
         super().__init__(station)
         self.model = DeviceModel(device_model(station), on_change=self._changed)
+        self.reports = ReportRequests(
+            station, self.model, lambda: self._items("GetReport"), self._refresh
+        )
         self.station_operative = True
+        self.certificates = CertificateCommands(station, "2.0.1", self.trigger_message)
 
     # -- settings -------------------------------------------------------------------------------
 
@@ -397,6 +403,8 @@ class Ocpp201(Dialect):
             "GetLog": self.get_log,
             "DataTransfer": self.data_transfer,
             "CostUpdated": self.cost_updated,
+            **self.reports.handlers(),
+            **self.certificates.handlers(),  # last: its TriggerMessage wraps the one above
         }
 
     def _evse(self, evse_id: int | None) -> Evse | None:

@@ -18,6 +18,7 @@ from simulators import timestamps
 from simulators.auth_lists import ACCEPTED
 from simulators.meter import ChargingModel, Vehicle, electrical
 from simulators.station.evse import Evse, Phase
+from simulators.station.plug_and_charge import Contract, authorize_by_contract
 
 if TYPE_CHECKING:
     from simulators.station.station import Station
@@ -50,6 +51,7 @@ class SessionPlan:
     remote_start_id: int | None = None  # 2.0.1 RequestStartTransaction
     pre_authorized: bool = False  # a remote start the CSMS authorized already
     unplug_delay_s: float = 1.0  # Finishing -> Available
+    contract: Contract | None = None  # 2.0.1 Plug & Charge: the EV authorizes by its contract
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +124,12 @@ async def run_session(station: Station, evse: Evse, plan: SessionPlan) -> Sessio
     evse.plugged = True
     evse.phase = Phase.AUTHORIZING
     station.status_changed(evse)
-    status = ACCEPTED if plan.pre_authorized else await station.authorize(plan.id_tag)
+    if plan.pre_authorized:
+        status = ACCEPTED
+    elif plan.contract is not None:
+        status = await authorize_by_contract(station, plan.contract)
+    else:
+        status = await station.authorize(plan.id_tag)
     reservation = evse.reservation
     if (
         status == ACCEPTED

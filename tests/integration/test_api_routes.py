@@ -170,12 +170,35 @@ PLACE = {
 EV_COUNT = {"county": "朔城区", "as_of": "2024-12-31", "evs": 100}
 PLAN = {"plan_id": "AUTH-PLAN", "document": default_plan_document()}
 ROLLUP = {"since": "2025-01-01", "until": "2025-01-01"}
+# a county the plan does not have: a 422 once the role is checked
+REGISTRY_FACTS = {
+    "county": "Atlantis",
+    "latitude": 39.3,
+    "longitude": 112.4,
+    "connectors": [{"power_kw": 7, "current": "AC"}],
+    "access_mode": "public",
+}
 ROUTES = (
     Route("GET", "/api/v1/stations", "viewer", 200),
     Route("POST", "/api/v1/stations", "operator", 201, {"id": "AUTH-NEW"}),
     Route("GET", "/api/v1/stations/{station_id}", "viewer", 200),
     Route("PATCH", "/api/v1/stations/{station_id}", "operator", 200, {"county": "Pinglu"}),
     Route("GET", "/api/v1/stations/{station_id}/messages", "viewer", 200),
+    Route("GET", "/api/v1/stations/{station_id}/local-list", "viewer", 200),
+    Route("GET", "/api/v1/stations/{station_id}/device-model", "viewer", 200),
+    Route("GET", "/api/v1/stations/{station_id}/reports", "viewer", 200),
+    Route("GET", "/api/v1/stations/{station_id}/reports/{kind}/{request_id}", "viewer", 404),
+    Route("GET", "/api/v1/stations/{station_id}/monitors", "viewer", 200),
+    Route("GET", "/api/v1/stations/{station_id}/display-messages", "viewer", 200),
+    Route("GET", "/api/v1/stations/{station_id}/ev-charging", "viewer", 200),
+    Route("GET", "/api/v1/stations/{station_id}/firmware-publications", "viewer", 200),
+    # certificates: the test CSMS has no CA (409 where one is needed), and issued none (404)
+    Route("GET", "/api/v1/certificates", "viewer", 200),
+    Route("GET", "/api/v1/certificates/{serial}", "viewer", 404),
+    Route("POST", "/api/v1/certificates/{serial}/revoke", "operator", 404, {"reason": "r"}),
+    Route("POST", "/api/v1/stations/{station_id}/certificates/renew", "operator", 409),
+    Route("GET", "/api/v1/pki/ca", "viewer", 409),
+    Route("GET", "/api/v1/pki/crl", "viewer", 409),
     Route("POST", "/api/v1/stations/{station_id}/block", "operator", 200),
     Route("POST", "/api/v1/stations/{station_id}/unblock", "operator", 200),
     Route("GET", "/api/v1/tokens", "viewer", 200),
@@ -247,6 +270,11 @@ ROUTES = (
     Route("POST", "/api/v1/registry/import", "operator", 422),  # an empty file
     Route("GET", "/api/v1/registry/export", "viewer", 200),
     Route("GET", "/api/v1/stations/{station_id}/location", "viewer", 404),  # no coordinates
+    Route("GET", "/api/v1/registry/left-out", "viewer", 200),
+    Route("GET", "/api/v1/stations/{station_id}/registry", "viewer", 200),
+    # refused by the registry's rules (after the role check), so the station keeps no facts
+    Route("PUT", "/api/v1/stations/{station_id}/registry", "operator", 422, REGISTRY_FACTS),
+    Route("PATCH", "/api/v1/stations/{station_id}/registry", "operator", 422, {"village": "v"}),
     Route("POST", "/api/v1/places/import", "operator", 200, [PLACE]),
     Route("GET", "/api/v1/places", "viewer", 200),
     Route("PUT", "/api/v1/ev-registrations", "operator", 200, [EV_COUNT]),
@@ -261,6 +289,7 @@ ROUTES = (
     Route("GET", "/api/v1/reports/monthly/{month}/versions/{version}", "viewer", 200),
     Route("POST", "/api/v1/reports/monthly/{month}", "operator", 201),
     Route("GET", "/api/v1/reports/monthly", "viewer", 200),
+    Route("GET", "/api/v1/reports/monthly/{month}/link", "viewer", 200),
     Route("GET", "/api/v1/monitoring/utilization", "viewer", 422),  # since/until are required
     Route("POST", "/api/v1/monitoring/utilization/rollup", "operator", 200, ROLLUP),
     Route("POST", "/api/v1/stations/{station_id}/lockout", "operator", 201, {"hazard": "h"}),
@@ -312,6 +341,9 @@ NAMES = {
     "schedule_id": 4242,
     "platform_id": "AUTH-P",
     "record_id": 4242,
+    "kind": "device_model",
+    "request_id": 4242,
+    "serial": "4242",
 }
 
 
@@ -385,8 +417,8 @@ async def test_too_weak_roles_get_403(api: Api) -> None:
                 f"this needs the {route.role} role; the key is {role}"
             )
             checked += 1
-    # 39 operator routes x viewer + 11 admin routes x (viewer, operator)
-    assert checked == 61
+    # 43 operator routes x viewer + 11 admin routes x (viewer, operator)
+    assert checked == 65
     assert ids(ok(await api.get("/api/v1/stations"))) == ["AUTH-1"]
     assert ok(await api.get("/api/v1/stations/AUTH-1"))["county"] is None
 
@@ -503,7 +535,8 @@ STATION_REJECTS = [
     ({"id": "CP:1"}, "body.id"),
     ({"id": "C" * 49}, "body.id"),
     ({"id": ""}, "body.id"),
-    ({"id": "CP 1"}, "body.id"),
+    ({"id": " CP-1"}, "body.id"),  # a space inside an id is allowed (RDAM 123), not at its ends
+    ({"id": "CP\t1"}, "body.id"),
     ({"id": 17}, "body.id"),
     ({}, "body.id"),
     ({"id": "CP-1", "password": "fifteen-chars!!"}, "body.password"),

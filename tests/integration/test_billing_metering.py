@@ -17,8 +17,10 @@ import pytest
 
 from csms.bootstrap import Running, running
 from csms.clock import isoformat, utcnow
+from csms.domain.station import AdminState
 from csms.domain.token import IdToken
 from csms.services.events import Event, Subscription
+from csms.store.stations import StationStore
 from csms.store.tokens import TokenStore
 from tests.conftest import ADMIN_TOKEN, Api, make_settings
 from tests.ocpp_client import OcppClient, open_client
@@ -692,6 +694,29 @@ async def test_v201_cost_updated_and_live_feed(database_url: str) -> None:
         assert created["verdict"] == "valid" and created["energy_wh"] == 4000
         cdr = await only_cdr(api, tx)
         assert created["cdr_id"] == cdr["id"]
+
+
+async def test_v201_restricted_station_is_not_sent_cost_updates(database_url: str) -> None:
+    """B03.FR.03 / B02.FR.09: a Rejected station whose billing data is kept
+    (--unaccepted-transactions keep) has its session priced, but is sent no CostUpdated."""
+    settings = make_settings(database_url, cost_interval=0.5, keep_unaccepted_transactions=True)
+    async with running(settings) as csms, api_for(csms) as api:
+        await set_up(csms, api, "CS-BLK")
+        await StationStore(csms.pool).update_auth("CS-BLK", admin_state=AdminState.BLOCKED)
+        cs = AnsweringStation(await open_client(csms.ocpp_port, "CS-BLK", ["ocpp2.0.1"]))
+        boot = {"reason": "PowerUp", "chargingStation": {"model": "M", "vendorName": "T"}}
+        assert (await cs.call("BootNotification", boot))["status"] == "Rejected"
+        begin = now_ms() - timedelta(minutes=10)
+        await cs.call(
+            "TransactionEvent",
+            tx_event("Started", 0, begin, "TX-B", samples=[(begin, 1000), (now_ms(), 4000)]),
+        )
+        await csms.gateway.push_costs()
+        tx = await tx_pk(api, "CS-BLK")
+        assert (await bill_of(api, tx))["running_cost"]["total"] == "3.00"
+        with pytest.raises(TimeoutError):
+            await cs.expect("CostUpdated", timeout=1)
+        await cs.client.close()
 
 
 # --- 8. site energy report ---------------------------------------------------------------------

@@ -79,7 +79,9 @@ def test_boot_status(state: AdminState, status: RegistrationStatus) -> None:
         ("", False),
         ("x" * 49, False),
         ("a:b", False),
-        ("a b", False),
+        ("RDAM 123", True),  # 1.6J / 2.0.1 Part 4 §3.1.1's own example
+        (" a", False),
+        ("a ", False),
         ("a\tb", False),
     ],
 )

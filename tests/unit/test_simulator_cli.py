@@ -94,7 +94,7 @@ def test_old_spellings_still_work_and_say_what_replaces_them(
     [
         ["station", "--url", URL, "--id", "SZ:SC:1"],
         ["station", "--url", URL, "--id", "x" * 49],
-        ["station", "--url", URL, "--id", "CP 1"],
+        ["station", "--url", URL, "--id", " CP-1"],  # "CP 1" is allowed (RDAM%20123)
         ["station", "--url", URL, "--id", "CP/1"],
         ["station", "--url", URL, "--id", ""],
         ["station", "--url", "http://127.0.0.1:9000/ocpp", "--id", "CP-1"],

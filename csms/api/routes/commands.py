@@ -5,12 +5,17 @@ variable, which FastAPI must see as a real type, not a string it cannot resolve.
 """
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Query
+from pydantic import BaseModel, Field
 
 from csms.api.auth import Principal, context, operator, viewer
+from csms.api.certificate_schemas import CERTIFICATE_COMMAND_MODELS
+from csms.api.command_schemas import DEVICE_COMMAND_MODELS
 from csms.api.context import ApiContext
+from csms.api.routes import passwords
 from csms.api.schemas import (
     COMMAND_MODELS,
     MAX_OFFSET,
@@ -25,6 +30,11 @@ from csms.services.commands import CommandResult
 router = APIRouter(prefix="/api/v1", tags=["commands"])
 Ctx = Annotated[ApiContext, Depends(context)]
 Timeout = Annotated[float, Query(gt=0, le=300, description="seconds to wait for the station")]
+COMMANDS: dict[str, type[Strict]] = {
+    **COMMAND_MODELS,
+    **DEVICE_COMMAND_MODELS,
+    **CERTIFICATE_COMMAND_MODELS,
+}
 
 
 def _answer(result: CommandResult) -> CommandAnswer:
@@ -55,7 +65,17 @@ def _command_route(name: str, model: type[Strict]) -> Callable[..., Awaitable[Co
     return send
 
 
-for _name, _model in COMMAND_MODELS.items():
+router.add_api_route(  # before the catch-all below: rotate-password has its own answer
+    passwords.PATH,
+    passwords.rotate_password,
+    methods=["POST"],
+    response_model=passwords.RotationAnswer,
+    name="command_rotate_password",
+    summary="command: rotate-password",
+    responses=passwords.RESPONSES,
+)
+
+for _name, _model in COMMANDS.items():
     router.add_api_route(
         f"/stations/{{station_id}}/commands/{_name}",
         _command_route(_name, _model),
@@ -66,6 +86,7 @@ for _name, _model in COMMAND_MODELS.items():
         responses={
             404: {"description": "unknown station or transaction"},
             409: {"description": "station offline"},
+            422: {"description": "invalid parameters, or a command the station's version lacks"},
             502: {"description": "station answered with a CALLERROR"},
             504: {"description": "station did not answer in time"},
         },
@@ -82,7 +103,8 @@ async def unknown_command(
 ) -> None:
     """A command name none of the routes above knows: say which ones exist (not a bare 404)."""
     raise NotFound(
-        f"there is no command {name!r}; the commands are: {', '.join(sorted(COMMAND_MODELS))} "
+        f"there is no command {name!r}; the commands are: "
+        f"{', '.join(sorted([*COMMANDS, 'rotate-password']))} "
         f"(or send any OCPP action with POST /api/v1/stations/{station_id}/ocpp/<Action>)"
     )
 
@@ -105,6 +127,34 @@ async def raw_passthrough(
         station_id, action, payload, requested_by=who.name, timeout=timeout
     )
     return _answer(result)
+
+
+class LocalListEntry(BaseModel):
+    id_token: str
+    type: str | None
+    status: str
+
+
+class LocalListState(BaseModel):
+    """A station's Local Authorization List as the CSMS last learnt it."""
+
+    station_id: str
+    version: int | None = Field(description="the version the station holds; null: never learnt")
+    entries: list[LocalListEntry] | None = Field(
+        description="null when the list changed in ways the CSMS did not see"
+    )
+    source: Literal["SendLocalList", "GetLocalListVersion"] | None = None
+    command_id: int | None = None
+    updated_at: datetime | None = None
+
+
+@router.get("/stations/{station_id}/local-list", response_model=LocalListState)
+async def local_list(
+    station_id: str, ctx: Ctx, _: Annotated[Principal, Depends(viewer)]
+) -> dict[str, Any]:
+    """The version the station holds (from its Accepted SendLocalList or its answer to
+    GetLocalListVersion) and, when every change went through the CSMS, the entries."""
+    return await ctx.commands.local_list(station_id)
 
 
 @router.get("/commands", response_model=list[CommandRecord])

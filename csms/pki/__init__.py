@@ -1,0 +1,1 @@
+"""Station certificates: CSR checks, the certificate authority interface, the built-in CA."""
