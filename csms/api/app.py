@@ -12,8 +12,10 @@ from csms.api.headers import SecurityHeaders
 from csms.api.routes import (
     audit,
     billing,
+    certificates,
     commands,
     dashboard,
+    docs_pages,
     events,
     keys,
     monitoring,
@@ -21,6 +23,7 @@ from csms.api.routes import (
     platforms,
     registry,
     sites,
+    station_reports,
     stations,
     tariffs,
     tcec,
@@ -48,6 +51,8 @@ def create_app(ctx: ApiContext) -> FastAPI:
         description="Stations, id tokens, transactions and remote commands of the charging "
         "network. Every route under /api/v1 needs `Authorization: Bearer <key>`.",
         openapi_url="/openapi.json",
+        docs_url=None,  # served from vendored files by routes.docs_pages (no CDN)
+        redoc_url=None,
     )
     app.state.ctx = ctx
     app.state.key_limits = api_key_limits(ctx.settings)
@@ -83,11 +88,14 @@ def create_app(ctx: ApiContext) -> FastAPI:
         units,
         registry,
         dashboard,
+        docs_pages,
         monitoring_data,
         monitoring,
         platforms,
         tcec,
         audit,
+        station_reports,
+        certificates,
     )
     for module in modules:
         app.include_router(module.router)
