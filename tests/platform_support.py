@@ -9,11 +9,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
+import pytest
 
 from csms.bootstrap import Running, running
 from simulators.platform.client import PlatformClient
 from simulators.platform.server import PlatformConfig, PlatformSimulator
-from tests.conftest import Api, make_settings
+from tests.conftest import Api, api_for, make_settings
 
 OPERATOR_ID = "MA0CSMS01"
 PLATFORM_ID = "MA0PLAT01"
@@ -67,6 +68,28 @@ def fast_settings(database_url: str, **changes: Any) -> Any:
 async def pushing_csms(database_url: str, **changes: Any) -> AsyncIterator[Running]:
     async with running(fast_settings(database_url, **changes)) as instance:
         yield instance
+
+
+# Fixtures of the push and live-data tests (imported by them): a platform simulator, a CSMS
+# that pushes fast, and an API client of that CSMS.
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[PlatformSimulator]:
+    async with PlatformSimulator(sim_config()) as platform:
+        yield platform
+
+
+@pytest.fixture
+async def pushing(database_url: str) -> AsyncIterator[Running]:
+    async with pushing_csms(database_url) as instance:
+        yield instance
+
+
+@pytest.fixture
+async def papi(pushing: Running) -> AsyncIterator[Api]:
+    async with api_for(pushing) as client:
+        yield client
 
 
 async def add_platform(api: Api, sim: PlatformSimulator, **changes: Any) -> dict[str, Any]:

@@ -4,7 +4,6 @@ from a running 1.6 and 2.0.1 session over real sockets to a platform over real H
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -14,7 +13,7 @@ from csms.domain.token import IdToken
 from csms.store.tokens import TokenStore
 from csms.tcec.messages import start_charge_seq
 from simulators.platform.server import CHARGE_STATUS, PlatformSimulator
-from tests.conftest import Api, api_for
+from tests.conftest import Api
 from tests.integration.test_billing_flow import edge_time, session_times, setup_network
 from tests.ocpp_client import OcppClient, open_client
 from tests.platform_support import (
@@ -22,32 +21,14 @@ from tests.platform_support import (
     add_platform,
     client_for,
     drained,
-    pushing_csms,
-    sim_config,
 )
 
+# the fixtures sim, pushing and papi
+pytest_plugins = ("tests.platform_support",)
 pytestmark = pytest.mark.time_sensitive  # tariff bands: `make test-clock` runs it fixed too
 
 V16, V201 = "CP-L16", "CS-L201"
 CONNECTORS = {V16: f"{V16}-1", V201: f"{V201}-1"}
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[PlatformSimulator]:
-    async with PlatformSimulator(sim_config()) as platform:
-        yield platform
-
-
-@pytest.fixture
-async def pushing(database_url: str) -> AsyncIterator[Running]:
-    async with pushing_csms(database_url) as instance:
-        yield instance
-
-
-@pytest.fixture
-async def papi(pushing: Running) -> AsyncIterator[Api]:
-    async with api_for(pushing) as client:
-        yield client
 
 
 def lives(sim: PlatformSimulator, connector: str) -> list[dict[str, Any]]:

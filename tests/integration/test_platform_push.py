@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -18,7 +17,7 @@ from csms.store.platforms import SEALED
 from csms.store.tokens import TokenStore
 from csms.store.utilization import UtilizationStore
 from simulators.platform.server import PlatformSimulator
-from tests.conftest import Api, api_for
+from tests.conftest import Api
 from tests.integration.test_billing_flow import (
     REGISTER,
     edge_time,
@@ -31,29 +30,12 @@ from tests.platform_support import (
     add_platform,
     drained,
     platform_body,
-    pushing_csms,
     sim_config,
 )
 
+# the fixtures sim, pushing and papi
+pytest_plugins = ("tests.platform_support",)
 pytestmark = pytest.mark.time_sensitive  # `make test-clock` runs it at a fixed moment too
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[PlatformSimulator]:
-    async with PlatformSimulator(sim_config()) as platform:
-        yield platform
-
-
-@pytest.fixture
-async def pushing(database_url: str) -> AsyncIterator[Running]:
-    async with pushing_csms(database_url) as instance:
-        yield instance
-
-
-@pytest.fixture
-async def papi(pushing: Running) -> AsyncIterator[Api]:
-    async with api_for(pushing) as client:
-        yield client
 
 
 async def test_platform_settings_never_show_secrets(
