@@ -18,9 +18,9 @@ install: $(STAMP)
 run: $(STAMP)
 	$(PY) -m csms serve
 
-# Most tests wait on sockets and PostgreSQL rather than compute: four workers (pytest-xdist,
+# Many tests wait on sockets and PostgreSQL rather than compute: two workers (pytest-xdist,
 # each with its own embedded PostgreSQL) keep the suite within a few minutes on two cores.
-TEST_WORKERS ?= 4
+TEST_WORKERS ?= 2
 test: $(STAMP)
 	$(PY) -m pytest -q -n $(TEST_WORKERS)
 

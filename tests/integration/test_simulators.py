@@ -98,8 +98,10 @@ async def periodic_readings(csms: Running, station_id: str) -> int:
 
 async def test_v16_session_lands_in_the_csms(open_csms: Running) -> None:
     station = Station(config(open_csms, "SIM-16", "1.6", evses=2), rng=random.Random(1))
+    # 3.4 s of charging at a 1 s meter interval: at least two periodic readings even when the
+    # machine is busy enough to delay a sample by a second
     behaviour = sequential_sessions(
-        1, duration_s=2.3, gap_s=0, id_tag="CARD-16", unplug_delay_s=0.2
+        1, duration_s=3.4, gap_s=0, id_tag="CARD-16", unplug_delay_s=0.2
     )
     async with asyncio.timeout(TIMEOUT):
         await station.run(behaviour)
@@ -133,7 +135,7 @@ async def test_v201_session_lands_in_the_csms(open_csms: Running) -> None:
         config(open_csms, "SIM-201", "2.0.1", kind=KINDS["dc60"]), rng=random.Random(2)
     )
     behaviour = sequential_sessions(
-        1, duration_s=2.3, gap_s=0, id_tag="CARD-201", unplug_delay_s=0.2
+        1, duration_s=3.4, gap_s=0, id_tag="CARD-201", unplug_delay_s=0.2
     )
     async with asyncio.timeout(TIMEOUT):
         await station.run(behaviour)
