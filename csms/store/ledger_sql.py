@@ -89,8 +89,10 @@ ranked AS (
                         OR (r.value IS NULL AND r.raw_value IS DISTINCT FROM r.first_raw))
 ), {_KEEP}, {_MISSING}"""
 # A batch whose keys are all distinct (the caller checked: distinct_keys): no window to sort,
-# and the replay index is probed a second time only when some row was neither inserted nor
-# attached to its transaction (a one-time filter; a batch of new samples never probes).
+# and the replay index is probed a second time only for rows that may clash although they were
+# inserted or attached: none of a batch whose rows all moved, except a row without a number
+# (SignedData): NULL = NULL attaches it to its transaction even when its raw text differs, and
+# that difference is a conflict to keep. One-time filters: a batch of new numbers never probes.
 _DISTINCT_SAMPLE_CTES = f"""
 moved AS (
     INSERT INTO meter_samples ({_COLS})
@@ -98,7 +100,8 @@ moved AS (
 ), clashes AS (
     {
     _STORED_CLASH.format(
-        rows="stage", only="(SELECT count(*) FROM moved) < (SELECT count(*) FROM stage) AND"
+        rows="stage",
+        only="((SELECT count(*) FROM moved) < (SELECT count(*) FROM stage) OR r.value IS NULL) AND",
     )
 }
 ), {_KEEP}, {_MISSING}"""

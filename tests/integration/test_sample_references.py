@@ -137,3 +137,41 @@ def test_distinct_keys_compares_as_postgresql_does() -> None:
     assert not sql.distinct_keys(rows)
     other_phase = Sample(later.sampled_at, later.measurand, Decimal(6), phase="L1")
     assert sql.distinct_keys(sample_rows("S", WHERE, None, [later, other_phase], T0))
+
+
+def _signed(raw: str) -> list[Sample]:
+    """A sample without a number (1.6 format SignedData): only its raw text tells it apart."""
+    return [Sample(T0, "Energy.Active.Import.Register", None, unit="Wh", raw_value=raw)]
+
+
+@pytest.mark.parametrize("statement", ["MOVE_SAMPLES", "MOVE_DISTINCT_SAMPLES"])
+async def test_a_signed_sample_with_other_text_is_kept_as_a_conflict(
+    csms: Running, statement: str
+) -> None:
+    """Stored without its transaction, then delivered with it and another signed text: the row
+    is attached (no number differs) and the other text is a conflict, kept, on either path."""
+    station_id = f"SIG-{statement[-7:]}"
+    await _station(csms, station_id)
+    tx = await _transaction(csms, station_id)
+    move = getattr(sql, statement)
+    await csms.pool.fetchrow(move, sample_rows(station_id, WHERE, None, _signed("AAA"), T0))
+    moved = await csms.pool.fetchrow(move, sample_rows(station_id, WHERE, tx, _signed("BBB"), T0))
+    assert moved is not None and moved["conflicts"] == 1
+    kept = await csms.pool.fetch(
+        "SELECT raw_value, transaction_id FROM meter_sample_conflicts WHERE station_id = $1",
+        station_id,
+    )
+    assert [tuple(r) for r in kept] == [("BBB", tx)]
+
+
+async def test_the_writer_keeps_a_signed_sample_with_other_text(csms: Running) -> None:
+    """The same through the ledger's hot path (a batch of one write, all keys distinct)."""
+    await _station(csms, "SIG-W")
+    tx = await _transaction(csms, "SIG-W")
+    await csms.writer.submit(SampleWrite("SIG-W", WHERE, None, _signed("AAA"), T0))
+    await csms.writer.submit(SampleWrite("SIG-W", WHERE, tx, _signed("BBB"), T0))
+    stored = await csms.pool.fetch("SELECT raw_value FROM meter_samples WHERE station_id = 'SIG-W'")
+    kept = await csms.pool.fetch(
+        "SELECT raw_value FROM meter_sample_conflicts WHERE station_id = 'SIG-W'"
+    )
+    assert ([r["raw_value"] for r in stored], [r["raw_value"] for r in kept]) == (["AAA"], ["BBB"])
