@@ -8,6 +8,7 @@ import hmac
 import os
 import secrets
 import string
+from datetime import timedelta
 from enum import StrEnum
 
 from csms.errors import InvalidInput
@@ -92,7 +93,14 @@ class Outcome(StrEnum):
     DROP_NEW = "drop_new"  # an unanswered rotation the station evidently did not take
 
 
-def handshake_outcome(used_new: bool, state: PendingState | None) -> Outcome:
+# A rotation still `sent` this long after it began was cut short (the node stopped before the
+# station's answer was recorded; a caller waits at most 300 s): nobody will settle it.
+SENT_ABANDONED_AFTER = timedelta(minutes=10)
+
+
+def handshake_outcome(
+    used_new: bool, state: PendingState | None, *, abandoned: bool = False
+) -> Outcome:
     """Decide what a successful connect does to a pending rotation (issue 16; 1.6J §6.2.2,
     2.0.1 A01: the station reconnects with the new password).
 
@@ -100,11 +108,13 @@ def handshake_outcome(used_new: bool, state: PendingState | None) -> Outcome:
     keeps both while the station has accepted the change (it may reboot first) or has not yet
     answered; after a rotation that went unanswered, it shows the station never took the new
     password, which is then dropped: no outcome leaves the station without a valid password.
+    A rotation `abandoned` while sent (SENT_ABANDONED_AFTER) counts as unanswered: otherwise it
+    would stay pending for ever and refuse every later rotation.
     """
     if state is None:
         return Outcome.KEEP
     if used_new:
         return Outcome.RETIRE_OLD
-    if state is PendingState.UNCONFIRMED:
+    if state is PendingState.UNCONFIRMED or (state is PendingState.SENT and abandoned):
         return Outcome.DROP_NEW
     return Outcome.KEEP

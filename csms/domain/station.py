@@ -139,6 +139,7 @@ class StationAuth:
     # (csms.services.passwords); its state is a csms.domain.password.PendingState value.
     pending_password_hash: str | None = None
     pending_password_state: str | None = None
+    pending_password_since: datetime | None = None
 
     @property
     def refusal(self) -> str | None:

@@ -9,12 +9,13 @@ the TLS requirements of both documents: RSA of at least 2048 bits, or EC on P-25
 from __future__ import annotations
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 MIN_RSA_BITS = 2048
 EC_CURVES = ("secp256r1", "secp384r1")
+_STRONG = f"RSA >= {MIN_RSA_BITS} bits or EC P-256/P-384 is required"
 
 
 class CsrProblem(Exception):
@@ -42,6 +43,11 @@ def check_csr(pem: str, *, station_id: str, organization: str) -> x509.Certifica
         raise CsrProblem("InvalidCSR", "the csr is not a PEM-encoded PKCS#10 request") from None
     try:
         valid = csr.is_signature_valid
+        key = csr.public_key()
+    except UnsupportedAlgorithm:  # e.g. an EC curve such as brainpoolP160r1 or sect163k1
+        raise CsrProblem(
+            "WeakKey", f"the CSR's key algorithm or curve is not supported; {_STRONG}"
+        ) from None
     except (ValueError, InvalidSignature, NotImplementedError):
         valid = False
     if not valid:
@@ -56,7 +62,7 @@ def check_csr(pem: str, *, station_id: str, organization: str) -> x509.Certifica
         raise CsrProblem(
             "InvalidOrganization", f"the CSR's organizationName is {org!r}, not {organization!r}"
         )
-    key_problem = _key_problem(csr.public_key())
+    key_problem = _key_problem(key)
     if key_problem is not None:
         raise CsrProblem("WeakKey", key_problem)
     return csr

@@ -435,6 +435,13 @@ class CommandService:
             station_id, version, command, action, payload, requested_by, logged=logged
         )
         local = self._local(station_id)
+        if local is None and logged is not None:
+            # What the log keeps is not what was asked: another node would send `logged` (a
+            # password placeholder) from the log. The station moved while we checked (it
+            # reconnected elsewhere): refuse rather than forward.
+            raise errors.Conflict(
+                f"station {station_id} is no longer connected to this node; try again"
+            )
         target = (
             self._node_id
             if local is not None

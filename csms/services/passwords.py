@@ -20,6 +20,7 @@ from csms.clock import utcnow
 from csms.domain.password import (
     ROTATED_LENGTH_16,
     ROTATED_LENGTH_201,
+    SENT_ABANDONED_AFTER,
     Outcome,
     PendingState,
     generate_password,
@@ -166,7 +167,9 @@ class PasswordSwitch:
         pending = station.pending_password_hash
         if pending is None or state is None:
             return
-        outcome = handshake_outcome(used_new, PendingState(state))
+        since = station.pending_password_since
+        abandoned = since is not None and utcnow() - since > SENT_ABANDONED_AFTER
+        outcome = handshake_outcome(used_new, PendingState(state), abandoned=abandoned)
         if outcome is Outcome.RETIRE_OLD:
             if await self._store.retire_old(station.station_id, pending, utcnow()):
                 log.info(

@@ -14,7 +14,7 @@ from csms.store.database import Pool
 
 _AUTH_COLUMNS = (
     "id, admin_state, password_hash, security_profile, decommissioned_at IS NOT NULL AS retired, "
-    "pending_password_hash, pending_password_state"
+    "pending_password_hash, pending_password_state, pending_password_since"
 )
 METADATA_COLUMNS = (
     "county",
@@ -51,6 +51,7 @@ def _auth(row: Any) -> StationAuth:
         decommissioned=row["retired"],
         pending_password_hash=row["pending_password_hash"],
         pending_password_state=row["pending_password_state"],
+        pending_password_since=row["pending_password_since"],
     )
 
 

@@ -13,13 +13,16 @@ import json
 import random
 import string
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from websockets.exceptions import InvalidStatus
 
 from csms.bootstrap import Running
-from csms.domain.password import hash_password
+from csms.clock import utcnow
+from csms.domain.password import SENT_ABANDONED_AFTER, hash_password
+from csms.store.passwords import PasswordStore
 from csms.store.stations import StationStore
 from simulators.meter import KINDS
 from simulators.station.config import StationConfig
@@ -358,3 +361,70 @@ async def test_an_admin_password_ends_a_pending_rotation(csms: Running, api: Api
         assert not await connects(csms, station_id, "2.0.1", refused)
     async with station(csms, station_id, "2.0.1", reset):
         assert (await rotate(api, station_id)).status_code == 200
+
+
+async def test_a_rotation_abandoned_while_sent_ends_at_the_next_connect(
+    csms: Running, api: Api
+) -> None:
+    """A node that stopped between sending and recording the answer leaves the rotation `sent`;
+    once that is older than any caller waits, a connect with the old password drops it (as for
+    an unanswered rotation) instead of keeping it, and blocking every rotation, for ever."""
+    fresh, stale = "ROT-SENT-NEW", "ROT-SENT-OLD"
+    store, passwords = StationStore(csms.pool), PasswordStore(csms.pool)
+    for station_id, age in ((fresh, timedelta(0)), (stale, SENT_ABANDONED_AFTER * 2)):
+        await store.create(station_id, password_hash=hash_password(OLD), security_profile=1)
+        await passwords.begin(
+            station_id,
+            hash_password("never-delivered-0123456789"),
+            actor="admin",
+            command="rotate-password",
+            at=utcnow() - age,
+        )
+        assert await connects(csms, station_id, "2.0.1", OLD)
+    kept = await store.get_auth(fresh)
+    assert kept is not None and kept.pending_password_state == "sent"  # its caller may still wait
+    dropped = await store.get_auth(stale)
+    assert dropped is not None and dropped.pending_password_state is None
+    assert dropped.pending_password_hash is None
+    async with station(csms, stale, "2.0.1", OLD):
+        again = await rotate(api, stale)
+    assert again.status_code == 200, again.text
+
+
+@VERSIONS
+async def test_a_station_that_moved_away_is_not_sent_the_log_placeholder(
+    csms: Running, api: Api, version: str
+) -> None:
+    """The station reconnects on another node while the rotation is checked: the command would
+    travel through the command log, which keeps a placeholder instead of the password. It is
+    refused (409) and the pending password dropped; nothing reaches the station."""
+    station_id = f"ROT-MOVED-{version}"
+    await StationStore(csms.pool).create(
+        station_id, password_hash=hash_password(OLD), security_profile=1
+    )
+    service = csms.commands
+    real_local, real_node_of = service._local, service._nodes.node_of
+    lookups = 0
+
+    def moved_on_send(sid: str) -> Any:  # the lookup in _send finds the connection gone
+        nonlocal lookups
+        lookups += 1
+        return None if lookups >= 3 else real_local(sid)  # 1, 2: the checks before
+
+    async def elsewhere(sid: str, timeout: float) -> str:
+        return "another-node"
+
+    service._local = moved_on_send  # type: ignore[method-assign]
+    service._nodes.node_of = elsewhere  # type: ignore[method-assign]
+    try:
+        async with station(csms, station_id, version, OLD) as side:
+            before = len(side.received)
+            reply = await rotate(api, station_id)
+            received = side.received[before:]
+    finally:
+        service._local = real_local  # type: ignore[method-assign]
+        service._nodes.node_of = real_node_of  # type: ignore[method-assign]
+    assert reply.status_code == 409, reply.text
+    assert received == []
+    auth = await StationStore(csms.pool).get_auth(station_id)
+    assert auth is not None and auth.pending_password_hash is None

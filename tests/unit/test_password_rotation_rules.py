@@ -57,3 +57,17 @@ def test_what_a_connect_does_to_a_pending_rotation(
     used_new: bool, state: PendingState | None, outcome: Outcome
 ) -> None:
     assert handshake_outcome(used_new, state) is outcome
+
+
+@pytest.mark.parametrize(
+    ("used_new", "state", "outcome"),
+    [
+        (False, PendingState.SENT, Outcome.DROP_NEW),  # nobody will record its answer now
+        (True, PendingState.SENT, Outcome.RETIRE_OLD),  # it took it all the same
+        (False, PendingState.ACCEPTED, Outcome.KEEP),  # accepted: it may still reboot first
+    ],
+)
+def test_a_rotation_abandoned_while_sent(
+    used_new: bool, state: PendingState, outcome: Outcome
+) -> None:
+    assert handshake_outcome(used_new, state, abandoned=True) is outcome

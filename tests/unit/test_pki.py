@@ -43,6 +43,19 @@ def csr_pem(
     return csr.public_bytes(serialization.Encoding.PEM).decode()
 
 
+# A CSR on brainpoolP160r1 (made with `openssl ecparam -name brainpoolP160r1 -genkey` and
+# `openssl req -new -subj "/O=Shuozhou CPO/CN=CP-1"`): `cryptography` cannot load such a key at
+# all (UnsupportedAlgorithm), which must be a refusal, not a CALLERROR.
+UNSUPPORTED_CURVE_CSR = """\
+-----BEGIN CERTIFICATE REQUEST-----
+MIGxMHECAQAwJjEVMBMGA1UECgwMU2h1b3pob3UgQ1BPMQ0wCwYDVQQDDARDUC0x
+MEIwFAYHKoZIzj0CAQYJKyQDAwIIAQEBAyoABG60wGrb9Ipe9EpmXKf836fv5nBI
+i4AXixyyo5ZgOJMgdjiQtvljBXegADAKBggqhkjOPQQDAgMwADAtAhRTosDUmFTd
+RhZSJmBnREu72LCzsgIVAMBTVXXx2fol03WHHCW8QoF+BJL4
+-----END CERTIFICATE REQUEST-----
+"""
+
+
 def tampered(pem: str) -> str:
     """The same CSR with its signature's last byte changed (still well-formed DER)."""
     der = bytearray(x509.load_pem_x509_csr(pem.encode()).public_bytes(serialization.Encoding.DER))
@@ -67,6 +80,7 @@ def tampered(pem: str) -> str:
         (csr_pem(key=rsa.generate_private_key(65537, 1024)), "WeakKey"),
         (csr_pem(key=ec.generate_private_key(ec.SECP256K1())), "WeakKey"),
         (csr_pem(key=ed25519.Ed25519PrivateKey.generate()), "WeakKey"),
+        (UNSUPPORTED_CURVE_CSR, "WeakKey"),
     ],
 )
 def test_csrs_that_may_not_be_signed(pem: str, reason: str) -> None:
