@@ -72,6 +72,7 @@ from csms.store.stations import StationStore
 from csms.store.tariffs import TariffStore
 from csms.store.tokens import TokenStore
 from csms.store.transactions import TransactionStore
+from csms.store.users import UserStore
 from csms.store.utilization import UtilizationStore
 
 log = logging.getLogger(__name__)
@@ -398,6 +399,7 @@ async def _start(
                     bootstrap_admin_hash=admin_hash,
                     outage=outage,
                     audit=AuditStore(pool),
+                    users=UserStore(pool),
                     notifications=services.notifications,
                     certificates=certificates,
                     passwords=PasswordRotation(PasswordStore(pool), stations, commands),

@@ -19,6 +19,7 @@ from csms import (
     cli_demo,
     cli_monitoring,
     cli_registry,
+    cli_users,
     runtime,
     startup_errors,
 )
@@ -82,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     key_create = key_commands.add_parser("create", help="create a key; it is printed once")
     key_create.add_argument("--role", required=True, choices=[r.value for r in Role])
     key_create.add_argument("--name", default="cli", help="who or what the key is for")
+    cli_users.add_scope_arguments(key_create)
     key_commands.add_parser("list", help="list keys (never the keys themselves)")
     key_revoke = key_commands.add_parser("revoke", help="revoke a key by id")
     key_revoke.add_argument("key_id", type=int)
@@ -125,6 +127,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_monitoring.add_parsers(commands, _database_options)
     cli_demo.add_parser(commands)
     cli_ca.add_parser(commands)
+    cli_users.add_parsers(commands, _database_options)
     return parser
 
 
@@ -171,6 +174,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             _run(_with_database(settings, lambda pool: _keys(args, pool)))
         elif args.command == "stations":
             _run(_with_database(settings, lambda pool: _stations(args, pool)))
+        elif args.command == cli_users.COMMAND:
+            password: str | None = None
+            if args.action == "create":
+                cli_users.check_create(args)
+                password = cli_users.read_password(args)
+            _run(
+                _with_database(
+                    settings, lambda pool: cli_users.run(args, pool, CLI_ACTOR, password)
+                )
+            )
         elif args.command == "cdr":
             _run(_with_database(settings, _verify_cdrs))
         elif args.command in cli_registry.COMMANDS:
@@ -323,16 +336,19 @@ async def _tokens(args: argparse.Namespace, pool: database.Pool) -> None:
 async def _keys(args: argparse.Namespace, pool: database.Pool) -> None:
     store = ApiKeyStore(pool)
     if args.action == "create":
+        scope = cli_users.scope_from(args)
         key = new_key()
-        row = await store.create(args.name, args.role, key_hash(key))
-        print(f"key {row['id']} ({row['role']}, {row['name']}) — shown only now:\n{key}")
+        row = await store.create(args.name, args.role, key_hash(key), scope)
+        where = "" if scope is None else f", {scope.describe()}"
+        print(f"key {row['id']} ({row['role']}, {row['name']}{where}) — shown only now:\n{key}")
     elif args.action == "list":
-        print(f"{'id':>4} {'role':<9} {'name':<30} {'last used':<26} revoked")
+        print(f"{'id':>4} {'role':<9} {'name':<30} {'last used':<26} {'revoked':<8} scope")
         for k in await store.all():
             used = k["last_used_at"].isoformat(timespec="seconds") if k["last_used_at"] else "-"
+            seen = "whole network" if k["scope"] is None else k["scope"].describe()
             print(
                 f"{k['id']:>4} {k['role']:<9} {k['name']:<30} {used:<26} "
-                f"{'yes' if k['revoked_at'] else 'no'}"
+                f"{'yes' if k['revoked_at'] else 'no':<8} {seen}"
             )
     elif not await store.revoke(args.key_id):
         raise NotFound(f"no live key {args.key_id}")

@@ -62,6 +62,12 @@ def _trusted(address: Address, proxies: Sequence[Network]) -> bool:
     return any(address.version == net.version and address in net for net in proxies)
 
 
+def via_trusted_proxy(peer: str | None, proxies: Sequence[Network]) -> bool:
+    """Whether the peer is a trusted proxy, whose forwarded headers are believed."""
+    address = _address(peer) if peer else None
+    return address is not None and _trusted(address, proxies)
+
+
 def client_address(
     peer: str | None, forwarded_for: Iterable[str], proxies: Sequence[Network]
 ) -> str | None:

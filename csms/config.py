@@ -283,6 +283,20 @@ OPTIONS: tuple[Option, ...] = (
         "seconds a locked-out station or address is refused unchecked (at most 86400)",
     ),
     Option(
+        "session_lifetime",
+        "--session-lifetime",
+        "CSMS_SESSION_LIFETIME",
+        "43200",
+        "seconds a signed-in operator's session lasts at most, however active",
+    ),
+    Option(
+        "session_idle",
+        "--session-idle",
+        "CSMS_SESSION_IDLE",
+        "1800",
+        "seconds without a request after which a signed-in operator's session ends",
+    ),
+    Option(
         "trusted_proxies",
         "--trusted-proxies",
         "CSMS_TRUSTED_PROXIES",
@@ -355,6 +369,8 @@ class Settings:
     auth_source_failures: int = 50
     auth_window: float = 60.0
     auth_lockout: float = 300.0
+    session_lifetime: float = 43200.0  # 12 h absolute
+    session_idle: float = 1800.0  # 30 min without a request
     trusted_proxies: tuple[Network, ...] = ()
     ocpp_trusted_proxies: tuple[Network, ...] = ()
     # Validate our own CALLRESULT payloads against the schemas (tests turn it on).
@@ -396,6 +412,10 @@ class Settings:
             raise ConfigError("auth failures must not be negative (0 turns the limit off)")
         if not 0 < self.auth_window <= 86400 or not 0 < self.auth_lockout <= 86400:
             raise ConfigError("auth window and auth lockout must be 0 < seconds <= 86400")
+        if not 60 <= self.session_idle <= self.session_lifetime <= 30 * 86400:
+            raise ConfigError(
+                "session idle and lifetime must be 60 <= idle <= lifetime <= 2592000 seconds"
+            )
         try:
             ZoneInfo(self.time_zone)
         except (ZoneInfoNotFoundError, ValueError):
@@ -519,6 +539,8 @@ def settings_from(
         auth_source_failures=int(number("auth_source_failures", int)),
         auth_window=float(number("auth_window", float)),
         auth_lockout=float(number("auth_lockout", float)),
+        session_lifetime=float(number("session_lifetime", float)),
+        session_idle=float(number("session_idle", float)),
         trusted_proxies=networks("trusted_proxies"),
         ocpp_trusted_proxies=networks("ocpp_trusted_proxies"),
         admin_token=environ.get("CSMS_ADMIN_TOKEN") or None,

@@ -82,12 +82,13 @@ LOCKOUT_REFUSALS = Counter(
 LOCKED_STATIONS = Gauge("csms_locked_stations", "Stations under an open safety lockout")
 AUTH_FAILURES = Counter(
     "csms_auth_failures_total",
-    "Failed credentials on this node, by kind (station_password, api_key)",
+    "Failed credentials on this node, by kind (station_password, api_key, sign_in)",
     ["kind"],
 )
 AUTH_LOCKOUTS = Counter(
     "csms_auth_lockouts_total",
-    "Keys locked out after too many failed credentials, by kind and scope (station, source)",
+    "Keys locked out after too many failed credentials, by kind and scope "
+    "(station, source, account)",
     ["kind", "scope"],
 )
 AUTH_LOCKOUT_REFUSALS = Counter(

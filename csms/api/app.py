@@ -22,6 +22,7 @@ from csms.api.routes import (
     monitoring_data,
     platforms,
     registry,
+    session,
     sites,
     station_reports,
     stations,
@@ -30,8 +31,9 @@ from csms.api.routes import (
     tokens,
     transactions,
     units,
+    users,
 )
-from csms.services.auth_limits import api_key_limits
+from csms.services.auth_limits import api_key_limits, sign_in_limits
 
 
 async def _no_nul_in_url(request: Request) -> None:
@@ -49,13 +51,15 @@ def create_app(ctx: ApiContext) -> FastAPI:
         title="CSMS operator API",
         version=__version__,
         description="Stations, id tokens, transactions and remote commands of the charging "
-        "network. Every route under /api/v1 needs `Authorization: Bearer <key>`.",
+        "network. Every route under /api/v1 needs `Authorization: Bearer <key>` or the session "
+        "cookie of `POST /api/v1/session` (whose writes also need `X-CSRF-Token`).",
         openapi_url="/openapi.json",
         docs_url=None,  # served from vendored files by routes.docs_pages (no CDN)
         redoc_url=None,
     )
     app.state.ctx = ctx
     app.state.key_limits = api_key_limits(ctx.settings)
+    app.state.sign_in_limits = sign_in_limits(ctx.settings)
     errors.install(app)
     app.add_middleware(SecurityHeaders)
 
@@ -81,6 +85,8 @@ def create_app(ctx: ApiContext) -> FastAPI:
         transactions,
         commands,
         keys,
+        session,
+        users,
         events,
         tariffs,
         billing,

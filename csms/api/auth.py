@@ -1,4 +1,14 @@
-"""Bearer-key authentication and role checks for every API route except health."""
+"""Authentication and role and scope checks for every API route except health and sign-in.
+
+A request authenticates with a Bearer API key or with the session cookie of a signed-in
+account (csms.api.routes.session). Browsers send cookies on their own, so a cookie-
+authenticated write (POST, PUT, PATCH, DELETE) must also carry the session's CSRF token in
+`X-CSRF-Token`, which another site's page cannot read; a Bearer request needs none.
+
+Scopes are denied by default: a principal with a scope (some counties, one owner unit) passes
+only the dependencies made with `scoped=True`, on routes that filter by scope
+(csms.api.scope); every other route answers it 403.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +16,7 @@ import hmac
 import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -13,16 +24,29 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from csms.api.context import ApiContext
 from csms.client_address import client_address
+from csms.clock import utcnow
 from csms.domain.api_key import Role, key_hash
+from csms.domain.scope import Scope
 from csms.services.auth_limits import AuthLimits
+from csms.store.users import SessionUser
 
 _bearer = HTTPBearer(auto_error=False, description="an API key from `csms keys create`")
+
+SESSION_COOKIE = "csms_session"
+CSRF_COOKIE = "csms_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+WHOLE_NETWORK_NEEDED = "this needs a whole-network account"
+# a session token is 43 characters; anything much longer is no token of ours
+_MAX_TOKEN_LENGTH = 128
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
     name: str
     role: Role
+    scope: Scope | None = None  # None: the whole network
+    session: SessionUser | None = None  # set when signed in with the session cookie
 
 
 def context(request: Request) -> ApiContext:
@@ -30,62 +54,109 @@ def context(request: Request) -> ApiContext:
     return ctx
 
 
-def require(role: Role) -> Callable[..., Awaitable[Principal]]:
-    """A dependency admitting keys whose role is at least `role` (401 unknown, 403 too weak).
+def source_of(request: Request) -> str | None:
+    """The client's address, as the failure limits count it."""
+    return client_address(
+        request.client.host if request.client else None,
+        request.headers.getlist("X-Forwarded-For"),
+        context(request).settings.trusted_proxies,
+    )
+
+
+def require(role: Role, *, scoped: bool = False) -> Callable[..., Awaitable[Principal]]:
+    """A dependency admitting keys and signed-in accounts whose role is at least `role` (401
+    unknown, 403 too weak); with a scope only when `scoped` (the route filters by it).
 
     Wrong keys count per source address (csms.services.auth_limits): once an address is locked
     out, its wrong keys get 429 with Retry-After until the lockout ends. A right key is always
     served: keys are 256-bit random, so the lockout guards the log and the database, not the
     keys, and one client behind a shared address (an office NAT, a proxy we do not trust)
-    must not lock the operators out. A missing key is no guess and not counted.
+    must not lock the operators out. A missing key is no guess and not counted; nor is an
+    ended session's cookie (browsers keep sending it; session tokens are 256-bit random too).
     """
 
     async def check(
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal:
-        if credentials is None or credentials.scheme.lower() != "bearer":
+        if credentials is not None and credentials.scheme.lower() == "bearer":
+            principal = await _key_principal(request, credentials.credentials)
+            holder = "the key"
+        elif (token := request.cookies.get(SESSION_COOKIE)) is not None:
+            principal = await _session_principal(request, token)
+            holder = "the account"
+        else:
             raise HTTPException(
                 401, "missing bearer API key", headers={"WWW-Authenticate": "Bearer"}
             )
-        ctx = context(request)
-        limits: AuthLimits = request.app.state.key_limits
-        source = client_address(
-            request.client.host if request.client else None,
-            request.headers.getlist("X-Forwarded-For"),
-            ctx.settings.trusted_proxies,
-        )
-        digest = key_hash(credentials.credentials)
-        principal: Principal | None = None
-        if ctx.bootstrap_admin_hash and hmac.compare_digest(digest, ctx.bootstrap_admin_hash):
-            principal = Principal("bootstrap-admin", Role.ADMIN)
-        else:
-            found = await ctx.keys.role_for(digest)
-            if found is not None:
-                key_id, name, key_role = found
-                principal = Principal(f"key:{key_id}:{name}", Role(key_role))
-        if principal is None:
-            wait = limits.retry_after(source)
-            if wait > 0:
-                seconds = math.ceil(wait)
-                raise HTTPException(
-                    429,
-                    f"too many wrong API keys from this address; retry in {seconds} s",
-                    headers={"Retry-After": str(seconds)},
-                )
-            limits.failed(source)
-            raise HTTPException(
-                401, "unknown or revoked API key", headers={"WWW-Authenticate": "Bearer"}
-            )
         if not principal.role.allows(role):
             raise HTTPException(
-                403, f"this needs the {role.value} role; the key is {principal.role.value}"
+                403, f"this needs the {role.value} role; {holder} is {principal.role.value}"
             )
+        if principal.scope is not None and not scoped:
+            raise HTTPException(403, WHOLE_NETWORK_NEEDED)
         return principal
 
     return check
 
 
+async def _key_principal(request: Request, key: str) -> Principal:
+    ctx = context(request)
+    limits: AuthLimits = request.app.state.key_limits
+    digest = key_hash(key)
+    if ctx.bootstrap_admin_hash and hmac.compare_digest(digest, ctx.bootstrap_admin_hash):
+        return Principal("bootstrap-admin", Role.ADMIN)
+    found = await ctx.keys.live(digest)
+    if found is not None:
+        return Principal(f"key:{found.id}:{found.name}", Role(found.role), found.scope)
+    source = source_of(request)
+    wait = limits.retry_after(source)
+    if wait > 0:
+        seconds = math.ceil(wait)
+        raise HTTPException(
+            429,
+            f"too many wrong API keys from this address; retry in {seconds} s",
+            headers={"Retry-After": str(seconds)},
+        )
+    limits.failed(source)
+    raise HTTPException(401, "unknown or revoked API key", headers={"WWW-Authenticate": "Bearer"})
+
+
+async def _session_principal(request: Request, token: str) -> Principal:
+    ctx = context(request)
+    found = None
+    if 0 < len(token) <= _MAX_TOKEN_LENGTH:
+        found = await ctx.users.session(
+            key_hash(token), at=utcnow(), idle=timedelta(seconds=ctx.settings.session_idle)
+        )
+    if found is None:
+        raise HTTPException(
+            401,
+            "the session has ended (signed out, expired or idle too long); sign in again",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    if request.method.upper() in UNSAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not hmac.compare_digest(sent.encode(), found.csrf_token.encode()):
+            raise HTTPException(
+                403,
+                f"a signed-in write needs the {CSRF_HEADER} header: the value of the "
+                f"{CSRF_COOKIE} cookie (or csrf_token of the sign-in answer)",
+            )
+    return signed_in(found)
+
+
+def signed_in(session: SessionUser) -> Principal:
+    """The principal of a signed-in account; `user:<id>:<login>` in the audit and command log."""
+    return Principal(
+        f"user:{session.user_id}:{session.login}", Role(session.role), session.scope, session
+    )
+
+
 viewer = require(Role.VIEWER)
 operator = require(Role.OPERATOR)
 admin = require(Role.ADMIN)
+# for routes that filter what they show or touch by the principal's scope (csms.api.scope)
+scoped_viewer = require(Role.VIEWER, scoped=True)
+scoped_operator = require(Role.OPERATOR, scoped=True)
+scoped_admin = require(Role.ADMIN, scoped=True)

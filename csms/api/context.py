@@ -31,6 +31,7 @@ from csms.store.stations import StationStore
 from csms.store.tariffs import TariffStore
 from csms.store.tokens import TokenStore
 from csms.store.transactions import TransactionStore
+from csms.store.users import UserStore
 from csms.store.utilization import UtilizationStore
 
 
@@ -62,6 +63,7 @@ class ApiContext:
     platforms: PlatformService
     platform_queries: PlatformQueries
     audit: AuditStore  # who decommissioned, re-commissioned or deleted what
+    users: UserStore  # operator accounts and their sessions
     notifications: NotificationService  # 2.0.1 reports, monitors, display messages, EV data
     # SHA-256 of CSMS_ADMIN_TOKEN, accepted as an admin key without being stored
     bootstrap_admin_hash: str | None = None

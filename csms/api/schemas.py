@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from csms.api.bounds import Day, Instant
+from csms.domain.scope import MAX_COUNTIES, MAX_COUNTY_LENGTH, MAX_OWNER_UNIT_LENGTH, Scope
 from csms.domain.station import MAX_STATION_ID_LENGTH, station_id_problem
 
 IdTokenText = Field(min_length=1, max_length=36)
@@ -185,15 +186,17 @@ class Token(BaseModel):
 
 
 class OperatorAction(BaseModel):
-    """One audited operator action on a station or a token."""
+    """One audited operator action on a station, a token or an operator account."""
 
     id: int
     at: datetime
     actor: str
     action: str = Field(
-        description="station.decommission, station.recommission, token.delete, token.recreate"
+        description="station.decommission, station.recommission, token.delete, token.recreate, "
+        "user.create, user.update, user.delete, user.sign-in, user.sign-in-failed, "
+        "user.sign-out, user.password-change, ..."
     )
-    subject_kind: Literal["station", "token"]
+    subject_kind: Literal["station", "token", "user"]
     subject_id: str
     detail: dict[str, Any]
 
@@ -497,18 +500,51 @@ class CommandRecord(BaseModel):
     answered_at: datetime | None
 
 
-# --- keys -----------------------------------------------------------------------------------
+# --- scopes and keys ------------------------------------------------------------------------
+
+
+class ScopeBody(Strict):
+    """Some counties (as stations.county names them) or one owner unit, not both."""
+
+    counties: list[Annotated[str, Field(min_length=1, max_length=MAX_COUNTY_LENGTH)]] | None = (
+        Field(default=None, min_length=1, max_length=MAX_COUNTIES)
+    )
+    owner_unit: str | None = Field(default=None, min_length=1, max_length=MAX_OWNER_UNIT_LENGTH)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> ScopeBody:
+        if (self.counties is None) == (self.owner_unit is None):
+            raise ValueError("a scope has either counties or owner_unit")
+        return self
+
+    def scope(self) -> Scope:
+        found = Scope.of(self.counties, self.owner_unit)
+        assert found is not None  # _one_of made sure
+        return found
+
+
+def scope_of(body: ScopeBody | None) -> Scope | None:
+    return None if body is None else body.scope()
+
+
+class ScopeOut(BaseModel):
+    """null counties with an owner unit, or the reverse."""
+
+    counties: list[str] | None = None
+    owner_unit: str | None = None
 
 
 class KeyCreate(Strict):
     name: str = Field(min_length=1, max_length=100)
     role: Literal["admin", "operator", "viewer"]
+    scope: ScopeBody | None = Field(default=None, description="null: the whole network")
 
 
 class Key(BaseModel):
     id: int
     name: str
     role: str
+    scope: ScopeOut | None = Field(default=None, description="null: the whole network")
     created_at: datetime
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None

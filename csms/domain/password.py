@@ -27,6 +27,12 @@ def check_password_policy(password: str) -> None:
 
 def hash_password(password: str) -> str:
     check_password_policy(password)
+    return scrypt_hash(password)
+
+
+def scrypt_hash(password: str) -> str:
+    """A self-describing scrypt hash (n=2**14, r=8, p=1, 16-byte salt) of any password; the
+    policy is the caller's (station passwords above, operator accounts in csms.domain.user)."""
     salt = os.urandom(16)
     digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P)
     encode = base64.b64encode

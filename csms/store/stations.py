@@ -6,11 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from csms.domain.scope import Scope
 from csms.domain.station import AdminState, BootInfo, ConnectorStatus, StationAuth
 from csms.domain.version import OcppVersion
 from csms.errors import Conflict, NotFound
 from csms.store import audit, platform_outbox
 from csms.store.database import Pool
+from csms.store.scope_sql import scope_args, station_in_scope
 
 _AUTH_COLUMNS = (
     "id, admin_state, password_hash, security_profile, decommissioned_at IS NOT NULL AS retired, "
@@ -154,9 +156,10 @@ class StationStore:
         include_decommissioned: bool = False,
         limit: int = 100,
         offset: int = 0,
+        scope: Scope | None = None,
     ) -> list[dict[str, Any]]:
         """Stations for the operator list; `status` matches any connector's current status.
-        Decommissioned stations only when asked for."""
+        Decommissioned stations only when asked for; only those in `scope` (None: all)."""
         rows = await self._pool.fetch(
             f"""SELECT {_LIST_COLUMNS} FROM stations s
                 WHERE ($1::boolean IS NULL OR s.connected = $1)
@@ -165,6 +168,7 @@ class StationStore:
                   AND ($3::text IS NULL OR s.county = $3)
                   AND ($4::text IS NULL OR s.admin_state = $4)
                   AND ($7::boolean OR s.decommissioned_at IS NULL)
+                  AND {station_in_scope("s.id", 8, 9)}
                 ORDER BY s.id LIMIT $5 OFFSET $6""",
             connected,
             status,
@@ -173,6 +177,7 @@ class StationStore:
             limit,
             offset,
             include_decommissioned,
+            *scope_args(scope),
         )
         return [dict(r) for r in rows]
 
@@ -203,11 +208,26 @@ class StationStore:
         )
         return [dict(r) for r in rows]
 
-    async def get(self, station_id: str) -> dict[str, Any] | None:
+    async def get(self, station_id: str, *, scope: Scope | None = None) -> dict[str, Any] | None:
+        """The station; None when it does not exist or is outside `scope` (None: anywhere)."""
         row = await self._pool.fetchrow(
-            f"SELECT {_LIST_COLUMNS} FROM stations s WHERE s.id = $1", station_id
+            f"""SELECT {_LIST_COLUMNS} FROM stations s
+                WHERE s.id = $1 AND {station_in_scope("s.id", 2, 3)}""",
+            station_id,
+            *scope_args(scope),
         )
         return None if row is None else dict(row)
+
+    async def in_scope(self, station_id: str, scope: Scope) -> bool:
+        """Whether the station exists and is in `scope`."""
+        return bool(
+            await self._pool.fetchval(
+                f"SELECT EXISTS (SELECT 1 FROM stations s WHERE s.id = $1 AND "
+                f"{station_in_scope('s.id', 2, 3)})",
+                station_id,
+                *scope_args(scope),
+            )
+        )
 
     async def record_boot(
         self,

@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
+from csms.domain.scope import Scope
 from csms.store.database import Pool
+from csms.store.scope_sql import scope_args, station_in_scope
 
 if TYPE_CHECKING:
     from typing import TypeAlias
@@ -45,9 +47,15 @@ class TransactionStore:
             "UPDATE transactions SET auth_status = $2 WHERE id = $1", transaction_id, status
         )
 
-    async def get(self, transaction_id: int) -> dict[str, Any] | None:
+    async def get(
+        self, transaction_id: int, *, scope: Scope | None = None
+    ) -> dict[str, Any] | None:
+        """The transaction; None when it does not exist or its station is outside `scope`."""
         row = await self._pool.fetchrow(
-            f"SELECT {_COLUMNS} FROM transactions WHERE id = $1", transaction_id
+            f"""SELECT {_COLUMNS} FROM transactions
+                WHERE id = $1 AND {station_in_scope("transactions.station_id", 2, 3)}""",
+            transaction_id,
+            *scope_args(scope),
         )
         return None if row is None else dict(row)
 
@@ -62,9 +70,11 @@ class TransactionStore:
         refused: bool | None = None,
         limit: int = 100,
         offset: int = 0,
+        scope: Scope | None = None,
     ) -> list[dict[str, Any]]:
         """Transactions, newest first; the time range applies to the start (or stop, for
-        orphans that have no start); `refused` keeps only refused starts, or only others."""
+        orphans that have no start); `refused` keeps only refused starts, or only others;
+        only those of stations in `scope` (None: all)."""
         rows = await self._pool.fetch(
             f"""SELECT {_COLUMNS} FROM transactions
                 WHERE ($1::text IS NULL OR station_id = $1)
@@ -73,6 +83,7 @@ class TransactionStore:
                   AND ($4::timestamptz IS NULL OR COALESCE(started_at, stopped_at) < $4)
                   AND ($5::text IS NULL OR status = $5)
                   AND ($6::boolean IS NULL OR refused = $6)
+                  AND {station_in_scope("transactions.station_id", 9, 10)}
                 ORDER BY id DESC LIMIT $7 OFFSET $8""",
             station_id,
             id_token,
@@ -82,6 +93,7 @@ class TransactionStore:
             refused,
             limit,
             offset,
+            *scope_args(scope),
         )
         return [dict(r) for r in rows]
 

@@ -2,9 +2,10 @@
 
 The real CSMS, a real PostgreSQL, seeded rows (two connected stations answering commands, one
 only registered, a token, a tariff with a billed session and its CDR, a unit with a schedule,
-a platform, a key), and every operation of /openapi.json fed schemathesis cases: positive and
-negative, half of them naming seeded rows in the path. First with the admin key (so auth does
-not hide the handlers), then a short pass with no key, a viewer's key and a wrong key.
+a platform, a key, a user), and every operation of /openapi.json fed schemathesis cases:
+positive and negative, half of them naming seeded rows in the path. First with the admin key
+(so auth does not hide the handlers), then a short pass with no key, a viewer's key and a
+wrong key.
 Checks (tests/openapi_fuzz.py): no 5xx and no dropped connection, except the 502/504 a command
 route documents for its station's own failure; JSON answers, every refusal the {error, detail}
 problem body; nothing under /api/v1 succeeds without a key, nor a viewer's write. The live
@@ -147,11 +148,19 @@ async def seed_rows(csms: Running, api: Api) -> dict[str, Any]:
     key = created(
         await api.post("/api/v1/keys", role="admin", json={"name": "fz", "role": "viewer"})
     )
+    user = created(
+        await api.post(
+            "/api/v1/users",
+            role="admin",
+            json={"login": "fz-user", "role": "viewer", "password": "fuzz-password-1"},
+        )
+    )
     return {
         "station_id": "FZ-1",
         "id_token": "FZ-T",
         "transaction_id": tx,
         "key_id": key["id"],
+        "user_id": user["id"],
         "tariff_id": "FZ-TF",
         "version": 1,
         "assignment_id": assignment["id"],

@@ -170,6 +170,7 @@ PLACE = {
 EV_COUNT = {"county": "朔城区", "as_of": "2024-12-31", "evs": 100}
 PLAN = {"plan_id": "AUTH-PLAN", "document": default_plan_document()}
 ROLLUP = {"since": "2025-01-01", "until": "2025-01-01"}
+USER = {"login": "auth-user", "role": "viewer", "password": "a-long-enough-password"}
 # a county the plan does not have: a 422 once the role is checked
 REGISTRY_FACTS = {
     "county": "Atlantis",
@@ -213,6 +214,11 @@ ROUTES = (
     Route("GET", "/api/v1/keys", "admin", 200),
     Route("POST", "/api/v1/keys", "admin", 201, {"name": "auth", "role": "viewer"}),
     Route("DELETE", "/api/v1/keys/{key_id}", "admin", 204),
+    Route("GET", "/api/v1/users", "admin", 200),
+    Route("POST", "/api/v1/users", "admin", 201, USER),
+    Route("GET", "/api/v1/users/{user_id}", "admin", 404),
+    Route("PATCH", "/api/v1/users/{user_id}", "admin", 404, {"role": "viewer"}),
+    Route("DELETE", "/api/v1/users/{user_id}", "admin", 404),
     Route("GET", "/api/v1/events", "viewer", 200),
     Route("POST", "/api/v1/tariffs", "operator", 201, {"tariff_id": "AUTH-TF", **TARIFF}),
     Route("GET", "/api/v1/tariffs", "viewer", 200),
@@ -325,7 +331,11 @@ ROUTES = (
     Route("DELETE", "/api/v1/stations/{station_id}", "admin", 200),
     Route("DELETE", "/api/v1/tokens/{id_token}", "operator", 200),
 )
-NOT_MINE = ("/api/v1/stations/{station_id}/commands/", "/api/v1/stations/{station_id}/ocpp/")
+NOT_MINE = (
+    "/api/v1/stations/{station_id}/commands/",
+    "/api/v1/stations/{station_id}/ocpp/",
+    "/api/v1/session",  # signing in needs no key: tests/integration/test_users.py
+)
 NAMES = {
     "station_id": "AUTH-1",
     "id_token": "AUTH-T",
@@ -344,6 +354,7 @@ NAMES = {
     "kind": "device_model",
     "request_id": 4242,
     "serial": "4242",
+    "user_id": 4242,
 }
 
 
@@ -417,8 +428,8 @@ async def test_too_weak_roles_get_403(api: Api) -> None:
                 f"this needs the {route.role} role; the key is {role}"
             )
             checked += 1
-    # 43 operator routes x viewer + 11 admin routes x (viewer, operator)
-    assert checked == 65
+    # 43 operator routes x viewer + 16 admin routes x (viewer, operator)
+    assert checked == 75
     assert ids(ok(await api.get("/api/v1/stations"))) == ["AUTH-1"]
     assert ok(await api.get("/api/v1/stations/AUTH-1"))["county"] is None
 
@@ -1112,8 +1123,18 @@ async def test_transactions_list_and_detail(api: Api, csms: Running) -> None:
 async def test_key_lifecycle(api: Api) -> None:
     r = await api.post("/api/v1/keys", role="admin", json={"name": "ci bot", "role": "operator"})
     new = ok(r, 201)
-    assert set(new) == {"id", "name", "role", "created_at", "last_used_at", "revoked_at", "key"}
+    assert set(new) == {
+        "id",
+        "name",
+        "role",
+        "scope",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+        "key",
+    }
     assert (new["name"], new["role"], new["revoked_at"]) == ("ci bot", "operator", None)
+    assert new["scope"] is None  # the whole network
     key = new["key"]
     assert key.startswith("csms_") and len(key) > 40
 
@@ -1129,7 +1150,8 @@ async def test_key_lifecycle(api: Api) -> None:
     assert key not in listing.text and digest not in listing.text
     scrub_check(listing.text)
     assert all(
-        set(k) == {"id", "name", "role", "created_at", "last_used_at", "revoked_at"} for k in keys
+        set(k) == {"id", "name", "role", "scope", "created_at", "last_used_at", "revoked_at"}
+        for k in keys
     )
     mine = next(k for k in keys if k["id"] == new["id"])
     assert mine["last_used_at"] is not None and mine["revoked_at"] is None

@@ -591,7 +591,7 @@ async def test_registry_from_the_command_line(database_url: str, tmp_path: Path)
     good = tmp_path / "good.csv"
     good.write_text(registry_csv(*ROWS), encoding="utf-8-sig")  # with a byte-order mark
     code, out = await cli(database_url, "registry", "import", str(good), "--dry-run")
-    assert code == 0
+    assert code == 0, out
     assert out == (
         f"{good}: 3 stations checked, nothing stored (an import would create 3, update 0)\n"
     )
@@ -612,7 +612,7 @@ async def test_registry_from_the_command_line(database_url: str, tmp_path: Path)
     places = tmp_path / "places.csv"
     places.write_text(PLACES, encoding="utf-8")
     code, out = await cli(database_url, "places", "import", str(places))
-    assert code == 0
+    assert code == 0, out
     assert out == f"{places}: 3 places imported (3 created, 0 updated, 0 removed)\n"
     code, out = await cli(database_url, "places", "import", str(tmp_path / "missing.csv"))
     assert code == 1 and "cannot read" in out

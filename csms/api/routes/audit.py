@@ -1,4 +1,5 @@
-"""The operator audit: stations decommissioned or re-commissioned, tokens deleted or revived."""
+"""The operator audit: stations decommissioned or re-commissioned, tokens deleted or revived,
+operator accounts changed, signed in and out."""
 
 from __future__ import annotations
 
@@ -18,13 +19,13 @@ Ctx = Annotated[ApiContext, Depends(context)]
 async def operator_actions(
     ctx: Ctx,
     _: Annotated[Principal, Depends(viewer)],
-    subject_kind: Literal["station", "token"] | None = None,
+    subject_kind: Literal["station", "token", "user"] | None = None,
     subject_id: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[dict[str, Any]]:
-    """Who did what to which station or token, newest first (commands sent to stations are
-    in `/api/v1/commands`)."""
+    """Who did what to which station, token or user account, newest first (commands sent to
+    stations are in `/api/v1/commands`)."""
     return await ctx.audit.search(
         subject_kind=subject_kind, subject_id=subject_id, limit=limit, offset=offset
     )

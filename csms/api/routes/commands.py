@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Path, Query
 from pydantic import BaseModel, Field
 
-from csms.api.auth import Principal, context, operator, viewer
+from csms.api.auth import Principal, context, scoped_operator, viewer
 from csms.api.certificate_schemas import CERTIFICATE_COMMAND_MODELS
 from csms.api.command_schemas import DEVICE_COMMAND_MODELS
 from csms.api.context import ApiContext
@@ -24,6 +24,7 @@ from csms.api.schemas import (
     Strict,
     reject_nul,
 )
+from csms.api.scope import ensure_visible
 from csms.errors import InvalidInput, NotFound
 from csms.services.commands import CommandResult
 
@@ -52,9 +53,10 @@ def _command_route(name: str, model: type[Strict]) -> Callable[..., Awaitable[Co
         station_id: str,
         body: Annotated[model, Body()],  # type: ignore[valid-type]
         ctx: Ctx,
-        who: Annotated[Principal, Depends(operator)],
+        who: Annotated[Principal, Depends(scoped_operator)],
         timeout: Timeout = 30,
     ) -> CommandAnswer:
+        await ensure_visible(ctx, who, station_id)
         params = body.model_dump(exclude_none=True)  # type: ignore[attr-defined]
         result = await ctx.commands.send(
             station_id, name, params, requested_by=who.name, timeout=timeout
@@ -99,9 +101,10 @@ for _name, _model in COMMANDS.items():
     include_in_schema=False,
 )
 async def unknown_command(
-    station_id: str, name: str, _: Annotated[Principal, Depends(operator)]
+    station_id: str, name: str, ctx: Ctx, who: Annotated[Principal, Depends(scoped_operator)]
 ) -> None:
     """A command name none of the routes above knows: say which ones exist (not a bare 404)."""
+    await ensure_visible(ctx, who, station_id)
     raise NotFound(
         f"there is no command {name!r}; the commands are: "
         f"{', '.join(sorted([*COMMANDS, 'rotate-password']))} "
@@ -115,10 +118,11 @@ async def raw_passthrough(
     action: Annotated[str, Path(pattern="^[A-Za-z0-9]{1,64}$")],
     payload: Annotated[dict[str, Any], Body()],
     ctx: Ctx,
-    who: Annotated[Principal, Depends(operator)],
+    who: Annotated[Principal, Depends(scoped_operator)],
     timeout: Timeout = 30,
 ) -> CommandAnswer:
     """Send any OCPP action of the station's version with this payload (schema-checked)."""
+    await ensure_visible(ctx, who, station_id)
     try:
         reject_nul(payload)
     except ValueError as exc:

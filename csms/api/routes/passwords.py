@@ -8,9 +8,10 @@ from typing import Annotated, Any
 from fastapi import Body, Depends, Query
 from pydantic import BaseModel, Field
 
-from csms.api.auth import Principal, admin, context
+from csms.api.auth import Principal, context, scoped_admin
 from csms.api.context import ApiContext
 from csms.api.schemas import Strict
+from csms.api.scope import ensure_visible
 from csms.errors import NotFound
 
 PATH = "/stations/{station_id}/commands/rotate-password"
@@ -37,7 +38,7 @@ class RotationAnswer(BaseModel):
 async def rotate_password(
     station_id: str,
     ctx: Annotated[ApiContext, Depends(context)],
-    who: Annotated[Principal, Depends(admin)],
+    who: Annotated[Principal, Depends(scoped_admin)],
     body: Annotated[RotatePassword | None, Body()] = None,
     timeout: Annotated[
         float, Query(gt=0, le=300, description="seconds to wait for the station")
@@ -48,6 +49,7 @@ async def rotate_password(
     The password is never shown, logged or stored: only its hash is kept. The old password
     stays valid until the station connects with the new one (1.6J §6.2.2; 2.0.1 A01).
     """
+    await ensure_visible(ctx, who, station_id)
     if ctx.passwords is None:
         raise NotFound("password rotation is not offered by this CSMS")
     rotation = await ctx.passwords.rotate(station_id, requested_by=who.name, timeout=timeout)

@@ -11,11 +11,12 @@ from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
-from csms.api.auth import Principal, context, operator, viewer
+from csms.api.auth import Principal, context, operator, scoped_viewer, viewer
 from csms.api.bounds import Day
 from csms.api.context import ApiContext
 from csms.api.registry_schemas import LeftOut, RegistryFacts, RegistryPatch, RegistryRecord
 from csms.api.schemas import Strict
+from csms.api.scope import ensure_visible
 from csms.clock import utcnow
 from csms.errors import InvalidInput, NotFound
 from csms.monitoring.geo import wgs84_to_gcj02
@@ -185,9 +186,11 @@ async def left_out(ctx: Ctx, _: Annotated[Principal, Depends(viewer)]) -> list[d
 
 @router.get("/stations/{station_id}/registry", response_model=RegistryRecord)
 async def station_registry(
-    station_id: str, ctx: Ctx, _: Annotated[Principal, Depends(viewer)]
+    station_id: str, ctx: Ctx, who: Annotated[Principal, Depends(scoped_viewer)]
 ) -> dict[str, Any]:
-    """The station's registry record: the facts the plan counts."""
+    """The station's registry record: the facts the plan counts (404 outside the caller's
+    scope)."""
+    await ensure_visible(ctx, who, station_id)
     return as_json(await ctx.registry.record(station_id))
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 
-from csms.api.auth import Principal, admin, context, operator, viewer
+from csms.api.auth import Principal, admin, context, operator, scoped_viewer, viewer
 from csms.api.context import ApiContext
 from csms.api.schemas import (
     MAX_OFFSET,
@@ -16,6 +16,7 @@ from csms.api.schemas import (
     StationDecommissioned,
     StationUpdate,
 )
+from csms.api.scope import visible_station
 from csms.clock import utcnow
 from csms.domain.api_key import Role
 from csms.domain.password import hash_password
@@ -33,7 +34,7 @@ Reason = Annotated[str | None, Query(min_length=1, max_length=500, description="
 @router.get("", response_model=list[Station])
 async def list_stations(
     ctx: Ctx,
-    _: Annotated[Principal, Depends(viewer)],
+    who: Annotated[Principal, Depends(scoped_viewer)],
     connected: bool | None = None,
     status: Annotated[str | None, Query(description="any connector has this status")] = None,
     county: str | None = None,
@@ -52,18 +53,17 @@ async def list_stations(
         include_decommissioned=include_decommissioned,
         limit=limit,
         offset=offset,
+        scope=who.scope,
     )
 
 
 @router.get("/{station_id}")
 async def station_detail(
-    station_id: str, ctx: Ctx, _: Annotated[Principal, Depends(viewer)]
+    station_id: str, ctx: Ctx, who: Annotated[Principal, Depends(scoped_viewer)]
 ) -> dict[str, Any]:
     """The station with its connectors' current status and its open transactions; a
-    decommissioned one too (its history stays readable)."""
-    station = await ctx.stations.get(station_id)
-    if station is None:
-        raise NotFound(f"station {station_id} does not exist")
+    decommissioned one too (its history stays readable). 404 outside the caller's scope."""
+    station = await visible_station(ctx, who, station_id)
     station = Station.model_validate(station).model_dump()
     station["connectors"] = await ctx.stations.connectors(station_id)
     station["open_transactions"] = [

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from csms.api.auth import Principal, context, viewer
+from csms.api.auth import Principal, context, scoped_viewer
 from csms.api.bounds import Instant
 from csms.api.context import ApiContext
 from csms.api.schemas import MAX_ID, MAX_OFFSET, Transaction, TransactionDetail
@@ -30,7 +30,7 @@ def with_energy(row: dict[str, Any]) -> dict[str, Any]:
 @router.get("", response_model=list[Transaction])
 async def list_transactions(
     ctx: Ctx,
-    _: Annotated[Principal, Depends(viewer)],
+    who: Annotated[Principal, Depends(scoped_viewer)],
     station_id: str | None = None,
     id_token: str | None = None,
     since: Annotated[
@@ -55,15 +55,21 @@ async def list_transactions(
         refused=refused,
         limit=limit,
         offset=offset,
+        scope=who.scope,
     )
     return [with_energy(r) for r in rows]
 
 
 @router.get("/{transaction_id}", response_model=TransactionDetail)
 async def transaction_detail(
-    transaction_id: int, ctx: Ctx, _: Annotated[Principal, Depends(viewer)]
+    transaction_id: int, ctx: Ctx, who: Annotated[Principal, Depends(scoped_viewer)]
 ) -> dict[str, Any]:
-    row = await ctx.transactions.get(transaction_id) if 0 < transaction_id <= MAX_ID else None
+    """The transaction with its samples; 404 when its station is outside the caller's scope."""
+    row = (
+        await ctx.transactions.get(transaction_id, scope=who.scope)
+        if 0 < transaction_id <= MAX_ID
+        else None
+    )
     if row is None:
         raise NotFound(f"transaction {transaction_id} does not exist")
     samples = await ctx.transactions.samples(transaction_id)

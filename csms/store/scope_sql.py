@@ -1,0 +1,28 @@
+"""The one SQL condition for "this station is in the caller's scope", shared by every query a
+scoped account may run, so no route filters by hand."""
+
+from __future__ import annotations
+
+from csms.domain.scope import Scope, scope_columns
+
+
+def station_in_scope(id_column: str, counties: int, owner_unit: int) -> str:
+    """A condition true when the station whose id is `id_column` is in the scope passed as the
+    query parameters number `counties` (text[]) and `owner_unit` (text), from `scope_args`;
+    both NULL: the whole network, and then the condition costs no lookup.
+
+    `id_column` must be qualified (`s.id`, `transactions.station_id`): it is read inside a
+    subquery over `stations`.
+    """
+    c, o = f"${counties}", f"${owner_unit}"
+    return (
+        f"({c}::text[] IS NULL AND {o}::text IS NULL OR EXISTS ("
+        f"SELECT 1 FROM stations scope_station WHERE scope_station.id = {id_column}"
+        f" AND ({c}::text[] IS NULL OR scope_station.county = ANY({c}::text[]))"
+        f" AND ({o}::text IS NULL OR scope_station.owner_unit = {o})))"
+    )
+
+
+def scope_args(scope: Scope | None) -> tuple[list[str] | None, str | None]:
+    """The two parameters `station_in_scope` reads, in its order."""
+    return scope_columns(scope)
