@@ -110,16 +110,18 @@ async def _key_principal(request: Request, key: str) -> Principal:
     if found is not None:
         return Principal(f"key:{found.id}:{found.name}", Role(found.role), found.scope)
     source = source_of(request)
-    wait = limits.retry_after(source)
+    refuse_while_locked(limits.retry_after(source), "wrong API keys from this address")
+    limits.failed(source)
+    raise HTTPException(401, "unknown or revoked API key", headers={"WWW-Authenticate": "Bearer"})
+
+
+def refuse_while_locked(wait: float, what: str) -> None:
+    """429 with Retry-After while a lockout lasts (csms.services.auth_limits); `what` failed."""
     if wait > 0:
         seconds = math.ceil(wait)
         raise HTTPException(
-            429,
-            f"too many wrong API keys from this address; retry in {seconds} s",
-            headers={"Retry-After": str(seconds)},
+            429, f"too many {what}; retry in {seconds} s", headers={"Retry-After": str(seconds)}
         )
-    limits.failed(source)
-    raise HTTPException(401, "unknown or revoked API key", headers={"WWW-Authenticate": "Bearer"})
 
 
 async def _session_principal(request: Request, token: str) -> Principal:

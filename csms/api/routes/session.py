@@ -8,7 +8,6 @@ Sessions end after --session-lifetime (12 h) whatever happens, and after --sessi
 from __future__ import annotations
 
 import asyncio
-import math
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -20,6 +19,7 @@ from csms.api.auth import (
     SESSION_COOKIE,
     Principal,
     context,
+    refuse_while_locked,
     scoped_viewer,
     signed_in,
     source_of,
@@ -185,14 +185,10 @@ def info(who: Principal) -> dict[str, Any]:
 
 
 def _refuse_if_locked(limits: AuthLimits, source: str | None, account: str) -> None:
-    wait = limits.retry_after(source, account=account)
-    if wait > 0:
-        seconds = math.ceil(wait)
-        raise HTTPException(
-            429,
-            f"too many failed sign-ins for this login or from this address; retry in {seconds} s",
-            headers={"Retry-After": str(seconds)},
-        )
+    refuse_while_locked(
+        limits.retry_after(source, account=account),
+        "failed sign-ins for this login or from this address",
+    )
 
 
 def _https(request: Request) -> bool:
