@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import itertools
 import json
@@ -118,26 +119,33 @@ class Page:
         self._ws = ws
         self._ids = itertools.count(1)
 
-    async def evaluate(self, expression: str) -> Any:
-        """The value of a JavaScript expression in the page (JSON-serialisable)."""
+    async def call(self, method: str, params: dict[str, Any]) -> Any:
+        """One DevTools protocol command; its result (events meanwhile are skipped)."""
         call_id = next(self._ids)
-        await self._ws.send(
-            json.dumps(
-                {
-                    "id": call_id,
-                    "method": "Runtime.evaluate",
-                    "params": {"expression": expression, "returnByValue": True},
-                }
-            )
-        )
+        await self._ws.send(json.dumps({"id": call_id, "method": method, "params": params}))
         while True:
             reply = json.loads(await asyncio.wait_for(self._ws.recv(), 30))
             if reply.get("id") == call_id:
                 break
         assert "error" not in reply, reply
-        result = reply["result"]
+        return reply["result"]
+
+    async def evaluate(self, expression: str) -> Any:
+        """The value of a JavaScript expression in the page (JSON-serialisable)."""
+        result = await self.call(
+            "Runtime.evaluate", {"expression": expression, "returnByValue": True}
+        )
         assert "exceptionDetails" not in result, result["exceptionDetails"]
         return result["result"].get("value")
+
+    async def screenshot(self, width: int, height: int) -> bytes:
+        """The page as a PNG of width x height CSS pixels."""
+        await self.call(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+        )
+        shot = await self.call("Page.captureScreenshot", {"format": "png"})
+        return base64.b64decode(shot["data"])
 
     async def wait_for(self, expression: str, expected: Any, timeout: float = 20) -> Any:
         """Poll an expression until it equals `expected` (an exception, e.g. while the page is

@@ -6,16 +6,20 @@ Against a running CSMS with data (for example after `csms demo city`), with a vi
         --url http://127.0.0.1:8000 --month 2026-10 --out docs
 
 writes docs/dashboard.png (Chinese), docs/dashboard-en.png (English) and
-docs/monthly-report.png. The dashboard gets the key in its address fragment (#key=..., never
-sent to the server, but visible in the process list while Chromium runs: use a throwaway
-viewer key); the report is opened as the dashboard opens it, by a signed link asked for with
-the key (GET /api/v1/reports/monthly/{month}/link), which Chromium loads with no key.
+docs/monthly-report.png; with `--login L` (password in $CSMS_PASSWORD) also the operator
+console signed in as that account: docs/console.png (the stations) and
+docs/console-station.png (`--station`, else the first station listed). The dashboard gets
+the key in its address fragment (#key=..., never sent to the server, but visible in the
+process list while Chromium runs: use a throwaway viewer key); the report is opened as the
+dashboard opens it, by a signed link asked for with the key
+(GET /api/v1/reports/monthly/{month}/link), which Chromium loads with no key.
 Chinese text needs a CJK font (`apt-get install fonts-noto-cjk`).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import shutil
 import subprocess
@@ -26,7 +30,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.chromium import MISSING, find_chromium, snapshot_command
+from tests.chromium import MISSING, find_chromium, live_page, snapshot_command
+from tests.integration.test_console_browser import click, fill, node, shown
 
 
 def last_month(today: date) -> str:
@@ -46,6 +51,30 @@ def screenshot(binary: str, url: str, out: Path, width: int, height: int) -> Non
     print(f"wrote {out}")
 
 
+async def console_shots(
+    binary: str, base: str, login: str, password: str, station: str | None
+) -> dict[str, bytes]:
+    """The console signed in as `login`: its station list and one station's page."""
+    shots: dict[str, bytes] = {}
+    async with live_page(f"{base}/console", binary) as page:
+        await page.wait_for("document.body?.dataset.state", "signed-out")
+        await fill(page, "sign-in-login", login)
+        await fill(page, "sign-in-password", password)
+        await click(page, "sign-in-submit")
+        await click(page, "nav-stations")
+        await shown(page, "stations")
+        shots["console.png"] = await page.screenshot(1400, 1000)
+        if station is None:
+            first = "document.querySelector('[data-testid^=\"station-link-\"]')"
+            station = await page.evaluate(f"{first}?.dataset.testid.slice(13) ?? null")
+        if station is not None:
+            await page.evaluate(f"location.hash = '#/stations/' + {station!r}")
+            await shown(page, "station")
+            await page.wait_for(f"{node('reset-soft')} !== null", True)
+            shots["console-station.png"] = await page.screenshot(1400, 1000)
+    return shots
+
+
 def has_cjk_font() -> bool:
     if shutil.which("fc-list") is None:
         return True  # cannot tell
@@ -59,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--key", default=os.environ.get("CSMS_KEY"), help="viewer key ($CSMS_KEY)")
     parser.add_argument("--month", default=last_month(date.today()), help="YYYY-MM of the report")
     parser.add_argument("--out", type=Path, default=Path("docs"), help="folder of the images")
+    parser.add_argument("--login", help="also the console, signed in as this account")
+    parser.add_argument("--station", help="the console's station page of this station")
     parser.add_argument("--width", type=int, default=1400)
     parser.add_argument("--height", type=int, default=1000)
     args = parser.parse_args(argv)
@@ -87,6 +118,11 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"the monthly report of {args.month}: HTTP {link.status_code} {link.text}")
     url = base + link.json()["url"]
     screenshot(binary, url, (args.out / "monthly-report.png").resolve(), *size)
+    if args.login:
+        password = os.environ.get("CSMS_PASSWORD", "")
+        shots = asyncio.run(console_shots(binary, base, args.login, password, args.station))
+        for name, png in shots.items():
+            (args.out / name).write_bytes(png)
     return 0
 
 
