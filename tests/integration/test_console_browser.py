@@ -139,7 +139,8 @@ async def test_an_operator_signs_in_sends_a_reset_and_signs_out(
             assert await text(page, "field-county") == "朔城区"
             assert await text(page, "field-connected") == "在线"
             cell = f"connector-{connector['evse_id']}-{connector['connector_id']}-status"
-            assert await text(page, cell) == "Available"
+            assert await text(page, cell) == "空闲"  # Available, in the page's language
+            assert await page.evaluate(f"{node(cell)}.dataset.status") == "Available"
             assert await exists(page, "transactions-empty")
             await click(page, "reset-soft")
             await page.wait_for(f"{node('command-result')}.dataset.status", "Accepted")
@@ -249,7 +250,8 @@ async def test_the_console_and_its_files_are_served_and_linked(csms: Running) ->
             assert reference.startswith("/console/static/"), reference
             fetched = await http.get(reference)
             assert fetched.status_code == 200, reference
-        for module in ("app.js", "api.js", "dom.js", "i18n.js", "stations.js"):
+        for module in ("app.js", "api.js", "dom.js", "i18n.js", "stations.js", "transactions.js",
+                       "tokens.js", "audit.js"):  # fmt: skip
             answer = await http.get(f"/console/static/{module}")
             assert answer.headers["content-type"] == "text/javascript; charset=utf-8", module
         style = await http.get("/console/static/console.css")

@@ -1,13 +1,17 @@
 /*
- * The operator console: sign-in, overview, stations and a station's detail with its commands.
- * One page with hash routes (#/, #/stations, #/stations/<id>, #/password); all data comes from
- * /api/v1 with the session cookie, nothing from elsewhere.
+ * The operator console: sign-in, overview, stations and a station's detail with its commands,
+ * transactions and the billing review queue, id tokens, the audit log. One page with hash
+ * routes (#/, #/stations, #/stations/<id>, #/transactions, #/tokens, #/audit, #/password); all
+ * data comes from /api/v1 with the session cookie, nothing from elsewhere.
  */
 
 import { ApiError, call, describeScope, explain } from './api.js';
 import { h } from './dom.js';
 import { language, setLanguage, t } from './i18n.js';
+import { auditPage } from './audit.js';
 import { stationPage, stationsPage } from './stations.js';
+import { tokensPage } from './tokens.js';
+import { transactionsPage } from './transactions.js';
 
 const view = document.getElementById('view');
 const messageLine = document.getElementById('message');
@@ -184,6 +188,9 @@ export async function route() {
   try {
     if (name === 'stations') await stationsPage(view, isCurrent);
     else if (name === 'station') await stationPage(view, decodeURIComponent(id), session, isCurrent, failed);
+    else if (name === 'transactions') await transactionsPage(view, session, isCurrent, failed);
+    else if (name === 'tokens') await tokensPage(view, session, isCurrent, failed);
+    else if (name === 'audit') await auditPage(view, session, isCurrent, failed);
     else if (name === 'password') passwordPage();
     else await overviewPage(isCurrent);
   } catch (error) {

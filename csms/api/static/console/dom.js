@@ -30,3 +30,24 @@ export function table(testid, headers, rows) {
     h('tbody', {}, rows),
   );
 }
+
+/** Previous/next buttons for a list asked `limit` rows at a time; `more`: a next page exists. */
+export function pager(testid, offset, limit, more, go, labels) {
+  const prev = h('button', { type: 'button', testid: `${testid}-prev`, disabled: offset === 0,
+                             onclick: () => go(Math.max(0, offset - limit)) }, labels.prev);
+  const next = h('button', { type: 'button', testid: `${testid}-next`, disabled: !more,
+                             onclick: () => go(offset + limit) }, labels.next);
+  return h('div', { class: 'inline pager', testid }, prev, h('span', { class: 'muted' }, labels.page), next);
+}
+
+/** A datetime-local input's value as an ISO instant with offset ('' stays ''). */
+export function isoOf(local) {
+  return local ? new Date(local).toISOString() : '';
+}
+
+/** An ISO instant as a datetime-local input's value, in the browser's zone. */
+export function localOf(iso) {
+  if (!iso) return '';
+  const date = new Date(iso);
+  return new Date(date.getTime() - date.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+}

@@ -7,6 +7,14 @@ import { ApiError, call, explain } from './api.js';
 import { h, table } from './dom.js';
 import { t, when } from './i18n.js';
 
+/** An OCPP connector status in the chosen language (the OCPP word when it has no entry). */
+function connectorStatus(status) {
+  if (!status) return '–';
+  const key = `connector_${status}`;
+  const word = t(key);
+  return word === key ? status : word;
+}
+
 const filters = { search: '', county: '', connected: '' }; // kept while the page is open
 
 function connection(station) {
@@ -159,7 +167,8 @@ export async function stationPage(view, id, session, isCurrent, failed) {
   const connectorRows = connectors.map((c) => h('tr', { testid: `connector-${c.evse_id}-${c.connector_id}` },
     h('td', {}, String(c.evse_id)),
     h('td', {}, String(c.connector_id)),
-    h('td', { testid: `connector-${c.evse_id}-${c.connector_id}-status` }, c.status ?? '–'),
+    h('td', { testid: `connector-${c.evse_id}-${c.connector_id}-status`,
+              dataset: { status: c.status ?? '' } }, connectorStatus(c.status)),
     h('td', {}, c.error_code ?? ''),
     h('td', {}, when(c.status_at)),
     mayCommand
