@@ -104,7 +104,11 @@ class Outbox:
             try:
                 answer = await connection.call(item.action, payload)
             except ConnectionLost:
-                continue  # still at the head; goes first once reconnected
+                # still at the head; goes first once reconnected. A socket that is closing may
+                # still look ready for a moment: pause rather than spin on it, which starves the
+                # event loop (a whole fleet test once hung so)
+                await asyncio.sleep(0.05)
+                continue
             except (CallErrorReceived, CallTimeout) as failure:
                 item.attempts += 1
                 if item.persistent and item.attempts < self._attempts():
