@@ -251,7 +251,7 @@ async def test_the_console_and_its_files_are_served_and_linked(csms: Running) ->
             fetched = await http.get(reference)
             assert fetched.status_code == 200, reference
         for module in ("app.js", "api.js", "dom.js", "i18n.js", "stations.js", "transactions.js",
-                       "tokens.js", "audit.js"):  # fmt: skip
+                       "tokens.js", "tariffs.js", "audit.js"):  # fmt: skip
             answer = await http.get(f"/console/static/{module}")
             assert answer.headers["content-type"] == "text/javascript; charset=utf-8", module
         style = await http.get("/console/static/console.css")

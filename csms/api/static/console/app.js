@@ -1,8 +1,8 @@
 /*
  * The operator console: sign-in, overview, stations and a station's detail with its commands,
- * transactions and the billing review queue, id tokens, the audit log. One page with hash
- * routes (#/, #/stations, #/stations/<id>, #/transactions, #/tokens, #/audit, #/password); all
- * data comes from /api/v1 with the session cookie, nothing from elsewhere.
+ * transactions and the billing review queue, id tokens, tariffs, the audit log. One page with
+ * hash routes (#/, #/stations, #/stations/<id>, #/transactions, #/tokens, #/tariffs, #/audit,
+ * #/password); all data comes from /api/v1 with the session cookie, nothing from elsewhere.
  */
 
 import { ApiError, call, describeScope, explain } from './api.js';
@@ -10,6 +10,7 @@ import { h } from './dom.js';
 import { language, setLanguage, t } from './i18n.js';
 import { auditPage } from './audit.js';
 import { stationPage, stationsPage } from './stations.js';
+import { tariffsPage } from './tariffs.js';
 import { tokensPage } from './tokens.js';
 import { transactionsPage } from './transactions.js';
 
@@ -190,6 +191,7 @@ export async function route() {
     else if (name === 'station') await stationPage(view, decodeURIComponent(id), session, isCurrent, failed);
     else if (name === 'transactions') await transactionsPage(view, session, isCurrent, failed);
     else if (name === 'tokens') await tokensPage(view, session, isCurrent, failed);
+    else if (name === 'tariffs') await tariffsPage(view, session, isCurrent, failed);
     else if (name === 'audit') await auditPage(view, session, isCurrent, failed);
     else if (name === 'password') passwordPage();
     else await overviewPage(isCurrent);

@@ -1,0 +1,210 @@
+"""The console's tariffs page in headless Chromium: an operator draws a two-band tariff in the
+editor (a band picked, the day filled, a stretch dragged over the half-hour cells), is stopped
+by the console's own checks and by the API's 422 (explained), creates it, sees it in the list
+with its 24-hour bar, and the API holds the bands as drawn; a viewer sees the list with its
+assignment but no editor, in English too. The API has no cost preview route, and the page says
+so instead of computing a bill.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from csms.bootstrap import Running
+from tests.chromium import MISSING, find_chromium, live_page
+from tests.conftest import Api
+from tests.integration.test_console_browser import (
+    click,
+    console_url,
+    exists,
+    fill,
+    make_user,
+    node,
+    ok,
+    shown,
+    sign_in,
+    text,
+)
+
+NIGHT_DAY = [
+    {"start": "00:00", "end": "08:00", "band": "valley"},
+    {"start": "08:00", "end": "22:00", "band": "flat"},
+    {"start": "22:00", "end": "24:00", "band": "valley"},
+]
+
+
+@pytest.fixture
+def chromium() -> str:
+    binary = find_chromium()
+    if binary is None:
+        pytest.fail(MISSING)
+    return binary
+
+
+def bands_of(bar: str) -> str:
+    """The segments of a drawn bar as 'band start-end' strings, left to right."""
+    return (
+        f"[...{node(bar)}.children].map((s) => "
+        "`${s.dataset.band} ${s.dataset.start}-${s.dataset.end}`)"
+    )
+
+
+async def test_an_operator_draws_a_two_band_tariff(csms: Running, api: Api, chromium: str) -> None:
+    await make_user(api, "ops-tariff", "operator")
+    async with live_page(console_url(csms), chromium) as page:
+        await sign_in(page, "ops-tariff")
+        await shown(page, "overview")
+        await click(page, "nav-tariffs")
+        await shown(page, "tariffs")
+        assert await page.evaluate(f"{node('tariffs')}.dataset.count") == "0"
+        assert await exists(page, "tariffs-empty")
+        assert await exists(page, "tariff-preview-missing")  # no preview route: nothing computed
+
+        await fill(page, "tariff-new-id", "night-day")
+        await fill(page, "tariff-new-name", "昼夜电价")
+        await fill(page, "tariff-new-valley-energy", "0.3")
+        await fill(page, "tariff-new-valley-service", "0.4000")
+        await fill(page, "tariff-new-flat-energy", "0.65")
+        await fill(page, "tariff-new-flat-service", "0.6")
+        # only two half hours drawn: the console refuses before sending
+        await click(page, "tariff-brush-valley")
+        await click(page, "tariff-cell-0")
+        await click(page, "tariff-cell-1")
+        await click(page, "tariff-create-submit")
+        await page.wait_for(f"{node('tariff-result')}.dataset.status", "error")
+        error = await text(page, "tariff-error")
+        assert error.startswith("请先修正") and "46 个半小时" in error and "01:00" in error, error
+
+        # the whole day valley, then 08:00-22:00 dragged flat
+        await click(page, "tariff-fill-all")
+        await click(page, "tariff-brush-flat")
+        await page.evaluate(
+            "(() => { const cell = (i) => "
+            'document.querySelector(`[data-testid="tariff-cell-${i}"]`);'
+            " cell(16).dispatchEvent(new MouseEvent('mousedown', {bubbles: true}));"
+            " for (let i = 17; i < 44; i++) cell(i).dispatchEvent(new MouseEvent('mouseenter'));"
+            " document.dispatchEvent(new MouseEvent('mouseup', {bubbles: true}));"
+            " cell(45).dispatchEvent(new MouseEvent('mouseenter')); })()"
+        )
+        assert await page.evaluate(f"{node('tariff-cell-44')}.dataset.band") == "valley"
+        sent = json.loads(await text(page, "tariff-json"))
+        assert sent["plans"] == [{"periods": NIGHT_DAY}], sent
+        assert sent["prices"] == {
+            "valley": {"energy": "0.3", "service": "0.4000"},
+            "flat": {"energy": "0.65", "service": "0.6"},
+        }
+
+        # a price the console cannot judge but the API's policy refuses: the 422, explained
+        await fill(page, "tariff-new-flat-service", "5")
+        await click(page, "tariff-create-submit")
+        await page.wait_for(f"{node('tariff-result')}.dataset.status", "error")
+        error = await text(page, "tariff-error")
+        assert error.startswith("输入有误，请检查后重试") and "flat" in error, error
+        # more decimals than the API allows: caught before sending
+        await fill(page, "tariff-new-flat-service", "0.60001")
+        await click(page, "tariff-create-submit")
+        await page.wait_for(f"{node('tariff-error')}?.textContent.startsWith('请先修正')", True)
+        assert "平段的服务费" in await text(page, "tariff-error")
+        await fill(page, "tariff-new-flat-service", "0.6")
+
+        await click(page, "tariff-create-submit")
+        await page.wait_for(f"{node('tariff-result')}.dataset.status", "ok")
+        assert await text(page, "tariff-answer") == "电价 night-day 已新建（第 1 版）。"
+        assert await page.evaluate(f"{node('tariffs')}.dataset.count") == "1"
+        assert await page.evaluate(bands_of("tariff-night-day-bar-0")) == [
+            "valley 00:00-08:00",
+            "flat 08:00-22:00",
+            "valley 22:00-24:00",
+        ]
+        assert "低谷 0.3+0.4000" in await text(page, "tariff-night-day-bar-0")
+        assert await text(page, "tariff-night-day-idle") == "不收占位费。"
+        # the editor in English
+        await click(page, "language")
+        await shown(page, "tariffs")
+        await page.wait_for(f"{node('tariff-create-submit')}.textContent", "Create tariff")
+        assert await text(page, "tariff-brush-valley") == "Valley"
+        await click(page, "tariff-create-submit")
+        await page.wait_for(f"{node('tariff-result')}.dataset.status", "error")
+        assert (await text(page, "tariff-error")).startswith(
+            "Correct this first: the tariff id must be 1-64 letters"
+        )
+
+    stored = ok(await api.get("/api/v1/tariffs/night-day"))
+    assert stored["name"] == "昼夜电价" and stored["version"] == 1
+    assert stored["plans"] == [{"months": [], "day_types": [], "periods": NIGHT_DAY}]
+    assert stored["idle_fee"] is None
+    prices = {
+        band: {kind: Decimal(value) for kind, value in price.items()}
+        for band, price in stored["prices"].items()
+    }
+    assert prices == {
+        "valley": {"energy": Decimal("0.3"), "service": Decimal("0.4")},
+        "flat": {"energy": Decimal("0.65"), "service": Decimal("0.6")},
+    }
+    assert stored["created_by"] is not None and "ops-tariff" in stored["created_by"]
+
+
+async def test_a_viewer_sees_tariffs_with_assignments_and_no_editor(
+    csms: Running, api: Api, chromium: str
+) -> None:
+    body = {
+        "tariff_id": "sz-2026",
+        "name": "朔州公共桩 2026",
+        "effective_from": "2026-01-01T00:00:00+08:00",
+        "prices": {
+            "peak": {"energy": "0.9000", "service": "0.8000"},
+            "valley": {"energy": "0.3000", "service": "0.4000"},
+        },
+        "plans": [
+            {
+                "day_types": ["workday"],
+                "periods": [
+                    {"start": "00:00", "end": "07:00", "band": "valley"},
+                    {"start": "07:00", "end": "24:00", "band": "peak"},
+                ],
+            },
+            {"periods": [{"start": "00:00", "end": "24:00", "band": "valley"}]},
+        ],
+        "idle_fee": {"per_minute": "0.5000", "grace_minutes": 15, "cap": "50.00"},
+    }
+    ok(await api.post("/api/v1/tariffs", json=body), 201)
+    assignment = {
+        "tariff_id": "sz-2026",
+        "scope": "network",
+        "effective_from": body["effective_from"],
+    }
+    ok(await api.post("/api/v1/tariff-assignments", json=assignment), 201)
+    await make_user(api, "view-tariff", "viewer")
+    async with live_page(console_url(csms), chromium) as page:
+        await sign_in(page, "view-tariff")
+        await shown(page, "overview")
+        await click(page, "nav-tariffs")
+        await shown(page, "tariffs")
+        assert await page.evaluate(f"{node('tariffs')}.dataset.count") == "1"
+        assert not await exists(page, "tariff-editor")
+        assert await exists(page, "tariffs-viewer")
+        assert await page.evaluate(bands_of("tariff-sz-2026-bar-0")) == [
+            "valley 00:00-07:00",
+            "peak 07:00-24:00",
+        ]
+        assert await page.evaluate(bands_of("tariff-sz-2026-bar-1")) == ["valley 00:00-24:00"]
+        assert (await text(page, "tariff-sz-2026-assigned")).startswith("适用于：全网")
+        idle = await text(page, "tariff-sz-2026-idle")
+        assert "0.5000" in idle and "15" in idle and "50.00" in idle, idle
+
+        await click(page, "language")
+        await shown(page, "tariffs")
+        await page.wait_for(f"{node('nav-tariffs')}.textContent", "Tariffs")
+        assert await page.evaluate("document.querySelector('h1').textContent") == "Tariffs"
+        assert "Peak 0.9000+0.8000" in await text(page, "tariff-sz-2026-bar-0")
+        assert (await text(page, "tariff-sz-2026-assigned")).startswith(
+            "Applies to: the whole network"
+        )
+        assert (await text(page, "tariff-sz-2026-idle")).startswith("Idle fee: 0.5000 CNY a minute")
+        assert (await text(page, "tariffs-viewer")).startswith("A viewer account reads tariffs")
+        assert (await text(page, "tariff-preview-missing")).startswith("Cost preview: the API has")
+        html = await page.evaluate("document.body.innerText")
+        assert "电价" not in html and "低谷" not in html
