@@ -71,6 +71,20 @@ class TariffFromPolicy(Strict):
     session_fee: Decimal = Decimal("0.00")
 
 
+class QuoteBody(Strict):
+    """A session to price: energy charged evenly from start to end, idle until occupied_until."""
+
+    start: Instant
+    end: Instant
+    energy_kwh: Decimal = Field(ge=0, le=10_000, decimal_places=3)
+    occupied_until: Instant | None = Field(
+        default=None, description="when the bay was freed, if after `end` (idle fee)"
+    )
+    version: int | None = Field(
+        default=None, ge=1, lt=2**31, description="default: the version in force at `start`"
+    )
+
+
 class TariffOut(BaseModel):
     tariff_id: str
     version: int

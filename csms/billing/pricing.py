@@ -187,6 +187,37 @@ def price(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Point:
+    at: datetime
+    wh: int
+
+
+def quote(
+    tariff: Tariff,
+    start: datetime,
+    end: datetime,
+    energy_wh: int,
+    *,
+    occupied_until: datetime | None = None,
+    day_type_of: DayTypeOf = weekday_type,
+) -> Bill:
+    """What a session would cost: `energy_wh` charged evenly from `start` to `end` (as a session
+    reporting only its start and stop is billed), idle from `end` to `occupied_until`."""
+    if end <= start:
+        raise ValueError("a session ends after it starts")
+    readings = (_Point(start, 0), _Point(end, energy_wh))
+    idle_from = end if occupied_until is not None and occupied_until > end else None
+    return price(
+        tariff,
+        readings,
+        allocation=Allocation.ESTIMATED,
+        idle_from=idle_from,
+        occupied_until=occupied_until or end,
+        day_type_of=day_type_of,
+    )
+
+
 def _line(tariff: Tariff, span: Segment, wh: int) -> BillLine:
     prices = tariff.prices[span.band]
     kwh = Decimal(wh) / _WH_PER_KWH

@@ -18,7 +18,7 @@ from typing import Any
 from csms import metrics
 from csms.billing.cdr import Kind, SessionFacts, bill_record, credit_record, verify_chain
 from csms.billing.occupancy import charging_ended_at
-from csms.billing.pricing import Allocation, Bill, price
+from csms.billing.pricing import Allocation, Bill, price, quote
 from csms.billing.tariff import DayTypeOf, Tariff, weekday_type
 from csms.clock import monotonic, utcnow
 from csms.errors import Conflict, CsmsError, InvalidInput, NotFound
@@ -281,6 +281,24 @@ class BillingService:
             day_type_of=self._day_type_of,
         )
         return Priced(data, meter, tariff, bill, idle_from)
+
+    def quote(
+        self,
+        tariff: Tariff,
+        start: datetime,
+        end: datetime,
+        energy_wh: int,
+        occupied_until: datetime | None = None,
+    ) -> Bill:
+        """What a session would cost under `tariff`, with the holiday calendar bills use."""
+        return quote(
+            tariff,
+            start,
+            end,
+            energy_wh,
+            occupied_until=occupied_until,
+            day_type_of=self._day_type_of,
+        )
 
     def _facts(self, data: SessionData) -> SessionFacts:
         tx, station = data.transaction, data.station

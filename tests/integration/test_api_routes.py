@@ -226,6 +226,17 @@ ROUTES = (
     Route("POST", "/api/v1/tariffs/{tariff_id}/versions", "operator", 201, TARIFF),
     Route("GET", "/api/v1/tariffs/{tariff_id}/versions", "viewer", 200),
     Route("GET", "/api/v1/tariffs/{tariff_id}/versions/{version}", "viewer", 200),
+    Route(
+        "POST",
+        "/api/v1/tariffs/{tariff_id}/quote",
+        "viewer",
+        200,
+        {
+            "start": "2026-03-10T07:00:00+08:00",
+            "end": "2026-03-10T09:00:00+08:00",
+            "energy_kwh": "10",
+        },
+    ),
     Route("POST", "/api/v1/tariff-assignments", "operator", 201, ASSIGNMENT),
     Route("GET", "/api/v1/tariff-assignments", "viewer", 200),
     Route("DELETE", "/api/v1/tariff-assignments/{assignment_id}", "operator", 404),

@@ -2,8 +2,8 @@
 editor (a band picked, the day filled, a stretch dragged over the half-hour cells), is stopped
 by the console's own checks and by the API's 422 (explained), creates it, sees it in the list
 with its 24-hour bar, and the API holds the bands as drawn; a viewer sees the list with its
-assignment but no editor, in English too. The API has no cost preview route, and the page says
-so instead of computing a bill.
+assignment but no editor, in English too, and previews a session's cost as the API quotes it
+(POST /api/v1/tariffs/{id}/quote: the page computes no bill itself).
 """
 
 from __future__ import annotations
@@ -52,6 +52,14 @@ def bands_of(bar: str) -> str:
     )
 
 
+def local_input(moment: str) -> str:
+    """JavaScript: an instant as a datetime-local input's value in the browser's zone."""
+    return (
+        f"(d => new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString()"
+        f".slice(0, 16))(new Date('{moment}'))"
+    )
+
+
 async def test_an_operator_draws_a_two_band_tariff(csms: Running, api: Api, chromium: str) -> None:
     await make_user(api, "ops-tariff", "operator")
     async with live_page(console_url(csms), chromium) as page:
@@ -61,7 +69,7 @@ async def test_an_operator_draws_a_two_band_tariff(csms: Running, api: Api, chro
         await shown(page, "tariffs")
         assert await page.evaluate(f"{node('tariffs')}.dataset.count") == "0"
         assert await exists(page, "tariffs-empty")
-        assert await exists(page, "tariff-preview-missing")  # no preview route: nothing computed
+        assert not await exists(page, "tariff-preview")  # nothing to preview without a tariff
 
         await fill(page, "tariff-new-id", "night-day")
         await fill(page, "tariff-new-name", "昼夜电价")
@@ -192,6 +200,20 @@ async def test_a_viewer_sees_tariffs_with_assignments_and_no_editor(
         ]
         assert await page.evaluate(bands_of("tariff-sz-2026-bar-1")) == ["valley 00:00-24:00"]
         assert (await text(page, "tariff-sz-2026-assigned")).startswith("适用于：全网")
+        # a workday session 06:00-08:00 (UTC+8), 10 kWh, bay freed 08:30: 5 kWh valley (1.50 +
+        # 2.00), 5 kWh peak (4.50 + 4.00), 30 idle minutes - 15 grace = 15 x 0.50 = 7.50
+        for test_id, moment in (
+            ("preview-start", "2026-03-10T06:00:00+08:00"),
+            ("preview-end", "2026-03-10T08:00:00+08:00"),
+            ("preview-occupied", "2026-03-10T08:30:00+08:00"),
+        ):
+            await fill(page, test_id, await page.evaluate(local_input(moment)))
+        await fill(page, "preview-kwh", "10")
+        await click(page, "preview-submit")
+        await page.wait_for(f"{node('preview-total')}?.dataset.total ?? null", "19.50")
+        assert "电费 6.00 元" in await text(page, "preview-total")
+        rows = f"[...{node('preview-lines')}.querySelectorAll('tbody tr')].length"
+        assert await page.evaluate(rows) == 2
         idle = await text(page, "tariff-sz-2026-idle")
         assert "0.5000" in idle and "15" in idle and "50.00" in idle, idle
 
@@ -205,6 +227,7 @@ async def test_a_viewer_sees_tariffs_with_assignments_and_no_editor(
         )
         assert (await text(page, "tariff-sz-2026-idle")).startswith("Idle fee: 0.5000 CNY a minute")
         assert (await text(page, "tariffs-viewer")).startswith("A viewer account reads tariffs")
-        assert (await text(page, "tariff-preview-missing")).startswith("Cost preview: the API has")
+        preview_title = "document.querySelector('[data-testid=tariff-preview] h2').textContent"
+        assert await page.evaluate(preview_title) == "Cost preview"
         html = await page.evaluate("document.body.innerText")
         assert "电价" not in html and "低谷" not in html

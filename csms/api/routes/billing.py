@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import PlainTextResponse
 
 from csms.api.auth import Principal, admin, context, operator, viewer
+from csms.api.bill_view import bill_view
 from csms.api.billing_schemas import Note, Rebill, Review
 from csms.api.bounds import Day, Moment
 from csms.api.context import ApiContext
@@ -133,30 +134,7 @@ async def bill_of(ctx: ApiContext, transaction_id: int) -> dict[str, Any]:
     if tx["status"] == "open":
         priced = await ctx.billing.running_cost(transaction_id)
         if priced is not None:
-            bill = priced.bill
-            running = {
-                "total": str(bill.total),
-                "energy_wh": bill.energy_wh,
-                "energy_kwh": kwh(bill.energy_wh),
-                "energy_money": str(bill.energy_money),
-                "service_money": str(bill.service_money),
-                "idle_minutes": bill.idle.minutes,
-                "idle_fee": str(bill.idle.fee),
-                "session_fee": str(bill.session_fee),
-                "allocation": bill.allocation.value,
-                "tariff": {"id": bill.tariff_id, "version": bill.tariff_version},
-                "lines": [
-                    {
-                        "band": line.band.value,
-                        "start": line.start,
-                        "end": line.end,
-                        "energy_kwh": kwh(line.energy_wh),
-                        "energy_money": str(line.energy_money),
-                        "service_money": str(line.service_money),
-                    }
-                    for line in bill.lines
-                ],
-            }
+            running = bill_view(priced.bill)
     return {
         "transaction_id": transaction_id,
         "status": tx["status"],

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
 from csms.api.auth import Principal, context, operator, viewer
+from csms.api.bill_view import bill_view
 from csms.api.billing_schemas import (
     Assignment,
     AssignmentCreate,
+    QuoteBody,
     TariffBody,
     TariffCreate,
     TariffFromPolicy,
@@ -22,6 +25,7 @@ from csms.billing.codec import DefinitionError, tariff_from
 from csms.billing.tariff import Tariff, policy_problems, problems
 from csms.clock import utcnow
 from csms.errors import InvalidInput, NotFound
+from csms.store.tariffs import tariff_of
 from csms.tcec.codes import PushDataError
 from csms.tcec.policy import tariff_definition
 
@@ -144,6 +148,43 @@ async def get_version(
     if not 0 < version < 2**31:
         raise NotFound(f"tariff {tariff_id!r} version {version} does not exist")
     return tariff_view(await ctx.tariffs.get(tariff_id, version))
+
+
+MAX_QUOTED = timedelta(days=7)
+
+
+@router.post("/tariffs/{tariff_id}/quote", tags=["tariffs"])
+async def quote_tariff(
+    tariff_id: str, body: QuoteBody, ctx: Ctx, _: Annotated[Principal, Depends(viewer)]
+) -> dict[str, Any]:
+    """What a session would cost under this tariff (the version in force at its start, or the
+    one named): the same pricing, holiday calendar and rounding as its bill, nothing stored."""
+    if body.end <= body.start:
+        raise InvalidInput("end must be after start")
+    if body.end - body.start > MAX_QUOTED:
+        raise InvalidInput("a quoted session lasts at most 7 days")
+    if body.occupied_until is not None and body.occupied_until < body.end:
+        raise InvalidInput("occupied_until must not be before end")
+    if body.version is not None:
+        row = await ctx.tariffs.get(tariff_id, body.version)
+    else:
+        rows = await ctx.tariffs.versions(tariff_id)
+        if not rows:
+            raise NotFound(f"tariff {tariff_id!r} does not exist")
+        in_force = [
+            r
+            for r in rows
+            if r["effective_from"] <= body.start
+            and (r["effective_to"] is None or body.start < r["effective_to"])
+        ]
+        if not in_force:
+            raise InvalidInput(
+                f"no version of tariff {tariff_id!r} is in force at {body.start.isoformat()}"
+            )
+        row = in_force[-1]
+    energy_wh = int((body.energy_kwh * 1000).to_integral_value())
+    bill = ctx.billing.quote(tariff_of(row), body.start, body.end, energy_wh, body.occupied_until)
+    return {"start": body.start, "end": body.end, **bill_view(bill)}
 
 
 # --- assignments ------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
  * bar per day plan, its prices, idle fee and assignments; operators and admins draw a new
  * tariff (bands and their prices, one day plan for every day in half-hour cells, idle fee)
  * and see the JSON before it is sent. The API checks it again and names every fault (422).
- * No bill is computed here: the API has no preview route, and billing stays in the CSMS.
+ * The cost preview asks the API (POST /api/v1/tariffs/{id}/quote): no bill is computed here.
  */
 
 import { ApiError, call, explain } from './api.js';
@@ -238,6 +238,57 @@ function editor(result, report, problem, reload) {
   return form;
 }
 
+/** What a session would cost under a tariff, as the API prices it (its quote route). */
+function preview(tariffs, problem) {
+  const choice = h('select', { testid: 'preview-tariff' },
+    ...tariffs.map((tf) => h('option', { value: tf.tariff_id }, `${tf.tariff_id} · ${tf.name}`)));
+  const start = h('input', { type: 'datetime-local', testid: 'preview-start' });
+  const end = h('input', { type: 'datetime-local', testid: 'preview-end' });
+  const energy = h('input', { type: 'text', inputmode: 'decimal', testid: 'preview-kwh', value: '20' });
+  const freed = h('input', { type: 'datetime-local', testid: 'preview-occupied' });
+  const out = h('div', { testid: 'preview-result' });
+  const send = async (event) => {
+    event.preventDefault();
+    if (!start.value || !end.value) {
+      out.replaceChildren(h('p', { class: 'error', testid: 'preview-problem' }, t('preview_need_times')));
+      return;
+    }
+    const body = { start: isoOf(start.value), end: isoOf(end.value), energy_kwh: energy.value.trim() };
+    if (freed.value) body.occupied_until = isoOf(freed.value);
+    try {
+      const quote = await call('POST', `/api/v1/tariffs/${encodeURIComponent(choice.value)}/quote`, body);
+      const lines = quote.lines.map((line) => h('tr', {},
+        h('td', {}, t(`band_${line.band}`)),
+        h('td', {}, `${when(line.start)} – ${when(line.end)}`),
+        h('td', {}, line.energy_kwh),
+        h('td', {}, line.energy_money),
+        h('td', {}, line.service_money)));
+      out.replaceChildren(
+        h('p', { testid: 'preview-total', dataset: { total: quote.total } },
+          t('preview_total', { total: quote.total, energy: quote.energy_money,
+                               service: quote.service_money, idle: quote.idle_fee })),
+        h('table', { testid: 'preview-lines' },
+          h('thead', {}, h('tr', {}, ...['preview_band', 'preview_span', 'preview_kwh',
+            'preview_energy', 'preview_service'].map((k) => h('th', {}, t(k))))),
+          h('tbody', {}, ...lines)));
+    } catch (error) {
+      out.replaceChildren();
+      problem(error);
+    }
+  };
+  return h('section', { testid: 'tariff-preview' },
+    h('h2', {}, t('preview_title')),
+    h('p', { class: 'muted' }, t('preview_intro')),
+    h('form', { class: 'filters', testid: 'preview-form', onsubmit: send },
+      h('label', {}, t('preview_tariff'), choice),
+      h('label', {}, t('preview_start'), start),
+      h('label', {}, t('preview_end'), end),
+      h('label', {}, t('preview_energy_kwh'), energy),
+      h('label', {}, t('preview_occupied'), freed),
+      h('button', { type: 'submit', class: 'primary', testid: 'preview-submit' }, t('preview_submit'))),
+    out);
+}
+
 export async function tariffsPage(view, session, isCurrent, failed) {
   const mayWrite = session.role !== 'viewer';
   const result = h('div', { class: 'result', testid: 'tariff-result', role: 'status' });
@@ -253,6 +304,7 @@ export async function tariffsPage(view, session, isCurrent, failed) {
     }
     report('error', explain(error, session.scope), 'tariff-error');
   };
+  const previewSlot = h('div', {});
   const load = async () => {
     const [tariffs, assignments] = await Promise.all([
       call('GET', '/api/v1/tariffs?limit=1000'),
@@ -263,6 +315,7 @@ export async function tariffsPage(view, session, isCurrent, failed) {
     list.replaceChildren(...(tariffs.length === 0
       ? [h('p', { class: 'muted', testid: 'tariffs-empty' }, t('no_tariffs'))]
       : tariffs.map((tariff) => tariffCard(tariff, assignments))));
+    previewSlot.replaceChildren(...(tariffs.length ? [preview(tariffs, problem)] : []));
   };
   const sections = [
     h('h1', {}, t('tariffs_title')),
@@ -271,7 +324,7 @@ export async function tariffsPage(view, session, isCurrent, failed) {
     mayWrite
       ? editor(result, report, problem, load)
       : h('p', { class: 'muted', testid: 'tariffs-viewer' }, t('tariffs_viewer')),
-    h('p', { class: 'muted', testid: 'tariff-preview-missing' }, t('tariff_no_preview')),
+    previewSlot,
   ];
   await load();
   if (!isCurrent()) return;
