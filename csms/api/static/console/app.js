@@ -1,8 +1,10 @@
 /*
  * The operator console: sign-in, overview, stations and a station's detail with its commands,
- * transactions and the billing review queue, id tokens, tariffs, the audit log. One page with
+ * transactions and the billing review queue, id tokens, tariffs, the audit log, monitoring
+ * platform pushes, accounts and API keys (whole-network admins only). One page with
  * hash routes (#/, #/stations, #/stations/<id>, #/transactions, #/tokens, #/tariffs, #/audit,
- * #/password); all data comes from /api/v1 with the session cookie, nothing from elsewhere.
+ * #/platforms, #/users, #/password); all data comes from /api/v1 with the session cookie,
+ * nothing from elsewhere.
  */
 
 import { ApiError, call, describeScope, explain } from './api.js';
@@ -13,6 +15,8 @@ import { stationPage, stationsPage } from './stations.js';
 import { tariffsPage } from './tariffs.js';
 import { tokensPage } from './tokens.js';
 import { transactionsPage } from './transactions.js';
+import { usersPage } from './users.js';
+import { platformsPage } from './platforms.js';
 
 const view = document.getElementById('view');
 const messageLine = document.getElementById('message');
@@ -61,12 +65,18 @@ function header() {
   const name = session.user?.display_name || session.user?.login || session.principal;
   who.textContent = t('signed_in_as', { name, role: t(`role_${session.role}`) });
   who.dataset.role = session.role;
+  document.getElementById('nav-users').hidden = !isAdmin();
   const page = location.hash.split('/')[1] ?? '';
   for (const link of document.querySelectorAll('#nav a')) {
     const target = link.getAttribute('href').split('/')[1] ?? '';
     if (target === page) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }
+}
+
+/** Accounts and keys are for whole-network admins only. */
+function isAdmin() {
+  return session?.role === 'admin' && !session.scope;
 }
 
 function showSignIn(message = '', kind = 'error') {
@@ -183,7 +193,8 @@ export async function route() {
   const mine = ++renderCount;
   const isCurrent = () => mine === renderCount;
   const [, page = '', id] = location.hash.split('/');
-  const name = page === 'stations' ? (id ? 'station' : 'stations') : page || 'overview';
+  let name = page === 'stations' ? (id ? 'station' : 'stations') : page || 'overview';
+  if (name === 'users' && !isAdmin()) name = 'overview';
   setState('loading', name);
   view.replaceChildren(h('p', { class: 'muted' }, t('loading')));
   try {
@@ -193,6 +204,8 @@ export async function route() {
     else if (name === 'tokens') await tokensPage(view, session, isCurrent, failed);
     else if (name === 'tariffs') await tariffsPage(view, session, isCurrent, failed);
     else if (name === 'audit') await auditPage(view, session, isCurrent, failed);
+    else if (name === 'platforms') await platformsPage(view, session, isCurrent, failed);
+    else if (name === 'users') await usersPage(view, session, isCurrent, failed);
     else if (name === 'password') passwordPage();
     else await overviewPage(isCurrent);
   } catch (error) {
