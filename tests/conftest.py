@@ -23,6 +23,7 @@ from csms.config import Settings
 from csms.domain.api_key import key_hash, new_key
 from csms.store.api_keys import ApiKeyStore
 from csms.store.embedded import EmbeddedPostgres
+from tests.chromium import MISSING, find_chromium
 
 TEMPLATE = "csms_template"
 ADMIN_TOKEN = "test-admin-token-0123456789"
@@ -100,6 +101,15 @@ def pg_cluster() -> Iterator[PgCluster]:
             yield cluster
         finally:
             embedded.stop()
+
+
+@pytest.fixture
+def chromium() -> str:
+    """The headless Chromium of the browser tests: required, not optional (CI installs it)."""
+    binary = find_chromium()
+    if binary is None:
+        pytest.fail(MISSING)
+    return binary
 
 
 @pytest.fixture

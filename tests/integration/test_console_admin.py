@@ -8,10 +8,9 @@ link, and the page reads in English once chosen.
 from __future__ import annotations
 
 import httpx
-import pytest
 
 from csms.bootstrap import Running
-from tests.chromium import MISSING, Page, find_chromium, live_page
+from tests.chromium import Page, live_page
 from tests.conftest import Api
 from tests.integration.test_console_browser import (
     click,
@@ -25,14 +24,6 @@ from tests.integration.test_console_browser import (
     sign_in,
     text,
 )
-
-
-@pytest.fixture
-def chromium() -> str:
-    binary = find_chromium()
-    if binary is None:
-        pytest.fail(MISSING)
-    return binary
 
 
 async def api_sign_in(csms: Running, login: str, password: str) -> int:

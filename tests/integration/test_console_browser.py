@@ -13,24 +13,15 @@ import re
 from typing import Any
 
 import httpx
-import pytest
 
 from csms.bootstrap import Running
-from tests.chromium import MISSING, Page, find_chromium, live_page
+from tests.chromium import Page, live_page
 from tests.conftest import Api
 from tests.station_responder import DuplexStation, duplex_station
 
 PASSWORD = "console-password-1"
 STATIONS = [("CON-1", "朔城区", "开发区公交场站"), ("CON-2", "怀仁市", "怀仁客运站")]
 _REFERENCE = re.compile(r'(?:src|href)="([^"]+)"')
-
-
-@pytest.fixture
-def chromium() -> str:
-    binary = find_chromium()
-    if binary is None:
-        pytest.fail(MISSING)
-    return binary
 
 
 def ok(response: httpx.Response, status: int = 200) -> Any:

@@ -10,10 +10,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-import pytest
-
 from csms.bootstrap import Running
-from tests.chromium import MISSING, find_chromium, live_page
+from tests.chromium import live_page
 from tests.conftest import Api
 from tests.integration.test_billing_metering import boot16, now_ms, session16, set_up
 from tests.integration.test_console_browser import (
@@ -28,14 +26,6 @@ from tests.integration.test_console_browser import (
     sign_in,
     text,
 )
-
-
-@pytest.fixture
-def chromium() -> str:
-    binary = find_chromium()
-    if binary is None:
-        pytest.fail(MISSING)
-    return binary
 
 
 async def held_sessions(csms: Running, api: Api, station_id: str) -> list[int]:

@@ -11,10 +11,8 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-import pytest
-
 from csms.bootstrap import Running
-from tests.chromium import MISSING, find_chromium, live_page
+from tests.chromium import live_page
 from tests.conftest import Api
 from tests.integration.test_console_browser import (
     click,
@@ -34,14 +32,6 @@ NIGHT_DAY = [
     {"start": "08:00", "end": "22:00", "band": "flat"},
     {"start": "22:00", "end": "24:00", "band": "valley"},
 ]
-
-
-@pytest.fixture
-def chromium() -> str:
-    binary = find_chromium()
-    if binary is None:
-        pytest.fail(MISSING)
-    return binary
 
 
 def bands_of(bar: str) -> str:

@@ -12,13 +12,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-import pytest
 
 from csms.bootstrap import Running
 from csms.clock import isoformat, utcnow
 from csms.monitoring.registry_csv import COLUMNS
 from simulators.platform.server import PlatformSimulator
-from tests.chromium import MISSING, Dom, Page, dump_dom, find_chromium, live_page
+from tests.chromium import Dom, Page, dump_dom, live_page
 from tests.conftest import Api, api_for
 from tests.ocpp_client import OcppClient, open_client
 from tests.platform_support import add_platform, drained, pushing_csms, sim_config
@@ -33,14 +32,6 @@ REGISTRY = [
     "YX-1,应县,金城镇,,木塔景区,scenic_4a_plus,,39.565,113.183,50,7AC,2024-12-01,public,,,7",
 ]
 CARD = "DASH-CARD-1"
-
-
-@pytest.fixture
-def chromium() -> str:
-    binary = find_chromium()
-    if binary is None:
-        pytest.fail(MISSING)
-    return binary
 
 
 def ok(response: Any, status: int = 200) -> Any:

@@ -9,18 +9,10 @@ import httpx
 import pytest
 
 from csms.bootstrap import Running
-from tests.chromium import MISSING, dump_dom, find_chromium
+from tests.chromium import dump_dom
 
 # src= and href= of a page: what a browser fetches (the landing page's links are same-site too)
 _REFERENCE = re.compile(r'(?:src|href)="([^"]+)"')
-
-
-@pytest.fixture
-def chromium() -> str:
-    binary = find_chromium()
-    if binary is None:
-        pytest.fail(MISSING)
-    return binary
 
 
 @pytest.mark.parametrize("path", ["/", "/docs", "/redoc"])

@@ -4,6 +4,7 @@
  * explanation says, in the chosen language, what to do next.
  */
 
+import { h } from './dom.js';
 import { t } from './i18n.js';
 
 const WHOLE_NETWORK = 'this needs a whole-network account';
@@ -103,4 +104,24 @@ export function explain(error, scope) {
     default:
       return t('e_server', { status: error.status });
   }
+}
+
+/**
+ * A page's result line: report(status, text, testid) shows what happened; problem(error) shows
+ * a failure explained for the account's scope, or hands an ended session to `failed` (back to
+ * the sign-in form).
+ */
+export function resultLine(result, session, failed, errorTestid) {
+  const report = (status, text, testid) => {
+    result.dataset.status = status;
+    result.replaceChildren(h('p', { testid }, text));
+  };
+  const problem = (error) => {
+    if (error instanceof ApiError && error.sessionEnded) {
+      failed(error);
+      return;
+    }
+    report('error', explain(error, session.scope), errorTestid);
+  };
+  return { report, problem };
 }

@@ -4,7 +4,7 @@
  * records with a "retry" button. Platforms are set up through the API (admins).
  */
 
-import { ApiError, call, explain } from './api.js';
+import { call, resultLine } from './api.js';
 import { h, table } from './dom.js';
 import { t, when } from './i18n.js';
 
@@ -13,17 +13,7 @@ export async function platformsPage(view, session, isCurrent, failed) {
   const result = h('div', { class: 'result', testid: 'platform-result', role: 'status' });
   const list = h('div', { testid: 'platforms' });
 
-  const report = (status, text, testid) => {
-    result.dataset.status = status;
-    result.replaceChildren(h('p', { testid }, text));
-  };
-  const problem = (error) => {
-    if (error instanceof ApiError && error.sessionEnded) {
-      failed(error);
-      return;
-    }
-    report('error', explain(error, session.scope), 'platform-error');
-  };
+  const { report, problem } = resultLine(result, session, failed, 'platform-error');
 
   const failedRecords = (platform, records) => {
     if (records.length === 0) {

@@ -6,7 +6,7 @@
  * The cost preview asks the API (POST /api/v1/tariffs/{id}/quote): no bill is computed here.
  */
 
-import { ApiError, call, explain } from './api.js';
+import { call, resultLine } from './api.js';
 import { h, isoOf, localOf } from './dom.js';
 import { t, when } from './i18n.js';
 
@@ -293,17 +293,7 @@ export async function tariffsPage(view, session, isCurrent, failed) {
   const mayWrite = session.role !== 'viewer';
   const result = h('div', { class: 'result', testid: 'tariff-result', role: 'status' });
   const list = h('div', { testid: 'tariffs' });
-  const report = (status, text, testid) => {
-    result.dataset.status = status;
-    result.replaceChildren(h('p', { testid }, text));
-  };
-  const problem = (error) => {
-    if (error instanceof ApiError && error.sessionEnded) {
-      failed(error);
-      return;
-    }
-    report('error', explain(error, session.scope), 'tariff-error');
-  };
+  const { report, problem } = resultLine(result, session, failed, 'tariff-error');
   const previewSlot = h('div', {});
   const load = async () => {
     const [tariffs, assignments] = await Promise.all([

@@ -4,7 +4,7 @@
  * token (id, group, expiry), block and unblock it and change its expiry. Viewers read only.
  */
 
-import { ApiError, call, explain } from './api.js';
+import { call, resultLine } from './api.js';
 import { h, isoOf, localOf, pager, table } from './dom.js';
 import { t, when } from './i18n.js';
 
@@ -23,17 +23,7 @@ export async function tokensPage(view, session, isCurrent, failed) {
   blocked.value = filters.blocked;
   const group = h('input', { type: 'search', testid: 'token-filter-group', value: filters.group });
 
-  const report = (status, text, testid) => {
-    result.dataset.status = status;
-    result.replaceChildren(h('p', { testid }, text));
-  };
-  const problem = (error) => {
-    if (error instanceof ApiError && error.sessionEnded) {
-      failed(error);
-      return;
-    }
-    report('error', explain(error, session.scope), 'token-error');
-  };
+  const { report, problem } = resultLine(result, session, failed, 'token-error');
   /** A write; on success the list is read again, then `done(answer)` tells what happened. */
   const write = async (method, path, body, done, button) => {
     if (button) button.disabled = true;

@@ -4,7 +4,7 @@
  * the API keys with create (the key is shown once) and revoke.
  */
 
-import { ApiError, call, describeScope, explain } from './api.js';
+import { call, describeScope, resultLine } from './api.js';
 import { h, table } from './dom.js';
 import { t, when } from './i18n.js';
 
@@ -44,17 +44,7 @@ export async function usersPage(view, session, isCurrent, failed) {
   const newKey = h('div', { testid: 'key-new' });
   const myId = session.user?.id;
 
-  const report = (status, text, testid) => {
-    result.dataset.status = status;
-    result.replaceChildren(h('p', { testid }, text));
-  };
-  const problem = (error) => {
-    if (error instanceof ApiError && error.sessionEnded) {
-      failed(error);
-      return;
-    }
-    report('error', explain(error, session.scope), 'user-error');
-  };
+  const { report, problem } = resultLine(result, session, failed, 'user-error');
   /** A write; on success both lists are read again, then `done(answer)` says what happened. */
   const write = async (method, path, body, done, button) => {
     if (button) button.disabled = true;
