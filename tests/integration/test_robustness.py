@@ -152,7 +152,9 @@ async def test_a_queued_command_times_out_on_its_own_deadline(csms: Running, api
         station.mode = "silent"
         url = "/api/v1/stations/SLOW-2/commands/clear-cache"
         first = asyncio.ensure_future(api.post(url, params={"timeout": 3}, json={}))
-        await asyncio.sleep(0.3)  # the first CALL is out and unanswered
+        async with asyncio.timeout(2.5):  # until the first CALL is out (and left unanswered)
+            while not station.received:
+                await asyncio.sleep(0.02)
         loop = asyncio.get_running_loop()
         started = loop.time()
         second = await api.post(url, params={"timeout": 0.5}, json={})
