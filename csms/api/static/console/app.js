@@ -2,8 +2,8 @@
  * The operator console: sign-in, overview, stations and a station's detail with its commands,
  * transactions and the billing review queue, id tokens, tariffs, the audit log, monitoring
  * platform pushes, accounts and API keys (whole-network admins only). One page with
- * hash routes (#/, #/stations, #/stations/<id>, #/transactions, #/tokens, #/tariffs, #/audit,
- * #/platforms, #/users, #/password); all data comes from /api/v1 with the session cookie,
+ * hash routes (#/, #/stations, #/stations/<id>, #/map, #/transactions, #/billing, #/tokens,
+ * #/tariffs, #/sharing, #/audit, #/platforms, #/users, #/password); all data comes from /api/v1 with the session cookie,
  * nothing from elsewhere.
  */
 
@@ -17,6 +17,9 @@ import { tokensPage } from './tokens.js';
 import { transactionsPage } from './transactions.js';
 import { usersPage } from './users.js';
 import { platformsPage } from './platforms.js';
+import { sharingPage } from './sharing.js';
+import { billingPage } from './billing.js';
+import { mapPage } from './map.js';
 
 const view = document.getElementById('view');
 const messageLine = document.getElementById('message');
@@ -205,6 +208,9 @@ export async function route() {
     else if (name === 'tariffs') await tariffsPage(view, session, isCurrent, failed);
     else if (name === 'audit') await auditPage(view, session, isCurrent, failed);
     else if (name === 'platforms') await platformsPage(view, session, isCurrent, failed);
+    else if (name === 'sharing') await sharingPage(view, session, isCurrent, failed);
+    else if (name === 'billing') await billingPage(view, session, isCurrent, failed);
+    else if (name === 'map') await mapPage(view, session, isCurrent, failed);
     else if (name === 'users') await usersPage(view, session, isCurrent, failed);
     else if (name === 'password') passwordPage();
     else await overviewPage(isCurrent);

@@ -709,6 +709,19 @@ export const WORDS = {
   },
 };
 
+/**
+ * A page module's own words, merged in when the module loads, so each page keeps its words
+ * beside its code. A key already taken is an error: two pages must not silently share a word.
+ */
+export function addWords(words) {
+  for (const lang of ['zh', 'en']) {
+    for (const [key, text] of Object.entries(words[lang] ?? {})) {
+      if (key in WORDS[lang]) throw new Error(`console word ${key} is defined twice`);
+      WORDS[lang][key] = text;
+    }
+  }
+}
+
 const STORE = 'csms.console.lang';
 
 /** The chosen language: remembered in this browser, Chinese until English is chosen. */
