@@ -18,7 +18,8 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import orjson
@@ -359,7 +360,7 @@ class Ledger:
                 inserted = conflicts = 0
                 rows = [row for w in writes for row in w.rows()]
                 if rows:
-                    moved: Any = await conn.fetchrow(_move_samples(rows), rows)
+                    moved: Any = await conn.fetchrow(_move_samples(rows), batch_json(rows))
                     inserted, conflicts = moved["inserted"], moved["conflicts"]
                 if events:
                     await _finish_events(conn, events)
@@ -419,7 +420,8 @@ class Ledger:
             rounds[seen[w.transaction_pk]].append(w)
             seen[w.transaction_pk] += 1
         for k in sorted(rounds):
-            _take_results(rounds[k], await conn.fetch(sql.APPLY_EVENTS, _event_rows(rounds[k])))
+            round_json = batch_json(_event_rows(rounds[k]))
+            _take_results(rounds[k], await conn.fetch(sql.APPLY_EVENTS, round_json))
 
 
 async def _commit_plain(
@@ -428,13 +430,13 @@ async def _commit_plain(
     """The hot path: one statement applies the events and stores every sample."""
     rows = [row for w in writes for row in w.rows()]
     if not events:
-        moved: Any = await conn.fetchrow(_move_samples(rows), rows)
+        moved: Any = await conn.fetchrow(_move_samples(rows), batch_json(rows))
         return moved["inserted"], moved["conflicts"]
     if rows:
         apply = sql.APPLY_ALL_DISTINCT if sql.distinct_keys(rows) else sql.APPLY_ALL
-        results = await conn.fetch(apply, _event_rows(events), rows)
+        results = await conn.fetch(apply, batch_json(_event_rows(events)), batch_json(rows))
     else:
-        results = await conn.fetch(sql.APPLY_EVENTS, _event_rows(events))
+        results = await conn.fetch(sql.APPLY_EVENTS, batch_json(_event_rows(events)))
     _take_results(events, results)
     if any(w.row.get("status") == "closed" for w in events):
         # closed meanwhile (superseded by a newer start, or by another node): its meter stop
@@ -443,13 +445,22 @@ async def _commit_plain(
     return (results[0]["inserted"], results[0]["conflicts"]) if rows else (0, 0)
 
 
-def _json(payload: dict[str, Any]) -> str:
-    """A payload as JSON text: orjson, or the standard encoder for what orjson refuses
-    (integers beyond 64 bits)."""
+def batch_json(rows: Sequence[Row]) -> str:
+    """Rows as the statements' one JSON parameter (ledger_sql._SAMPLE_FIELDS, _EVENT_INPUT):
+    orjson, times in RFC 3339 and numbers as their exact text; what orjson refuses (integers
+    beyond 64 bits in a request) goes through the standard encoder, with the same output."""
     try:
-        return orjson.dumps(payload).decode()
+        return orjson.dumps(rows, default=_exact_text, option=orjson.OPT_NAIVE_UTC).decode()
     except TypeError:
-        return json.dumps(payload, ensure_ascii=False)
+        return json.dumps(rows, default=_exact_text, ensure_ascii=False)
+
+
+def _exact_text(value: object) -> str:
+    if isinstance(value, Decimal):
+        return str(value)  # exact: PostgreSQL's numeric reads it back digit for digit
+    if isinstance(value, datetime):  # the standard encoder's path only (orjson writes these)
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+    raise TypeError(f"{type(value).__name__} is not stored in the ledger")
 
 
 def _move_samples(rows: list[Row]) -> str:
@@ -471,7 +482,7 @@ def _size(write: Write) -> int:
 
 
 def _event_rows(round_: list[EventWrite]) -> list[Row]:
-    """A round of events as ledger_event rows (APPLY_EVENTS' one parameter)."""
+    """A round of events as rows of APPLY_EVENTS' one parameter (ledger_sql._EVENT_INPUT)."""
     rows: list[Row] = []
     for w in round_:
         e = w.event
@@ -487,7 +498,7 @@ def _event_rows(round_: list[EventWrite]) -> list[Row]:
                 e.timestamp,
                 w.received_at,
                 e.offline,
-                _json(w.payload),
+                w.payload,
                 where.evse_id if where else None,
                 where.connector_id if where else None,
                 e.id_token,

@@ -15,7 +15,7 @@ from csms.domain.meter import Sample
 from csms.domain.station import ConnectorRef
 from csms.errors import StoreError
 from csms.store import ledger_sql as sql
-from csms.store.ledger import SampleWrite, sample_rows
+from csms.store.ledger import SampleWrite, batch_json, sample_rows
 from tests.ocpp_client import open_client
 
 T0 = datetime(2026, 5, 1, 2, 0, tzinfo=UTC)
@@ -68,7 +68,7 @@ async def test_a_batch_naming_an_unknown_station_stores_nothing(
     assert sql.distinct_keys(rows) is not repeat_key
     statement = sql.MOVE_SAMPLES if repeat_key else sql.MOVE_DISTINCT_SAMPLES
     with pytest.raises(Exception, match="does not exist"):
-        await csms.pool.fetchrow(statement, rows)
+        await csms.pool.fetchrow(statement, batch_json(rows))
     assert await _count(csms, "REF-A") == 0
 
 
@@ -82,7 +82,7 @@ async def test_a_batch_naming_an_unknown_transaction_stores_nothing(
         "REF-B", WHERE, tx + 1000, samples(200, minute=5), T0
     )
     with pytest.raises(Exception, match="does not exist"):
-        await csms.pool.fetchrow(getattr(sql, statement), rows)
+        await csms.pool.fetchrow(getattr(sql, statement), batch_json(rows))
     assert await _count(csms, "REF-B") == 0
 
 
@@ -154,8 +154,12 @@ async def test_a_signed_sample_with_other_text_is_kept_as_a_conflict(
     await _station(csms, station_id)
     tx = await _transaction(csms, station_id)
     move = getattr(sql, statement)
-    await csms.pool.fetchrow(move, sample_rows(station_id, WHERE, None, _signed("AAA"), T0))
-    moved = await csms.pool.fetchrow(move, sample_rows(station_id, WHERE, tx, _signed("BBB"), T0))
+    await csms.pool.fetchrow(
+        move, batch_json(sample_rows(station_id, WHERE, None, _signed("AAA"), T0))
+    )
+    moved = await csms.pool.fetchrow(
+        move, batch_json(sample_rows(station_id, WHERE, tx, _signed("BBB"), T0))
+    )
     assert moved is not None and moved["conflicts"] == 1
     kept = await csms.pool.fetch(
         "SELECT raw_value, transaction_id FROM meter_sample_conflicts WHERE station_id = $1",
