@@ -9,16 +9,17 @@ import os
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
 import pytest
 
 from csms.bootstrap import Running, migrate, running
-from csms.clock import running_from
+from csms.clock import running_from, utcnow
 from csms.config import Settings
 from csms.domain.api_key import key_hash, new_key
 from csms.store.api_keys import ApiKeyStore
@@ -77,6 +78,21 @@ def fixed_clock() -> Iterator[None]:
     if start.tzinfo is None:
         raise pytest.UsageError(f"{TEST_NOW} needs a UTC offset: {moment!r}")
     with running_from(start):
+        yield
+
+
+@pytest.fixture
+def clear_of_midnight() -> Iterator[None]:
+    """For tests whose sessions run from about 50 minutes ago until now (tests.integration.
+    test_billing_flow.edge_time): within that long after midnight in China they would span two
+    tariff days, which their expected band lines do not allow (they failed daily from 00:00 to
+    00:50 China time). Such a test then runs an hour later on the CSMS clock, which keeps
+    ticking from there."""
+    local = utcnow().astimezone(ZoneInfo("Asia/Shanghai"))
+    if local.hour == 0 and local.minute < 55:
+        with running_from(utcnow() + timedelta(hours=1)):
+            yield
+    else:
         yield
 
 

@@ -477,24 +477,30 @@ class OutboxStore:
             return await enqueue(conn, "station_info", f"site:{site_code}", data, None)
 
 
+# A record never tried is due at once: its next_attempt_at is the database's now() (the column's
+# default) and would wait for the CSMS clock to catch up with it where the two differ (a node
+# whose clock runs behind the database host's). A retry is due when the sender said, on the
+# CSMS clock that set it.
+_DUE = "(attempts = 0 OR next_attempt_at <= $2)"
 _DUE_WINDOW = f"""WITH w AS (
-        SELECT id, stream, next_attempt_at FROM platform_outbox
+        SELECT id, stream, next_attempt_at, attempts FROM platform_outbox
         WHERE platform_id = $1 AND state = 'pending' ORDER BY id LIMIT $5
     ), heads AS (
-        SELECT DISTINCT ON (stream) id, stream, next_attempt_at FROM w ORDER BY stream, id
+        SELECT DISTINCT ON (stream) id, stream, next_attempt_at, attempts FROM w
+        ORDER BY stream, id
     )
     SELECT {_RECORD_COLUMNS} FROM platform_outbox WHERE id IN (
         SELECT id FROM heads
-        WHERE next_attempt_at <= $2 AND NOT (stream = ANY ($4::text[]))
+        WHERE {_DUE} AND NOT (stream = ANY ($4::text[]))
         ORDER BY id LIMIT $3)
     ORDER BY id"""
 _DUE_ALL = f"""SELECT {_RECORD_COLUMNS} FROM platform_outbox WHERE id IN (
         SELECT h.id FROM (
-            SELECT DISTINCT ON (stream) id, stream, next_attempt_at
+            SELECT DISTINCT ON (stream) id, stream, next_attempt_at, attempts
             FROM platform_outbox
             WHERE platform_id = $1 AND state = 'pending'
             ORDER BY stream, id
         ) h
-        WHERE h.next_attempt_at <= $2 AND NOT (h.stream = ANY ($4::text[]))
+        WHERE {_DUE} AND NOT (h.stream = ANY ($4::text[]))
         ORDER BY h.id LIMIT $3)
     ORDER BY id"""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -10,32 +9,19 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from csms.bootstrap import Running
-from csms.clock import isoformat, running_from, utcnow
+from csms.clock import isoformat, utcnow
 from csms.domain.token import IdToken
 from csms.store.tokens import TokenStore
 from tests.conftest import Api
 from tests.ocpp_client import OcppClient, open_client
 
-pytestmark = pytest.mark.time_sensitive  # `make test-clock` runs it at a fixed moment too
+# `make test-clock` runs it at a fixed moment too; clear_of_midnight: see tests/conftest.py
+pytestmark = [pytest.mark.time_sensitive, pytest.mark.usefixtures("clear_of_midnight")]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Readings every 15 minutes around a band edge at T (10 kWh before it, 16 kWh after), the
 # last one "now": the stop's timestamp matches its receipt, so the clock shows no skew.
 REGISTER = (1000, 6000, 11000, 19000, 27000)
-
-
-@pytest.fixture(autouse=True)
-def clear_of_midnight() -> Iterator[None]:
-    """The sessions here run from about 50 minutes ago until now: within that long after local
-    midnight they would span two tariff days, which the expected lines do not allow (they
-    failed daily from 00:00 to 00:50 China time). Run such a test an hour later on the CSMS
-    clock, which keeps ticking from there."""
-    local = utcnow().astimezone(SHANGHAI)
-    if local.hour == 0 and local.minute < 55:
-        with running_from(utcnow() + timedelta(hours=1)):
-            yield
-    else:
-        yield
 
 
 def edge_time() -> datetime:

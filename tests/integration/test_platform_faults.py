@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import defaultdict
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -267,8 +268,9 @@ async def test_releasing_thousands_of_stations_at_once_queues_offline_for_each(
         await csms.pool.execute(
             """INSERT INTO platform_connector_codes
                    (station_id, evse_id, connector_id, code, code_at)
-               SELECT 'REL-' || g, 1, 1, 1, now() - interval '1 minute'
-               FROM generate_series(1, 8000) g"""
+               SELECT 'REL-' || g, 1, 1, 1, $1::timestamptz
+               FROM generate_series(1, 8000) g""",
+            utcnow() - timedelta(minutes=1),  # before the release, on the CSMS clock
         )
         released = await StationStore(csms.pool).release_node("gone-node", utcnow())
         assert released == 8000

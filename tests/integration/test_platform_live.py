@@ -25,7 +25,8 @@ from tests.platform_support import (
 
 # the fixtures sim, pushing and papi
 pytest_plugins = ("tests.platform_support",)
-pytestmark = pytest.mark.time_sensitive  # tariff bands: `make test-clock` runs it fixed too
+# tariff bands: `make test-clock` runs it fixed too; clear_of_midnight: see tests/conftest.py
+pytestmark = [pytest.mark.time_sensitive, pytest.mark.usefixtures("clear_of_midnight")]
 
 V16, V201 = "CP-L16", "CS-L201"
 CONNECTORS = {V16: f"{V16}-1", V201: f"{V201}-1"}

@@ -35,7 +35,8 @@ from tests.platform_support import (
 
 # the fixtures sim, pushing and papi
 pytest_plugins = ("tests.platform_support",)
-pytestmark = pytest.mark.time_sensitive  # `make test-clock` runs it at a fixed moment too
+# `make test-clock` runs it at a fixed moment too; clear_of_midnight: see tests/conftest.py
+pytestmark = [pytest.mark.time_sensitive, pytest.mark.usefixtures("clear_of_midnight")]
 
 
 async def test_platform_settings_never_show_secrets(
