@@ -192,7 +192,8 @@ class OperatorAction(BaseModel):
     at: datetime
     actor: str
     action: str = Field(
-        description="station.decommission, station.recommission, token.delete, token.recreate, "
+        description="station.decommission, station.recommission, token.create, token.update, "
+        "token.block, token.unblock, token.delete, token.recreate, "
         "user.create, user.update, user.delete, user.sign-in, user.sign-in-failed, "
         "user.sign-out, user.password-change, ..."
     )

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from csms import errors, metrics
 from csms.clock import utcnow
 from csms.domain.reports import REQUESTING_COMMANDS
+from csms.domain.scope import Scope
 from csms.domain.station import AdminState
 from csms.domain.token import decide
 from csms.domain.version import OcppVersion
@@ -488,9 +489,10 @@ class CommandService:
         )
 
     async def history(
-        self, station_id: str | None, limit: int, offset: int
+        self, station_id: str | None, limit: int, offset: int, scope: Scope | None = None
     ) -> list[dict[str, Any]]:
-        return await self._log.recent(station_id, limit, offset)
+        """The command log, newest first; only commands to stations in `scope` (None: all)."""
+        return await self._log.recent(station_id, limit, offset, scope)
 
     async def local_list(self, station_id: str) -> dict[str, Any]:
         """The station's Local Authorization List as the CSMS last learnt it."""

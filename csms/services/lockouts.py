@@ -18,6 +18,7 @@ from typing import Any
 
 from csms import metrics
 from csms.clock import utcnow
+from csms.domain.scope import Scope
 from csms.errors import CsmsError, StationOffline
 from csms.outage import OutageLog
 from csms.services.commands import CommandService
@@ -189,9 +190,10 @@ class LockoutService:
         open_only: bool | None = None,
         limit: int = 100,
         offset: int = 0,
+        scope: Scope | None = None,
     ) -> list[dict[str, Any]]:
         return await self._store.search(
-            station_id=station_id, open_only=open_only, limit=limit, offset=offset
+            station_id=station_id, open_only=open_only, limit=limit, offset=offset, scope=scope
         )
 
     async def station_exists(self, station_id: str) -> bool:

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from csms.clock import isoformat, utcnow
 from csms.config import Settings
 from csms.domain.period import month_bounds, parse_month
+from csms.domain.scope import Scope
 from csms.errors import InvalidInput
 from csms.monitoring import amendments, report
 from csms.monitoring import utilization as u
@@ -173,9 +174,10 @@ class MonitoringService:
             "locked": sum(1 for s in states if s["locked"]),
         }
 
-    async def map(self) -> list[dict[str, Any]]:
+    async def map(self, scope: Scope | None = None) -> list[dict[str, Any]]:
+        """The stations in service (in `scope`; None: all) with their state for the map."""
         out = []
-        for s in await self._store.station_states():
+        for s in await self._store.station_states(scope):
             state = (
                 "locked"
                 if s["locked"]

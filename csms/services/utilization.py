@@ -7,6 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from csms.clock import isoformat
+from csms.domain.scope import Scope
 from csms.errors import InvalidInput
 from csms.monitoring import utilization as u
 from csms.store.utilization import UtilizationStore
@@ -49,9 +50,11 @@ async def utilization_table(
     by: u.Grouping,
     granularity: u.Granularity,
     now: datetime,
+    scope: Scope | None = None,
 ) -> dict[str, Any]:
     """A row for every group of the registry and every bucket that has begun (zeros
-    included), and the network totals; InvalidInput for a range or size out of bounds."""
+    included), and the network totals; InvalidInput for a range or size out of bounds. With
+    a scope, only its stations: their groups, and totals that are their sums."""
     try:
         u.check_range(since, until)
     except ValueError as exc:
@@ -72,7 +75,7 @@ async def utilization_table(
             reported_evses=list(r["evses"] or []),
             rated_power_kw=r["rated_power_kw"],
         )
-        for r in await store.station_facts(since)
+        for r in await store.station_facts(since, scope)
     ]
     found = u.groups(facts, by)
     if u.too_many_rows(found, bucket_list):
@@ -80,7 +83,7 @@ async def utilization_table(
             f"{len(found)} groups x {len(bucket_list)} buckets is more than {u.MAX_ROWS} rows: "
             "ask for a shorter range, a coarser granularity or a coarser grouping"
         )
-    rows = await store.sums(by, granularity, since, until) if bucket_list else []
+    rows = await store.sums(by, granularity, since, until, scope) if bucket_list else []
     range_hours = sum((b.hours for b in bucket_list), Decimal(0))
     table = u.tabulate(by, facts, found, rows, bucket_list, range_hours)
     return {

@@ -85,16 +85,30 @@ class AuditStore:
         subject_id: str | None,
         limit: int,
         offset: int,
+        actor: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> list[dict[str, Any]]:
-        """Actions, newest first."""
+        """Actions, newest first. `actor` matches the actor as recorded (`user:3:alice`,
+        `key:2:ci`, `system`) or the login or key name in it (`alice`); `since` is inclusive,
+        `until` exclusive."""
         rows = await self._pool.fetch(
             f"""SELECT {_COLUMNS} FROM operator_actions
                 WHERE ($1::text IS NULL OR subject_kind = $1)
                   AND ($2::text IS NULL OR subject_id = $2)
+                  AND ($5::text IS NULL OR actor = $5
+                       OR (actor ~ '^(user|key):[0-9]+:'
+                           AND substr(actor, length(split_part(actor, ':', 1))
+                                             + length(split_part(actor, ':', 2)) + 3) = $5))
+                  AND ($6::timestamptz IS NULL OR at >= $6)
+                  AND ($7::timestamptz IS NULL OR at < $7)
                 ORDER BY at DESC, id DESC LIMIT $3 OFFSET $4""",
             subject_kind,
             subject_id,
             limit,
             offset,
+            actor,
+            since,
+            until,
         )
         return [dict(r) for r in rows]

@@ -7,9 +7,11 @@ from datetime import datetime
 from typing import Any
 
 from csms.billing.cdr import HASHED_COLUMNS, Kind, chain_hash
+from csms.domain.scope import Scope
 from csms.errors import Conflict, NotFound
 from csms.store.database import Pool
 from csms.store.platform_outbox import STREAM_LOCK
+from csms.store.scope_sql import scope_args, station_in_scope
 
 CDR_COLUMNS = "id, hash, " + ", ".join(HASHED_COLUMNS)
 _INSERT_COLUMNS = (*HASHED_COLUMNS, "hash")
@@ -45,8 +47,14 @@ class CdrStore:
         async with self._pool.acquire() as conn, conn.transaction():
             return [(await _append(conn, record))[0] for record in records]
 
-    async def get(self, cdr_id: int) -> dict[str, Any]:
-        row = await self._pool.fetchrow(f"SELECT {CDR_COLUMNS} FROM cdrs WHERE id = $1", cdr_id)
+    async def get(self, cdr_id: int, *, scope: Scope | None = None) -> dict[str, Any]:
+        """The record; NotFound when it does not exist or its station is outside `scope`."""
+        row = await self._pool.fetchrow(
+            f"""SELECT {CDR_COLUMNS} FROM cdrs
+                WHERE id = $1 AND {station_in_scope("cdrs.station_id", 2, 3)}""",
+            cdr_id,
+            *scope_args(scope),
+        )
         if row is None:
             raise NotFound(f"CDR {cdr_id} does not exist")
         return dict(row)
@@ -76,13 +84,16 @@ class CdrStore:
         until: datetime | None,
         limit: int,
         offset: int,
+        scope: Scope | None = None,
     ) -> list[dict[str, Any]]:
+        """Records newest first; only those of stations in `scope` (None: all)."""
         rows = await self._pool.fetch(
             f"""SELECT {CDR_COLUMNS} FROM cdrs
                 WHERE ($1::text IS NULL OR station_id = $1)
                   AND ($2::text IS NULL OR operator_id = $2)
                   AND ($3::timestamptz IS NULL OR stopped_at >= $3)
                   AND ($4::timestamptz IS NULL OR stopped_at < $4)
+                  AND {station_in_scope("cdrs.station_id", 7, 8)}
                 ORDER BY id DESC LIMIT $5 OFFSET $6""",
             station_id,
             operator_id,
@@ -90,6 +101,7 @@ class CdrStore:
             until,
             limit,
             offset,
+            *scope_args(scope),
         )
         return [dict(r) for r in rows]
 
@@ -147,15 +159,20 @@ class CdrStore:
             at,
         )
 
-    async def reviews(self, status: str | None, limit: int, offset: int) -> list[dict[str, Any]]:
+    async def reviews(
+        self, status: str | None, limit: int, offset: int, *, scope: Scope | None = None
+    ) -> list[dict[str, Any]]:
+        """Reviews, oldest first; only those of stations in `scope` (None: all)."""
         rows = await self._pool.fetch(
-            """SELECT transaction_id, station_id, cause, detail, status, created_at,
-                      resolved_at, resolved_by, note
-               FROM billing_reviews WHERE ($1::text IS NULL OR status = $1)
-               ORDER BY created_at, transaction_id LIMIT $2 OFFSET $3""",
+            f"""SELECT transaction_id, station_id, cause, detail, status, created_at,
+                       resolved_at, resolved_by, note
+                FROM billing_reviews WHERE ($1::text IS NULL OR status = $1)
+                  AND {station_in_scope("billing_reviews.station_id", 4, 5)}
+                ORDER BY created_at, transaction_id LIMIT $2 OFFSET $3""",
             status,
             limit,
             offset,
+            *scope_args(scope),
         )
         return [dict(r) for r in rows]
 
@@ -196,8 +213,10 @@ class CdrStore:
         time_zone: str,
         since: datetime,
         until: datetime,
+        scope: Scope | None = None,
     ) -> list[dict[str, Any]]:
-        """Sums of CDRs (credits count negative) per period and group, by local stop time."""
+        """Sums of CDRs (credits count negative) per period and group, by local stop time;
+        only the records of stations in `scope` (None: all)."""
         column = GROUPS[group]
         if period not in PERIODS:
             raise ValueError(period)
@@ -212,18 +231,22 @@ class CdrStore:
                        sum(idle_fee) AS idle_money, sum(session_fee) AS session_fees,
                        sum(total) AS total
                 FROM cdrs WHERE stopped_at >= $2 AND stopped_at < $3
+                  AND {station_in_scope("cdrs.station_id", 4, 5)}
                 GROUP BY 1, 2, 3 ORDER BY 1, 2, 3 NULLS LAST""",
             time_zone,
             since,
             until,
+            *scope_args(scope),
         )
         return [dict(r) for r in rows]
 
-    async def consistency(self, since: datetime, until: datetime) -> dict[str, Any]:
+    async def consistency(
+        self, since: datetime, until: datetime, *, scope: Scope | None = None
+    ) -> dict[str, Any]:
         """Checks independent of the statement's own sums: every CDR adds up (lines to money
         columns, columns to total, lines to energy), and every ended session in the range has
         a CDR or a review, or is a refused start that delivered nothing (never billed; counted
-        apart, never as a session)."""
+        apart, never as a session). Only records and sessions of stations in `scope`."""
         row: Any = await self._pool.fetchrow(
             f"""WITH c AS (
                    SELECT c.*, (SELECT COALESCE(sum((l ->> 'energy_money')::numeric), 0)
@@ -233,6 +256,7 @@ class CdrStore:
                                (SELECT COALESCE(sum((l ->> 'energy_wh')::bigint), 0)
                                 FROM jsonb_array_elements(c.lines) l) AS lines_wh
                    FROM cdrs c WHERE c.stopped_at >= $1 AND c.stopped_at < $2
+                     AND {station_in_scope("c.station_id", 3, 4)}
                )
                SELECT
                  (SELECT count(*) FROM c
@@ -241,6 +265,7 @@ class CdrStore:
                      OR energy_wh <> lines_wh) AS cdrs_not_adding_up,
                  (SELECT count(*) FROM transactions t
                   WHERE t.status = 'closed' AND t.stopped_at >= $1 AND t.stopped_at < $2
+                    AND {station_in_scope("t.station_id", 3, 4)}
                     AND COALESCE(t.stop_reason, '') <> 'Superseded'
                     AND NOT EXISTS (SELECT 1 FROM cdrs x WHERE x.transaction_id = t.id)
                     AND NOT EXISTS (SELECT 1 FROM billing_reviews r
@@ -248,24 +273,32 @@ class CdrStore:
                     AND NOT {_REFUSED_DONE}) AS sessions_unaccounted,
                  (SELECT count(*) FROM transactions t
                   WHERE t.refused AND t.status = 'closed' AND t.stopped_at >= $1
-                    AND t.stopped_at < $2) AS sessions_refused,
+                    AND t.stopped_at < $2
+                    AND {station_in_scope("t.station_id", 3, 4)}) AS sessions_refused,
                  (SELECT count(*) FROM billing_reviews r JOIN transactions t
                     ON t.id = r.transaction_id
                   WHERE r.status = 'pending' AND t.stopped_at >= $1
-                    AND t.stopped_at < $2) AS sessions_in_review""",
+                    AND t.stopped_at < $2
+                    AND {station_in_scope("t.station_id", 3, 4)}) AS sessions_in_review""",
             since,
             until,
+            *scope_args(scope),
         )
         return dict(row)
 
-    async def totals(self, since: datetime, until: datetime) -> dict[str, Any]:
-        """The plain sum of every CDR in the range: what a settlement must reconcile to."""
+    async def totals(
+        self, since: datetime, until: datetime, *, scope: Scope | None = None
+    ) -> dict[str, Any]:
+        """The plain sum of every CDR in the range (of stations in `scope`): what a settlement
+        must reconcile to."""
         row = await self._pool.fetchrow(
-            """SELECT count(*) AS records, COALESCE(sum(energy_wh), 0)::bigint AS energy_wh,
-                      COALESCE(sum(total), 0) AS total
-               FROM cdrs WHERE stopped_at >= $1 AND stopped_at < $2""",
+            f"""SELECT count(*) AS records, COALESCE(sum(energy_wh), 0)::bigint AS energy_wh,
+                       COALESCE(sum(total), 0) AS total
+                FROM cdrs WHERE stopped_at >= $1 AND stopped_at < $2
+                  AND {station_in_scope("cdrs.station_id", 3, 4)}""",
             since,
             until,
+            *scope_args(scope),
         )
         assert row is not None
         return dict(row)

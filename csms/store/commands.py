@@ -7,8 +7,10 @@ from typing import Any
 
 import asyncpg
 
+from csms.domain.scope import Scope
 from csms.errors import StoreError
 from csms.store.database import Pool
+from csms.store.scope_sql import scope_args, station_in_scope
 
 _COLUMNS = """id, requested_by, station_id, command, action, request, origin_node, target_node,
     status, response, error_code, error_description, requested_at, answered_at"""
@@ -88,13 +90,18 @@ class CommandStore:
         )
         return None if row is None else dict(row)
 
-    async def recent(self, station_id: str | None, limit: int, offset: int) -> list[dict[str, Any]]:
+    async def recent(
+        self, station_id: str | None, limit: int, offset: int, scope: Scope | None = None
+    ) -> list[dict[str, Any]]:
+        """Commands newest first; only those to stations in `scope` (None: all)."""
         rows = await self._pool.fetch(
             f"""SELECT {_COLUMNS} FROM command_log
-                WHERE $1::text IS NULL OR station_id = $1
+                WHERE ($1::text IS NULL OR station_id = $1)
+                  AND {station_in_scope("command_log.station_id", 4, 5)}
                 ORDER BY id DESC LIMIT $2 OFFSET $3""",
             station_id,
             limit,
             offset,
+            *scope_args(scope),
         )
         return [dict(r) for r in rows]

@@ -7,8 +7,10 @@ from typing import Any
 
 import asyncpg
 
+from csms.domain.scope import Scope
 from csms.errors import Conflict, NotFound
 from csms.store.database import Pool
+from csms.store.scope_sql import scope_args, station_in_scope
 
 _COLUMNS = """id, station_id, hazard, locked_by, locked_at, rectification, lifted_by,
     lifted_at, lifted_at IS NULL AS open"""
@@ -69,17 +71,21 @@ class LockoutStore:
         open_only: bool | None = None,
         limit: int = 100,
         offset: int = 0,
+        scope: Scope | None = None,
     ) -> list[dict[str, Any]]:
-        """Lockouts, newest first; `open_only` True: in force, False: lifted."""
+        """Lockouts, newest first; `open_only` True: in force, False: lifted; only those of
+        stations in `scope` (None: all)."""
         rows = await self._pool.fetch(
             f"""SELECT {_COLUMNS} FROM lockouts
                 WHERE ($1::text IS NULL OR station_id = $1)
                   AND ($2::boolean IS NULL OR (lifted_at IS NULL) = $2)
+                  AND {station_in_scope("lockouts.station_id", 5, 6)}
                 ORDER BY locked_at DESC, id DESC LIMIT $3 OFFSET $4""",
             station_id,
             open_only,
             limit,
             offset,
+            *scope_args(scope),
         )
         return [dict(r) for r in rows]
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from csms.domain.scope import Scope
 from csms.store.database import Pool
+from csms.store.scope_sql import scope_args, station_in_scope
 
 _REPORT_COLUMNS = "month, generated_at, generated_by, document, final, version, amended_at"
 
@@ -99,11 +101,11 @@ class MonitoringStore:
         assert row is not None
         return {"stations": row["stations"], "online": row["online"], "locked": row["locked"]}
 
-    async def station_states(self) -> list[dict[str, Any]]:
-        """Each station in service, with its live state for the map: online, charging,
-        faulted, locked."""
+    async def station_states(self, scope: Scope | None = None) -> list[dict[str, Any]]:
+        """Each station in service (in `scope`; None: all), with its live state for the map:
+        online, charging, faulted, locked."""
         rows = await self._pool.fetch(
-            """SELECT s.id, s.county, s.site_name, s.latitude, s.longitude, s.access_mode,
+            f"""SELECT s.id, s.county, s.site_name, s.latitude, s.longitude, s.access_mode,
                       s.connected,
                       EXISTS (SELECT 1 FROM transactions t
                               WHERE t.station_id = s.id AND t.status = 'open'
@@ -112,7 +114,10 @@ class MonitoringStore:
                               WHERE k.station_id = s.id AND k.status = 'Faulted') AS faulted,
                       EXISTS (SELECT 1 FROM lockouts l
                               WHERE l.station_id = s.id AND l.lifted_at IS NULL) AS locked
-               FROM stations s WHERE s.decommissioned_at IS NULL ORDER BY s.id"""
+               FROM stations s WHERE s.decommissioned_at IS NULL
+                 AND {station_in_scope("s.id", 1, 2)}
+               ORDER BY s.id""",
+            *scope_args(scope),
         )
         return [dict(r) for r in rows]
 

@@ -6,8 +6,10 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
+from csms.domain.scope import Scope
 from csms.errors import Conflict, NotFound
 from csms.store.database import Pool
+from csms.store.scope_sql import scope_args, station_in_scope, unit_in_scope
 
 UNIT_COLUMNS = """unit_id, name, kind, county, close_policy, close_grace_minutes, close_message,
     opened_on, created_at, updated_at"""
@@ -78,16 +80,25 @@ class SharingStore:
                 [(unit_id, kind, value) for kind, value in sorted(set(members))],
             )
 
-    async def unit(self, unit_id: str) -> dict[str, Any]:
+    async def unit(self, unit_id: str, *, scope: Scope | None = None) -> dict[str, Any]:
+        """The unit; NotFound when it does not exist or is outside `scope` (None: anywhere)."""
         row = await self._pool.fetchrow(
-            f"SELECT {UNIT_COLUMNS} FROM units WHERE unit_id = $1", unit_id
+            f"""SELECT {UNIT_COLUMNS} FROM units
+                WHERE unit_id = $1 AND {unit_in_scope("units", 2, 3)}""",
+            unit_id,
+            *scope_args(scope),
         )
         if row is None:
             raise NotFound(f"unit {unit_id!r} does not exist")
         return dict(row)
 
-    async def units(self) -> list[dict[str, Any]]:
-        rows = await self._pool.fetch(f"SELECT {UNIT_COLUMNS} FROM units ORDER BY unit_id")
+    async def units(self, *, scope: Scope | None = None) -> list[dict[str, Any]]:
+        """Every unit, or those in `scope`."""
+        rows = await self._pool.fetch(
+            f"""SELECT {UNIT_COLUMNS} FROM units WHERE {unit_in_scope("units", 1, 2)}
+                ORDER BY unit_id""",
+            *scope_args(scope),
+        )
         return [dict(r) for r in rows]
 
     async def members(self, unit_id: str) -> list[tuple[str, str]]:
@@ -126,11 +137,16 @@ class SharingStore:
         )
         return [r["id"] for r in rows]
 
-    async def unit_stations(self, unit_id: str) -> list[dict[str, Any]]:
+    async def unit_stations(
+        self, unit_id: str, *, scope: Scope | None = None
+    ) -> list[dict[str, Any]]:
+        """The unit's stations (those in `scope`; None: all)."""
         rows = await self._pool.fetch(
-            """SELECT id, access_mode, connected, ocpp_version FROM stations
-               WHERE owner_unit = $1 ORDER BY id""",
+            f"""SELECT id, access_mode, connected, ocpp_version FROM stations
+                WHERE owner_unit = $1 AND {station_in_scope("stations.id", 2, 3)}
+                ORDER BY id""",
             unit_id,
+            *scope_args(scope),
         )
         return [dict(r) for r in rows]
 
@@ -320,19 +336,23 @@ class SharingStore:
         since: datetime | None,
         limit: int,
         offset: int,
+        scope: Scope | None = None,
     ) -> list[dict[str, Any]]:
+        """Decisions newest first; only those at stations in `scope` (None: all)."""
         rows = await self._pool.fetch(
-            """SELECT id, at, station_id, unit_id, id_token, context, allowed, reason,
-                      transaction_id
-               FROM access_decisions
-               WHERE ($1::text IS NULL OR station_id = $1) AND ($2::text IS NULL OR unit_id = $2)
-                 AND ($3::timestamptz IS NULL OR at >= $3)
-               ORDER BY at DESC, id DESC LIMIT $4 OFFSET $5""",
+            f"""SELECT id, at, station_id, unit_id, id_token, context, allowed, reason,
+                       transaction_id
+                FROM access_decisions
+                WHERE ($1::text IS NULL OR station_id = $1) AND ($2::text IS NULL OR unit_id = $2)
+                  AND ($3::timestamptz IS NULL OR at >= $3)
+                  AND {station_in_scope("access_decisions.station_id", 6, 7)}
+                ORDER BY at DESC, id DESC LIMIT $4 OFFSET $5""",
             station_id,
             unit_id,
             since,
             limit,
             offset,
+            *scope_args(scope),
         )
         return [dict(r) for r in rows]
 

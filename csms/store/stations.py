@@ -229,6 +229,14 @@ class StationStore:
             )
         )
 
+    async def ids_in_scope(self, scope: Scope) -> frozenset[str]:
+        """The ids of the stations in `scope` (the live event feed of a scoped account)."""
+        rows = await self._pool.fetch(
+            f"SELECT s.id FROM stations s WHERE {station_in_scope('s.id', 1, 2)}",
+            *scope_args(scope),
+        )
+        return frozenset(r["id"] for r in rows)
+
     async def record_boot(
         self,
         station_id: str,

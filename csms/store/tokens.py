@@ -65,8 +65,8 @@ class TokenStore:
         by: str = SYSTEM,
         at: datetime | None = None,
     ) -> IdToken | None:
-        """Insert a new token, or revive a deleted one with these settings (audited); None
-        when a live token with that id exists."""
+        """Insert a new token (audited as token.create), or revive a deleted one with these
+        settings (token.recreate); None when a live token with that id exists."""
         async with self._pool.acquire() as conn, conn.transaction():
             row = await conn.fetchrow(
                 f"""INSERT INTO id_tokens (id_token, token_type, group_id, expires_at, blocked,
@@ -80,6 +80,8 @@ class TokenStore:
                 return None
             if row["revived"]:
                 await _audit_revival(conn, token.id_token, by, at)
+            else:
+                await _audit_settings(conn, "token.create", token, note, by, at)
         return _token(row)
 
     async def put(
@@ -112,28 +114,53 @@ class TokenStore:
                 await _audit_revival(conn, token.id_token, by, at)
         return _token(row)
 
-    async def update(self, token: IdToken, note: str | None = None) -> IdToken | None:
-        """Replace a live token's settings; None when it does not exist or was deleted (a PATCH
-        racing a DELETE must not bring the token back: only creating it again does)."""
-        row = await self._pool.fetchrow(
-            f"""UPDATE id_tokens SET token_type = $2, group_id = $3, expires_at = $4,
-                    blocked = $5, note = COALESCE($6, note), updated_at = now()
-                WHERE id_token = $1 AND deleted_at IS NULL
-                RETURNING {_COLUMNS}""",
-            *_settings(token, note),
-        )
-        return None if row is None else _token(row)
+    async def update(
+        self,
+        token: IdToken,
+        note: str | None = None,
+        *,
+        by: str = SYSTEM,
+        at: datetime | None = None,
+    ) -> IdToken | None:
+        """Replace a live token's settings (audited as token.update with the new settings);
+        None when it does not exist or was deleted (a PATCH racing a DELETE must not bring
+        the token back: only creating it again does)."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                f"""UPDATE id_tokens SET token_type = $2, group_id = $3, expires_at = $4,
+                        blocked = $5, note = COALESCE($6, note), updated_at = now()
+                    WHERE id_token = $1 AND deleted_at IS NULL
+                    RETURNING {_COLUMNS}""",
+                *_settings(token, note),
+            )
+            if row is None:
+                return None
+            await _audit_settings(conn, "token.update", token, note, by, at)
+        return _token(row)
 
-    async def set_blocked(self, id_token: str, blocked: bool) -> IdToken:
-        row = await self._pool.fetchrow(
-            f"""UPDATE id_tokens SET blocked = $2, updated_at = now()
-                WHERE id_token = $1 AND deleted_at IS NULL
-                RETURNING {_COLUMNS}""",
-            id_token,
-            blocked,
-        )
-        if row is None:
-            raise NotFound(f"id token {id_token} does not exist")
+    async def set_blocked(
+        self, id_token: str, blocked: bool, *, by: str = SYSTEM, at: datetime | None = None
+    ) -> IdToken:
+        """Block or unblock a live token (audited as token.block or token.unblock)."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                f"""UPDATE id_tokens SET blocked = $2, updated_at = now()
+                    WHERE id_token = $1 AND deleted_at IS NULL
+                    RETURNING {_COLUMNS}""",
+                id_token,
+                blocked,
+            )
+            if row is None:
+                raise NotFound(f"id token {id_token} does not exist")
+            await audit.record(
+                conn,
+                at=at or utcnow(),
+                actor=by,
+                action="token.block" if blocked else "token.unblock",
+                subject_kind="token",
+                subject_id=id_token,
+                detail={},
+            )
         return _token(row)
 
     async def delete(self, id_token: str, *, by: str, at: datetime) -> IdToken:
@@ -233,6 +260,32 @@ class TokenStore:
             except_evse,
         )
         return bool(found)
+
+
+async def _audit_settings(
+    conn: audit.Connection,
+    action: str,
+    token: IdToken,
+    note: str | None,
+    by: str,
+    at: datetime | None,
+) -> None:
+    """A token created or changed, with the settings it was given."""
+    await audit.record(
+        conn,
+        at=at or utcnow(),
+        actor=by,
+        action=action,
+        subject_kind="token",
+        subject_id=token.id_token,
+        detail={
+            "token_type": token.token_type,
+            "group_id": token.group_id,
+            "expires_at": token.expires_at,
+            "blocked": token.blocked,
+            "note": note,
+        },
+    )
 
 
 async def _audit_revival(

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from csms import metrics
 from csms.clock import monotonic
+from csms.domain.scope import Scope
 from csms.monitoring.utilization import (
     COUNTED_MIN_SECONDS,
     COUNTED_MIN_WH,
@@ -41,6 +42,7 @@ from csms.monitoring.utilization import (
 )
 from csms.store import late_rows
 from csms.store.database import Pool
+from csms.store.scope_sql import scope_args, station_in_scope
 
 if TYPE_CHECKING:
     from typing import TypeAlias
@@ -304,7 +306,8 @@ LEFT JOIN (
     SELECT station_id, array_agg(DISTINCT evse_id ORDER BY evse_id) AS evses
     FROM connectors WHERE evse_id > 0 GROUP BY station_id
 ) cn ON cn.station_id = s.id
-WHERE s.decommissioned_at IS NULL OR s.decommissioned_at >= $1
+WHERE (s.decommissioned_at IS NULL OR s.decommissioned_at >= $1)
+  AND {scope}
 ORDER BY s.id
 """
 
@@ -322,7 +325,7 @@ SELECT {key} AS key, {evse} AS evse_id, {bucket} AS bucket,
        COALESCE(sum(u.online_seconds) FILTER (WHERE u.evse_id = 0), 0) AS online_seconds,
        COALESCE(sum(u.fault_seconds) FILTER (WHERE u.evse_id > 0), 0) AS fault_seconds
 FROM {table} u JOIN f ON f.id = u.station_id
-WHERE {range}
+WHERE {range} AND {scope}
 GROUP BY 1, 2, 3
 """
 _KEYS = {
@@ -460,14 +463,23 @@ class UtilizationStore:
         assert daily is not None
         return int(daily["computed"])
 
-    async def station_facts(self, since: date) -> list[dict[str, Any]]:
+    async def station_facts(self, since: date, scope: Scope | None = None) -> list[dict[str, Any]]:
         """The county, site category, registered equipment and reported EVSEs of every station
-        in service on some day from `since` (a local day) on."""
-        rows = await self._pool.fetch(_FACTS_SQL, local_midnight(since, self.zone))
+        in service on some day from `since` (a local day) on, in `scope` (None: all)."""
+        rows = await self._pool.fetch(
+            _FACTS_SQL.format(scope=station_in_scope("s.id", 2, 3)),
+            local_midnight(since, self.zone),
+            *scope_args(scope),
+        )
         return [dict(r) for r in rows]
 
     def _sums_query(
-        self, grouping: Grouping, granularity: Granularity, since: date, until: date
+        self,
+        grouping: Grouping,
+        granularity: Granularity,
+        since: date,
+        until: date,
+        scope: Scope | None = None,
     ) -> tuple[str, tuple[Any, ...]]:
         key, evse = _KEYS[grouping]
         if granularity is Granularity.HOUR:
@@ -480,14 +492,27 @@ class UtilizationStore:
             table, where = "utilization_daily", "u.day >= $1 AND u.day <= $2"
             bucket = "u.day" if granularity is Granularity.DAY else "NULL::date"
             args = (since, until)
-        sql = _SUMS_SQL.format(key=key, evse=evse, bucket=bucket, table=table, range=where)
-        return sql, args
+        sql = _SUMS_SQL.format(
+            key=key,
+            evse=evse,
+            bucket=bucket,
+            table=table,
+            range=where,
+            scope=station_in_scope("u.station_id", 3, 4),
+        )
+        return sql, (*args, *scope_args(scope))
 
     async def sums(
-        self, grouping: Grouping, granularity: Granularity, since: date, until: date
+        self,
+        grouping: Grouping,
+        granularity: Granularity,
+        since: date,
+        until: date,
+        scope: Scope | None = None,
     ) -> list[dict[str, Any]]:
-        """Sums per group (key, evse_id) and bucket over the local days since..until."""
-        sql, args = self._sums_query(grouping, granularity, since, until)
+        """Sums per group (key, evse_id) and bucket over the local days since..until, of the
+        stations in `scope` (None: all)."""
+        sql, args = self._sums_query(grouping, granularity, since, until, scope)
         rows = await self._pool.fetch(sql, *args)
         return [dict(r) for r in rows]
 
@@ -499,19 +524,27 @@ class UtilizationStore:
         rows = await self._pool.fetch("EXPLAIN " + sql, *args)
         return "\n".join(r[0] for r in rows)
 
-    async def live(self, power_since: datetime) -> dict[str, Any]:
-        """The network now: stations, connector statuses, open sessions, power, lockouts."""
+    async def live(self, power_since: datetime, scope: Scope | None = None) -> dict[str, Any]:
+        """The network now (the stations in `scope`; None: all): stations, connector
+        statuses, open sessions, power, lockouts."""
+        counties, unit = scope_args(scope)
         async with self._pool.acquire() as conn:
             stations = await conn.fetchrow(
-                """SELECT count(*) AS total, count(*) FILTER (WHERE connected) AS online
-                   FROM stations WHERE decommissioned_at IS NULL"""
+                f"""SELECT count(*) AS total, count(*) FILTER (WHERE connected) AS online
+                    FROM stations WHERE decommissioned_at IS NULL
+                      AND {station_in_scope("stations.id", 1, 2)}""",
+                counties,
+                unit,
             )
             statuses = await conn.fetch(
-                """SELECT status, count(*) AS n FROM connectors WHERE evse_id > 0
-                   GROUP BY status ORDER BY status"""
+                f"""SELECT status, count(*) AS n FROM connectors WHERE evse_id > 0
+                      AND {station_in_scope("connectors.station_id", 1, 2)}
+                    GROUP BY status ORDER BY status""",
+                counties,
+                unit,
             )
             sessions = await conn.fetchrow(
-                """SELECT count(*) AS open_sessions, count(p.w) AS reporting,
+                f"""SELECT count(*) AS open_sessions, count(p.w) AS reporting,
                           sum(p.w) AS watts
                    FROM transactions t
                    LEFT JOIN LATERAL (
@@ -523,11 +556,17 @@ class UtilizationStore:
                          AND m.unit IN ('', 'W', 'kW') AND m.value IS NOT NULL
                        ORDER BY m.sampled_at DESC LIMIT 1
                    ) p ON true
-                   WHERE t.status = 'open' AND NOT t.refused""",
+                   WHERE t.status = 'open' AND NOT t.refused
+                     AND {station_in_scope("t.station_id", 2, 3)}""",
                 power_since,
+                counties,
+                unit,
             )
             locked: int = await conn.fetchval(
-                "SELECT count(*) FROM lockouts WHERE lifted_at IS NULL"
+                f"""SELECT count(*) FROM lockouts WHERE lifted_at IS NULL
+                      AND {station_in_scope("lockouts.station_id", 1, 2)}""",
+                counties,
+                unit,
             )
         assert stations is not None and sessions is not None
         watts: Decimal | None = sessions["watts"]

@@ -1,7 +1,8 @@
 """Scoped accounts and keys over real HTTP and PostgreSQL: a county-scoped (or owner-unit-
 scoped) principal sees only its stations and their transactions, gets 404 for any other
 station as if it did not exist (detail, registry, commands), and 403 on every route that is not
-scope-aware. The SQL filter is checked against `Scope.covers`."""
+scope-aware. The SQL filter is checked against `Scope.covers`. Billing, monitoring, sharing and
+the live feed for scoped principals: test_scopes_more.py."""
 
 from __future__ import annotations
 
@@ -107,14 +108,19 @@ async def sees_only_its_county(send: Send, tx: dict[str, int]) -> None:
     assert (await send("GET", f"/api/v1/transactions/{tx['SC-2']}")).status_code == 200
     r = await send("GET", f"/api/v1/transactions/{tx['PL-1']}")
     assert r.status_code == 404 and r.json()["detail"] == f"transaction {tx['PL-1']} does not exist"
-    # every route that is not scope-aware refuses it, reads and writes alike
+    # every route that is not scope-aware refuses it, reads and writes alike (the scope-aware
+    # billing, monitoring and sharing routes: test_scopes_more.py)
     for method, path, body in (
         ("GET", "/api/v1/tokens", None),
-        ("GET", "/api/v1/stations/SC-1/messages", None),
-        ("GET", "/api/v1/commands", None),
+        ("GET", "/api/v1/tokens/SCOPE-T", None),
+        ("POST", "/api/v1/tokens", {"id_token": "SCOPED-NEW"}),
         ("GET", "/api/v1/audit", None),
-        ("GET", "/api/v1/monitoring/live", None),
+        ("GET", "/api/v1/reports/monthly", None),
+        ("POST", "/api/v1/monitoring/utilization/rollup", {"since": "2025-01-01"}),
         ("POST", "/api/v1/tariffs", {"tariff_id": "X", "name": "x"}),
+        ("POST", "/api/v1/units", {"unit_id": "X", "name": "x", "kind": "agency"}),
+        ("PUT", "/api/v1/calendar", {}),
+        ("GET", "/api/v1/platforms", None),
         ("PATCH", "/api/v1/stations/SC-1", {"notes": "n"}),
         ("POST", "/api/v1/stations/SC-1/block", None),
         ("DELETE", "/api/v1/tokens/SCOPE-T", None),

@@ -1,4 +1,9 @@
-"""Charge detail records, corrections, the billing review queue and settlement statements."""
+"""Charge detail records, corrections, the billing review queue and settlement statements.
+
+Scope-aware (csms.api.scope): a county- or owner-unit-scoped account reads, corrects, approves
+and voids the records and reviews of its stations only, and its settlement sums only them;
+any other station's records answer 404 as if absent. Verifying the CDR chains reads every
+record and stays with whole-network admins."""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import PlainTextResponse
 
-from csms.api.auth import Principal, admin, context, operator, viewer
+from csms.api.auth import Principal, admin, context, scoped_operator, scoped_viewer
 from csms.api.bill_view import bill_view
 from csms.api.billing_schemas import Note, Rebill, Review
 from csms.api.bounds import Day, Moment
@@ -18,6 +23,7 @@ from csms.api.context import ApiContext
 from csms.api.schemas import MAX_ID, MAX_OFFSET
 from csms.billing import settlement
 from csms.billing.cdr import kwh
+from csms.domain.scope import Scope
 from csms.errors import InvalidInput, NotFound
 from csms.store.tariffs import tariff_of
 
@@ -45,7 +51,7 @@ def _check_id(value: int, what: str) -> None:
 @router.get("/cdrs")
 async def list_cdrs(
     ctx: Ctx,
-    _: Annotated[Principal, Depends(viewer)],
+    who: Annotated[Principal, Depends(scoped_viewer)],
     station_id: str | None = None,
     operator_id: str | None = None,
     since: Annotated[Moment | None, Query(description="stopped at or after")] = None,
@@ -64,6 +70,7 @@ async def list_cdrs(
         until=until,
         limit=limit,
         offset=offset,
+        scope=who.scope,
     )
     return [cdr_view(r) for r in rows]
 
@@ -78,28 +85,35 @@ async def verify_cdrs(ctx: Ctx, _: Annotated[Principal, Depends(admin)]) -> dict
 
 @router.get("/cdrs/{cdr_id}")
 async def get_cdr(
-    cdr_id: int, ctx: Ctx, _: Annotated[Principal, Depends(viewer)]
+    cdr_id: int, ctx: Ctx, who: Annotated[Principal, Depends(scoped_viewer)]
 ) -> dict[str, Any]:
     _check_id(cdr_id, "CDR")
-    return cdr_view(await ctx.cdrs.get(cdr_id))
+    return cdr_view(await ctx.cdrs.get(cdr_id, scope=who.scope))
 
 
 @router.post("/cdrs/{cdr_id}/credit", status_code=201)
 async def credit_cdr(
-    cdr_id: int, body: Note, ctx: Ctx, who: Annotated[Principal, Depends(operator)]
+    cdr_id: int, body: Note, ctx: Ctx, who: Annotated[Principal, Depends(scoped_operator)]
 ) -> dict[str, Any]:
     """Cancel a bill with a credit record (negated amounts); the bill itself never changes."""
     _check_id(cdr_id, "CDR")
+    if who.scope is not None:
+        await ctx.cdrs.get(cdr_id, scope=who.scope)  # 404 outside the scope
     return cdr_view(await ctx.billing.credit(cdr_id, who.name, body.note))
 
 
 @router.post("/transactions/{transaction_id}/rebill", status_code=201)
 async def rebill(
-    transaction_id: int, body: Rebill, ctx: Ctx, who: Annotated[Principal, Depends(operator)]
+    transaction_id: int,
+    body: Rebill,
+    ctx: Ctx,
+    who: Annotated[Principal, Depends(scoped_operator)],
 ) -> list[dict[str, Any]]:
     """Correct a session's bill: a credit for the standing bill, then a new bill (by the given
     tariff version, else by the tariff in force at the session's start)."""
     _check_id(transaction_id, "transaction")
+    if who.scope is not None:
+        await _visible_transaction(ctx, who.scope, transaction_id)
     tariff = None
     if body.tariff_id is not None:
         tariff = tariff_of(await ctx.tariffs.get(body.tariff_id, body.tariff_version))
@@ -113,18 +127,28 @@ async def rebill(
 
 @router.get("/transactions/{transaction_id}/bill")
 async def transaction_bill(
-    transaction_id: int, ctx: Ctx, _: Annotated[Principal, Depends(viewer)]
+    transaction_id: int, ctx: Ctx, who: Annotated[Principal, Depends(scoped_viewer)]
 ) -> dict[str, Any]:
     """The money side of a session: its CDRs and metering verdict once ended, the running
     cost while open, and its review if it awaits one."""
     _check_id(transaction_id, "transaction")
-    return await bill_of(ctx, transaction_id)
+    return await bill_of(ctx, transaction_id, who.scope)
 
 
-async def bill_of(ctx: ApiContext, transaction_id: int) -> dict[str, Any]:
-    tx = await ctx.transactions.get(transaction_id)
+async def _visible_transaction(
+    ctx: ApiContext, scope: Scope | None, transaction_id: int
+) -> dict[str, Any]:
+    """The transaction; 404 when it does not exist or its station is outside `scope`."""
+    tx = await ctx.transactions.get(transaction_id, scope=scope)
     if tx is None:
         raise NotFound(f"transaction {transaction_id} does not exist")
+    return tx
+
+
+async def bill_of(
+    ctx: ApiContext, transaction_id: int, scope: Scope | None = None
+) -> dict[str, Any]:
+    tx = await _visible_transaction(ctx, scope, transaction_id)
     cdrs = [cdr_view(r) for r in await ctx.cdrs.for_transaction(transaction_id)]
     try:
         review: dict[str, Any] | None = await ctx.cdrs.review(transaction_id)
@@ -152,31 +176,45 @@ async def bill_of(ctx: ApiContext, transaction_id: int) -> dict[str, Any]:
 @router.get("/billing/reviews", response_model=list[Review])
 async def list_reviews(
     ctx: Ctx,
-    _: Annotated[Principal, Depends(viewer)],
+    who: Annotated[Principal, Depends(scoped_viewer)],
     status: Annotated[str | None, Query(pattern="^(pending|billed|voided)$")] = "pending",
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[dict[str, Any]]:
     """Sessions not billed automatically: rejected meter data, no tariff in force, errors,
     refused starts that delivered energy anyway (cause `refused`)."""
-    return await ctx.cdrs.reviews(status, limit, offset)
+    return await ctx.cdrs.reviews(status, limit, offset, scope=who.scope)
+
+
+async def _visible_review(ctx: ApiContext, scope: Scope | None, transaction_id: int) -> None:
+    """404 (as for a session never queued) when the session's station is outside `scope`."""
+    if scope is not None and await ctx.transactions.get(transaction_id, scope=scope) is None:
+        raise NotFound(f"transaction {transaction_id} is not in the review queue")
 
 
 @router.post("/billing/reviews/{transaction_id}/approve", status_code=201)
 async def approve_review(
-    transaction_id: int, body: Note, ctx: Ctx, who: Annotated[Principal, Depends(operator)]
+    transaction_id: int,
+    body: Note,
+    ctx: Ctx,
+    who: Annotated[Principal, Depends(scoped_operator)],
 ) -> dict[str, Any]:
     """Bill the session as its data stands; the CDR keeps the rejected verdict and the note."""
     _check_id(transaction_id, "transaction")
+    await _visible_review(ctx, who.scope, transaction_id)
     return cdr_view(await ctx.billing.approve(transaction_id, who.name, body.note))
 
 
 @router.post("/billing/reviews/{transaction_id}/void", response_model=Review)
 async def void_review(
-    transaction_id: int, body: Note, ctx: Ctx, who: Annotated[Principal, Depends(operator)]
+    transaction_id: int,
+    body: Note,
+    ctx: Ctx,
+    who: Annotated[Principal, Depends(scoped_operator)],
 ) -> dict[str, Any]:
     """Do not bill the session; the decision and its note stay on record."""
     _check_id(transaction_id, "transaction")
+    await _visible_review(ctx, who.scope, transaction_id)
     await ctx.billing.void(transaction_id, who.name, body.note)
     return await ctx.cdrs.review(transaction_id)
 
@@ -187,7 +225,7 @@ async def void_review(
 @router.get("/settlement", response_model=None)
 async def settlement_statement(
     ctx: Ctx,
-    _: Annotated[Principal, Depends(viewer)],
+    who: Annotated[Principal, Depends(scoped_viewer)],
     since: Annotated[Day, Query(description="first local day (YYYY-MM-DD)")],
     until: Annotated[Day, Query(description="last local day, inclusive")],
     period: Literal["day", "month"] = "day",
@@ -195,7 +233,8 @@ async def settlement_statement(
     format: Literal["json", "csv"] = "json",
 ) -> dict[str, Any] | PlainTextResponse:
     """Sessions, kWh and money per day or month and per operator, site or owner unit, by the
-    local day a session ended. Totals equal the sum of the CDRs in the range to the fen."""
+    local day a session ended. Totals equal the sum of the CDRs in the range to the fen; a
+    scoped account's statement covers its stations only."""
     if until < since:
         raise InvalidInput("until is before since")
     if (until - since).days > 366 * 3:
@@ -203,8 +242,14 @@ async def settlement_statement(
     zone = ZoneInfo(ctx.settings.time_zone)
     start = datetime.combine(since, time(), tzinfo=zone)
     end = datetime.combine(until + timedelta(days=1), time(), tzinfo=zone)
+    scope = who.scope
     stored = await ctx.cdrs.settlement(
-        group=group, period=period, time_zone=ctx.settings.time_zone, since=start, until=end
+        group=group,
+        period=period,
+        time_zone=ctx.settings.time_zone,
+        since=start,
+        until=end,
+        scope=scope,
     )
     rows = [settlement.statement_row(r) for r in stored]
     summary = settlement.totals(stored)
@@ -226,6 +271,8 @@ async def settlement_statement(
         "rows": rows,
         "totals": summary,
         "reconciliation": settlement.reconcile(
-            summary, await ctx.cdrs.totals(start, end), await ctx.cdrs.consistency(start, end)
+            summary,
+            await ctx.cdrs.totals(start, end, scope=scope),
+            await ctx.cdrs.consistency(start, end, scope=scope),
         ),
     }

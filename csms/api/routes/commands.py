@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Path, Query
 from pydantic import BaseModel, Field
 
-from csms.api.auth import Principal, context, scoped_operator, viewer
+from csms.api.auth import Principal, context, scoped_operator, scoped_viewer, viewer
 from csms.api.certificate_schemas import CERTIFICATE_COMMAND_MODELS
 from csms.api.command_schemas import DEVICE_COMMAND_MODELS
 from csms.api.context import ApiContext
@@ -164,10 +164,11 @@ async def local_list(
 @router.get("/commands", response_model=list[CommandRecord])
 async def audit_log(
     ctx: Ctx,
-    _: Annotated[Principal, Depends(viewer)],
+    who: Annotated[Principal, Depends(scoped_viewer)],
     station_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[dict[str, Any]]:
-    """Every command sent: who, what, when, through which node, and the answer."""
-    return await ctx.commands.history(station_id, limit, offset)
+    """Every command sent: who, what, when, through which node, and the answer; a scoped
+    account sees the commands to its stations only."""
+    return await ctx.commands.history(station_id, limit, offset, who.scope)

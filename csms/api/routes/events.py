@@ -1,4 +1,8 @@
-"""The live event feed as Server-Sent Events, and Prometheus metrics."""
+"""The live event feed as Server-Sent Events, and Prometheus metrics.
+
+The feed is scope-aware: a county- or owner-unit-scoped account gets the events of its
+stations only. Which stations those are is read when the feed opens and again every
+SCOPE_REFRESH_SECONDS, so a station moved into or out of the scope counts from then on."""
 
 from __future__ import annotations
 
@@ -10,39 +14,54 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from csms.api.auth import Principal, context, viewer
+from csms.api.auth import Principal, context, scoped_viewer
 from csms.api.context import ApiContext
+from csms.clock import monotonic
 from csms.services.events import Event
 
 router = APIRouter(tags=["events"])
 Ctx = Annotated[ApiContext, Depends(context)]
 KEEPALIVE_SECONDS = 15.0
+SCOPE_REFRESH_SECONDS = 30.0
 
 
 @router.get("/api/v1/events", response_class=StreamingResponse)
 async def events(
     request: Request,
     ctx: Ctx,
-    _: Annotated[Principal, Depends(viewer)],
+    who: Annotated[Principal, Depends(scoped_viewer)],
     station_id: str | None = None,
     types: Annotated[
         str | None, Query(description="comma-separated, e.g. station.connected,status.changed")
     ] = None,
 ) -> StreamingResponse:
     """Server-Sent Events: station connected/disconnected/booted, status changes, transactions
-    started/ended, meter updates (at most one per EVSE per 10 s)."""
+    started/ended, meter updates (at most one per EVSE per 10 s); a scoped account gets those
+    of its stations only."""
     wanted = {t.strip() for t in types.split(",")} if types else None
+    scope = who.scope
+    # the stations a scoped account may hear of (None: all), refreshed as the feed runs
+    visible: list[frozenset[str] | None] = [
+        None if scope is None else await ctx.stations.ids_in_scope(scope)
+    ]
 
     def accept(event: Event) -> bool:
-        return (station_id is None or event.station_id == station_id) and (
-            wanted is None or event.type in wanted
+        seen = visible[0]
+        return (
+            (station_id is None or event.station_id == station_id)
+            and (wanted is None or event.type in wanted)
+            and (seen is None or event.station_id in seen)
         )
 
     async def stream() -> AsyncIterator[str]:
         with ctx.bus.subscribe(accept) as subscription:
             yield ": connected\n\n"
             reported = 0
+            read_at = monotonic()
             while not await request.is_disconnected():
+                if scope is not None and monotonic() - read_at > SCOPE_REFRESH_SECONDS:
+                    visible[0] = await ctx.stations.ids_in_scope(scope)
+                    read_at = monotonic()
                 event = await subscription.next(KEEPALIVE_SECONDS)
                 if subscription.dropped > reported:
                     missed = subscription.dropped - reported

@@ -1,4 +1,9 @@
-"""Progress against the plan, the stations' map, and the monthly report (JSON, HTML, CSV)."""
+"""Progress against the plan, the stations' map, and the monthly report (JSON, HTML, CSV).
+
+Progress and the map are scope-aware: a county-scoped account gets the figures of its counties
+only (the city's figures and other counties' are left out; the plan counts per county, so an
+owner unit's account is refused with a message saying so), and the map its stations only. The
+monthly report covers the whole city and stays with whole-network accounts."""
 
 from __future__ import annotations
 
@@ -6,10 +11,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import Response
 
-from csms.api.auth import Principal, context, operator, viewer
+from csms.api.auth import Principal, context, operator, scoped_viewer, viewer
 from csms.api.bounds import MAX_INT4, Day
 from csms.api.context import ApiContext
 from csms.api.report_links import Format, new_link
@@ -17,7 +22,9 @@ from csms.api.routes.dashboard import city_map
 from csms.api.routes.report_pages import rendered, signing_key, standing
 from csms.clock import isoformat, utcnow
 from csms.domain.period import parse_month
+from csms.domain.scope import Scope
 from csms.errors import InvalidInput, NotFound
+from csms.monitoring.plan import Plan, canonical_county
 
 router = APIRouter(prefix="/api/v1", tags=["monitoring"])
 Ctx = Annotated[ApiContext, Depends(context)]
@@ -26,32 +33,55 @@ Ctx = Annotated[ApiContext, Depends(context)]
 @router.get("/monitoring/progress")
 async def plan_progress(
     ctx: Ctx,
-    _: Annotated[Principal, Depends(viewer)],
+    who: Annotated[Principal, Depends(scoped_viewer)],
     on: Annotated[Day | None, Query(description="a day (default: today, local)")] = None,
 ) -> dict[str, Any]:
     """Every target of the plan in force: target, actual, gap and status (met, on track,
-    behind) as of `on`."""
+    behind) as of `on`. A county-scoped account gets its counties' figures only."""
+    if who.scope is not None and who.scope.owner_unit is not None:
+        raise HTTPException(403, OWNER_UNIT_PROGRESS)
     if on is not None and on > ctx.monitoring.today():
         raise InvalidInput(f"{on} is in the future: progress is known up to today")
     result = await ctx.monitoring.progress(on)
+    figures = result.figures
+    if who.scope is not None:
+        figures = _of_counties(figures, result.plan, who.scope)
     counts = {"met": 0, "on_track": 0, "behind": 0}
-    for figure in result.figures:
+    for figure in figures:
         counts[figure["status"]] += 1
     return {
         "plan": {"plan_id": result.plan_id, "name": result.plan.name},
         "on": result.on.isoformat(),
-        "figures": result.figures,
+        "figures": figures,
         "by_status": counts,
     }
 
 
+OWNER_UNIT_PROGRESS = (
+    "the plan's progress is counted per county and for the city; an owner unit's account "
+    "has no figures of its own: use the utilization figures, or ask an admin for a county "
+    "or whole-network account"
+)
+
+
+def _of_counties(figures: list[dict[str, Any]], plan: Plan, scope: Scope) -> list[dict[str, Any]]:
+    """The figures of the scope's counties, which the plan names as the progress engine
+    does (in Chinese, English or by key, whatever the case and spaces)."""
+    mine = {canonical_county(plan, county) for county in scope.counties} - {None}
+    return [f for f in figures if f["scope"] == "county" and f["subject"] in mine]
+
+
 @router.get("/monitoring/map")
-async def station_map(ctx: Ctx, _: Annotated[Principal, Depends(viewer)]) -> dict[str, Any]:
+async def station_map(
+    ctx: Ctx, who: Annotated[Principal, Depends(scoped_viewer)]
+) -> dict[str, Any]:
     """Every station with WGS-84 and GCJ-02 coordinates and its state now (charging,
     available, offline, faulted, locked), and the county boundaries of the plan's city to draw
-    them on (`boundaries`: GeoJSON in GCJ-02, shipped with the CSMS; null when none is)."""
+    them on (`boundaries`: GeoJSON in GCJ-02, shipped with the CSMS; null when none is). A
+    scoped account gets its stations only (and the whole city's boundaries)."""
     plan = (await ctx.monitoring.plan())[1]
-    return {"stations": await ctx.monitoring.map(), "boundaries": city_map(plan.name)}
+    stations = await ctx.monitoring.map(who.scope)
+    return {"stations": stations, "boundaries": city_map(plan.name)}
 
 
 @router.get("/reports/monthly")

@@ -1,4 +1,9 @@
-"""Live network state, utilization by connector/station/county/site category, safety lockouts."""
+"""Live network state, utilization by connector/station/county/site category, safety lockouts.
+
+Scope-aware (csms.api.scope): a county- or owner-unit-scoped account sees the live state and
+utilization of its stations only (the totals are their sums), and reads, sets and lifts the
+lockouts of its stations; another station answers 404 as if absent. Recomputing the rollups
+is network maintenance and stays with whole-network operators."""
 
 from __future__ import annotations
 
@@ -10,10 +15,11 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, field_validator
 
-from csms.api.auth import Principal, context, operator, viewer
+from csms.api.auth import Principal, context, operator, scoped_operator, scoped_viewer
 from csms.api.bounds import Day
 from csms.api.context import ApiContext
 from csms.api.schemas import MAX_OFFSET, Strict
+from csms.api.scope import ensure_visible
 from csms.clock import isoformat, utcnow
 from csms.errors import InvalidInput, NotFound
 from csms.monitoring import utilization as u
@@ -120,12 +126,12 @@ class UtilizationAnswer(BaseModel):
 
 
 @router.get("/monitoring/live")
-async def live(ctx: Ctx, _: Annotated[Principal, Depends(viewer)]) -> dict[str, Any]:
+async def live(ctx: Ctx, who: Annotated[Principal, Depends(scoped_viewer)]) -> dict[str, Any]:
     """The network now: stations total/online/offline/locked, connectors by status, open
     sessions, and the power they draw (from Power.Active.Import readings of the last 5 minutes;
     null when no session reports power)."""
     now = utcnow()
-    state = await ctx.utilization.live(now - POWER_FRESH)
+    state = await ctx.utilization.live(now - POWER_FRESH, who.scope)
     watts = state.pop("power_w")
     state["power_kw"] = (
         None
@@ -139,7 +145,7 @@ async def live(ctx: Ctx, _: Annotated[Principal, Depends(viewer)]) -> dict[str, 
 @router.get("/monitoring/utilization", response_model=UtilizationAnswer)
 async def utilization(
     ctx: Ctx,
-    _: Annotated[Principal, Depends(viewer)],
+    who: Annotated[Principal, Depends(scoped_viewer)],
     since: Annotated[Day, Query(description="first local day (CSMS time zone)")],
     until: Annotated[Day, Query(description="last local day, included")],
     by: u.Grouping = u.Grouping.STATION,
@@ -148,7 +154,9 @@ async def utilization(
     """Utilization per group and hour/day (or `total`: one bucket for the range), from the
     hourly and daily rollups, with the network totals. A row for every group of the registry
     and every bucket that has begun, zeros included; at most 366 days and 200,000 rows."""
-    table = await utilization_table(ctx.utilization, since, until, by, granularity, utcnow())
+    table = await utilization_table(
+        ctx.utilization, since, until, by, granularity, utcnow(), who.scope
+    )
     return JSONResponse(table)
 
 
@@ -188,20 +196,28 @@ async def rollup(
 
 @router.post("/stations/{station_id}/lockout", status_code=201, response_model=LockoutAnswer)
 async def lock_station(
-    station_id: str, body: LockoutCreate, ctx: Ctx, who: Annotated[Principal, Depends(operator)]
+    station_id: str,
+    body: LockoutCreate,
+    ctx: Ctx,
+    who: Annotated[Principal, Depends(scoped_operator)],
 ) -> dict[str, Any]:
     """Mark the station hazardous: every start is refused (Blocked) and it is told to become
     Inoperative (now if connected, else when it boots). 409 when a lockout is open already."""
+    await ensure_visible(ctx, who, station_id)
     lockout, availability = await ctx.lockouts.lock(station_id, body.hazard, who.name)
     return {**lockout, "availability": availability.as_json()}
 
 
 @router.post("/stations/{station_id}/lockout/lift", response_model=LockoutAnswer)
 async def lift_lockout(
-    station_id: str, body: LockoutLift, ctx: Ctx, who: Annotated[Principal, Depends(operator)]
+    station_id: str,
+    body: LockoutLift,
+    ctx: Ctx,
+    who: Annotated[Principal, Depends(scoped_operator)],
 ) -> dict[str, Any]:
     """Record the rectification that lifts the open lockout; the station is told to become
     Operative. 409 when the station is not locked out."""
+    await ensure_visible(ctx, who, station_id)
     lockout, availability = await ctx.lockouts.lift(station_id, body.rectification, who.name)
     return {**lockout, "availability": availability.as_json()}
 
@@ -209,15 +225,15 @@ async def lift_lockout(
 @router.get("/lockouts", response_model=list[Lockout])
 async def list_lockouts(
     ctx: Ctx,
-    _: Annotated[Principal, Depends(viewer)],
+    who: Annotated[Principal, Depends(scoped_viewer)],
     open: Annotated[bool | None, Query(description="true: in force; false: lifted")] = None,
     station_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[dict[str, Any]]:
-    """Lockouts of every station, newest first."""
+    """Lockouts of every station (in the caller's scope), newest first."""
     return await ctx.lockouts.history(
-        station_id=station_id, open_only=open, limit=limit, offset=offset
+        station_id=station_id, open_only=open, limit=limit, offset=offset, scope=who.scope
     )
 
 
@@ -225,11 +241,12 @@ async def list_lockouts(
 async def station_lockouts(
     station_id: str,
     ctx: Ctx,
-    _: Annotated[Principal, Depends(viewer)],
+    who: Annotated[Principal, Depends(scoped_viewer)],
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[dict[str, Any]]:
     """The station's lockouts, newest first: who locked it and why, who lifted it and how."""
+    await ensure_visible(ctx, who, station_id)
     if not await ctx.lockouts.station_exists(station_id):
         raise NotFound(f"station {station_id} does not exist")
     return await ctx.lockouts.history(station_id=station_id, limit=limit, offset=offset)

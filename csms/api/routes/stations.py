@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 
-from csms.api.auth import Principal, admin, context, operator, scoped_viewer, viewer
+from csms.api.auth import Principal, admin, context, operator, scoped_viewer
 from csms.api.context import ApiContext
 from csms.api.schemas import (
     MAX_OFFSET,
@@ -81,7 +81,7 @@ def _needs_admin(body: StationCreate | StationUpdate) -> bool:
 async def station_messages(
     station_id: str,
     ctx: Ctx,
-    _: Annotated[Principal, Depends(viewer)],
+    who: Annotated[Principal, Depends(scoped_viewer)],
     action: Annotated[
         str | None, Query(description="e.g. SecurityEventNotification, NotifyEvent")
     ] = None,
@@ -89,8 +89,9 @@ async def station_messages(
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[dict[str, Any]]:
     """What the station reported besides status and transactions (security events, data
-    transfers, firmware/diagnostics/log progress, device reports, ...), newest first, verbatim."""
-    await _station(ctx, station_id)
+    transfers, firmware/diagnostics/log progress, device reports, ...), newest first, verbatim.
+    404 outside the caller's scope."""
+    await visible_station(ctx, who, station_id)
     return await ctx.events.recent(station_id, action, limit, offset)
 
 

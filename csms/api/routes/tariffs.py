@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from csms.api.auth import Principal, context, operator, viewer
+from csms.api.auth import Principal, context, operator, scoped_viewer, viewer
 from csms.api.bill_view import bill_view
 from csms.api.billing_schemas import (
     Assignment,
@@ -21,6 +21,7 @@ from csms.api.billing_schemas import (
 from csms.api.bounds import Instant
 from csms.api.context import ApiContext
 from csms.api.schemas import MAX_ID, MAX_OFFSET
+from csms.api.scope import ensure_visible
 from csms.billing.codec import DefinitionError, tariff_from
 from csms.billing.tariff import Tariff, policy_problems, problems
 from csms.clock import utcnow
@@ -251,10 +252,13 @@ async def unassign(
 async def station_tariff(
     station_id: str,
     ctx: Ctx,
-    _: Annotated[Principal, Depends(viewer)],
+    who: Annotated[Principal, Depends(scoped_viewer)],
     at: Annotated[Instant | None, Query(description="default: now")] = None,
 ) -> dict[str, Any]:
-    """The tariff version a session starting at `at` would be billed by."""
+    """The tariff version a session starting at `at` would be billed by; a scoped account
+    reads its own stations' (404 for others). The tariff catalogue, its assignments and
+    every tariff write stay with whole-network accounts."""
+    await ensure_visible(ctx, who, station_id)
     if await ctx.stations.get_auth(station_id) is None:
         raise NotFound(f"station {station_id} does not exist")
     moment = at or utcnow()

@@ -1,4 +1,6 @@
-"""Id tokens: create (or re-create), list, read, update, block/unblock, delete."""
+"""Id tokens: create (or re-create), list, read, update, block/unblock, delete; every change
+is in the operator audit with its actor. Whole-network accounts only: tokens belong to no
+station, so no scope can select some of them."""
 
 from __future__ import annotations
 
@@ -62,7 +64,7 @@ async def get_token(id_token: str, ctx: Ctx, _: Annotated[Principal, Depends(vie
 
 @router.patch("/{id_token}", response_model=Token)
 async def update_token(
-    id_token: str, body: TokenUpdate, ctx: Ctx, _: Annotated[Principal, Depends(operator)]
+    id_token: str, body: TokenUpdate, ctx: Ctx, who: Annotated[Principal, Depends(operator)]
 ) -> IdToken:
     if (body.clear_group and body.group_id) or (body.clear_expiry and body.expires_at):
         raise InvalidInput("give a new value or clear it, not both")
@@ -76,20 +78,20 @@ async def update_token(
         None if body.clear_expiry else (body.expires_at or token.expires_at),
         token.blocked if body.blocked is None else body.blocked,
     )
-    stored = await ctx.tokens.update(updated, body.note)
+    stored = await ctx.tokens.update(updated, body.note, by=who.name, at=utcnow())
     if stored is None:  # deleted since it was read
         raise NotFound(f"id token {id_token} does not exist (or was deleted: create it again)")
     return stored
 
 
 @router.post("/{id_token}/block", response_model=Token)
-async def block(id_token: str, ctx: Ctx, _: Annotated[Principal, Depends(operator)]) -> IdToken:
-    return await ctx.tokens.set_blocked(id_token, True)
+async def block(id_token: str, ctx: Ctx, who: Annotated[Principal, Depends(operator)]) -> IdToken:
+    return await ctx.tokens.set_blocked(id_token, True, by=who.name, at=utcnow())
 
 
 @router.post("/{id_token}/unblock", response_model=Token)
-async def unblock(id_token: str, ctx: Ctx, _: Annotated[Principal, Depends(operator)]) -> IdToken:
-    return await ctx.tokens.set_blocked(id_token, False)
+async def unblock(id_token: str, ctx: Ctx, who: Annotated[Principal, Depends(operator)]) -> IdToken:
+    return await ctx.tokens.set_blocked(id_token, False, by=who.name, at=utcnow())
 
 
 @router.delete("/{id_token}", response_model=Token)

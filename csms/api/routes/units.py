@@ -1,16 +1,25 @@
-"""Owner units, their members and schedules, station access, the holiday calendar, refusals."""
+"""Owner units, their members and schedules, station access, the holiday calendar, refusals.
+
+Scope-aware (csms.api.scope): an owner-unit-scoped account sees and manages its own unit (its
+fields, members, schedules, report, its stations' access) and no other; a county-scoped
+account reads the units that own a station in its counties or are registered in one (their
+detail lists only its stations) but changes none of them, and reads and sets the access of
+its own stations. Other units and stations answer 404 as if absent. Creating units and the
+holiday calendar's replacement stay with whole-network operators; reading the calendar is
+open to every account."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 
-from csms.api.auth import Principal, context, operator, viewer
+from csms.api.auth import Principal, context, operator, scoped_operator, scoped_viewer
 from csms.api.bounds import Instant
 from csms.api.context import ApiContext
 from csms.api.schemas import MAX_ID, MAX_OFFSET
+from csms.api.scope import ensure_visible
 from csms.api.sharing_schemas import (
     MemberList,
     ScheduleCreate,
@@ -23,6 +32,7 @@ from csms.api.sharing_schemas import (
 )
 from csms.clock import utcnow
 from csms.domain.period import parse_month
+from csms.domain.scope import Scope
 from csms.errors import InvalidInput, NotFound
 from csms.services.sharing_report import unit_report
 from csms.sharing import schedule as schedules
@@ -38,12 +48,34 @@ async def _reconfigure(ctx: ApiContext, station_ids: list[str]) -> None:
         ctx.enforcer.reconfigure(station_id)
 
 
-async def _detail(ctx: ApiContext, unit_id: str) -> dict[str, Any]:
-    unit = await ctx.sharing.unit(unit_id)
+COUNTY_READS_UNITS = (
+    "a county account reads owner units but does not change them: ask the unit's own account "
+    "or a whole-network operator"
+)
+COUNTY_NO_REPORT = (
+    "a unit's report covers all its stations, some maybe outside your counties: ask the "
+    "unit's own account or a whole-network account"
+)
+
+
+async def _visible_unit(
+    ctx: ApiContext, who: Principal, unit_id: str, *, change: bool = False
+) -> None:
+    """404 for a unit outside `who`'s scope; 403 when a county account would `change` one."""
+    scope = who.scope
+    if scope is None:
+        return
+    if change and scope.owner_unit is None:
+        raise HTTPException(403, COUNTY_READS_UNITS)
+    await ctx.sharing.unit(unit_id, scope=scope)
+
+
+async def _detail(ctx: ApiContext, unit_id: str, scope: Scope | None = None) -> dict[str, Any]:
+    unit = await ctx.sharing.unit(unit_id, scope=scope)
     return {
         **unit,
         "members": [{"kind": k, "value": v} for k, v in await ctx.sharing.members(unit_id)],
-        "stations": await ctx.sharing.unit_stations(unit_id),
+        "stations": await ctx.sharing.unit_stations(unit_id, scope=scope),
         "schedules": await ctx.sharing.schedules(unit_id),
     }
 
@@ -61,38 +93,51 @@ async def create_unit(
 
 
 @router.get("/units", response_model=list[Unit])
-async def list_units(ctx: Ctx, _: Annotated[Principal, Depends(viewer)]) -> list[dict[str, Any]]:
-    return await ctx.sharing.units()
+async def list_units(
+    ctx: Ctx, who: Annotated[Principal, Depends(scoped_viewer)]
+) -> list[dict[str, Any]]:
+    """Every unit; a scoped account's units (see the module's header)."""
+    return await ctx.sharing.units(scope=who.scope)
 
 
 @router.get("/units/{unit_id}", response_model=UnitDetail)
 async def get_unit(
-    unit_id: str, ctx: Ctx, _: Annotated[Principal, Depends(viewer)]
+    unit_id: str, ctx: Ctx, who: Annotated[Principal, Depends(scoped_viewer)]
 ) -> dict[str, Any]:
-    return await _detail(ctx, unit_id)
+    """The unit, its members, its stations (a county account: those in its counties) and its
+    schedules."""
+    return await _detail(ctx, unit_id, who.scope)
 
 
 @router.patch("/units/{unit_id}", response_model=UnitDetail)
 async def update_unit(
-    unit_id: str, body: UnitFields, ctx: Ctx, _: Annotated[Principal, Depends(operator)]
+    unit_id: str,
+    body: UnitFields,
+    ctx: Ctx,
+    who: Annotated[Principal, Depends(scoped_operator)],
 ) -> dict[str, Any]:
+    await _visible_unit(ctx, who, unit_id, change=True)
     fields = body.model_dump(include=body.model_fields_set)
     for required in ("name", "kind", "close_policy", "close_grace_minutes"):
         if required in fields and fields[required] is None:
             raise InvalidInput(f"{required} cannot be cleared")
     await ctx.sharing.update_unit(unit_id, fields)
-    return await _detail(ctx, unit_id)
+    return await _detail(ctx, unit_id, who.scope)
 
 
 @router.put("/units/{unit_id}/members", response_model=UnitDetail)
 async def set_members(
-    unit_id: str, body: MemberList, ctx: Ctx, _: Annotated[Principal, Depends(operator)]
+    unit_id: str,
+    body: MemberList,
+    ctx: Ctx,
+    who: Annotated[Principal, Depends(scoped_operator)],
 ) -> dict[str, Any]:
     """Replace the unit's members; its non-public stations get the new local list."""
+    await _visible_unit(ctx, who, unit_id, change=True)
     await ctx.sharing.set_members(unit_id, [(m.kind, m.value) for m in body.members])
     stations = await ctx.sharing.unit_stations(unit_id)
     await _reconfigure(ctx, [s["id"] for s in stations if s["access_mode"] != "public"])
-    return await _detail(ctx, unit_id)
+    return await _detail(ctx, unit_id, who.scope)
 
 
 # --- station access ---------------------------------------------------------------------------
@@ -103,10 +148,12 @@ async def set_station_access(
     station_id: str,
     body: StationAccessBody,
     ctx: Ctx,
-    _: Annotated[Principal, Depends(operator)],
+    who: Annotated[Principal, Depends(scoped_operator)],
 ) -> dict[str, Any]:
     """Who may charge at a station: `public`, `private` (the owner unit's members) or `shared`
-    (members always, the public inside the unit's opening windows)."""
+    (members always, the public inside the unit's opening windows). A scoped account sets it
+    for its own stations, and names only a unit it sees."""
+    await ensure_visible(ctx, who, station_id)
     profile = await ctx.sharing.station_profile(station_id)
     if profile is None:
         raise InvalidInput(f"station {station_id!r} does not exist")
@@ -114,24 +161,25 @@ async def set_station_access(
         raise InvalidInput(f"a {body.access_mode} station needs its owner unit_id")
     if body.unit_id is not None:
         try:
-            await ctx.sharing.unit(body.unit_id)
+            await ctx.sharing.unit(body.unit_id, scope=who.scope)
         except NotFound:
             raise InvalidInput(f"unit {body.unit_id!r} does not exist") from None
     # Going public keeps the owner: its tariffs, CDRs and settlement still name the unit.
     owner = body.unit_id if body.unit_id is not None else profile["owner_unit"]
     await ctx.sharing.set_access(station_id, owner, body.access_mode)
     await _reconfigure(ctx, [station_id])
-    return await station_access(station_id, ctx, _)
+    return await station_access(station_id, ctx, who)
 
 
 @router.get("/stations/{station_id}/access")
 async def station_access(
     station_id: str,
     ctx: Ctx,
-    _: Annotated[Principal, Depends(viewer)],
+    who: Annotated[Principal, Depends(scoped_viewer)],
     at: Annotated[Instant | None, Query(description="default: now")] = None,
 ) -> dict[str, Any]:
     """May the public charge here now (or at `at`), and when does that next change?"""
+    await ensure_visible(ctx, who, station_id)
     moment = at or utcnow()
     answer = await ctx.access.station_access(station_id, moment)
     if answer is None:
@@ -159,10 +207,14 @@ def _schedule_view(row: dict[str, Any]) -> dict[str, Any]:
 
 @router.post("/units/{unit_id}/schedules", status_code=201)
 async def add_schedule(
-    unit_id: str, body: ScheduleCreate, ctx: Ctx, who: Annotated[Principal, Depends(operator)]
+    unit_id: str,
+    body: ScheduleCreate,
+    ctx: Ctx,
+    who: Annotated[Principal, Depends(scoped_operator)],
 ) -> dict[str, Any]:
     """Weekly opening windows (a window may cross midnight, 18:00-08:00), dated exceptions and
     the dates the schedule is in force. Overlapping or malformed windows are a 422."""
+    await _visible_unit(ctx, who, unit_id, change=True)
     await ctx.sharing.unit(unit_id)  # 404 for an unknown unit
     if body.station_id is not None:
         profile = await ctx.sharing.station_profile(body.station_id)
@@ -199,9 +251,9 @@ async def add_schedule(
 
 @router.get("/units/{unit_id}/schedules")
 async def list_schedules(
-    unit_id: str, ctx: Ctx, _: Annotated[Principal, Depends(viewer)]
+    unit_id: str, ctx: Ctx, who: Annotated[Principal, Depends(scoped_viewer)]
 ) -> list[dict[str, Any]]:
-    await ctx.sharing.unit(unit_id)
+    await ctx.sharing.unit(unit_id, scope=who.scope)
     return [_schedule_view(r) for r in await ctx.sharing.schedules(unit_id)]
 
 
@@ -211,10 +263,11 @@ async def end_schedule(
     schedule_id: int,
     body: ScheduleEnd,
     ctx: Ctx,
-    _: Annotated[Principal, Depends(operator)],
+    who: Annotated[Principal, Depends(scoped_operator)],
 ) -> dict[str, Any]:
     """End a schedule on `last_day` (only ever earlier), so a successor can take over; the
     history of which windows were in force stays."""
+    await _visible_unit(ctx, who, unit_id, change=True)
     if not 0 < schedule_id <= MAX_ID:
         raise NotFound(f"unit {unit_id!r} has no schedule {schedule_id}")
     await ctx.sharing.end_schedule(unit_id, schedule_id, body.last_day)
@@ -224,8 +277,12 @@ async def end_schedule(
 
 @router.delete("/units/{unit_id}/schedules/{schedule_id}", status_code=204)
 async def delete_schedule(
-    unit_id: str, schedule_id: int, ctx: Ctx, _: Annotated[Principal, Depends(operator)]
+    unit_id: str,
+    schedule_id: int,
+    ctx: Ctx,
+    who: Annotated[Principal, Depends(scoped_operator)],
 ) -> None:
+    await _visible_unit(ctx, who, unit_id, change=True)
     if not 0 < schedule_id <= MAX_ID:
         raise NotFound(f"unit {unit_id!r} has no schedule {schedule_id}")
     await ctx.sharing.delete_schedule(unit_id, schedule_id)
@@ -235,7 +292,7 @@ async def delete_schedule(
 
 
 @router.get("/calendar")
-async def get_calendar(ctx: Ctx, _: Annotated[Principal, Depends(viewer)]) -> dict[str, Any]:
+async def get_calendar(ctx: Ctx, _: Annotated[Principal, Depends(scoped_viewer)]) -> dict[str, Any]:
     """Statutory holidays (open all day on shared piles) and adjusted working days (调休)."""
     return ctx.access.calendar.as_json()
 
@@ -255,16 +312,22 @@ async def put_calendar(
 @router.get("/access-decisions")
 async def access_decisions(
     ctx: Ctx,
-    _: Annotated[Principal, Depends(viewer)],
+    who: Annotated[Principal, Depends(scoped_viewer)],
     station_id: str | None = None,
     unit_id: str | None = None,
     since: Annotated[Instant | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[dict[str, Any]]:
-    """Every start the sharing rules refused, and every stop they asked for, newest first."""
+    """Every start the sharing rules refused, and every stop they asked for, newest first;
+    a scoped account's stations only."""
     return await ctx.sharing.decisions(
-        station_id=station_id, unit_id=unit_id, since=since, limit=limit, offset=offset
+        station_id=station_id,
+        unit_id=unit_id,
+        since=since,
+        limit=limit,
+        offset=offset,
+        scope=who.scope,
     )
 
 
@@ -272,11 +335,16 @@ async def access_decisions(
 async def report(
     unit_id: str,
     ctx: Ctx,
-    _: Annotated[Principal, Depends(viewer)],
+    who: Annotated[Principal, Depends(scoped_viewer)],
     month: Annotated[str, Query(description="YYYY-MM, local to the CSMS time zone")],
 ) -> dict[str, Any]:
     """Public sessions, kWh and revenue, member sessions, utilization before and after
-    opening, hours open to the public and refused starts, for one month."""
+    opening, hours open to the public and refused starts, for one month. For the unit's own
+    account too; a county account gets 403 (the report spans all the unit's stations)."""
+    if who.scope is not None:
+        await ctx.sharing.unit(unit_id, scope=who.scope)
+        if who.scope.owner_unit is None:
+            raise HTTPException(403, COUNTY_NO_REPORT)
     year, number = parse_month(month)
     zone = ZoneInfo(ctx.settings.time_zone)
     today = utcnow().astimezone(zone)
