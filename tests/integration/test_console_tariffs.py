@@ -3,12 +3,17 @@ editor (a band picked, the day filled, a stretch dragged over the half-hour cell
 by the console's own checks and by the API's 422 (explained), creates it, sees it in the list
 with its 24-hour bar, and the API holds the bands as drawn; a viewer sees the list with its
 assignment but no editor, in English too, and previews a session's cost as the API quotes it
-(POST /api/v1/tariffs/{id}/quote: the page computes no bill itself).
+(POST /api/v1/tariffs/{id}/quote: the page computes no bill itself). An operator draws a new
+version of a tariff from its newest version (a day plan for holidays in some months added and
+moved first; a plan set that leaves days uncovered is refused by the console), sees it in GET
+versions and opens the older version as bars; assigns a tariff to a station and deletes the
+assignment after a confirm step, each checked through the API; viewers get neither.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from decimal import Decimal
 
 from csms.bootstrap import Running
@@ -40,6 +45,10 @@ def bands_of(bar: str) -> str:
         f"[...{node(bar)}.children].map((s) => "
         "`${s.dataset.band} ${s.dataset.start}-${s.dataset.end}`)"
     )
+
+
+def instant(iso: str) -> datetime:
+    return datetime.fromisoformat(iso)
 
 
 def local_input(moment: str) -> str:
@@ -184,6 +193,16 @@ async def test_a_viewer_sees_tariffs_with_assignments_and_no_editor(
         assert await page.evaluate(f"{node('tariffs')}.dataset.count") == "1"
         assert not await exists(page, "tariff-editor")
         assert await exists(page, "tariffs-viewer")
+        # assignments and versions are read, not written
+        assert await page.evaluate(f"{node('assignments')}.dataset.count") == "1"
+        assert not await exists(page, "assign-form")
+        assert (
+            await page.evaluate(f"{node('assignments-table')}.querySelectorAll('button').length")
+            == 0
+        )
+        assert not await exists(page, "tariff-sz-2026-new-version")
+        await click(page, "tariff-sz-2026-show-versions")
+        await page.wait_for(f"{node('tariff-sz-2026-versions-list')}?.dataset.count ?? null", "1")
         assert await page.evaluate(bands_of("tariff-sz-2026-bar-0")) == [
             "valley 00:00-07:00",
             "peak 07:00-24:00",
@@ -221,3 +240,198 @@ async def test_a_viewer_sees_tariffs_with_assignments_and_no_editor(
         assert await page.evaluate(preview_title) == "Cost preview"
         html = await page.evaluate("document.body.innerText")
         assert "电价" not in html and "低谷" not in html
+
+
+SZ_PLANS = [
+    {
+        "day_types": ["workday"],
+        "periods": [
+            {"start": "00:00", "end": "07:00", "band": "valley"},
+            {"start": "07:00", "end": "24:00", "band": "peak"},
+        ],
+    },
+    {"periods": [{"start": "00:00", "end": "24:00", "band": "valley"}]},
+]
+SZ = {
+    "tariff_id": "sz-2026",
+    "name": "朔州公共桩 2026",
+    "effective_from": "2026-01-01T00:00:00+08:00",
+    "prices": {
+        "peak": {"energy": "0.9000", "service": "0.8000"},
+        "valley": {"energy": "0.3000", "service": "0.4000"},
+    },
+    "plans": SZ_PLANS,
+    "idle_fee": {"per_minute": "0.5000", "grace_minutes": 15, "cap": "50.00"},
+    "session_fee": "1.00",
+}
+
+
+async def test_an_operator_draws_a_new_version_with_a_holiday_plan(
+    csms: Running, api: Api, chromium: str
+) -> None:
+    ok(await api.post("/api/v1/tariffs", json=SZ), 201)
+    await make_user(api, "ops-version", "operator")
+    async with live_page(console_url(csms), chromium) as page:
+        await sign_in(page, "ops-version")
+        await shown(page, "overview")
+        await click(page, "nav-tariffs")
+        await shown(page, "tariffs")
+        assert await page.evaluate(f"{node('tariff-editor')}.dataset.mode") == "new"
+        await click(page, "tariff-sz-2026-new-version")
+        await page.wait_for(f"{node('tariff-editor')}.dataset.mode", "version")
+        assert (await text(page, "tariff-editor-title")).startswith("sz-2026 的新版本")
+        assert await page.evaluate(f"{node('tariff-new-id')}.disabled") is True
+        assert await page.evaluate(f"{node('tariff-plans')}.dataset.count") == "2"
+        # the draft is the newest version as stored, drawn in the cells
+        draft = json.loads(await text(page, "tariff-json"))
+        assert "tariff_id" not in draft and draft["time_zone"] == "Asia/Shanghai", draft
+        assert draft["plans"] == SZ_PLANS and draft["session_fee"] == "1.00"
+        assert draft["idle_fee"] == {"per_minute": "0.5000", "grace_minutes": 15, "cap": "50.00"}
+        assert await page.evaluate(f"{node('tariff-cell-13')}.dataset.band") == "valley"
+        assert await page.evaluate(f"{node('tariff-cell-14')}.dataset.band") == "peak"
+
+        # a third plan: holidays in July and August, all valley, moved to the front
+        await click(page, "tariff-add-plan")
+        await page.wait_for(f"{node('tariff-plans')}.dataset.count", "3")
+        await click(page, "tariff-plan-2-day-holiday")
+        await click(page, "tariff-plan-2-month-7")
+        await click(page, "tariff-plan-2-month-8")
+        await click(page, "tariff-brush-valley")
+        await click(page, "tariff-plan-2-fill-all")
+        await click(page, "tariff-plan-2-up")
+        await click(page, "tariff-plan-1-up")
+        holiday = {
+            "months": [7, 8],
+            "day_types": ["holiday"],
+            "periods": [{"start": "00:00", "end": "24:00", "band": "valley"}],
+        }
+        draft = json.loads(await text(page, "tariff-json"))
+        assert draft["plans"] == [holiday, *SZ_PLANS], draft["plans"]
+        assert await page.evaluate(f"{node('tariff-plan-0-day-holiday')}.checked") is True
+
+        # the every-day plan narrowed to workdays: weekends are left without a plan
+        await click(page, "tariff-plan-2-day-workday")
+        await fill(page, "tariff-new-from", await page.evaluate(local_input(V2_FROM)))
+        await click(page, "tariff-create-submit")
+        await page.wait_for(f"{node('tariff-result')}.dataset.status", "error")
+        error = await text(page, "tariff-error")
+        assert "没有日计划适用于 1 月的周末" in error, error
+        await click(page, "tariff-plan-2-day-workday")
+
+        await click(page, "tariff-create-submit")
+        await page.wait_for(f"{node('tariff-result')}.dataset.status", "ok")
+        answer = await text(page, "tariff-answer")
+        assert answer.startswith("电价 sz-2026 的第 2 版已保存"), answer
+        assert (await text(page, "tariff-editor-title")).startswith(
+            "sz-2026 的新版本（底稿：第 2 版）"
+        )
+        assert "v2" in await page.evaluate(
+            f"{node('tariff-sz-2026')}.querySelector('h2').textContent"
+        )
+
+        # the versions, and the older one drawn as bars
+        await click(page, "tariff-sz-2026-show-versions")
+        await page.wait_for(f"{node('tariff-sz-2026-versions-list')}?.dataset.count ?? null", "2")
+        await click(page, "tariff-sz-2026-view-1")
+        await page.wait_for(f"{node('tariff-sz-2026-v1-bar-0')} !== null", True)
+        assert await page.evaluate(bands_of("tariff-sz-2026-v1-bar-0")) == [
+            "valley 00:00-07:00",
+            "peak 07:00-24:00",
+        ]
+        assert not await exists(page, "tariff-sz-2026-v1-bar-2")
+        assert "0.5000" in await text(page, "tariff-sz-2026-v1-idle")
+
+        # English
+        await click(page, "language")
+        await shown(page, "tariffs")
+        await page.wait_for(f"{node('tariff-sz-2026-new-version')}.textContent", "New version")
+        await click(page, "tariff-sz-2026-new-version")
+        await page.wait_for(f"{node('tariff-editor')}.dataset.mode", "version")
+        assert await text(page, "tariff-editor-title") == (
+            "New version of sz-2026 (drawn from version 2)"
+        )
+        assert await text(page, "tariff-create-submit") == "Save as new version"
+        legend = f"{node('tariff-plan-0')}.querySelector('legend').textContent"
+        assert await page.evaluate(legend) == "Day plan 1"
+
+    versions = ok(await api.get("/api/v1/tariffs/sz-2026/versions"))
+    assert [v["version"] for v in versions] == [1, 2]
+    newest = versions[1]
+    assert newest["plans"] == [
+        holiday,
+        *({"months": [], "day_types": [], **plan} for plan in SZ_PLANS),
+    ], newest["plans"]
+    assert instant(newest["effective_from"]) == instant(V2_FROM)
+    assert Decimal(newest["session_fee"]) == Decimal("1.00")
+    assert newest["idle_fee"]["grace_minutes"] == 15
+    assert "ops-version" in newest["created_by"]
+    assert versions[0]["plans"][0]["day_types"] == ["workday"]  # the old version as it was
+
+
+V2_FROM = "2027-01-01T00:00:00+08:00"
+
+
+async def test_an_operator_assigns_a_tariff_to_a_station_and_deletes_it(
+    csms: Running, api: Api, chromium: str
+) -> None:
+    ok(await api.post("/api/v1/tariffs", json=SZ), 201)
+    ok(await api.post("/api/v1/stations", json={"id": "TA-1", "county": "朔城区"}), 201)
+    await make_user(api, "ops-assign", "operator")
+    async with live_page(console_url(csms), chromium) as page:
+        await sign_in(page, "ops-assign")
+        await shown(page, "overview")
+        await click(page, "nav-tariffs")
+        await shown(page, "tariffs")
+        assert await exists(page, "assignments-empty")
+        await fill(page, "assign-scope", "station", "change")
+        assert await page.evaluate(f"{node('assign-target')}.disabled") is False
+        options = f"[...{node('assign-targets')}.options].map((o) => o.value)"
+        assert await page.evaluate(options) == ["TA-1"]  # the stations, suggested
+        await click(page, "assign-submit")
+        await page.wait_for(f"{node('assign-result')}.dataset.status", "error")
+        assert (await text(page, "assign-error")).startswith("请填写对象")
+        # a station that does not exist: the API's 422, explained
+        await fill(page, "assign-target", "NO-SUCH")
+        await fill(page, "assign-from", await page.evaluate(local_input(SZ["effective_from"])))
+        await click(page, "assign-submit")
+        await page.wait_for(
+            f"{node('assign-error')}?.textContent.includes('NO-SUCH') ?? null", True
+        )
+        assert (await text(page, "assign-error")).startswith("输入有误")
+        await fill(page, "assign-target", "TA-1")
+        await fill(page, "assign-audience", "public", "change")
+        await click(page, "assign-submit")
+        await page.wait_for(f"{node('assign-result')}.dataset.status", "ok")
+        (made,) = ok(await api.get("/api/v1/tariff-assignments"))
+        assert made["scope"] == "station" and made["target"] == "TA-1"
+        assert made["tariff_id"] == "sz-2026" and made["audience"] == "public"
+        assert instant(made["effective_from"]) == instant(SZ["effective_from"])
+        assert made["effective_to"] is None and "ops-assign" in made["created_by"]
+        answer = await text(page, "assign-answer")
+        assert answer == f"电价 sz-2026 已分配（分配编号 {made['id']}：充电站 TA-1）。", answer
+        assert await exists(page, f"assignment-{made['id']}")
+        assert "充电站 TA-1" in await text(page, "tariff-sz-2026-assigned")
+        # the station's tariff now comes from it
+        station_tariff = ok(await api.get("/api/v1/stations/TA-1/tariff?at=2026-06-01T00:00:00Z"))
+        assert station_tariff["tariff_id"] == "sz-2026"
+
+        # delete: a confirm step, cancelled once, then confirmed
+        row = made["id"]
+        await click(page, f"assignment-delete-{row}")
+        assert await page.evaluate(f"{node(f'assignment-confirm-{row}')}.hidden") is False
+        await click(page, f"assignment-delete-no-{row}")
+        assert await page.evaluate(f"{node(f'assignment-confirm-{row}')}.hidden") is True
+        assert len(ok(await api.get("/api/v1/tariff-assignments"))) == 1
+        await click(page, f"assignment-delete-{row}")
+        await click(page, f"assignment-delete-yes-{row}")
+        await page.wait_for(f"{node('assign-answer')}?.textContent ?? null", f"分配 {row} 已删除。")
+        assert await exists(page, "assignments-empty")
+
+        await click(page, "language")
+        await shown(page, "tariffs")
+        await page.wait_for(f"{node('assign-submit')}.textContent", "Assign")
+        assert await text(page, "assignments-empty") == "No tariff assignments yet."
+    assert ok(await api.get("/api/v1/tariff-assignments")) == []
+    assert (
+        await api.get("/api/v1/stations/TA-1/tariff?at=2026-06-01T00:00:00Z")
+    ).status_code == 404

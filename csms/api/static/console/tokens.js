@@ -1,12 +1,29 @@
 /*
  * Id tokens (charging cards): the list with a search box (id or group, in the page shown),
  * blocked and group filters (asked of the API) and paging; operators and admins create a
- * token (id, group, expiry), block and unblock it and change its expiry. Viewers read only.
+ * token (id, group, expiry), block and unblock it, change its expiry and delete it after a
+ * confirm step in the page (DELETE /api/v1/tokens/{id}: starts with it are refused from then
+ * on; its sessions and CDRs keep naming it). Viewers read only.
  */
 
 import { call, resultLine } from './api.js';
 import { h, isoOf, localOf, pager, table } from './dom.js';
-import { t, when } from './i18n.js';
+import { addWords, t, when } from './i18n.js';
+
+addWords({
+  zh: {
+    tk_delete: '删除',
+    tk_delete_confirm: '确定删除卡片 {id}？此后用它充电会被拒绝；已有的充电记录和账单仍保留卡号。',
+    tk_delete_yes: '确认删除',
+    tk_deleted: '卡片 {id} 已删除；此后用它充电会被拒绝。',
+  },
+  en: {
+    tk_delete: 'Delete',
+    tk_delete_confirm: 'Delete token {id}? Starts with it are refused from then on; its sessions and CDRs keep naming it.',
+    tk_delete_yes: 'Delete it',
+    tk_deleted: 'Token {id} is deleted; starts with it are refused from now on.',
+  },
+});
 
 const PAGE = 100;
 const filters = { search: '', blocked: '', group: '', offset: 0 }; // kept while the console is open
@@ -38,6 +55,23 @@ export async function tokensPage(view, session, isCurrent, failed) {
     }
   };
 
+  /** Delete asks first, in the page: the question and its two answers replace the button. */
+  const deleting = (id, path) => {
+    const box = h('span', { class: 'inline' });
+    const ask = h('button', { type: 'button', class: 'danger', testid: `token-delete-${id}` }, t('tk_delete'));
+    const yes = h('button', { type: 'button', class: 'danger', testid: `token-delete-confirm-${id}` },
+                  t('tk_delete_yes'));
+    const no = h('button', { type: 'button', testid: `token-delete-cancel-${id}` }, t('cancel'));
+    const question = h('span', { class: 'confirm', testid: `token-delete-question-${id}` },
+                       t('tk_delete_confirm', { id }), yes, no);
+    ask.addEventListener('click', () => box.replaceChildren(question));
+    no.addEventListener('click', () => box.replaceChildren(ask));
+    yes.addEventListener('click', () => write('DELETE', path, undefined,
+                                              () => t('tk_deleted', { id }), yes));
+    box.append(ask);
+    return box;
+  };
+
   const row = (token) => {
     const id = token.id_token;
     const path = `/api/v1/tokens/${encodeURIComponent(id)}`;
@@ -62,7 +96,7 @@ export async function tokensPage(view, session, isCurrent, failed) {
       save.addEventListener('click', () => write(
         'PATCH', path, expiry.value ? { expires_at: isoOf(expiry.value) } : { clear_expiry: true },
         (answer) => t('token_expiry_saved', { id, expiry: when(answer.expires_at) }), save));
-      cells.push(h('td', {}, h('div', { class: 'inline' }, toggle, expiry, save)));
+      cells.push(h('td', {}, h('div', { class: 'inline' }, toggle, expiry, save, deleting(id, path))));
     }
     return h('tr', { testid: `token-${id}` }, cells);
   };
