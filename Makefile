@@ -19,10 +19,11 @@ run: $(STAMP)
 	$(PY) -m csms serve
 
 # Many tests wait on sockets and PostgreSQL rather than compute: two workers (pytest-xdist,
-# each with its own embedded PostgreSQL) keep the suite within a few minutes on two cores.
+# each with its own embedded PostgreSQL) keep the suite within a few minutes on two cores;
+# worksteal: a worker that runs dry takes tests queued for the other (the fuzz test is long).
 TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(PY) -m pytest -q -n $(TEST_WORKERS)
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist worksteal
 
 # The tests whose outcome depends on the hour, weekday or date (sharing windows, tariff bands,
 # holidays, reports) once more with the CSMS clock set to a working-day morning in China, when
@@ -30,7 +31,7 @@ test: $(STAMP)
 # the wall clock instead of csms.clock fails here whenever it runs. CI runs it after `make test`.
 CLOCK_MOMENT ?= 2026-12-09T10:30:00+08:00
 test-clock: $(STAMP)
-	CSMS_TEST_NOW=$(CLOCK_MOMENT) TZ=America/Los_Angeles $(PY) -m pytest -q -n $(TEST_WORKERS) -m time_sensitive
+	CSMS_TEST_NOW=$(CLOCK_MOMENT) TZ=America/Los_Angeles $(PY) -m pytest -q -n $(TEST_WORKERS) --dist worksteal -m time_sensitive
 
 bench: $(STAMP)
 	$(PY) -m tests.bench.gateway_bench
