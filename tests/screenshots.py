@@ -7,8 +7,9 @@ Against a running CSMS with data (for example after `csms demo city`), with a vi
 
 writes docs/dashboard.png (Chinese), docs/dashboard-en.png (English) and
 docs/monthly-report.png; with `--login L` (password in $CSMS_PASSWORD) also the operator
-console signed in as that account: docs/console.png (the stations) and
-docs/console-station.png (`--station`, else the first station listed). The dashboard gets
+console signed in as that account: docs/console.png (the stations),
+docs/console-station.png (`--station`, else the first station listed), and the map, tariffs,
+billing and sharing pages (docs/console-map.png, -tariffs, -billing, -sharing). The dashboard gets
 the key in its address fragment (#key=..., never sent to the server, but visible in the
 process list while Chromium runs: use a throwaway viewer key); the report is opened as the
 dashboard opens it, by a signed link asked for with the key
@@ -72,6 +73,22 @@ async def console_shots(
             await shown(page, "station")
             await page.wait_for(f"{node('reset-soft')} !== null", True)
             shots["console-station.png"] = await page.screenshot(1400, 1000)
+        for route, name in (("map", "map"), ("tariffs", "tariffs"), ("billing", "billing")):
+            await page.evaluate(f"location.hash = '#/{route}'")
+            await shown(page, name)
+            shots[f"console-{route}.png"] = await page.screenshot(1400, 1000)
+        # sharing: the first unit's page (its schedules as week calendars), else the list
+        await page.evaluate("location.hash = '#/sharing'")
+        await shown(page, "sharing")
+        unit = await page.evaluate(
+            "document.querySelector('[data-testid^=\"sh-unit-link-\"]')"
+            "?.dataset.testid.slice(13) ?? null"
+        )
+        if unit is not None:
+            await page.evaluate(f"location.hash = '#/sharing/' + {unit!r}")
+            await shown(page, "sharing")
+            await page.evaluate(f"{node('sh-schedules')}?.scrollIntoView()")  # the calendars
+        shots["console-sharing.png"] = await page.screenshot(1400, 1000)
     return shots
 
 
