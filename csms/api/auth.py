@@ -148,6 +148,35 @@ async def _session_principal(request: Request, token: str) -> Principal:
     return signed_in(found)
 
 
+async def read_again(request: Request) -> Principal | None:
+    """The principal of a request that is still being answered (the event feed), read again:
+    None once its key is revoked or its session ended (signed out, expired, idle, account
+    disabled); else as it is now, with its current role and scope. The session is not marked
+    as seen: an open feed alone does not keep an idle session alive."""
+    ctx = context(request)
+    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and key:
+        digest = key_hash(key.strip())
+        if ctx.bootstrap_admin_hash and hmac.compare_digest(digest, ctx.bootstrap_admin_hash):
+            return Principal("bootstrap-admin", Role.ADMIN)
+        found = await ctx.keys.live(digest)
+        return (
+            None
+            if found is None
+            else Principal(f"key:{found.id}:{found.name}", Role(found.role), found.scope)
+        )
+    token = request.cookies.get(SESSION_COOKIE)
+    if token is None or not 0 < len(token) <= _MAX_TOKEN_LENGTH:
+        return None
+    session = await ctx.users.session(
+        key_hash(token),
+        at=utcnow(),
+        idle=timedelta(seconds=ctx.settings.session_idle),
+        touch=False,
+    )
+    return None if session is None else signed_in(session)
+
+
 def signed_in(session: SessionUser) -> Principal:
     """The principal of a signed-in account; `user:<id>:<login>` in the audit and command log."""
     return Principal(

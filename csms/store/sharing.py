@@ -242,11 +242,15 @@ class SharingStore:
             )
         return dict(row)
 
-    async def schedules(self, unit_id: str) -> list[dict[str, Any]]:
+    async def schedules(self, unit_id: str, scope: Scope | None = None) -> list[dict[str, Any]]:
+        """A unit's schedules; with a scope, the whole unit's and those of its stations in it
+        (a county account must not learn of another county's station through its windows)."""
         rows = await self._pool.fetch(
             f"""SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE unit_id = $1
+                  AND (station_id IS NULL OR {station_in_scope("schedules.station_id", 2, 3)})
                 ORDER BY effective_from, id""",
             unit_id,
+            *scope_args(scope),
         )
         return [dict(r) for r in rows]
 

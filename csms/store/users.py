@@ -282,21 +282,22 @@ class UserStore:
         )
 
     async def session(
-        self, token_hash: str, *, at: datetime, idle: timedelta
+        self, token_hash: str, *, at: datetime, idle: timedelta, touch: bool = True
     ) -> SessionUser | None:
-        """The live session with this token hash, marked as seen now; None when there is none,
-        it ended (absolute or idle) or its account is disabled. An ended one is deleted."""
-        row = await self._pool.fetchrow(
-            """UPDATE user_sessions s SET last_seen_at = $2
-               FROM users u
-               WHERE s.token_hash = $1 AND u.id = s.user_id AND u.disabled_at IS NULL
-                 AND s.expires_at > $2 AND s.last_seen_at > $2::timestamptz - $3::interval
-               RETURNING s.id, s.csrf_token, s.expires_at, u.id AS user_id, u.login,
-                         u.display_name, u.role, u.scope_counties, u.scope_owner_unit""",
-            token_hash,
-            at,
-            idle,
+        """The live session with this token hash, marked as seen now (unless not `touch`: a
+        check that is no activity of the user's); None when there is none, it ended (absolute
+        or idle) or its account is disabled. An ended one is deleted."""
+        live = """s.token_hash = $1 AND u.id = s.user_id AND u.disabled_at IS NULL
+                 AND s.expires_at > $2 AND s.last_seen_at > $2::timestamptz - $3::interval"""
+        columns = """s.id, s.csrf_token, s.expires_at, u.id AS user_id, u.login,
+                         u.display_name, u.role, u.scope_counties, u.scope_owner_unit"""
+        statement = (
+            f"UPDATE user_sessions s SET last_seen_at = $2 FROM users u WHERE {live}"
+            f" RETURNING {columns}"
+            if touch
+            else f"SELECT {columns} FROM user_sessions s, users u WHERE {live}"
         )
+        row = await self._pool.fetchrow(statement, token_hash, at, idle)
         if row is None:
             await self._pool.execute("DELETE FROM user_sessions WHERE token_hash = $1", token_hash)
             return None

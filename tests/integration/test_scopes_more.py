@@ -434,9 +434,11 @@ async def test_a_county_account_reads_its_counties_units(
     ):
         forbidden(await county(method, path, json=body), "does not change them")
     forbidden(await county("GET", "/api/v1/units/U-SC/report?month=2025-01"), "outside")
-    # the access of its own stations it sets, naming a unit it sees
+    # the access of its own stations it sets; giving one to another unit is whole-network
+    body = {"access_mode": "private", "unit_id": "U-X"}
+    assert ok(await county("PUT", "/api/v1/stations/SC-1/access", json=body))["unit_id"] == "U-X"
     body = {"access_mode": "private", "unit_id": "U-SC"}
-    assert ok(await county("PUT", "/api/v1/stations/SC-1/access", json=body))["unit_id"] == "U-SC"
+    forbidden(await county("PUT", "/api/v1/stations/SC-1/access", json=body), "whole-network")
     not_found(await county("PUT", "/api/v1/stations/PL-1/access", json=body), "PL-1")
     decisions = ok(await county("GET", "/api/v1/access-decisions"))
     assert {d["station_id"] for d in decisions} <= set(MINE)

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import PlainTextResponse
 
 from csms.api.auth import Principal, admin, context, scoped_operator, scoped_viewer
@@ -29,6 +29,10 @@ from csms.store.tariffs import tariff_of
 
 router = APIRouter(prefix="/api/v1", tags=["billing"])
 Ctx = Annotated[ApiContext, Depends(context)]
+REBILL_BY_TARIFF_NEEDS_NETWORK = (
+    "re-billing by a chosen tariff needs a whole-network account (the tariff catalogue is "
+    "whole-network): re-bill without tariff_id to use the tariff in force at the start"
+)
 _MONEY = ("energy_money", "service_money", "idle_fee", "session_fee", "total")
 
 
@@ -116,6 +120,8 @@ async def rebill(
         await _visible_transaction(ctx, who.scope, transaction_id)
     tariff = None
     if body.tariff_id is not None:
+        if who.scope is not None:  # the tariff catalogue is whole-network (so are its prices)
+            raise HTTPException(403, REBILL_BY_TARIFF_NEEDS_NETWORK)
         tariff = tariff_of(await ctx.tariffs.get(body.tariff_id, body.tariff_version))
     elif body.tariff_version is not None:
         raise InvalidInput("tariff_version needs tariff_id")

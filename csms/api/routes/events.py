@@ -1,8 +1,9 @@
 """The live event feed as Server-Sent Events, and Prometheus metrics.
 
 The feed is scope-aware: a county- or owner-unit-scoped account gets the events of its
-stations only. Which stations those are is read when the feed opens and again every
-SCOPE_REFRESH_SECONDS, so a station moved into or out of the scope counts from then on."""
+stations only. Every SCOPE_REFRESH_SECONDS the key or session is read again (the feed ends once
+it is revoked or ended; a changed scope holds from then on) and so are the scope's stations, so
+a station moved into or out of the scope counts from then on."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from csms.api.auth import Principal, context, scoped_viewer
+from csms.api.auth import Principal, context, read_again, scoped_viewer
 from csms.api.context import ApiContext
 from csms.clock import monotonic
 from csms.services.events import Event
@@ -39,11 +40,18 @@ async def events(
     started/ended, meter updates (at most one per EVSE per 10 s); a scoped account gets those
     of its stations only."""
     wanted = {t.strip() for t in types.split(",")} if types else None
-    scope = who.scope
-    # the stations a scoped account may hear of (None: all), refreshed as the feed runs
+    # the stations the account may hear of (None: all), refreshed as the feed runs
     visible: list[frozenset[str] | None] = [
-        None if scope is None else await ctx.stations.ids_in_scope(scope)
+        None if who.scope is None else await ctx.stations.ids_in_scope(who.scope)
     ]
+
+    async def still_allowed() -> bool:
+        """The key or session read again: False once it ended; its scope as it is now."""
+        now = await read_again(request)
+        if now is None:
+            return False
+        visible[0] = None if now.scope is None else await ctx.stations.ids_in_scope(now.scope)
+        return True
 
     def accept(event: Event) -> bool:
         seen = visible[0]
@@ -59,8 +67,9 @@ async def events(
             reported = 0
             read_at = monotonic()
             while not await request.is_disconnected():
-                if scope is not None and monotonic() - read_at > SCOPE_REFRESH_SECONDS:
-                    visible[0] = await ctx.stations.ids_in_scope(scope)
+                if monotonic() - read_at > SCOPE_REFRESH_SECONDS:
+                    if not await still_allowed():
+                        return
                     read_at = monotonic()
                 event = await subscription.next(KEEPALIVE_SECONDS)
                 if subscription.dropped > reported:

@@ -65,9 +65,10 @@ OWNER_UNIT_PROGRESS = (
 
 
 def _of_counties(figures: list[dict[str, Any]], plan: Plan, scope: Scope) -> list[dict[str, Any]]:
-    """The figures of the scope's counties, which the plan names as the progress engine
-    does (in Chinese, English or by key, whatever the case and spaces)."""
-    mine = {canonical_county(plan, county) for county in scope.counties} - {None}
+    """The figures of the scope's counties: a county the scope names exactly as the plan
+    does, as the station filter matches `stations.county` exactly (a scope of "shuocheng" sees
+    no station of 朔城区, so it gets none of its figures either)."""
+    mine = {county for county in scope.counties if canonical_county(plan, county) == county}
     return [f for f in figures if f["scope"] == "county" and f["subject"] in mine]
 
 

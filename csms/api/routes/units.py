@@ -52,6 +52,10 @@ COUNTY_READS_UNITS = (
     "a county account reads owner units but does not change them: ask the unit's own account "
     "or a whole-network operator"
 )
+OWNER_CHANGE_NEEDS_NETWORK = (
+    "giving a station to another owner unit needs a whole-network account (the unit's "
+    "sessions, bills and settlement follow its stations): ask a whole-network operator"
+)
 COUNTY_NO_REPORT = (
     "a unit's report covers all its stations, some maybe outside your counties: ask the "
     "unit's own account or a whole-network account"
@@ -71,12 +75,16 @@ async def _visible_unit(
 
 
 async def _detail(ctx: ApiContext, unit_id: str, scope: Scope | None = None) -> dict[str, Any]:
+    """A unit as `scope` may see it: a county account gets only its counties' stations and
+    their schedules, and no members (id tokens are whole-network data)."""
     unit = await ctx.sharing.unit(unit_id, scope=scope)
+    county_only = scope is not None and scope.owner_unit is None
+    members = [] if county_only else await ctx.sharing.members(unit_id)
     return {
         **unit,
-        "members": [{"kind": k, "value": v} for k, v in await ctx.sharing.members(unit_id)],
+        "members": [{"kind": k, "value": v} for k, v in members],
         "stations": await ctx.sharing.unit_stations(unit_id, scope=scope),
-        "schedules": await ctx.sharing.schedules(unit_id),
+        "schedules": await ctx.sharing.schedules(unit_id, scope=scope),
     }
 
 
@@ -164,6 +172,10 @@ async def set_station_access(
             await ctx.sharing.unit(body.unit_id, scope=who.scope)
         except NotFound:
             raise InvalidInput(f"unit {body.unit_id!r} does not exist") from None
+        if who.scope is not None and body.unit_id != profile["owner_unit"]:
+            # a unit's scope follows its stations, history included (sessions, bills,
+            # settlement): handing a station to another unit is a whole-network decision
+            raise HTTPException(403, OWNER_CHANGE_NEEDS_NETWORK)
     # Going public keeps the owner: its tariffs, CDRs and settlement still name the unit.
     owner = body.unit_id if body.unit_id is not None else profile["owner_unit"]
     await ctx.sharing.set_access(station_id, owner, body.access_mode)
@@ -254,7 +266,7 @@ async def list_schedules(
     unit_id: str, ctx: Ctx, who: Annotated[Principal, Depends(scoped_viewer)]
 ) -> list[dict[str, Any]]:
     await ctx.sharing.unit(unit_id, scope=who.scope)
-    return [_schedule_view(r) for r in await ctx.sharing.schedules(unit_id)]
+    return [_schedule_view(r) for r in await ctx.sharing.schedules(unit_id, scope=who.scope)]
 
 
 @router.post("/units/{unit_id}/schedules/{schedule_id}/end")
