@@ -100,15 +100,35 @@ def require(role: Role, *, scoped: bool = False) -> Callable[..., Awaitable[Prin
     return check
 
 
-async def _key_principal(request: Request, key: str) -> Principal:
-    ctx = context(request)
-    limits: AuthLimits = request.app.state.key_limits
+async def _live_key(ctx: ApiContext, key: str) -> Principal | None:
+    """The principal of a key: the bootstrap admin's or a live one; None: unknown or revoked."""
     digest = key_hash(key)
     if ctx.bootstrap_admin_hash and hmac.compare_digest(digest, ctx.bootstrap_admin_hash):
         return Principal("bootstrap-admin", Role.ADMIN)
     found = await ctx.keys.live(digest)
-    if found is not None:
-        return Principal(f"key:{found.id}:{found.name}", Role(found.role), found.scope)
+    if found is None:
+        return None
+    return Principal(f"key:{found.id}:{found.name}", Role(found.role), found.scope)
+
+
+async def _live_session(ctx: ApiContext, token: str, *, touch: bool) -> SessionUser | None:
+    """The live session of a cookie's token (marked as seen when `touch`); None: ended."""
+    if not 0 < len(token) <= _MAX_TOKEN_LENGTH:
+        return None
+    return await ctx.users.session(
+        key_hash(token),
+        at=utcnow(),
+        idle=timedelta(seconds=ctx.settings.session_idle),
+        touch=touch,
+    )
+
+
+async def _key_principal(request: Request, key: str) -> Principal:
+    ctx = context(request)
+    limits: AuthLimits = request.app.state.key_limits
+    principal = await _live_key(ctx, key)
+    if principal is not None:
+        return principal
     source = source_of(request)
     refuse_while_locked(limits.retry_after(source), "wrong API keys from this address")
     limits.failed(source)
@@ -126,11 +146,7 @@ def refuse_while_locked(wait: float, what: str) -> None:
 
 async def _session_principal(request: Request, token: str) -> Principal:
     ctx = context(request)
-    found = None
-    if 0 < len(token) <= _MAX_TOKEN_LENGTH:
-        found = await ctx.users.session(
-            key_hash(token), at=utcnow(), idle=timedelta(seconds=ctx.settings.session_idle)
-        )
+    found = await _live_session(ctx, token, touch=True)
     if found is None:
         raise HTTPException(
             401,
@@ -156,24 +172,9 @@ async def read_again(request: Request) -> Principal | None:
     ctx = context(request)
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() == "bearer" and key:
-        digest = key_hash(key.strip())
-        if ctx.bootstrap_admin_hash and hmac.compare_digest(digest, ctx.bootstrap_admin_hash):
-            return Principal("bootstrap-admin", Role.ADMIN)
-        found = await ctx.keys.live(digest)
-        return (
-            None
-            if found is None
-            else Principal(f"key:{found.id}:{found.name}", Role(found.role), found.scope)
-        )
+        return await _live_key(ctx, key.strip())
     token = request.cookies.get(SESSION_COOKIE)
-    if token is None or not 0 < len(token) <= _MAX_TOKEN_LENGTH:
-        return None
-    session = await ctx.users.session(
-        key_hash(token),
-        at=utcnow(),
-        idle=timedelta(seconds=ctx.settings.session_idle),
-        touch=False,
-    )
+    session = None if token is None else await _live_session(ctx, token, touch=False)
     return None if session is None else signed_in(session)
 
 

@@ -125,3 +125,26 @@ export function resultLine(result, session, failed, errorTestid) {
   };
   return { report, problem };
 }
+
+/**
+ * A page's writes, on the result line `line` (resultLine's): the button is held while the call
+ * runs; on success `reload()` reads the page again and the line says `said(answer)` (as
+ * `answerTestid`), on failure what went wrong. The returned function answers the API's answer,
+ * or null when the write failed. `context` is call()'s, for the explanation of a refusal.
+ */
+export function writer({ report, problem }, { context = '', reload, answerTestid }) {
+  return async (method, path, body, said, button) => {
+    if (button) button.disabled = true;
+    try {
+      const answer = await call(method, path, body, context);
+      await reload();
+      report('ok', said(answer), answerTestid);
+      return answer;
+    } catch (error) {
+      problem(error);
+      return null;
+    } finally {
+      if (button) button.disabled = false;
+    }
+  };
+}

@@ -5,7 +5,7 @@
  */
 
 import { ApiError, call, explain } from './api.js';
-import { h, pager, table } from './dom.js';
+import { h, isoOf, pager, table } from './dom.js';
 import { addWords, t, when } from './i18n.js';
 
 addWords({
@@ -35,11 +35,6 @@ const PAGE = 50;
 // kept while the console is open
 const filters = { kind: '', subject: '', actor: '', since: '', until: '', offset: 0 };
 
-/** A datetime-local value (the browser's local time) as a UTC instant, '' for none. */
-function instant(value) {
-  return value ? new Date(value).toISOString() : '';
-}
-
 export async function auditPage(view, session, isCurrent, failed) {
   const kind = h('select', { testid: 'audit-filter-kind' },
     h('option', { value: '' }, t('all')),
@@ -60,7 +55,7 @@ export async function auditPage(view, session, isCurrent, failed) {
     Object.assign(filters, { kind: kind.value, subject: subject.value.trim(),
                              actor: actor.value.trim(), since: since.value, until: until.value,
                              offset });
-    if (filters.since && filters.until && instant(filters.until) < instant(filters.since)) {
+    if (filters.since && filters.until && isoOf(filters.until) < isoOf(filters.since)) {
       list.dataset.count = '';
       list.replaceChildren(h('p', { class: 'result', testid: 'audit-error',
                                     dataset: { status: 'error' } }, t('au_bad_range')));
@@ -70,8 +65,8 @@ export async function auditPage(view, session, isCurrent, failed) {
     if (filters.kind) query.set('subject_kind', filters.kind);
     if (filters.subject) query.set('subject_id', filters.subject);
     if (filters.actor) query.set('actor', filters.actor);
-    if (filters.since) query.set('since', instant(filters.since));
-    if (filters.until) query.set('until', instant(filters.until));
+    if (filters.since) query.set('since', isoOf(filters.since));
+    if (filters.until) query.set('until', isoOf(filters.until));
     const mine = ++asked;
     const rows = await call('GET', `/api/v1/audit?${query}`);
     if (mine !== asked || !isCurrent()) return;

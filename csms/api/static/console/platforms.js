@@ -9,7 +9,7 @@
  * for a period again. Every answer of the API is said in the page.
  */
 
-import { call, resultLine } from './api.js';
+import { call, resultLine, writer } from './api.js';
 import { h, table } from './dom.js';
 import { addWords, t, when } from './i18n.js';
 
@@ -223,22 +223,10 @@ export async function platformsPage(view, session, isCurrent, failed) {
   const list = h('div', { testid: 'platforms' });
   const secretOnce = h('div', { testid: 'platform-secret-once' });
 
-  const { report, problem } = resultLine(result, session, failed, 'platform-error');
-  /** A write, the page read again, then what happened (`said(answer)`); the answer or null. */
-  const write = async (method, url, body, said, button) => {
-    if (button) button.disabled = true;
-    try {
-      const answer = await call(method, url, body, 'platform');
-      await load();
-      report('ok', said(answer), 'platform-answer');
-      return answer;
-    } catch (error) {
-      problem(error);
-      return null;
-    } finally {
-      if (button) button.disabled = false;
-    }
-  };
+  const line = resultLine(result, session, failed, 'platform-error');
+  const { report } = line;
+  const write = writer(line, { context: 'platform', reload: () => load(),
+                               answerTestid: 'platform-answer' });
 
   const failedRecords = (platform, records) => {
     if (records.length === 0) {

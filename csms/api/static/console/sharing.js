@@ -16,7 +16,7 @@
  * everything again; its refusals are shown explained.
  */
 
-import { call, resultLine } from './api.js';
+import { call, resultLine, writer } from './api.js';
 import { h, table } from './dom.js';
 import { addWords, t, when } from './i18n.js';
 
@@ -469,26 +469,15 @@ export async function sharingPage(view, session, isCurrent, failed) {
   // #/sharing/<unit id>; a unit's own account goes straight to its unit
   const unitId = decodeURIComponent(location.hash.split('/')[2] ?? '') || (session.scope?.owner_unit ?? '');
   const result = h('div', { class: 'result', testid: 'sh-result', role: 'status' });
-  const { report, problem } = resultLine(result, session, failed, 'sh-error');
+  const line = resultLine(result, session, failed, 'sh-error');
+  const { report, problem } = line;
   const units = h('div', { testid: 'sh-units' });
   const detail = h('div', { testid: 'sh-unit-detail' });
   const calendar = h('div', { testid: 'sh-calendar' });
 
-  /** A write; then `reload()` and the result line says `done(answer)`. */
-  const write = async (method, path, body, done, reload, button) => {
-    if (button) button.disabled = true;
-    try {
-      const answer = await call(method, path, body);
-      await reload();
-      report('ok', done(answer), 'sh-answer');
-      return answer;
-    } catch (error) {
-      problem(error);
-      return null;
-    } finally {
-      if (button) button.disabled = false;
-    }
-  };
+  /** A write; then `reload()` (each part of the page reads its own) and `done(answer)`. */
+  const write = (method, path, body, done, reload, button) =>
+    writer(line, { reload, answerTestid: 'sh-answer' })(method, path, body, done, button);
   const refuse = (found) => report('error', t('sh_fix', { list: found.join(t('list_separator')) }), 'sh-error');
   // Whole-network operators create units and edit the holiday calendar; a unit's own account
   // edits its unit; a county account only sets the access of its own stations (as the API).

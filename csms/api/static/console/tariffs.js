@@ -12,7 +12,7 @@
  * The cost preview asks the API (POST /api/v1/tariffs/{id}/quote): no bill is computed here.
  */
 
-import { call, resultLine } from './api.js';
+import { call, resultLine, writer } from './api.js';
 import { h, isoOf, localOf, table } from './dom.js';
 import { addWords, t, when } from './i18n.js';
 
@@ -602,7 +602,8 @@ function editor(result, report, problem, reload) {
  */
 function assignmentSection(mayWrite, session, failed, reload) {
   const result = h('div', { class: 'result', testid: 'assign-result', role: 'status' });
-  const { report, problem } = resultLine(result, session, failed, 'assign-error');
+  const line = resultLine(result, session, failed, 'assign-error');
+  const { report, problem } = line;
   const list = h('div', { testid: 'assignments' });
   const tariff = h('select', { testid: 'assign-tariff' });
   const scope = h('select', { testid: 'assign-scope' },
@@ -633,19 +634,8 @@ function assignmentSection(mayWrite, session, failed, reload) {
                             value: localOf(new Date().toISOString()) });
   const until = h('input', { type: 'datetime-local', testid: 'assign-to' });
 
-  /** A write, then the page read again, then what happened. */
-  const write = async (method, path, body, said, button) => {
-    if (button) button.disabled = true;
-    try {
-      const answer = await call(method, path, body, 'tariff');
-      await reload();
-      report('ok', said(answer), 'assign-answer');
-    } catch (error) {
-      problem(error);
-    } finally {
-      if (button) button.disabled = false;
-    }
-  };
+  const write = writer(line, { context: 'tariff', reload,
+                               answerTestid: 'assign-answer' });
   const submit = h('button', { type: 'submit', class: 'primary', testid: 'assign-submit' }, t('ta_submit'));
   const create = (event) => {
     event.preventDefault();

@@ -6,7 +6,7 @@
  * on; its sessions and CDRs keep naming it). Viewers read only.
  */
 
-import { call, resultLine } from './api.js';
+import { call, resultLine, writer } from './api.js';
 import { h, isoOf, localOf, pager, table } from './dom.js';
 import { addWords, t, when } from './i18n.js';
 
@@ -40,20 +40,11 @@ export async function tokensPage(view, session, isCurrent, failed) {
   blocked.value = filters.blocked;
   const group = h('input', { type: 'search', testid: 'token-filter-group', value: filters.group });
 
-  const { report, problem } = resultLine(result, session, failed, 'token-error');
-  /** A write; on success the list is read again, then `done(answer)` tells what happened. */
-  const write = async (method, path, body, done, button) => {
-    if (button) button.disabled = true;
-    try {
-      const answer = await call(method, path, body, 'token');
-      await load(filters.offset); // 'ok' once the list shows the change
-      report('ok', done(answer), 'token-answer');
-    } catch (error) {
-      problem(error);
-    } finally {
-      if (button) button.disabled = false;
-    }
-  };
+  const line = resultLine(result, session, failed, 'token-error');
+  const { report, problem } = line;
+  // 'ok' once the list shows the change
+  const write = writer(line, { context: 'token', reload: () => load(filters.offset),
+                               answerTestid: 'token-answer' });
 
   /** Delete asks first, in the page: the question and its two answers replace the button. */
   const deleting = (id, path) => {

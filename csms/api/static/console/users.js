@@ -4,7 +4,7 @@
  * the API keys with create (the key is shown once) and revoke.
  */
 
-import { call, describeScope, resultLine } from './api.js';
+import { call, describeScope, resultLine, writer } from './api.js';
 import { h, table } from './dom.js';
 import { t, when } from './i18n.js';
 
@@ -44,22 +44,10 @@ export async function usersPage(view, session, isCurrent, failed) {
   const newKey = h('div', { testid: 'key-new' });
   const myId = session.user?.id;
 
-  const { report, problem } = resultLine(result, session, failed, 'user-error');
-  /** A write; on success both lists are read again, then `done(answer)` says what happened. */
-  const write = async (method, path, body, done, button) => {
-    if (button) button.disabled = true;
-    try {
-      const answer = await call(method, path, body, 'admin');
-      await load();
-      report('ok', done(answer), 'user-answer');
-      return answer;
-    } catch (error) {
-      problem(error);
-      return null;
-    } finally {
-      if (button) button.disabled = false;
-    }
-  };
+  const line = resultLine(result, session, failed, 'user-error');
+  const { report } = line;
+  // on success both lists are read again
+  const write = writer(line, { context: 'admin', reload: () => load(), answerTestid: 'user-answer' });
 
   const userRow = (user) => {
     const id = user.login;
