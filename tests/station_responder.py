@@ -207,11 +207,16 @@ Duplex = TypeVar("Duplex", bound=DuplexStation)
 
 @contextlib.asynccontextmanager
 async def duplex_station(
-    port: int, station_id: str, version: str, kind: Callable[[OcppClient, str], Duplex]
+    port: int,
+    station_id: str,
+    version: str,
+    kind: Callable[[OcppClient, str], Duplex],
+    headers: dict[str, str] | None = None,
 ) -> AsyncIterator[Duplex]:
-    """A connected, booted station of `kind` answering the CSMS until the block ends."""
+    """A connected, booted station of `kind` answering the CSMS until the block ends
+    (`headers`: of the handshake, e.g. a password's Authorization)."""
     subprotocol = "ocpp1.6" if version == "1.6" else "ocpp2.0.1"
-    client = await open_client(port, station_id, [subprotocol])
+    client = await open_client(port, station_id, [subprotocol], headers=headers)
     simulated = kind(client, version)
     task = asyncio.create_task(simulated.serve())
     try:

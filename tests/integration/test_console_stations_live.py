@@ -10,11 +10,8 @@ seeing none of the write buttons.
 
 from __future__ import annotations
 
-import asyncio
-import base64
 import contextlib
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 from csms.bootstrap import Running
@@ -32,7 +29,7 @@ from tests.integration.test_console_browser import (
     sign_in,
     text,
 )
-from tests.ocpp_client import open_client
+from tests.integration.test_password_rotation import basic
 from tests.station_responder import DuplexStation, duplex_station
 
 # Shuozhou-like coordinates; far enough apart that the dots do not overlap
@@ -278,24 +275,12 @@ async def test_a_token_is_deleted_after_a_confirm_step(
         assert listed == ["CARD-KEPT"]
 
 
-@contextlib.asynccontextmanager
-async def station_with_password(
+def station_with_password(
     csms: Running, station_id: str, password: str
-) -> AsyncIterator[DuplexStation]:
-    token = base64.b64encode(f"{station_id}:{password}".encode()).decode()
-    client = await open_client(
-        csms.ocpp_port, station_id, ["ocpp1.6"], headers={"Authorization": f"Basic {token}"}
+) -> contextlib.AbstractAsyncContextManager[DuplexStation]:
+    return duplex_station(
+        csms.ocpp_port, station_id, "1.6", DuplexStation, headers=basic(station_id, password)
     )
-    station = DuplexStation(client, "1.6")
-    task = asyncio.create_task(station.serve())
-    try:
-        await station.boot()
-        yield station
-    finally:
-        await client.close()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
 
 
 async def test_an_admin_rotates_a_station_password_and_sees_its_messages(
