@@ -14,6 +14,7 @@ from typing import Any
 
 import fastjsonschema
 
+from ocppj import fastcheck
 from ocppj.codes import V16, V201, Fault, RpcFault
 
 _SCHEMA_DIRS = {V16: ("v16", ""), V201: ("v201", "Request")}
@@ -53,19 +54,41 @@ def known_actions(version: str) -> frozenset[str]:
 
 
 @cache
-def _validator(version: str, action: str, response: bool) -> Validator:
+def _schema(version: str, action: str, response: bool) -> dict[str, Any]:
     _, suffix = _SCHEMA_DIRS[version]
     name = f"{action}{'Response' if response else suffix}.json"
-    schema = json.loads((_schema_dir(version) / name).read_text(encoding="utf-8"))
+    schema: dict[str, Any] = json.loads((_schema_dir(version) / name).read_text(encoding="utf-8"))
     # The schemas' own ids are URNs that fastjsonschema cannot resolve refs against.
     schema.pop("$id", None)
     schema.pop("id", None)
-    compiled: Validator = fastjsonschema.compile(schema, use_default=False)
+    return schema
+
+
+@cache
+def _validator(version: str, action: str, response: bool) -> Validator:
+    compiled: Validator = fastjsonschema.compile(
+        _schema(version, action, response), use_default=False
+    )
     return compiled
 
 
+@cache
+def _pre_check(version: str, action: str, response: bool) -> fastcheck.Check | None:
+    try:
+        return fastcheck.compile_check(_schema(version, action, response))
+    except fastcheck.Unsupported:
+        return None
+
+
 def validate(version: str, action: str, payload: dict[str, Any], *, response: bool = False) -> None:
-    """Raise RpcFault (no message id: the caller adds it) if the payload breaks the schema."""
+    """Raise RpcFault (no message id: the caller adds it) if the payload breaks the schema.
+
+    A payload the pre-check (ocppj.fastcheck) passes is valid; any other is judged, and its
+    error worded, by fastjsonschema.
+    """
+    check = _pre_check(version, action, response)
+    if check is not None and check(payload):
+        return
     try:
         _validator(version, action, response)(payload)
     except fastjsonschema.JsonSchemaValueException as exc:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 
 ENERGY_REGISTER = "Energy.Active.Import.Register"
 # Both versions default a sampled value's measurand to the import register, in Wh.
@@ -32,8 +31,7 @@ def reading(text: str, multiplier: int = 0) -> Decimal | None:
     return value
 
 
-@dataclass(frozen=True, slots=True)
-class Sample:
+class Sample(NamedTuple):
     """One sampled value at one moment, kept as the station reported it (where is kept apart).
 
     `value` is None when the station sent no number (1.6 SignedData, unparsable text): the text is

@@ -41,6 +41,7 @@ from csms.gateway.handshake import (
     station_id_from_path,
 )
 from csms.gateway.registry import Connection, Registry
+from csms.gateway.station_socket import StationSocket
 from csms.gateway.unavailable import (
     CLOSE_TRY_AGAIN_LATER,
     Translating,
@@ -169,6 +170,7 @@ class Gateway:
             max_size=2**20,
             server_header="csms",
             backlog=LISTEN_BACKLOG,
+            create_connection=StationSocket,
         )
         port: int = self._server.sockets[0].getsockname()[1]
         return port
