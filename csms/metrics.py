@@ -2,30 +2,24 @@
 
 from __future__ import annotations
 
-import functools
+import bisect
+import itertools
+import math
+from collections.abc import Iterator
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 _LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
 CONNECTED_STATIONS = Gauge(
     "csms_connected_stations", "Stations connected to this node", ["version"]
 )
-MESSAGES_RECEIVED = Counter(
-    "csms_messages_received_total",
-    "CALLs received from stations, by outcome (result or callerror)",
-    ["version", "action", "outcome"],
-)
 MESSAGES_SENT = Counter(
     "csms_messages_sent_total",
     "CALLs sent to stations, by outcome (result, callerror, timeout, disconnected, invalid)",
     ["version", "action", "outcome"],
-)
-CALL_HANDLING = Histogram(
-    "csms_call_handling_seconds",
-    "Station->CSMS: time from receiving a CALL to sending its answer",
-    ["version", "action"],
-    buckets=_LATENCY_BUCKETS,
 )
 CALL_ROUNDTRIP = Histogram(
     "csms_call_roundtrip_seconds",
@@ -133,12 +127,54 @@ DATABASE_UNAVAILABLE = Counter(
 )
 
 
-@functools.cache
-def inbound(version: str, action: str, outcome: str) -> tuple[Histogram, Counter]:
-    """The labelled children for one kind of inbound CALL, looked up once: `labels()` takes a
-    lock and builds a key on every call, a few percent of a message's cost. Bounded: versions x
-    known actions (or "<unknown>") x two outcomes."""
-    return (
-        CALL_HANDLING.labels(version, action),
-        MESSAGES_RECEIVED.labels(version, action, outcome),
-    )
+class InboundCalls(Collector):
+    """CALLs received from stations: csms_messages_received_total by outcome and the
+    csms_call_handling_seconds histogram, counted in plain numbers and turned into metric
+    families only when scraped.
+
+    prometheus_client's children take a lock for every increment: a counter and a histogram
+    per message cost ~2.6 us, here ~0.4. Only the event loop counts, and /metrics is served on
+    the same loop, so a scrape never sees a count half made.
+    """
+
+    def __init__(self, buckets: tuple[float, ...]) -> None:
+        self._bounds = [*sorted(buckets), math.inf]
+        # (version, action) -> handling-time bucket counts, then the sum of the times
+        self._times: dict[tuple[str, str], list[float]] = {}
+        self._received: dict[tuple[str, str, str], int] = {}
+
+    def observe(self, version: str, action: str, outcome: str, seconds: float) -> None:
+        times = self._times.get((version, action))
+        if times is None:
+            times = self._times[(version, action)] = [0] * (len(self._bounds) + 1)
+        times[bisect.bisect_left(self._bounds, seconds)] += 1
+        times[-1] += seconds
+        key = (version, action, outcome)
+        self._received[key] = self._received.get(key, 0) + 1
+
+    def collect(self) -> Iterator[Metric]:
+        received = CounterMetricFamily(
+            "csms_messages_received",
+            "CALLs received from stations, by outcome (result or callerror)",
+            labels=["version", "action", "outcome"],
+        )
+        for outcome_key, count in sorted(self._received.items()):
+            received.add_metric(list(outcome_key), count)
+        handling = HistogramMetricFamily(
+            "csms_call_handling_seconds",
+            "Station->CSMS: time from receiving a CALL to sending its answer",
+            labels=["version", "action"],
+        )
+        for action_key, times in sorted(self._times.items()):
+            cumulative = list(itertools.accumulate(times[:-1]))
+            buckets = [
+                ("+Inf" if b == math.inf else repr(float(b)), c)
+                for b, c in zip(self._bounds, cumulative, strict=True)
+            ]
+            handling.add_metric(list(action_key), buckets, sum_value=times[-1])
+        yield received
+        yield handling
+
+
+INBOUND = InboundCalls(_LATENCY_BUCKETS)
+REGISTRY.register(INBOUND)

@@ -114,9 +114,7 @@ class RpcEndpoint:
         # Unknown actions are bucketed so a misbehaving station cannot mint label values.
         label = action if action in self._known else "<unknown>"
         outcome = "result" if fault is None else "callerror"
-        handling, received = metrics.inbound(version, label, outcome)
-        handling.observe(seconds)
-        received.inc()
+        metrics.INBOUND.observe(version, label, outcome, seconds)
         if fault is not None:
             metrics.CALLERRORS.labels(version, error_code(self.version, fault.fault), "sent").inc()
 
