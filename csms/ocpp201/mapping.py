@@ -43,20 +43,24 @@ def samples(meter_values: list[dict[str, Any]]) -> list[Sample]:
         for sv in meter_value["sampledValue"]:
             # the value scaled by the unit's power-of-ten multiplier (2.0.1 UnitOfMeasureType);
             # an implausible one is kept as text, as the station sent it
-            multiplier = sv.get("unitOfMeasure", {}).get("multiplier", 0)
-            value = reading(str(sv["value"]), multiplier)
-            raw = None if value is not None else f"{sv['value']}e{multiplier}"
-            out.append(
+            measure = sv.get("unitOfMeasure")
+            if measure is None:
+                unit, multiplier = "Wh", 0
+            else:
+                unit, multiplier = measure.get("unit", "Wh"), measure.get("multiplier", 0)
+            number = sv["value"]
+            value = reading(str(number), multiplier)
+            out.append(  # positional: a few times per message, keywords cost twice as much
                 Sample(
-                    sampled_at=at,
-                    measurand=sv.get("measurand", DEFAULT_MEASURAND),
-                    value=value,
-                    raw_value=raw,
-                    unit=sv.get("unitOfMeasure", {}).get("unit", "Wh"),
-                    phase=sv.get("phase", ""),
-                    location=sv.get("location", "Outlet"),
-                    context=sv.get("context", DEFAULT_CONTEXT),
-                    signed_data=sv.get("signedMeterValue"),
+                    at,  # sampled_at
+                    sv.get("measurand", DEFAULT_MEASURAND),
+                    value,
+                    unit,
+                    sv.get("phase", ""),
+                    sv.get("location", "Outlet"),
+                    sv.get("context", DEFAULT_CONTEXT),
+                    None if value is not None else f"{number}e{multiplier}",  # raw_value
+                    sv.get("signedMeterValue"),  # signed_data
                 )
             )
     return out

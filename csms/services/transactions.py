@@ -181,7 +181,9 @@ class TransactionService:
             if starting:
                 await self._store.record_start_auth(outcome.transaction_pk, decision.status.value)
                 await self._auth.remember_start(outcome.transaction_pk, decision)
-        outcome = replace(outcome, total_cost=await self._cost(event, outcome))
+        cost = await self._cost(event, outcome)
+        if cost is not None:  # dataclasses.replace costs ~4 us: not when nothing changes
+            outcome = replace(outcome, total_cost=cost)
         return outcome, decision
 
     async def _cost(self, event: TransactionEvent, outcome: EventOutcome) -> Decimal | None:
