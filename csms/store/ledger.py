@@ -264,16 +264,18 @@ class Ledger:
                     take(job)
         deadline = loop.time() + self._max_delay
         while size < self._max_rows:
-            try:  # what is already queued costs no timer
+            try:
                 job = self._queue.get_nowait()
             except asyncio.QueueEmpty:
                 timeout = deadline - loop.time()
                 if timeout <= 0:
                     break
-                try:
-                    job = await _get(self._queue, timeout)
-                except TimeoutError:
-                    break
+                try:  # one wake-up for whatever arrives until the deadline, not one per write
+                    await asyncio.sleep(timeout)
+                except asyncio.CancelledError:
+                    self._held[:0] = jobs  # run() fails them: no handler waits for ever
+                    raise
+                continue
             take(job)
         return jobs
 
