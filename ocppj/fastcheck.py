@@ -15,6 +15,7 @@ tests/unit/test_fastcheck.py checks this against fastjsonschema on every schema.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -26,6 +27,8 @@ Schema = dict[str, Any]
 
 # The very pattern fastjsonschema matches `format: date-time` with (all its drafts share it).
 DATE_TIME = re.compile(CodeGeneratorDraft04.FORMAT_REGEXS["date-time"]).match
+
+_PLAIN_REF = re.compile(r"#/definitions/([A-Za-z0-9_]+)")
 
 # Keywords that never reject anything here: annotations, and `default` (validation compiles
 # with use_default=False, so defaults are not filled in either).
@@ -71,6 +74,7 @@ class _Generator:
     def __init__(self, root: dict[str, Any]) -> None:
         self._root = root
         self._functions: dict[str, list[str]] = {}
+        self._definitions: dict[str, str] = {}  # definition name -> its function's name
         self._constants: dict[str, object] = {}
         self._names = 0
 
@@ -102,14 +106,15 @@ class _Generator:
             raise Unsupported(f"schema {schema!r}")
         if "$ref" in schema:
             ref = schema["$ref"]
-            if not isinstance(ref, str) or not ref.startswith("#/definitions/"):
+            target = _PLAIN_REF.fullmatch(ref) if isinstance(ref, str) else None
+            if target is None:  # only plain definition names: no pointer escapes to decode
                 raise Unsupported(f"$ref {ref!r}")
-            target = ref.removeprefix("#/definitions/")
-            definition = self._root.get("definitions", {}).get(target)
+            definition = self._root.get("definitions", {}).get(target[1])
             if definition is None:
                 raise Unsupported(f"unresolved $ref {ref!r}")
-            name = "check_" + re.sub(r"\W", "_", target)
-            if name not in self._functions:
+            name = self._definitions.get(target[1])
+            if name is None:  # numbered, so no definition name can collide with another
+                name = self._definitions[target[1]] = f"check_d{len(self._definitions)}"
                 self._function(name, definition)
             out.append(f"{pad}if not {name}({v}): return False")
         kind = schema.get("type")
@@ -148,7 +153,7 @@ class _Generator:
 
     def _string(self, schema: Schema, v: str, out: list[str], pad: str, depth: int) -> None:
         if "maxLength" in schema:
-            out.append(f"{pad}if len({v}) > {int(schema['maxLength'])}: return False")
+            out.append(f"{pad}if len({v}) > {_count(schema['maxLength'])}: return False")
         if "enum" in schema:
             values = schema["enum"]
             if not all(isinstance(e, str) for e in values):
@@ -163,7 +168,7 @@ class _Generator:
         for keyword, test in (("minimum", "<"), ("maximum", ">")):
             if keyword in schema:
                 bound = schema[keyword]
-                if type(bound) not in (int, float):
+                if type(bound) not in (int, float) or not math.isfinite(bound):
                     raise Unsupported(f"{keyword} {bound!r}")
                 out.append(f"{pad}if {v} {test} {bound!r}: return False")
 
@@ -174,9 +179,9 @@ class _Generator:
 
     def _array(self, schema: Schema, v: str, out: list[str], pad: str, depth: int) -> None:
         if "minItems" in schema:
-            out.append(f"{pad}if len({v}) < {int(schema['minItems'])}: return False")
+            out.append(f"{pad}if len({v}) < {_count(schema['minItems'])}: return False")
         if "maxItems" in schema:
-            out.append(f"{pad}if len({v}) > {int(schema['maxItems'])}: return False")
+            out.append(f"{pad}if len({v}) > {_count(schema['maxItems'])}: return False")
         items = schema.get("items")
         if items is None:
             return
@@ -188,3 +193,10 @@ class _Generator:
         if inner:
             out.append(f"{pad}for {item} in {v}:")
             out.extend(inner)
+
+
+def _count(value: object) -> int:
+    """A length bound as written: an int (1.5 would be truncated to a laxer bound)."""
+    if type(value) is not int:
+        raise Unsupported(f"length bound {value!r}")
+    return value

@@ -7,6 +7,7 @@ code (~20x faster than `jsonschema`), and a failure maps to the CALLERROR code t
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from functools import cache
 from importlib import resources
@@ -17,6 +18,7 @@ import fastjsonschema
 from ocppj import fastcheck
 from ocppj.codes import V16, V201, Fault, RpcFault
 
+log = logging.getLogger(__name__)
 _SCHEMA_DIRS = {V16: ("v16", ""), V201: ("v201", "Request")}
 
 # Which schema rule maps to which fault (1.6J Table 7 / 2.0.1 Part 4 §4.3 wording).
@@ -77,6 +79,9 @@ def _pre_check(version: str, action: str, response: bool) -> fastcheck.Check | N
     try:
         return fastcheck.compile_check(_schema(version, action, response))
     except fastcheck.Unsupported:
+        return None
+    except Exception:  # a schema the generator mishandles: fastjsonschema alone, never a crash
+        log.exception("no schema pre-check for %s %s", version, action)
         return None
 
 

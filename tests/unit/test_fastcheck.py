@@ -187,3 +187,55 @@ def test_a_payload_the_pre_check_refuses_gets_fastjsonschemas_error() -> None:
              "sampledValue": [{"value": 1}]}]}  # fmt: skip
     assert validation._pre_check(V201, "MeterValues", False)(event) is False  # type: ignore[misc]
     validation.validate(V201, "MeterValues", event)
+
+
+def _strict_against_fastjsonschema(schema: dict[str, Any], payloads: list[Any]) -> None:
+    check = fastcheck.compile_check(schema)
+    for payload in payloads:
+        if check(payload):
+            fastjsonschema.compile(schema, use_default=False)(payload)  # must not raise
+
+
+def test_definitions_are_told_apart_whatever_their_names() -> None:
+    """A definition called "root", or two whose names differ only in punctuation, each keep
+    their own rules (an earlier draft named functions after definitions)."""
+    schema = {
+        "type": "object",
+        "properties": {
+            "a": {"$ref": "#/definitions/root"},
+            "b": {"$ref": "#/definitions/A_B"},
+        },
+        "definitions": {
+            "root": {"type": "string", "maxLength": 2},
+            "A_B": {"type": "integer", "maximum": 5},
+        },
+    }
+    _strict_against_fastjsonschema(
+        schema, [{"a": "xyz"}, {"a": "xy"}, {"b": 6}, {"b": 5}, {"a": 1}, {"b": "x"}]
+    )
+    assert fastcheck.compile_check(schema)({"a": "xy", "b": 5})
+
+
+def test_what_the_pre_check_cannot_judge_exactly_gets_no_pre_check() -> None:
+    odd = [
+        {"type": "array", "minItems": 1.5},  # int() would lower the bound to 1
+        {"type": "string", "maxLength": 2.5},
+        {"type": "number", "maximum": float("inf")},  # would compile to a name error
+        {"type": "number", "minimum": float("nan")},
+        {
+            "type": "object",
+            "properties": {"a": {"$ref": "#/definitions/A~1B"}},
+            "definitions": {"A/B": {"type": "string"}},
+        },
+        {
+            "type": "object",
+            "properties": {"a": {"$ref": "#/definitions/x²"}},
+            "definitions": {"x²": {"type": "string"}},
+        },
+        {"type": "string", "format": "uri"},
+        {"type": "number", "multipleOf": 0.1},
+        {"type": ["string", "null"]},
+    ]
+    for schema in odd:
+        with pytest.raises(fastcheck.Unsupported):
+            fastcheck.compile_check(schema)
