@@ -44,11 +44,12 @@ _TYPE_TESTS = {
     "boolean": "type({v}) is not bool",
     "array": "type({v}) is not list",
 }
-# Keywords each type may carry (others make the schema unsupported).
+# Keywords each type may carry (others make the schema unsupported). 1.6 puts
+# additionalProperties on strings too, where JSON Schema ignores it.
 _TYPE_KEYWORDS = {
     "object": {"properties", "required", "additionalProperties"},
-    "string": {"maxLength", "enum", "format", "additionalProperties"},  # 1.6 puts the last on
-    "integer": {"minimum", "maximum"},  # strings; JSON Schema ignores it there
+    "string": {"maxLength", "enum", "format", "additionalProperties"},
+    "integer": {"minimum", "maximum"},
     "number": {"minimum", "maximum"},
     "boolean": set(),
     "array": {"items", "minItems", "maxItems", "additionalItems"},
@@ -59,7 +60,7 @@ class Unsupported(Exception):
     """The schema uses something the pre-check does not model: fastjsonschema alone decides."""
 
 
-def compile_check(schema: dict[str, Any]) -> Check:
+def compile_check(schema: Schema) -> Check:
     """The pre-check for one schema; raises Unsupported when there can be none."""
     source, constants = _Generator(schema).source()
     namespace: dict[str, Any] = {"DATE_TIME": DATE_TIME, **constants}
@@ -71,7 +72,7 @@ def compile_check(schema: dict[str, Any]) -> Check:
 class _Generator:
     """Writes one function per schema definition used, plus `check_root`."""
 
-    def __init__(self, root: dict[str, Any]) -> None:
+    def __init__(self, root: Schema) -> None:
         self._root = root
         self._functions: dict[str, list[str]] = {}
         self._definitions: dict[str, str] = {}  # definition name -> its function's name
@@ -82,7 +83,7 @@ class _Generator:
         self._function("check_root", self._root)
         return "\n\n".join("\n".join(f) for f in self._functions.values()), self._constants
 
-    def _function(self, name: str, schema: dict[str, Any]) -> None:
+    def _function(self, name: str, schema: Schema) -> None:
         self._functions[name] = []  # claimed first: a recursive $ref finds it
         lines = [f"def {name}(v0):"]
         self._emit(schema, "v0", lines, 1)
