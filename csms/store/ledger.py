@@ -380,11 +380,12 @@ class Ledger:
     ) -> tuple[int, int]:
         """A hot-path batch, its samples first taken for new (a plain INSERT); when one was
         stored already, the batch is applied again by the statements that judge replays, and
-        so are the next few batches: a station that resends keeps resending for a while."""
+        so are the next few batches: a station that resends keeps resending for a while. Two
+        rows of the batch with one key are refused by the same index (no need to look first)."""
         rows = [row for w in writes for row in w.rows()]
         if self._replay_batches:
             self._replay_batches -= 1
-        elif rows and sql.distinct_keys(rows):
+        elif rows:
             try:
                 counts = await _commit_plain(conn, rows, events, new=True)
             except asyncpg.UniqueViolationError as exc:
@@ -459,8 +460,8 @@ async def _commit_plain(
     conn: Any, rows: list[Row], events: list[EventWrite], *, new: bool
 ) -> tuple[int, int]:
     """The hot path: one statement applies the events and stores every sample. `new`: the
-    samples' keys are all distinct and taken for unstored (INSERT_NEW_SAMPLES); the statement
-    then raises UniqueViolationError on the replay index if one is stored after all."""
+    samples are taken for unstored (INSERT_NEW_SAMPLES); the statement raises
+    UniqueViolationError on the replay index if one is stored, or if two share a key."""
     if not events:
         statement = sql.INSERT_NEW_SAMPLES if new else _move_samples(rows)
         moved: Any = await conn.fetchrow(statement, batch_json(rows))

@@ -126,3 +126,19 @@ async def test_a_stored_key_refuses_only_the_plain_insert(csms: Running, stateme
         assert refused.value.constraint_name == ledger_sql.REPLAY_INDEX
     else:
         assert (await csms.pool.fetchrow(sql, text))["inserted"] == 0
+
+
+async def test_one_key_twice_in_a_batch_is_judged_by_the_replay_statements(
+    csms: Running,
+) -> None:
+    """The plain INSERT does not look for repeated keys first: the index refuses them."""
+    writer = csms.writer
+    cp = await booted16(csms, "CP-TWICE")
+    retries0 = writer.replay_retries
+    twice = values(1, 1000)
+    twice["meterValue"][0]["sampledValue"].append({"value": "1000", "unit": "Wh"})
+    assert await cp.call("MeterValues", twice) == {}
+    assert writer.replay_retries == retries0 + 1
+    assert await csms.pool.fetchval("SELECT count(*) FROM meter_samples") == 2
+    assert await csms.pool.fetchval("SELECT count(*) FROM meter_sample_conflicts") == 0
+    await cp.close()
