@@ -142,3 +142,20 @@ async def test_one_key_twice_in_a_batch_is_judged_by_the_replay_statements(
     assert await csms.pool.fetchval("SELECT count(*) FROM meter_samples") == 2
     assert await csms.pool.fetchval("SELECT count(*) FROM meter_sample_conflicts") == 0
     await cp.close()
+
+
+async def test_a_sample_is_keyed_by_its_replay_key_alone(csms: Running) -> None:
+    """Every index on meter_samples is paid by every stored sample (migration 0020)."""
+    indexes = await csms.pool.fetch(
+        "SELECT indexname FROM pg_indexes WHERE tablename = 'meter_samples' ORDER BY 1"
+    )
+    assert [i["indexname"] for i in indexes] == [
+        "meter_samples_late",
+        "meter_samples_replay",
+        "meter_samples_transaction",
+    ]
+    primary = await csms.pool.fetchval(
+        "SELECT conname FROM pg_constraint"
+        " WHERE conrelid = 'meter_samples'::regclass AND contype = 'p'"
+    )
+    assert primary == ledger_sql.REPLAY_INDEX
