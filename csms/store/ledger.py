@@ -205,15 +205,17 @@ class Ledger:
         self.replay_retries = 0  # hot-path batches applied again because they held a replay
         self._replay_batches = 0  # hot-path batches still to apply as possible replays
         self.running = False
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def submit(self, write: Write) -> None:
         """Queue a write and return once it is committed (its outcome is then on it).
 
         Raises StoreError when it could not be stored, or when the pipeline is not running.
         """
-        if not self.running:
+        loop = self._loop  # run()'s: asyncio.get_running_loop() costs a getpid() system call
+        if not self.running or loop is None:
             raise StoreError("the ledger writer is not running")
-        job = _Job(write, asyncio.get_running_loop().create_future())
+        job = _Job(write, loop.create_future())
         self._queue.put_nowait(job)
         await job.done
 
@@ -222,6 +224,7 @@ class Ledger:
 
         On cancellation every job still waiting is failed, so no handler hangs.
         """
+        self._loop = asyncio.get_running_loop()
         self.running = True
         slots = asyncio.Semaphore(self._depth)
         try:
