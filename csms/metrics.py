@@ -61,6 +61,11 @@ DB_WRITE_SECONDS = Histogram(
     ["table"],
     buckets=_LATENCY_BUCKETS,
 )
+LEDGER_REPLAY_RETRIES = Counter(
+    "csms_ledger_replay_retries_total",
+    "Hot-path batches the replay index refused (a stored or repeated sample key), applied again"
+    " by the statements that judge replays; PostgreSQL logs each refusal as a duplicate key",
+)
 COMMANDS = Counter(
     "csms_commands_total", "Operator commands, by command and outcome", ["command", "outcome"]
 )

@@ -395,6 +395,7 @@ class Ledger:
                 if exc.constraint_name != sql.REPLAY_INDEX:
                     raise
                 self.replay_retries += 1
+                metrics.LEDGER_REPLAY_RETRIES.inc()
                 self._replay_batches = _REPLAY_BATCHES
             else:
                 self.new_batches += 1
