@@ -36,6 +36,7 @@ test-clock: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m tests.bench.gateway_bench
 	$(PY) -m tests.bench.fleet_bench
+	$(PY) -m tests.bench.ledger_bench
 	$(PY) -m tests.bench.billing_bench
 	$(PY) -m tests.bench.utilization_bench
 	$(PY) -m tests.bench.platform_bench
