@@ -115,9 +115,10 @@ moved AS (
     )
 }
 ), {_KEEP}, {_MISSING}"""
+_REFUSE_MISSING = "csms_refuse_missing_refs((SELECT n FROM missing)) AS missing"
 _COUNTS = (
     "(SELECT count(*) FROM moved) AS inserted, (SELECT count(*) FROM kept) AS conflicts, "
-    "csms_refuse_missing_refs((SELECT n FROM missing)) AS missing"
+    + _REFUSE_MISSING
 )
 MOVE_SAMPLES = f"WITH {_stage(1)}, {_SAMPLE_CTES} SELECT {_COUNTS}"
 MOVE_DISTINCT_SAMPLES = f"WITH {_stage(1)}, {_DISTINCT_SAMPLE_CTES} SELECT {_COUNTS}"
@@ -135,10 +136,7 @@ moved AS (
     SELECT {_PLAIN}, signed_data::jsonb FROM stage
     RETURNING 1
 ), {_MISSING}"""
-_NEW_COUNTS = (
-    "(SELECT count(*) FROM moved) AS inserted, 0::bigint AS conflicts, "
-    "csms_refuse_missing_refs((SELECT n FROM missing)) AS missing"
-)
+_NEW_COUNTS = "(SELECT count(*) FROM moved) AS inserted, 0::bigint AS conflicts, " + _REFUSE_MISSING
 INSERT_NEW_SAMPLES = f"WITH {_stage(1)}, {_NEW_SAMPLE_CTES} SELECT {_NEW_COUNTS}"
 
 
@@ -288,14 +286,20 @@ JOIN transactions t ON t.id = i.tx"""
 APPLY_EVENTS = f"WITH {_EVENT_CTES} {_EVENT_RESULT}"
 # The hot path in one statement (one round trip, its own transaction): a round of events on
 # known, open transactions and every sample of the batch. Events are $1, samples $2.
-_COUNTED_RESULT = _EVENT_RESULT.replace("SELECT i.tx,", f"SELECT {_COUNTS}, i.tx,", 1)
-APPLY_ALL = f"WITH {_EVENT_CTES}, {_stage(2)}, {_SAMPLE_CTES} {_COUNTED_RESULT}"
-APPLY_ALL_DISTINCT = f"WITH {_EVENT_CTES}, {_stage(2)}, {_DISTINCT_SAMPLE_CTES} {_COUNTED_RESULT}"
+
+
+def _apply_all(sample_ctes: str, counts: str) -> str:
+    """Events ($1) and samples ($2) in one statement: each event's result row also carries the
+    batch's sample counts."""
+    result = _EVENT_RESULT.replace("SELECT i.tx,", f"SELECT {counts}, i.tx,", 1)
+    return f"WITH {_EVENT_CTES}, {_stage(2)}, {sample_ctes} {result}"
+
+
+APPLY_ALL = _apply_all(_SAMPLE_CTES, _COUNTS)
+APPLY_ALL_DISTINCT = _apply_all(_DISTINCT_SAMPLE_CTES, _COUNTS)
 # The same with samples seen for the first time (INSERT_NEW_SAMPLES): a stored key refuses the
 # whole statement, events included, and the batch is applied again by APPLY_ALL(_DISTINCT).
-APPLY_ALL_NEW = f"""WITH {_EVENT_CTES}, {_stage(2)}, {_NEW_SAMPLE_CTES} {
-    _EVENT_RESULT.replace("SELECT i.tx,", f"SELECT {_NEW_COUNTS}, i.tx,", 1)
-}"""
+APPLY_ALL_NEW = _apply_all(_NEW_SAMPLE_CTES, _NEW_COUNTS)
 
 # The meter stop of an ended session: the register at the latest sampled moment up to its end
 # (a sample after the end belongs to no session), read from the samples the batch just stored.
