@@ -94,6 +94,7 @@ class Running:
     # An admin key created at this start because none existed; shown once, never stored.
     generated_admin_key: str | None
     platforms: PlatformService
+    lockouts: LockoutService
 
 
 @contextlib.asynccontextmanager
@@ -467,6 +468,7 @@ async def _start(
         bus,
         generated,
         platforms,
+        lockouts,
     )
     return csms, background, http
 

@@ -69,6 +69,7 @@ class LockoutService:
         self._boot_settle = boot_settle
         self._timeout = command_timeout
         self._tasks: set[asyncio.Task[None]] = set()
+        self.boot_checks = 0  # boots whose lockout state was checked (applied or failed)
         # Only a station that ever had a lockout can owe a change at boot (seconds fresh).
         self._ever_locked = RecentSet(store.stations_ever_locked, max_age=KNOWN_MAX_AGE)
 
@@ -173,6 +174,7 @@ class LockoutService:
             self._outage.failed(
                 exc, log, "%s: applying its lockout state after boot failed", station_id
             )
+        self.boot_checks += 1
 
     async def apply(self, station_id: str) -> Availability | None:
         """Tell a station what its lockout state needs: Inoperative while locked out, Operative

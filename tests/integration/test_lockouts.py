@@ -111,6 +111,11 @@ async def test_lockout_refuses_starts_until_the_lift(api: Api, csms: Running, ve
     wanted = ("station.locked", "station.unlocked")
     with csms.bus.subscribe(lambda e: e.type in wanted and e.station_id == sid) as feed:
         async with station(csms, sid, version) as cp:
+            # The boot's own lockout check (BOOT_SETTLE later) first: were the lock made before
+            # it, the check would rightly send Inoperative a second time.
+            async with asyncio.timeout(10):
+                while csms.lockouts.boot_checks < 1:
+                    await asyncio.sleep(0.05)
             early_tx, status = await cp.start("EARLY", 1)  # a session running before the lock
             assert status == "Accepted"
 
