@@ -338,7 +338,9 @@ class PlatformService:
         self._stats_filed = day
         return queued
 
-    async def queue_stats(self, first: date, last: date) -> int:
+    async def queue_stats(self, first: date, last: date, platform_id: str | None = None) -> int:
+        """Queue a period's statistics, each period once per platform: for every platform
+        that takes them, or for `platform_id` alone (the others keep what they were sent)."""
         sites = await self.current_sites()
         ids = [p.station_id for s in sites for p in s.piles]
         energy = {
@@ -348,10 +350,14 @@ class PlatformService:
         queued = 0
         for site in sites:
             code = site_facts.site_code(site)
-            data = stats_data(code, first, last, site, energy)
-            queued += await self.outbox.enqueue(
-                "station_stats", f"site:{code}", dumps(data), f"stats:{code}:{first}:{last}"
-            )
+            data = dumps(stats_data(code, first, last, site, energy))
+            key = f"stats:{code}:{first}:{last}"
+            if platform_id is None:
+                queued += await self.outbox.enqueue("station_stats", f"site:{code}", data, key)
+            else:
+                queued += await self.outbox.enqueue_for(
+                    platform_id, "station_stats", f"site:{code}", data, key
+                )
         return queued
 
     async def station_back(self, station_id: str, at: datetime) -> None:

@@ -20,6 +20,8 @@ from csms.billing.tariff import DayType
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MAX_SPAN_DAYS = 31  # no statutory holiday is longer; a longer span is a typing error
+MAX_SOURCES = 20
+MAX_SOURCE_LENGTH = 200
 
 
 class DayKind(StrEnum):
@@ -33,6 +35,7 @@ class HolidayCalendar:
     name: str
     holidays: Mapping[date, str] = field(default_factory=dict)  # date -> holiday name
     workdays: frozenset[date] = frozenset()  # weekend days worked in exchange (调休上班)
+    sources: tuple[str, ...] = ()  # the notices it was copied from: an auditor asks
 
     def kind(self, day: date) -> DayKind:
         if day in self.holidays:
@@ -75,6 +78,7 @@ class HolidayCalendar:
             "covers_years": None if years is None else list(years),
             "holidays": spans,
             "adjusted_workdays": sorted(d.isoformat() for d in self.workdays),
+            "sources": list(self.sources),
         }
 
 
@@ -82,9 +86,16 @@ def calendar_from(data: Mapping[str, Any]) -> HolidayCalendar:
     """Read a calendar document; ValueError says what is wrong with it."""
     if not isinstance(data, Mapping):
         raise ValueError("a calendar is a JSON object")
-    for key in ("holidays", "adjusted_workdays"):
+    for key in ("holidays", "adjusted_workdays", "sources"):
         if not isinstance(data.get(key) or [], list):
             raise ValueError(f"{key} is a list")
+    sources = tuple(data.get("sources") or [])
+    if len(sources) > MAX_SOURCES or not all(
+        isinstance(text, str) and 0 < len(text) <= MAX_SOURCE_LENGTH for text in sources
+    ):
+        raise ValueError(
+            f"sources: at most {MAX_SOURCES} texts of 1-{MAX_SOURCE_LENGTH} characters"
+        )
     holidays: dict[date, str] = {}
     for index, span in enumerate(data.get("holidays") or []):
         try:
@@ -113,7 +124,9 @@ def calendar_from(data: Mapping[str, Any]) -> HolidayCalendar:
         if day.weekday() < 5:
             raise ValueError(f"adjusted working day {day} is not a Saturday or Sunday")
         workdays.add(day)
-    return HolidayCalendar(str(data.get("name") or "calendar"), holidays, frozenset(workdays))
+    return HolidayCalendar(
+        str(data.get("name") or "calendar"), holidays, frozenset(workdays), sources
+    )
 
 
 def _iso_date(text: Any) -> date:

@@ -212,17 +212,28 @@ class OutboxStore:
         async with self._pool.acquire() as conn, conn.transaction():
             return await enqueue(conn, kind, stream, data, dedupe_key)
 
-    async def enqueue_for(self, platform_id: str, kind: str, stream: str, data: str) -> int:
-        """Queue a record for one platform only (a resync)."""
+    async def enqueue_for(
+        self,
+        platform_id: str,
+        kind: str,
+        stream: str,
+        data: str,
+        dedupe_key: str | None = None,
+    ) -> int:
+        """Queue a record for one platform only (a resync, a statistics period asked for
+        again); with `dedupe_key`, at most once per platform."""
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute(STREAM_LOCK, stream)
             done: str = await conn.execute(
-                """INSERT INTO platform_outbox (platform_id, stream, kind, data)
-                   VALUES ($1, $2, $3, $4)""",
+                """INSERT INTO platform_outbox (platform_id, stream, kind, data, dedupe_key)
+                   VALUES ($1, $2, $3, $4, $5)
+                   ON CONFLICT (platform_id, dedupe_key) WHERE dedupe_key IS NOT NULL
+                   DO NOTHING""",
                 platform_id,
                 stream,
                 kind,
                 data,
+                dedupe_key,
             )
         return int(done.split()[-1])
 

@@ -303,6 +303,7 @@ async def test_an_operator_sets_up_a_unit_and_draws_its_schedule(
             "holidays"
         ]
         assert calendar["covers_years"] == [covers[0], year]
+        assert len(calendar["sources"]) == 3  # an edit keeps the notices the dates came from
         await page.wait_for(f"{node(f'sh-holiday-{year}-01-01')} !== null", True)
         assert (await text(page, f"sh-holiday-{year}-01-01")).startswith(
             f"元旦：{year}-01-01 至 {year}-01-03（3 天）"

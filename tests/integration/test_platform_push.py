@@ -277,6 +277,43 @@ async def test_daily_statistics_carry_the_energy_of_the_day(
     assert Decimal(str(pile["ConnectorStatsInfos"][0]["ConnectorElectricity"])) == expected
 
 
+async def test_statistics_asked_for_one_platform_are_queued_for_it_alone(
+    pushing: Running, papi: Api, sim: PlatformSimulator
+) -> None:
+    await add_platform(papi, sim)
+    await add_platform(
+        papi, sim, id="city", platform_operator_id="CITYPLATFORM", kinds=["station_stats"]
+    )
+    await add_platform(
+        papi, sim, id="road", platform_operator_id="ROADPLATFORM", kinds=["connector_status"]
+    )
+    await setup_network(papi, "CP-S2", edge_time())
+    day = utcnow().astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    period = {"first": day, "last": day}
+
+    async def stats_records(platform_id: str) -> int:
+        return int(
+            await pushing.pool.fetchval(
+                """SELECT count(*) FROM platform_outbox
+                   WHERE platform_id = $1 AND kind = 'station_stats'""",
+                platform_id,
+            )
+        )
+
+    city = await papi.post("/api/v1/platforms/city/stats", role="admin", json=period)
+    assert city.status_code == 200 and city.json() == {"station_stats": 1}
+    assert await stats_records("city") == 1
+    assert await stats_records("province") == 0  # not asked for: untouched
+    province = await papi.post("/api/v1/platforms/province/stats", role="admin", json=period)
+    assert province.json() == {"station_stats": 1}
+    again = await papi.post("/api/v1/platforms/city/stats", role="admin", json=period)
+    assert again.json() == {"station_stats": 0}  # once per platform
+    assert (await stats_records("city"), await stats_records("province")) == (1, 1)
+    road = await papi.post("/api/v1/platforms/road/stats", role="admin", json=period)
+    assert road.status_code == 422 and "does not take station_stats" in road.text
+    assert await stats_records("road") == 0
+
+
 async def test_a_superseded_status_is_not_sent_again(
     pushing: Running, papi: Api, sim: PlatformSimulator
 ) -> None:

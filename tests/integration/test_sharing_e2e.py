@@ -692,8 +692,13 @@ async def test_calendar_replaced_holiday_opens_shared_station_all_day(database_u
         "name": "test calendar",
         "holidays": [{"name": "测试假日", "from": "2026-11-25", "to": "2026-11-25"}],
         "adjusted_workdays": ["2026-11-28"],
+        "sources": ["测试通知〔2026〕1号, 2026-11-01"],  # kept: where the dates came from
     }
     bad_documents: list[Any] = [
+        {"sources": "国办发明电"},
+        {"sources": [5]},
+        {"sources": [""]},
+        {"sources": ["x" * 201]},
         {"holidays": [{"name": "x", "from": "2026-11-25", "to": "2026-11-24"}]},
         {"holidays": [{"name": "x", "from": "2026/11/25", "to": "2026-11-25"}]},
         {"holidays": [{"name": "x"}]},
@@ -716,6 +721,7 @@ async def test_calendar_replaced_holiday_opens_shared_station_all_day(database_u
     async with running(make_settings(database_url)) as csms, api_of(csms) as api:
         shipped = await ok(api.get("/api/v1/calendar"))
         assert {"name": "国庆节", "from": "2026-10-01", "to": "2026-10-07"} in shipped["holidays"]
+        assert len(shipped["sources"]) == 3  # the State Council notices it was copied from
         await shared_unit(api, "CAL-1")
         assert (await access_at(api, "CAL-1", WED_10))["public_may_charge"] is False
         for bad in bad_documents:

@@ -108,14 +108,17 @@ async def resync(platform_id: str, ctx: Ctx, _: Admin) -> dict[str, int]:
 
 @router.post("/{platform_id}/stats")
 async def queue_stats(platform_id: str, body: StatsRequest, ctx: Ctx, _: Admin) -> dict[str, int]:
-    """Queue daily statistics for a period again (each period once per platform)."""
-    await ctx.platforms.store.get(platform_id)
+    """Queue daily statistics for a period for this platform (each period once per platform;
+    other platforms are not touched)."""
+    platform = await ctx.platforms.store.get(platform_id)
+    if "station_stats" not in platform["kinds"]:
+        raise InvalidInput(f"platform {platform_id} does not take station_stats")
     try:
         first, last = date.fromisoformat(body.first), date.fromisoformat(body.last)
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
     if last < first or (last - first).days > 366:
         raise InvalidInput("last must be on or after first, within a year")
-    queued = await ctx.platforms.queue_stats(first, last)
+    queued = await ctx.platforms.queue_stats(first, last, platform_id)
     ctx.platforms.poke(platform_id)
     return {"station_stats": queued}

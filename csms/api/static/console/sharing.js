@@ -1023,7 +1023,7 @@ async function calendarSection(ctx, reload) {
   const months = h('div', { class: 'months', testid: 'sh-months' });
 
   const put = (holidays, workdays, button) => ctx.write('PUT', '/api/v1/calendar',
-    { name: doc.name, holidays, adjusted_workdays: workdays },
+    { name: doc.name, holidays, adjusted_workdays: workdays, sources: doc.sources || [] },  // an edit keeps where the dates came from
     (answer) => t('sh_calendar_saved', { holidays: answer.holidays.length, workdays: answer.adjusted_workdays.length }),
     reload, button);
   const removable = (testid, text, without) => {
