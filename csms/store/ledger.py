@@ -386,20 +386,21 @@ class Ledger:
         so are the next few batches: a station that resends keeps resending for a while. Two
         rows of the batch with one key are refused by the same index (no need to look first)."""
         rows = [row for w in writes for row in w.rows()]
-        if self._replay_batches:
-            self._replay_batches -= 1
-        elif rows:
-            try:
-                counts = await _commit_plain(conn, rows, events, new=True)
-            except asyncpg.UniqueViolationError as exc:
-                if exc.constraint_name != sql.REPLAY_INDEX:
-                    raise
-                self.replay_retries += 1
-                metrics.LEDGER_REPLAY_RETRIES.inc()
-                self._replay_batches = _REPLAY_BATCHES
+        if rows:  # events alone risk no sample replay: they neither try nor use up the hold
+            if self._replay_batches:
+                self._replay_batches -= 1
             else:
-                self.new_batches += 1
-                return counts
+                try:
+                    counts = await _commit_plain(conn, rows, events, new=True)
+                except asyncpg.UniqueViolationError as exc:
+                    if exc.constraint_name != sql.REPLAY_INDEX:
+                        raise
+                    self.replay_retries += 1
+                    metrics.LEDGER_REPLAY_RETRIES.inc()
+                    self._replay_batches = _REPLAY_BATCHES
+                else:
+                    self.new_batches += 1
+                    return counts
         return await _commit_plain(conn, rows, events, new=False)
 
     def _plain(self, writes: list[Write], events: list[EventWrite]) -> bool:

@@ -122,6 +122,26 @@ async def test_v201_replayed_update_on_the_hot_path(csms: Running) -> None:
     await cs.close()
 
 
+async def test_events_without_samples_leave_the_replay_hold_alone(csms: Running) -> None:
+    writer = csms.writer
+    cs = await booted201(csms, "CS-HOLD")
+    await cs.call("TransactionEvent", ev("Started", 0, 0, 1000, tx="TX-H"))
+    await cs.call("TransactionEvent", ev("Updated", 1, 1, 1100, state="Charging", tx="TX-H"))
+    writer._replay_batches = 3  # as a refused batch leaves it
+    new0 = writer.new_batches
+    for seq in range(2, 6):  # no samples: nothing to replay, the hold stays for the next ones
+        await cs.call("TransactionEvent", ev("Updated", seq, seq, state="Charging", tx="TX-H"))
+    assert (writer._replay_batches, writer.new_batches) == (3, new0)
+    await cs.call("TransactionEvent", ev("Updated", 6, 6, 1600, state="Charging", tx="TX-H"))
+    assert (writer._replay_batches, writer.new_batches) == (2, new0)  # a batch with samples
+    events = await csms.pool.fetchval(
+        "SELECT count(*) FROM transaction_events e JOIN transactions t"
+        " ON t.id = e.transaction_id WHERE t.station_tx_id = 'TX-H'"
+    )
+    assert events == 7
+    await cs.close()
+
+
 @pytest.mark.parametrize("statement", ["INSERT_NEW_SAMPLES", "MOVE_DISTINCT_SAMPLES"])
 async def test_a_stored_key_refuses_only_the_plain_insert(csms: Running, statement: str) -> None:
     """The fallback hangs on the name of the index that refuses a stored key."""
