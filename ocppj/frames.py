@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from enum import IntEnum
@@ -76,14 +77,57 @@ def _readable_id(raw: str | bytes) -> str:
     return match[1] if match else "-1"
 
 
-def _loads(raw: str | bytes) -> Any:
-    """orjson for speed (it refuses NaN and Infinity too); what it refuses, the standard parser
-    reads again, so odd frames (integers beyond 64 bits, lone surrogates) are judged as before
-    and its error says what is wrong."""
+def _finite(text: str) -> float:
+    """A JSON number the standard parser reads as a float: 1e400 would become Infinity."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text} is out of range")
+    return value
+
+
+def _lone_surrogate(value: Any) -> bool:
+    """Whether any string (key or value) holds half of a UTF-16 pair, which is no Unicode text:
+    nothing can store or send it (PostgreSQL, UTF-8)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _loads(raw: str | bytes) -> tuple[Any, bool]:
+    """The message, and whether it may hold a lone surrogate. orjson for speed (it refuses NaN,
+    Infinity and lone surrogates); what it refuses, the standard parser reads again, so that
+    integers beyond 64 bits keep their exact value and its error says what is wrong. A number
+    too large for a float is refused (ValueError), as orjson does: Infinity is no JSON."""
     try:
-        return orjson.loads(raw)
+        return orjson.loads(raw), False
     except orjson.JSONDecodeError:
-        return json.loads(raw, parse_constant=_no_constants)
+        return json.loads(raw, parse_constant=_no_constants, parse_float=_finite), True
+
+
+_NO_TEXT = "a string holds a lone surrogate (e.g. \\ud800), which is not Unicode text"
+
+
+def _text(value: Any) -> Any:
+    """A decoded value with each lone surrogate replaced by U+FFFD (kept for operators)."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_text(k): _text(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_text(v) for v in value]
+    return value
 
 
 def _has_nul(value: Any) -> bool:
@@ -111,7 +155,7 @@ def contains_nul(raw: str | bytes, payload: Any) -> bool:
 def parse(raw: str | bytes) -> Frame:
     """Decode one WebSocket message into a frame, or raise RpcFault saying what is wrong."""
     try:
-        message = _loads(raw)
+        message, odd = _loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         # also integers of more digits than Python converts (4,300)
         raise RpcFault(
@@ -124,6 +168,9 @@ def parse(raw: str | bytes) -> Frame:
     if not isinstance(message, list) or len(message) < 3:
         raise RpcFault(Fault.RPC_FRAMEWORK, "message is not a JSON array of at least 3 elements")
     unique_id = message[1]
+    if odd and isinstance(unique_id, str) and _lone_surrogate(unique_id):
+        # no answer can name it: UTF-8 cannot carry it
+        raise RpcFault(Fault.RPC_FRAMEWORK, f"message id: {_NO_TEXT}")
     if not isinstance(unique_id, str) or not unique_id or len(unique_id) > MAX_MESSAGE_ID_LENGTH:
         raise RpcFault(
             Fault.RPC_FRAMEWORK,
@@ -153,6 +200,8 @@ def parse(raw: str | bytes) -> Frame:
             raise RpcFault(
                 Fault.PROPERTY, "NUL characters (\\u0000) are not accepted", unique_id=unique_id
             )
+        if odd and _lone_surrogate([action, payload]):
+            raise RpcFault(Fault.FORMAT, _NO_TEXT, unique_id=unique_id)
         return Call(unique_id, action, payload)
     if kind == MessageType.CALLRESULT:
         payload = message[2]
@@ -164,6 +213,8 @@ def parse(raw: str | bytes) -> Frame:
             )
         if contains_nul(raw, payload):
             return CallResult(unique_id, payload, "the answer contains NUL characters")
+        if odd and _lone_surrogate(payload):
+            return CallResult(unique_id, _text(payload), f"the answer: {_NO_TEXT}")
         return CallResult(unique_id, payload)
     if len(message) != 5 or not isinstance(message[2], str):
         raise RpcFault(
@@ -172,9 +223,12 @@ def parse(raw: str | bytes) -> Frame:
             unique_id=unique_id,
         )
     details = message[4] if isinstance(message[4], dict) else {}
-    # kept for operators as text: a NUL would not survive PostgreSQL
-    description = str(message[3]).replace("\x00", "\ufffd")
-    return CallError(unique_id, message[2].replace("\x00", "\ufffd"), description, details)
+    code, description = message[2], str(message[3])
+    if odd:  # kept for operators as text: PostgreSQL cannot hold a lone surrogate
+        code, description, details = _text(code), _text(description), _text(details)
+    # nor a NUL
+    description = description.replace("\x00", "\ufffd")
+    return CallError(unique_id, code.replace("\x00", "\ufffd"), description, details)
 
 
 def encode_call(unique_id: str, action: str, payload: dict[str, Any]) -> str:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+import orjson
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 
@@ -46,9 +49,34 @@ async def _no_nul_in_url(request: Request) -> None:
             raise HTTPException(422, f"query parameter {name!r} contains a NUL character")
 
 
+async def _storable_json(request: Request) -> None:
+    """The web framework reads JSON bodies with Python's parser, which takes what cannot be
+    stored or sent on: lone surrogates (no Unicode text: neither PostgreSQL nor UTF-8 holds
+    them), NaN and Infinity, and numbers beyond a float (1e400 becomes Infinity). orjson
+    refuses those; a body it refuses that Python reads is refused here, before any route."""
+    if request.method not in _WRITES or "json" not in request.headers.get("content-type", ""):
+        return
+    body = await request.body()  # kept by the request: the route reads it again for free
+    try:
+        orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        try:
+            json.loads(body)
+        except (ValueError, RecursionError):
+            return  # no JSON at all: the framework's own 422 says so
+        raise HTTPException(
+            422,
+            "the JSON body holds what cannot be stored (a lone surrogate such as \\ud800, NaN,"
+            f" Infinity or a number beyond a float): {exc}",
+        ) from None
+
+
+_WRITES = frozenset({"POST", "PUT", "PATCH"})
+
+
 def create_app(ctx: ApiContext) -> FastAPI:
     app = FastAPI(
-        dependencies=[Depends(_no_nul_in_url)],
+        dependencies=[Depends(_no_nul_in_url), Depends(_storable_json)],
         title="CSMS operator API",
         version=__version__,
         description="Stations, id tokens, transactions and remote commands of the charging "

@@ -33,7 +33,24 @@ _HTTP_ERRORS = {
 
 def _problem(status: int, error: str, detail: object = None) -> JSONResponse:
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else None
-    return JSONResponse({"error": error, "detail": detail}, status_code=status, headers=headers)
+    body = {"error": error, "detail": _utf8(detail)}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _utf8(value: object) -> object:
+    """A detail that quotes what a client sent may hold a lone surrogate, which UTF-8 cannot
+    carry: written as its escape (\\ud800) instead of failing the answer."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "backslashreplace").decode("utf-8")
+        return value
+    if isinstance(value, dict):
+        return {_utf8(k): _utf8(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_utf8(v) for v in value]
+    return value
 
 
 def unavailable() -> JSONResponse:

@@ -14,7 +14,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 
 from csms.api.bounds import Day, Instant
 from csms.domain.scope import MAX_COUNTIES, MAX_COUNTY_LENGTH, MAX_OWNER_UNIT_LENGTH, Scope
-from csms.domain.station import MAX_STATION_ID_LENGTH, station_id_problem
+from csms.domain.station import MAX_INT32, MAX_STATION_ID_LENGTH, station_id_problem
 
 IdTokenText = Field(min_length=1, max_length=36)
 
@@ -294,7 +294,7 @@ class TransactionDetail(Transaction):
 class RemoteStart(Strict):
     id_token: str = IdTokenText
     id_token_type: str = Field(default="ISO14443", max_length=20)
-    evse_id: int | None = Field(default=None, ge=1)
+    evse_id: int | None = Field(default=None, ge=1, le=MAX_INT32)
     charging_profile: ChargingProfile | None = None
 
 
@@ -309,26 +309,28 @@ class Reset(Strict):
         default="soft",
         description="soft: 1.6 Soft / 2.0.1 OnIdle; hard: 1.6 Hard / 2.0.1 Immediate",
     )
-    evse_id: int | None = Field(default=None, ge=1, description="2.0.1 only: reset one EVSE")
+    evse_id: int | None = Field(
+        default=None, ge=1, le=MAX_INT32, description="2.0.1 only: reset one EVSE"
+    )
 
 
 class ChangeAvailability(Strict):
     operative: bool
-    evse_id: int = Field(default=0, ge=0, description="0: the whole station")
-    connector_id: int | None = Field(default=None, ge=1)
+    evse_id: int = Field(default=0, ge=0, le=MAX_INT32, description="0: the whole station")
+    connector_id: int | None = Field(default=None, ge=1, le=MAX_INT32)
 
 
 class UnlockConnector(Strict):
-    evse_id: int = Field(ge=1)
-    connector_id: int = Field(default=1, ge=1)
+    evse_id: int = Field(ge=1, le=MAX_INT32)
+    connector_id: int = Field(default=1, ge=1, le=MAX_INT32)
 
 
 class TriggerMessage(Strict):
     message: str = Field(
         min_length=1, max_length=64, description="e.g. BootNotification, Heartbeat, MeterValues"
     )
-    evse_id: int | None = Field(default=None, ge=0)
-    connector_id: int | None = Field(default=None, ge=1)
+    evse_id: int | None = Field(default=None, ge=0, le=MAX_INT32)
+    connector_id: int | None = Field(default=None, ge=1, le=MAX_INT32)
 
 
 class GetConfiguration(Strict):
@@ -371,35 +373,35 @@ class SendLocalList(Strict):
 
 
 class ReserveNow(Strict):
-    reservation_id: int = Field(ge=0)
+    reservation_id: int = Field(ge=0, le=MAX_INT32)
     id_token: str = IdTokenText
     id_token_type: str = Field(default="ISO14443", max_length=20)
     expires_at: Instant
-    evse_id: int | None = Field(default=None, ge=0, description="none or 0: any EVSE")
+    evse_id: int | None = Field(default=None, ge=0, le=MAX_INT32, description="none or 0: any EVSE")
     group_id: str | None = Field(default=None, max_length=36)
 
 
 class CancelReservation(Strict):
-    reservation_id: int = Field(ge=0)
+    reservation_id: int = Field(ge=0, le=MAX_INT32)
 
 
 class ChargingPeriod(Strict):
-    start_s: int = Field(ge=0)
-    limit: float = Field(ge=0)
+    start_s: int = Field(ge=0, le=MAX_INT32)
+    limit: float = Field(ge=0, allow_inf_nan=False)
     phases: int | None = Field(default=None, ge=1, le=3)
 
 
 class ChargingSchedule(Strict):
     rate_unit: Literal["A", "W"]
     periods: list[ChargingPeriod] = Field(min_length=1, max_length=1024)
-    duration_s: int | None = Field(default=None, ge=0)
+    duration_s: int | None = Field(default=None, ge=0, le=MAX_INT32)
     start: Instant | None = None
-    min_rate: float | None = Field(default=None, ge=0)
+    min_rate: float | None = Field(default=None, ge=0, allow_inf_nan=False)
 
 
 class ChargingProfile(Strict):
-    id: int = Field(ge=0)
-    stack_level: int = Field(ge=0)
+    id: int = Field(ge=0, le=MAX_INT32)
+    stack_level: int = Field(ge=0, le=MAX_INT32)
     purpose: Literal["station_max", "tx_default", "tx"]
     kind: Literal["Absolute", "Recurring", "Relative"]
     recurrency: Literal["Daily", "Weekly"] | None = None
@@ -412,28 +414,28 @@ class ChargingProfile(Strict):
 
 
 class SetChargingProfile(Strict):
-    evse_id: int = Field(ge=0)
+    evse_id: int = Field(ge=0, le=MAX_INT32)
     profile: ChargingProfile
 
 
 class ClearChargingProfile(Strict):
     profile_id: int | None = None
-    evse_id: int | None = Field(default=None, ge=0)
+    evse_id: int | None = Field(default=None, ge=0, le=MAX_INT32)
     purpose: Literal["station_max", "tx_default", "tx"] | None = None
-    stack_level: int | None = Field(default=None, ge=0)
+    stack_level: int | None = Field(default=None, ge=0, le=MAX_INT32)
 
 
 class GetCompositeSchedule(Strict):
-    evse_id: int = Field(ge=0)
-    duration_s: int = Field(ge=1)
+    evse_id: int = Field(ge=0, le=MAX_INT32)
+    duration_s: int = Field(ge=1, le=MAX_INT32)
     rate_unit: Literal["A", "W"] | None = None
 
 
 class UpdateFirmware(Strict):
     location: str = Field(min_length=1, max_length=512)
     retrieve_at: AwareDatetime
-    retries: int | None = Field(default=None, ge=0)
-    retry_interval_s: int | None = Field(default=None, ge=0)
+    retries: int | None = Field(default=None, ge=0, le=MAX_INT32)
+    retry_interval_s: int | None = Field(default=None, ge=0, le=MAX_INT32)
     signing_certificate: str | None = Field(default=None, max_length=5500)
     signature: str | None = Field(default=None, max_length=800)
 
@@ -442,8 +444,8 @@ class GetDiagnostics(Strict):
     location: str = Field(min_length=1, max_length=512)
     start: Instant | None = None
     stop: AwareDatetime | None = None
-    retries: int | None = Field(default=None, ge=0)
-    retry_interval_s: int | None = Field(default=None, ge=0)
+    retries: int | None = Field(default=None, ge=0, le=MAX_INT32)
+    retry_interval_s: int | None = Field(default=None, ge=0, le=MAX_INT32)
 
 
 class DataTransfer(Strict):

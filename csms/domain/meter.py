@@ -18,8 +18,17 @@ _MAX_ADJUSTED_EXPONENT = 15
 _MIN_ADJUSTED_EXPONENT = -9
 
 
-def reading(text: str, multiplier: int = 0) -> Decimal | None:
-    """A sampled value as a number, or None when it is not a plausible finite reading."""
+def reading(text: str, multiplier: int | float = 0) -> Decimal | None:
+    """A sampled value as a number, or None when it is not a plausible finite reading.
+
+    A float multiplier is an integer as JSON wrote it (2.0, or beyond 64 bits, which the
+    parser reads as a float): a whole one is used as such."""
+    if type(multiplier) is not int:
+        if not (isinstance(multiplier, float) and multiplier.is_integer()):
+            return None
+        if abs(multiplier) > _MAX_ADJUSTED_EXPONENT - _MIN_ADJUSTED_EXPONENT:
+            return None  # no plausible reading is scaled this far
+        multiplier = int(multiplier)
     try:
         value = Decimal(text).scaleb(multiplier)
     except (InvalidOperation, ValueError):

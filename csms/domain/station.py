@@ -15,16 +15,27 @@ MAX_INT32 = 2**31 - 1  # OCPP integers are 32-bit unless the spec says otherwise
 MAX_INT64 = 2**63 - 1
 
 
-def int32(name: str, value: int | None) -> int | None:
+def int32(name: str, value: int | float | None) -> int | None:
     """`value` if it fits an OCPP (and PostgreSQL) integer, else InvalidInput naming the field."""
-    if value is not None and not -MAX_INT32 - 1 <= value <= MAX_INT32:
-        raise InvalidInput(f"{name} {value} is out of the 32-bit integer range")
-    return value
+    return _integer(name, value, MAX_INT32, "32")
 
 
-def int64(name: str, value: int | None) -> int | None:
-    if value is not None and not -MAX_INT64 - 1 <= value <= MAX_INT64:
-        raise InvalidInput(f"{name} {value} is out of the 64-bit integer range")
+def int64(name: str, value: int | float | None) -> int | None:
+    return _integer(name, value, MAX_INT64, "64")
+
+
+def _integer(name: str, value: int | float | None, largest: int, bits: str) -> int | None:
+    if value is None:
+        return None
+    if type(value) is not int:
+        # JSON Schema takes 2.0 for an integer, and a parser reads one beyond 64 bits as a float
+        if not isinstance(value, float) or not value.is_integer():
+            raise InvalidInput(f"{name} {value!r} is not an integer")
+        if not -largest - 1 <= value <= largest:
+            raise InvalidInput(f"{name} {value:.0f} is out of the {bits}-bit integer range")
+        return int(value)
+    if not -largest - 1 <= value <= largest:
+        raise InvalidInput(f"{name} {value} is out of the {bits}-bit integer range")
     return value
 
 

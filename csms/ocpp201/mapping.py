@@ -109,8 +109,8 @@ def variable_rows(report_data: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
                 (
                     component["name"],
                     component.get("instance", ""),
-                    evse.get("id", -1),
-                    evse.get("connectorId", -1),
+                    int32("evse.id", evse.get("id", -1)),
+                    int32("evse.connectorId", evse.get("connectorId", -1)),
                     variable["name"],
                     variable.get("instance", ""),
                     attribute.get("type", "Actual"),

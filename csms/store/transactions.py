@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 
 from csms.domain.scope import Scope
+from csms.domain.station import MAX_INT64
 from csms.store.database import Pool
 from csms.store.scope_sql import scope_args, station_in_scope
 
@@ -31,7 +32,11 @@ class TransactionStore:
         self._pool = pool
 
     async def find_v16(self, station_id: str, transaction_id: int) -> int | None:
-        """The row id of a 1.6 transaction this station owns (the id itself), if it exists."""
+        """The row id of a 1.6 transaction this station owns (the id itself), if it exists.
+        An id no row can have (beyond 64 bits, or a float a parser made of such a literal)
+        is owned by no one."""
+        if type(transaction_id) is not int or not 0 < transaction_id <= MAX_INT64:
+            return None
         found: int | None = await self._pool.fetchval(
             """SELECT id FROM transactions WHERE id = $1 AND station_id = $2
                    AND ocpp_version = '1.6'""",

@@ -147,6 +147,112 @@ async def test_an_answer_with_nul_fails_the_command_instead_of_leaving_it_pendin
     assert huge.status_code == 422
 
 
+async def test_lone_surrogates_and_infinite_numbers_get_a_clear_callerror(csms: Running) -> None:
+    """Python's parser reads "\\ud800" and 1e400, which no database or answer can carry:
+    refused as malformed, and the connection keeps serving."""
+    cp = await open_client(csms.ocpp_port, "SURR-1")
+    reply = await cp.send_raw('[2,"id\\ud800","Heartbeat",{}]')
+    assert reply[:3] == [4, "-1", "FormationViolation"]  # 1.6 has no RpcFrameworkError
+    stop = (
+        '[2,"s1","StopTransaction",{"transactionId":1,"meterStop":5,'
+        '"timestamp":"2026-05-01T00:00:00Z","idTag":"A\\ud800"}]'
+    )
+    assert (await cp.send_raw(stop))[:3] == [4, "s1", "FormationViolation"]
+    assert "currentTime" in await cp.call("Heartbeat", {})
+    cs = await open_client(csms.ocpp_port, "SURR-2", ["ocpp2.0.1"])
+    limit = (
+        '[2,"l1","NotifyChargingLimit",{"chargingLimit":{"chargingLimitSource":"EMS"},'
+        '"evseId":1,"chargingSchedule":[{"id":1,"chargingRateUnit":"W",'
+        '"chargingSchedulePeriod":[{"startPeriod":0,"limit":1e400}]}]}]'
+    )
+    assert (await cs.send_raw(limit))[:3] == [4, "l1", "FormatViolation"]
+    assert "currentTime" in await cs.call("Heartbeat", {})
+    await cp.close()
+    await cs.close()
+
+
+async def test_integers_beyond_their_range_in_odd_places(csms: Running) -> None:
+    cs = await open_client(csms.ocpp_port, "BIG-201", ["ocpp2.0.1"])
+    # beyond 64 bits the parser reads a float: an implausible multiplier, kept as text
+    meter = (
+        '[2,"m1","MeterValues",{"evseId":1,"meterValue":[{"timestamp":"2026-05-01T00:00:00Z",'
+        '"sampledValue":[{"value":5,"unitOfMeasure":{"multiplier":100000000000000000000}}]}]}]'
+    )
+    assert await cs.send_raw(meter) == [3, "m1", {}]
+    row = await csms.pool.fetchrow("SELECT value, raw_value FROM meter_samples")
+    assert row["value"] is None and row["raw_value"].startswith("5e")
+    report = {
+        "requestId": 1,
+        "generatedAt": "2026-05-01T00:00:00Z",
+        "seqNo": 0,
+        "reportData": [
+            {
+                "component": {"name": "EVSE", "evse": {"id": 2**31}},
+                "variable": {"name": "Power"},
+                "variableAttribute": [{"value": "1"}],
+            }
+        ],
+    }
+    assert (await cs.call_error("NotifyReport", report))[0] == "PropertyConstraintViolation"
+    cp = await open_client(csms.ocpp_port, "BIG-16")
+    # a transactionId no transaction can have: the samples are kept, linked to none
+    assert await cp.call("MeterValues", {**V16_METER, "transactionId": 2**63}) == {}
+    linked = await csms.pool.fetchval(
+        "SELECT transaction_id FROM meter_samples WHERE station_id = 'BIG-16'"
+    )
+    assert linked is None
+    await cs.close()
+    await cp.close()
+
+
+async def test_an_answer_with_a_lone_surrogate_fails_the_command(csms: Running, api: Api) -> None:
+    async with responding_station(csms.ocpp_port, "SURR-3") as station:
+        station.replies = {"DataTransfer": {"status": "Accepted", "data": "bad\ud800answer"}}
+        reply = await api.post(
+            "/api/v1/stations/SURR-3/commands/data-transfer", json={"vendor_id": "x"}
+        )
+        assert reply.status_code == 502 and "lone surrogate" in reply.text
+    assert (await api.get("/api/v1/commands")).json()[0]["status"] == "failed"
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/stations/API-1/commands/data-transfer", '{"vendor_id":"V","data":"x\\ud800"}'),
+        ("/api/v1/stations/API-1/ocpp/DataTransfer", '{"vendorId":"V","data":{"k\\ud800":1}}'),
+        (
+            "/api/v1/stations/API-1/commands/set-charging-profile",
+            '{"evse_id":1,"profile":{"id":1,"stack_level":0,"purpose":"TxDefaultProfile",'
+            '"kind":"Absolute","schedule":{"unit":"W","periods":[{"start_s":0,"limit":1e400}]}}}',
+        ),
+        ("/api/v1/plans", '{"document":{"currency":"CNY\\ud800"}}'),
+        ("/api/v1/plans", '{"document":{"x":Infinity}}'),
+    ],
+)
+async def test_api_bodies_that_cannot_be_stored_are_refused(
+    csms: Running, api: Api, path: str, body: str
+) -> None:
+    headers = {**api.headers("admin"), "Content-Type": "application/json"}
+    reply = await api.client.post(path, content=body.encode(), headers=headers)
+    assert reply.status_code == 422, reply.text
+    assert "cannot be stored" in reply.json()["detail"]
+
+
+async def test_absurd_integers_are_not_forwarded_to_stations(csms: Running, api: Api) -> None:
+    profile = {
+        "id": 2**31,
+        "stack_level": 0,
+        "purpose": "TxDefaultProfile",
+        "kind": "Absolute",
+        "schedule": {"unit": "W", "periods": [{"start_s": 0, "limit": 10}]},
+    }
+    reply = await api.post(
+        "/api/v1/stations/API-2/commands/set-charging-profile",
+        json={"evse_id": 1, "profile": profile},
+    )
+    assert reply.status_code == 422
+
+
 async def test_a_queued_command_times_out_on_its_own_deadline(csms: Running, api: Api) -> None:
     async with responding_station(csms.ocpp_port, "SLOW-2") as station:
         station.mode = "silent"

@@ -8,12 +8,13 @@ from decimal import Decimal
 import pytest
 
 from csms.domain import password
-from csms.domain.meter import ENERGY_REGISTER, Sample, energy_wh, register_wh
+from csms.domain.meter import ENERGY_REGISTER, Sample, energy_wh, reading, register_wh
 from csms.domain.station import (
     AdminState,
     ConnectorRef,
     RegistrationStatus,
     boot_status,
+    int32,
     station_id_problem,
 )
 from csms.domain.token import AuthStatus, IdToken, decide
@@ -160,3 +161,33 @@ def test_password_hash_and_verify() -> None:
     for bad in ("short", "x" * 41):
         with pytest.raises(InvalidInput):
             password.hash_password(bad)
+
+
+@pytest.mark.parametrize(
+    ("multiplier", "expected"),
+    [(2.0, Decimal("500")), (-3.0, Decimal("0.005")), (1e20, None), (2.5, None)],
+)
+def test_a_float_multiplier_is_used_when_whole_and_plausible(
+    multiplier: float, expected: Decimal | None
+) -> None:
+    # JSON Schema takes 2.0 for an integer; a literal beyond 64 bits is parsed as a float
+    assert reading("5", multiplier) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(None, None), (7, 7), (2.0, 2), (-(2**31), -(2**31))],
+)
+def test_int32_takes_whole_numbers_in_range(
+    value: int | float | None, expected: int | None
+) -> None:
+    assert int32("f", value) == expected
+    assert type(int32("f", value)) is type(expected)
+
+
+@pytest.mark.parametrize(
+    ("value", "says"), [(2**31, "out of the 32-bit"), (1e20, "out of the 32-bit"), (2.5, "not an")]
+)
+def test_int32_refuses_what_is_not_a_32_bit_integer(value: int | float, says: str) -> None:
+    with pytest.raises(InvalidInput, match=says):
+        int32("f", value)

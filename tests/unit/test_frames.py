@@ -45,6 +45,14 @@ def test_parse_valid(raw: str | bytes, expected: frames.Frame) -> None:
         ('[2,"a","Heartbeat","{}"]', Fault.FORMAT, "a"),
         ('[3,"a",[]]', Fault.RPC_FRAMEWORK, "a"),
         ('[4,"a",1,"d",{}]', Fault.RPC_FRAMEWORK, "a"),
+        # lone surrogates are no text: nothing can store or send them back
+        ('[2,"a\\ud800","Heartbeat",{}]', Fault.RPC_FRAMEWORK, "-1"),
+        ('[2,"a","Heartbeat\\udc00",{}]', Fault.FORMAT, "a"),
+        ('[2,"a","DataTransfer",{"data":"x\\ud800"}]', Fault.FORMAT, "a"),
+        ('[2,"a","DataTransfer",{"k\\udbff":1}]', Fault.FORMAT, "a"),
+        # a number beyond a float would be read as Infinity
+        ('[2,"a","MeterValues",{"v":1e400}]', Fault.FORMAT, "a"),
+        ('[2,"a","MeterValues",{"v":-1E+400}]', Fault.FORMAT, "a"),
     ],
 )
 def test_parse_invalid(raw: str | bytes, fault: Fault, unique_id: str) -> None:
@@ -87,3 +95,21 @@ def test_error_codes_per_version(fault: Fault, v16: str, v201: str) -> None:
 def test_every_fault_has_a_code_in_both_versions() -> None:
     for version in OcppVersion:
         assert {error_code(version, f) for f in Fault}
+
+
+def test_answers_with_lone_surrogates_are_kept_as_text_and_marked() -> None:
+    result = frames.parse('[3,"r",{"k\\ud800":"v\\udfff","n":1}]')
+    assert isinstance(result, frames.CallResult)
+    assert result.payload == {"k\ufffd": "v\ufffd", "n": 1}
+    assert result.invalid is not None and "lone surrogate" in result.invalid
+    error = frames.parse('[4,"e","Generic\\ud800","bad \\ud800 text",{"x":["\\ud800"]}]')
+    assert error == frames.CallError("e", "Generic\ufffd", "bad \ufffd text", {"x": ["\ufffd"]})
+
+
+def test_surrogate_pairs_and_big_integers_are_kept() -> None:
+    call = frames.parse(
+        '[2,"a","DataTransfer",{"data":"\\ud83d\\ude00","n":123456789012345678901}]'
+    )
+    assert isinstance(call, frames.Call)
+    assert call.payload["data"] == "\U0001f600"
+    assert call.payload["n"] in (123456789012345678901, 1.2345678901234568e20)
