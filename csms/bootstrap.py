@@ -22,11 +22,14 @@ from csms.api.context import ApiContext
 from csms.clock import utcnow
 from csms.config import Settings
 from csms.domain.api_key import key_hash, new_key
+from csms.domain.version import OcppVersion
 from csms.errors import ConfigError
 from csms.gateway.router import CHANNELS, Router
 from csms.gateway.server import Gateway
 from csms.iso15118.loading import load_provider
 from csms.iso15118.relay import Iso15118Relay
+from csms.ocpp16.dialect import DIALECT as DIALECT_16
+from csms.ocpp201.dialect import DIALECT as DIALECT_201
 from csms.outage import OutageLog
 from csms.sealed import SealedBox, load_key
 from csms.services.authorization import AuthorizationService
@@ -34,6 +37,7 @@ from csms.services.billing import BillingService
 from csms.services.certificates import build_certificates
 from csms.services.commands import Caller, CommandService
 from csms.services.container import Services
+from csms.services.dialects import Dialects
 from csms.services.events import EventBus
 from csms.services.local_lists import LocalLists
 from csms.services.lockouts import LockoutService
@@ -310,7 +314,9 @@ async def _start(
         connection = gateway.registry.get(station_id)
         return None if connection is None else connection.endpoint
 
+    dialects: Dialects = {OcppVersion.V16: DIALECT_16, OcppVersion.V201: DIALECT_201}
     commands = CommandService(
+        dialects=dialects,
         node_id=settings.node_id,
         node_timeout=settings.node_timeout,
         local=local,
@@ -321,7 +327,7 @@ async def _start(
         tokens=tokens,
         transactions=transactions,
         start_guard=authorization.check_remote_start,
-        local_lists=LocalLists(LocalListStore(pool)),
+        local_lists=LocalLists(LocalListStore(pool), dialects),
         notifications=services.notifications,
     )
     certificates.attach(commands)

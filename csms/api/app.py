@@ -6,6 +6,7 @@ import json
 
 import orjson
 from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from csms import __version__
@@ -64,11 +65,12 @@ async def _storable_json(request: Request) -> None:
             json.loads(body)
         except (ValueError, RecursionError):
             return  # no JSON at all: the framework's own 422 says so
-        raise HTTPException(
-            422,
+        message = (
             "the JSON body holds what cannot be stored (a lone surrogate such as \\ud800, NaN,"
-            f" Infinity or a number beyond a float): {exc}",
-        ) from None
+            f" Infinity or a number beyond a float): {exc}"
+        )
+        # the shape of every other request-validation problem: [{field, message}]
+        raise RequestValidationError([{"loc": ("body",), "msg": message}]) from None
 
 
 _WRITES = frozenset({"POST", "PUT", "PATCH"})

@@ -19,20 +19,12 @@ from csms.domain.scope import Scope
 from csms.domain.station import AdminState
 from csms.domain.token import decide
 from csms.domain.version import OcppVersion
-from csms.ocpp16 import credentials as credentials_16
-from csms.ocpp16.certificate_commands import CERTIFICATE_BUILDERS as CERTIFICATE_BUILDERS_16
-from csms.ocpp16.commands import BUILDERS as BUILDERS_16
-from csms.ocpp16.device_commands import DEVICE_BUILDERS as DEVICE_BUILDERS_16
-from csms.ocpp201 import credentials as credentials_201
-from csms.ocpp201.answers import answer_facts
-from csms.ocpp201.certificate_commands import CERTIFICATE_BUILDERS as CERTIFICATE_BUILDERS_201
-from csms.ocpp201.commands import BUILDERS as BUILDERS_201
-from csms.ocpp201.device_commands import DEVICE_BUILDERS as DEVICE_BUILDERS_201
 from csms.services.command_guards import (
     direction_problem,
     registration_problem,
     remote_start_profile_problem,
 )
+from csms.services.dialects import Dialect, Dialects
 from csms.services.local_lists import LocalLists
 from csms.services.notifications import NotificationService
 from csms.store.commands import CommandStore
@@ -44,18 +36,8 @@ from ocppj import validation
 from ocppj.codes import RpcFault
 
 Params = dict[str, Any]
-BUILDERS = {
-    OcppVersion.V16: {**BUILDERS_16, **DEVICE_BUILDERS_16, **CERTIFICATE_BUILDERS_16},
-    OcppVersion.V201: {**BUILDERS_201, **DEVICE_BUILDERS_201, **CERTIFICATE_BUILDERS_201},
-}
 # Sent by the CSMS's own services, never named by an operator (the PKI sends CertificateSigned).
 INTERNAL_COMMANDS = frozenset({"certificate-signed"})
-COMMAND_NAMES = tuple(n for n in BUILDERS[OcppVersion.V201] if n not in INTERNAL_COMMANDS)
-# Whether a CALL would set the station's Basic-auth password (only rotate-password may: issue 16).
-SETS_PASSWORD = {
-    OcppVersion.V16: credentials_16.sets_password,
-    OcppVersion.V201: credentials_201.sets_password,
-}
 
 
 class Caller(Protocol):
@@ -130,6 +112,7 @@ class CommandService:
     def __init__(
         self,
         *,
+        dialects: Dialects,
         node_id: str,
         node_timeout: float,
         local: Callable[[str], Caller | None],
@@ -143,6 +126,9 @@ class CommandService:
         local_lists: LocalLists | None = None,
         notifications: NotificationService | None = None,
     ) -> None:
+        self._dialects = dialects
+        # what an operator may name, for the error that lists them
+        self._names = sorted({n for d in dialects.values() for n in d.builders} - INTERNAL_COMMANDS)
         self._notifications = notifications  # learns reports, monitors, messages from answers
         self._local_lists = local_lists  # checks and tracks SendLocalList (None: no tracking)
         self._start_guard = start_guard  # refuses a remote start the sharing rules would refuse
@@ -161,14 +147,14 @@ class CommandService:
     ) -> CommandResult:
         """Send a version-neutral command; the station's answer, or a named error."""
         version = await self._logged_version_of(station_id, name, params, requested_by)
-        builders = BUILDERS[version]
-        if name not in builders:
-            raise errors.NotFound(f"unknown command {name!r}; known: {', '.join(COMMAND_NAMES)}")
+        dialect = self._dialects[version]
+        if name not in dialect.builders:
+            raise errors.NotFound(f"unknown command {name!r}; known: {', '.join(self._names)}")
         params = await self._complete(station_id, version, name, dict(params))
-        action, payload = builders[name](params)
+        action, payload = dialect.builders[name](params)
         result = await self._send(station_id, version, name, action, payload, requested_by, timeout)
-        if version is OcppVersion.V201 and self._notifications is not None:
-            facts = answer_facts(name, result.request, result.response)
+        if dialect.answer_facts is not None and self._notifications is not None:
+            facts = dialect.answer_facts(name, result.request, result.response)
             if facts:
                 await self._notifications.command_answered(
                     station_id, result.command_id, requested_by, facts
@@ -208,6 +194,10 @@ class CommandService:
             timeout,
             logged=logged,
         )
+
+    def dialect(self, version: OcppVersion) -> Dialect:
+        """What the station's OCPP version says on the wire (for the password rotation)."""
+        return self._dialects[version]
 
     async def local_version(self, station_id: str) -> OcppVersion:
         """The version of the station's connection to this node; Conflict when another node
@@ -368,7 +358,7 @@ class CommandService:
         )
         if problem is not None:
             raise errors.InvalidInput(problem)
-        if logged is None and SETS_PASSWORD[version](action, payload):
+        if logged is None and self._dialects[version].sets_password(action, payload):
             # A password the CSMS does not know would lock the station out at its next connect.
             raise errors.InvalidInput(
                 f"the station's password is changed only with POST /api/v1/stations/"

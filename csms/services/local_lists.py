@@ -7,7 +7,6 @@ update and every GetLocalListVersion answer update what the CSMS knows (csms.dom
 
 from __future__ import annotations
 
-from types import ModuleType
 from typing import Any
 
 from csms import errors
@@ -20,24 +19,23 @@ from csms.domain.local_list import (
     version_conflict,
 )
 from csms.domain.version import OcppVersion
-from csms.ocpp16 import local_list as v16
-from csms.ocpp201 import local_list as v201
+from csms.services.dialects import Dialects
 from csms.store.local_lists import LocalListStore
 
 Params = dict[str, Any]
-_CODECS: dict[OcppVersion, ModuleType] = {OcppVersion.V16: v16, OcppVersion.V201: v201}
 SEND = "SendLocalList"
 GET_VERSION = "GetLocalListVersion"
 
 
 class LocalLists:
-    def __init__(self, store: LocalListStore) -> None:
+    def __init__(self, store: LocalListStore, dialects: Dialects) -> None:
+        self._dialects = dialects
         self._store = store
 
     async def check(self, station_id: str, version: OcppVersion, payload: Params) -> None:
         """Refuse a SendLocalList that breaks a rule (InvalidInput) or that the station would
         answer VersionMismatch to (Conflict)."""
-        update = _CODECS[version].read_update(payload)
+        update = self._dialects[version].read_list_update(payload)
         problem = update_problem(update)
         if problem is not None:
             raise errors.InvalidInput(problem)
@@ -57,15 +55,15 @@ class LocalLists:
         """Learn from an answered SendLocalList or GetLocalListVersion."""
         if action not in (SEND, GET_VERSION):
             return
-        codec = _CODECS[version]
+        dialect = self._dialects[version]
         known = await self._store.get(station_id)
         if action == GET_VERSION:
-            reported_version = codec.reported_version(response)
+            reported_version = dialect.reported_list_version(response)
             if reported_version < 0:
                 return  # 1.6 -1: the station has no local list feature; nothing to learn
             after = reported(known, reported_version)
         elif response.get("status") == "Accepted":
-            after = applied(known, codec.read_update(request))
+            after = applied(known, dialect.read_list_update(request))
         elif response.get("status") == "VersionMismatch" and known is not None:
             # ours is not what the station holds: keep the version, forget the entries
             after = KnownList(known.version, None)

@@ -29,15 +29,12 @@ from csms.domain.password import (
 )
 from csms.domain.station import StationAuth
 from csms.domain.version import OcppVersion
-from csms.ocpp16 import credentials as credentials_16
-from csms.ocpp201 import credentials as credentials_201
 from csms.services.commands import CommandService
 from csms.store.passwords import ACTOR_STATION, PasswordStore
 from csms.store.stations import StationStore
 
 log = logging.getLogger(__name__)
 COMMAND = "rotate-password"
-CREDENTIALS = {OcppVersion.V16: credentials_16, OcppVersion.V201: credentials_201}
 LENGTH = {OcppVersion.V16: ROTATED_LENGTH_16, OcppVersion.V201: ROTATED_LENGTH_201}
 
 
@@ -88,7 +85,7 @@ class PasswordRotation:
         version = await self._commands.local_version(station_id)
         password = generate_password(LENGTH[version])
         new_hash = await asyncio.to_thread(hash_password, password)
-        wire = CREDENTIALS[version]
+        wire = self._commands.dialect(version)
         action, payload, logged = wire.password_call(password)
         # Kept before it is sent: a station may switch and reconnect before its answer arrives.
         await self._store.begin(
@@ -118,7 +115,7 @@ class PasswordRotation:
             )
             raise
         status = wire.password_answer(result.response)
-        taken = PendingState.ACCEPTED if status in wire.TAKEN else None
+        taken = PendingState.ACCEPTED if status in wire.password_taken else None
         pending = await self._settle(station_id, new_hash, taken, requested_by, status)
         return Rotation(
             command_id=result.command_id,

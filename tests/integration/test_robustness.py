@@ -235,7 +235,8 @@ async def test_api_bodies_that_cannot_be_stored_are_refused(
     headers = {**api.headers("admin"), "Content-Type": "application/json"}
     reply = await api.client.post(path, content=body.encode(), headers=headers)
     assert reply.status_code == 422, reply.text
-    assert "cannot be stored" in reply.json()["detail"]
+    [problem] = reply.json()["detail"]
+    assert problem["field"] == "body" and "cannot be stored" in problem["message"]
 
 
 async def test_absurd_integers_are_not_forwarded_to_stations(csms: Running, api: Api) -> None:
