@@ -19,7 +19,28 @@ from websockets.protocol import OPEN
 
 
 class StationSocket(ServerConnection):
-    """A ServerConnection whose send() writes a whole text message without the generic path."""
+    """A ServerConnection whose send() writes a whole text message without the generic path,
+    and which stops reading a peer that does not read what it is sent."""
+
+    # websockets writes its automatic answers (pongs, the close frame) without flow control:
+    # a peer flooding pings and reading nothing grew this node's write buffer without bound.
+    # While the buffer is above its high mark (the transport calls pause_writing), nothing
+    # more is read from the peer: its pings wait in the kernel, then in its own send buffer,
+    # and the keepalive ends a connection whose peer never reads again.
+    _reading_held = False
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.paused and not self._reading_held:
+            self._reading_held = True
+            self.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        if self._reading_held:
+            self._reading_held = False
+            if not self.recv_messages.paused:  # the queue's own pause is the assembler's to undo
+                self.transport.resume_reading()
 
     async def send(
         self,

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
 import json
+import os
+import socket
 
 import httpx
 import pytest
@@ -252,6 +256,40 @@ async def test_absurd_integers_are_not_forwarded_to_stations(csms: Running, api:
         json={"evse_id": 1, "profile": profile},
     )
     assert reply.status_code == 422
+
+
+async def test_a_ping_flood_from_a_peer_that_never_reads_stays_bounded(csms: Running) -> None:
+    """websockets answers each ping with a pong outside any flow control: a peer that floods
+    pings and reads nothing must not grow the node's write buffer without bound."""
+    loop = asyncio.get_running_loop()
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # reads nothing, keeps little
+    sock.setblocking(False)
+    await loop.sock_connect(sock, ("127.0.0.1", csms.ocpp_port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    request = (
+        f"GET /ocpp/FLOOD-1 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+        f"Sec-WebSocket-Protocol: ocpp1.6\r\n\r\n"
+    )
+    await loop.sock_sendall(sock, request.encode())
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        answer += await asyncio.wait_for(loop.sock_recv(sock, 4096), 10)
+    assert answer.startswith(b"HTTP/1.1 101")
+    ping = bytes([0x89, 0x80 | 125]) + b"\x00" * 4 + b"p" * 125  # masked with key 0
+    chunk = ping * 1000  # 131 kB
+    sent = 0
+    deadline = loop.time() + 5
+    with contextlib.suppress(TimeoutError):  # the node stops reading: our sends block
+        while sent < 8_000_000 and loop.time() < deadline:
+            await asyncio.wait_for(loop.sock_sendall(sock, chunk), deadline - loop.time())
+            sent += len(chunk)
+    connection = csms.gateway.registry.get("FLOOD-1")
+    assert connection is not None
+    buffered = connection.websocket.transport.get_write_buffer_size()
+    assert buffered < 512 * 1024, (sent, buffered)  # ~4.5 MB of pongs without the bound
+    sock.close()
 
 
 async def test_a_queued_command_times_out_on_its_own_deadline(csms: Running, api: Api) -> None:
