@@ -81,7 +81,8 @@ class StopOutcome:
 class EventOutcome:
     """How a TransactionEvent was applied: `replayed` means an identical event was stored before;
     `closed_before` that the transaction had already ended when this event came (it is kept and
-    does not reopen it); `auth_status` the start decision kept on it, if one was."""
+    does not reopen it); `auth_status` the start decision kept on it, if one was; `after_end`
+    that the event is dated after the transaction's end."""
 
     transaction_pk: int
     replayed: bool
@@ -91,3 +92,6 @@ class EventOutcome:
     total_cost: Decimal | None = None  # running (Updated) or final (Ended) cost, when known
     closed_before: bool = False
     auth_status: str | None = None
+    # dated after its transaction's end (a transactionId reused after a reboot): kept, and
+    # neither starts nor authorizes anything of the ended session
+    after_end: bool = False

@@ -153,7 +153,8 @@ class TransactionService:
         where = outcome.where or event.where or WHOLE_STATION
         if not outcome.replayed:
             if event.event_type is EventType.STARTED:
-                self._started(station_id, outcome.transaction_pk, where, event.id_token)
+                if not outcome.after_end:  # a reused transactionId starts nothing ended
+                    self._started(station_id, outcome.transaction_pk, where, event.id_token)
             elif event.event_type is EventType.ENDED:
                 self._ended(
                     station_id, outcome.transaction_pk, outcome.energy_wh, event.stopped_reason
@@ -167,8 +168,10 @@ class TransactionService:
         if event.id_token is not None:
             # A start for the sharing rules: the Started event, or the authorization that
             # comes after a plug-in start; never a card presented to stop (StopAuthorized).
-            starting = (not outcome.replayed or outcome.auth_status is None) and (
-                event.event_type is EventType.STARTED or event.trigger_reason == "Authorized"
+            starting = (
+                (not outcome.replayed or outcome.auth_status is None)
+                and not outcome.after_end  # the ended session's decision stands
+                and (event.event_type is EventType.STARTED or event.trigger_reason == "Authorized")
             )
             decision = await self._auth.authorize(
                 event.id_token,

@@ -573,6 +573,7 @@ def _take_results(round_: list[EventWrite], results: list[Any]) -> None:
             # ended before: closed with an end (a superseded one lost its Ended, has none)
             closed_before=r["was_status"] == "closed" and r["stopped_at"] is not None,
             auth_status=r["auth_status"],
+            after_end=r["stopped_at"] is not None and w.event.timestamp > r["stopped_at"],
         )
 
 

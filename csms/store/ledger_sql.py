@@ -179,6 +179,13 @@ _EVENT_INPUT = """
         (r->>18)::bigint AS last_wh, r->>19 AS stopped_reason
     FROM jsonb_array_elements($1::text::jsonb) r"""
 
+# A Started event starts the session only when it is not dated after the session's end: a
+# station that reuses a transactionId after a reboot must not rewrite a session already ended
+# (and billed) with another start and token. Such an event is kept, noted on the transaction
+# (reused_transaction_id) and changes nothing of its start; a late Started delivered after
+# its Ended (an offline queue) is dated before the end and still completes the session.
+_STARTS = "(n.started AND (t.stopped_at IS NULL OR n.event_at <= t.stopped_at))"
+
 # One statement applies a round of events (at most one per transaction). An event is a replay
 # only when an identical one (same seqNo and content) is stored; anything else is kept and
 # applied, in timestamp order: the charging state is the newest one by the station's clock,
@@ -206,17 +213,17 @@ i AS ({_EVENT_INPUT}
         ON true
 ), upd AS (
     UPDATE transactions t SET
-        orphan = t.orphan AND NOT n.started,
-        started_at = CASE WHEN n.started THEN n.event_at
+        orphan = t.orphan AND NOT {_STARTS},
+        started_at = CASE WHEN {_STARTS} THEN n.event_at
                           WHEN n.ended OR NOT t.orphan THEN t.started_at
                           ELSE LEAST(t.started_at, n.event_at) END,
         evse_id = COALESCE(n.evse_id, t.evse_id),
         connector_id = COALESCE(n.connector_id, t.connector_id),
         -- the start's token pays; a token on Ended is the one that stopped it
-        id_token = CASE WHEN n.started AND n.id_token IS NOT NULL THEN n.id_token
+        id_token = CASE WHEN {_STARTS} AND n.id_token IS NOT NULL THEN n.id_token
                         WHEN n.ended THEN t.id_token
                         ELSE COALESCE(t.id_token, n.id_token) END,
-        id_token_type = CASE WHEN n.started AND n.id_token IS NOT NULL THEN n.id_token_type
+        id_token_type = CASE WHEN {_STARTS} AND n.id_token IS NOT NULL THEN n.id_token_type
                              WHEN n.ended THEN t.id_token_type
                              ELSE COALESCE(t.id_token_type, n.id_token_type) END,
         stop_id_token = CASE WHEN n.ended AND n.id_token IS NOT NULL THEN n.id_token
@@ -256,12 +263,15 @@ i AS ({_EVENT_INPUT}
             || CASE WHEN n.seq_no < t.last_seq_no AND NOT n.repeated
                          AND NOT 'out_of_order' = ANY(t.seq_anomalies)
                     THEN ARRAY['out_of_order'] ELSE '{{}}'::text[] END
+            || CASE WHEN n.started AND t.stopped_at IS NOT NULL AND n.event_at > t.stopped_at
+                         AND NOT 'reused_transaction_id' = ANY(t.seq_anomalies)
+                    THEN ARRAY['reused_transaction_id'] ELSE '{{}}'::text[] END
             || CASE WHEN t.stopped_at IS NOT NULL AND n.ended
                          AND NOT 'conflicting_end' = ANY(t.seq_anomalies)
                     THEN ARRAY['conflicting_end'] ELSE '{{}}'::text[] END,
         -- only a start, an end or a first sight moves updated_at: an Updated event then changes
         -- no indexed column and its row update stays on the page (HOT)
-        updated_at = CASE WHEN n.started OR n.ended OR t.orphan THEN now()
+        updated_at = CASE WHEN {_STARTS} OR n.ended OR t.orphan THEN now()
                           ELSE t.updated_at END
     -- SET reads t, the row as it is when this update locks it (another node's batch may have
     -- changed it meanwhile); o, the snapshot, serves only to tell what it was before

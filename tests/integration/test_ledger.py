@@ -369,6 +369,47 @@ async def test_v201_session_completed_late_is_billed_then(csms: Running, api: Ap
     assert bill["review"]["status"] == "billed"
 
 
+async def test_v201_transaction_id_reused_after_a_reboot_leaves_the_ended_session(
+    csms: Running, api: Api
+) -> None:
+    """A station whose counter restarted sends Started for an id it used before, dated after
+    that session's end: the billed session keeps its start, token and decision; the event is
+    kept and noted (reused_transaction_id), and its token is still answered."""
+    await set_up(csms, api, "CS-REUSE")
+    cs = await boot201(csms, "CS-REUSE")
+    t0 = datetime(2026, 5, 1, 2, 0, tzinfo=UTC)
+    await cs.call("TransactionEvent", tx_event("Started", 0, t0, "1", 1000))
+    ended = await cs.call(
+        "TransactionEvent", tx_event("Ended", 1, t0 + timedelta(minutes=30), "1", 6000)
+    )
+    tx = await tx_pk(api, "CS-REUSE")
+    before = await bill_of(api, tx)
+    assert [c["energy_wh"] for c in before["cdrs"]] == [5000] and "totalCost" in ended
+    await cs.call("BootNotification", BOOT201)  # rebooted: its counter starts again
+    again = tx_event("Started", 0, t0 + timedelta(minutes=60), "1", 6000)
+    again["idToken"] = {"idToken": "STRANGER", "type": "ISO14443"}
+    answer = await cs.call("TransactionEvent", again)
+    assert answer["idTokenInfo"]["status"] in ("Invalid", "Unknown")  # answered, not recorded
+    await cs.call("TransactionEvent", tx_event("Ended", 1, t0 + timedelta(minutes=90), "1", 12000))
+    row = await csms.pool.fetchrow(
+        """SELECT id_token, auth_status, refused, started_at, stopped_at, seq_anomalies,
+                  meter_start_wh, meter_stop_wh
+           FROM transactions WHERE id = $1""",
+        tx,
+    )
+    assert (row["id_token"], row["auth_status"], row["refused"]) == ("CARD-M", "Accepted", False)
+    assert (row["started_at"], row["stopped_at"]) == (t0, t0 + timedelta(minutes=30))
+    assert (row["meter_start_wh"], row["meter_stop_wh"]) == (1000, 6000)
+    assert "reused_transaction_id" in row["seq_anomalies"]
+    events = await csms.pool.fetchval(
+        "SELECT count(*) FROM transaction_events WHERE transaction_id = $1", tx
+    )
+    assert events == 4  # every event kept
+    after = await bill_of(api, tx)
+    assert after["cdrs"] == before["cdrs"]  # the filed bill stands
+    await cs.close()
+
+
 async def test_v201_late_refused_start_is_not_billed(csms: Running, api: Api) -> None:
     """Its Ended first, then its Started with a card the CSMS refuses: held for review as a
     refused start that delivered energy, never billed."""
