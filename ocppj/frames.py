@@ -61,11 +61,6 @@ def _dumps(frame: list[Any]) -> str:
         return _std_dumps(frame)
 
 
-def _no_constants(name: str) -> Any:
-    """JSON has no NaN or Infinity; Python's parser would accept them."""
-    raise ValueError(f"{name} is not valid JSON")
-
-
 # The id of a CALL whose body cannot be parsed, read from its first characters, so that its
 # CALLERROR still names it (OCPP-J: id "-1" only when the id cannot be read).
 _CALL_ID = re.compile(rf'\s*\[\s*2\s*,\s*"([^"\\\x00-\x1f]{{1,{MAX_MESSAGE_ID_LENGTH}}})"')
@@ -77,52 +72,51 @@ def _readable_id(raw: str | bytes) -> str:
     return match[1] if match else "-1"
 
 
-def _finite(text: str) -> float:
-    """A JSON number the standard parser reads as a float: 1e400 would become Infinity."""
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"number {text} is out of range")
-    return value
-
-
-def _lone_surrogate(value: Any) -> bool:
-    """Whether any string (key or value) holds half of a UTF-16 pair, which is no Unicode text:
-    nothing can store or send it (PostgreSQL, UTF-8)."""
+def unstorable(value: Any) -> str | None:
+    """Why a decoded value cannot be stored or sent back, if it cannot: a string (key or value)
+    holding half of a UTF-16 pair, which is no Unicode text (PostgreSQL and UTF-8 refuse it),
+    or a number JSON does not have (NaN, Infinity, or one beyond a float such as 1e400)."""
     stack = [value]
     while stack:
         item = stack.pop()
         if isinstance(item, str):
             if _SURROGATE.search(item):
-                return True
+                return _NO_TEXT
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return f"the number {item} is not JSON (NaN, Infinity or beyond a float)"
         elif isinstance(item, dict):
             stack.extend(item.keys())
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
-    return False
+    return None
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _loads(raw: str | bytes) -> tuple[Any, bool]:
-    """The message, and whether it may hold a lone surrogate. orjson for speed (it refuses NaN,
-    Infinity and lone surrogates); what it refuses, the standard parser reads again, so that
-    integers beyond 64 bits keep their exact value and its error says what is wrong. A number
-    too large for a float is refused (ValueError), as orjson does: Infinity is no JSON."""
+    """The message, and whether it may hold what cannot be stored (see unstorable). orjson for
+    speed; what it refuses (NaN, Infinity, numbers beyond a float, lone surrogates, integers
+    beyond 64 bits, bad syntax), the standard parser reads again: its error says what is wrong,
+    and a frame it reads is judged by what it is (a CALL refused, an answer marked)."""
     try:
         return orjson.loads(raw), False
     except orjson.JSONDecodeError:
-        return json.loads(raw, parse_constant=_no_constants, parse_float=_finite), True
+        return json.loads(raw), True
 
 
 _NO_TEXT = "a string holds a lone surrogate (e.g. \\ud800), which is not Unicode text"
 
 
 def _text(value: Any) -> Any:
-    """A decoded value with each lone surrogate replaced by U+FFFD (kept for operators)."""
+    """A decoded value that can be stored and shown: each lone surrogate replaced by U+FFFD,
+    a number JSON does not have written as text ("inf", "nan")."""
     if isinstance(value, str):
         return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
     if isinstance(value, dict):
         return {_text(k): _text(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -168,7 +162,7 @@ def parse(raw: str | bytes) -> Frame:
     if not isinstance(message, list) or len(message) < 3:
         raise RpcFault(Fault.RPC_FRAMEWORK, "message is not a JSON array of at least 3 elements")
     unique_id = message[1]
-    if odd and isinstance(unique_id, str) and _lone_surrogate(unique_id):
+    if odd and isinstance(unique_id, str) and unstorable(unique_id):
         # no answer can name it: UTF-8 cannot carry it
         raise RpcFault(Fault.RPC_FRAMEWORK, f"message id: {_NO_TEXT}")
     if not isinstance(unique_id, str) or not unique_id or len(unique_id) > MAX_MESSAGE_ID_LENGTH:
@@ -200,8 +194,8 @@ def parse(raw: str | bytes) -> Frame:
             raise RpcFault(
                 Fault.PROPERTY, "NUL characters (\\u0000) are not accepted", unique_id=unique_id
             )
-        if odd and _lone_surrogate([action, payload]):
-            raise RpcFault(Fault.FORMAT, _NO_TEXT, unique_id=unique_id)
+        if odd and (problem := unstorable([action, payload])) is not None:
+            raise RpcFault(Fault.FORMAT, problem, unique_id=unique_id)
         return Call(unique_id, action, payload)
     if kind == MessageType.CALLRESULT:
         payload = message[2]
@@ -213,8 +207,8 @@ def parse(raw: str | bytes) -> Frame:
             )
         if contains_nul(raw, payload):
             return CallResult(unique_id, payload, "the answer contains NUL characters")
-        if odd and _lone_surrogate(payload):
-            return CallResult(unique_id, _text(payload), f"the answer: {_NO_TEXT}")
+        if odd and (problem := unstorable(payload)) is not None:
+            return CallResult(unique_id, _text(payload), f"the answer: {problem}")
         return CallResult(unique_id, payload)
     if len(message) != 5 or not isinstance(message[2], str):
         raise RpcFault(
@@ -224,7 +218,7 @@ def parse(raw: str | bytes) -> Frame:
         )
     details = message[4] if isinstance(message[4], dict) else {}
     code, description = message[2], str(message[3])
-    if odd:  # kept for operators as text: PostgreSQL cannot hold a lone surrogate
+    if odd:  # kept for operators: what PostgreSQL cannot hold is written another way
         code, description, details = _text(code), _text(description), _text(details)
     # nor a NUL
     description = description.replace("\x00", "\ufffd")

@@ -39,6 +39,7 @@ from csms.api.routes import (
     users,
 )
 from csms.services.auth_limits import api_key_limits, sign_in_limits
+from ocppj.frames import unstorable
 
 
 async def _no_nul_in_url(request: Request) -> None:
@@ -53,24 +54,25 @@ async def _no_nul_in_url(request: Request) -> None:
 async def _storable_json(request: Request) -> None:
     """The web framework reads JSON bodies with Python's parser, which takes what cannot be
     stored or sent on: lone surrogates (no Unicode text: neither PostgreSQL nor UTF-8 holds
-    them), NaN and Infinity, and numbers beyond a float (1e400 becomes Infinity). orjson
-    refuses those; a body it refuses that Python reads is refused here, before any route."""
-    if request.method not in _WRITES or "json" not in request.headers.get("content-type", ""):
+    them), NaN and Infinity, and numbers beyond a float (1e400 becomes Infinity). Such a body
+    is refused here, before any route. orjson refuses all of them, so the walk runs only for
+    the rare body it refuses (also a byte-order mark or UTF-16, which pass)."""
+    content_type = request.headers.get("content-type", "").lower()
+    if request.method not in _WRITES or "json" not in content_type:
         return
     body = await request.body()  # kept by the request: the route reads it again for free
     try:
         orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
+    except orjson.JSONDecodeError:
         try:
-            json.loads(body)
+            value = json.loads(body)
         except (ValueError, RecursionError):
             return  # no JSON at all: the framework's own 422 says so
-        message = (
-            "the JSON body holds what cannot be stored (a lone surrogate such as \\ud800, NaN,"
-            f" Infinity or a number beyond a float): {exc}"
-        )
-        # the shape of every other request-validation problem: [{field, message}]
-        raise RequestValidationError([{"loc": ("body",), "msg": message}]) from None
+        problem = unstorable(value)
+        if problem is not None:
+            # the shape of every other request-validation problem: [{field, message}]
+            message = f"the JSON body holds what cannot be stored: {problem}"
+            raise RequestValidationError([{"loc": ("body",), "msg": message}]) from None
 
 
 _WRITES = frozenset({"POST", "PUT", "PATCH"})

@@ -419,7 +419,7 @@ class SetChargingProfile(Strict):
 
 
 class ClearChargingProfile(Strict):
-    profile_id: int | None = None
+    profile_id: int | None = Field(default=None, ge=0, le=MAX_INT32)
     evse_id: int | None = Field(default=None, ge=0, le=MAX_INT32)
     purpose: Literal["station_max", "tx_default", "tx"] | None = None
     stack_level: int | None = Field(default=None, ge=0, le=MAX_INT32)

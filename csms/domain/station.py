@@ -94,6 +94,10 @@ class ConnectorRef:
     connector_id: int
 
     def __post_init__(self) -> None:
+        if type(self.evse_id) is not int or type(self.connector_id) is not int:
+            # JSON Schema takes 1.0 for an integer: stored as the integer it is
+            object.__setattr__(self, "evse_id", int32("evse id", self.evse_id))
+            object.__setattr__(self, "connector_id", int32("connector id", self.connector_id))
         if self.evse_id < 0 or self.connector_id < 0:
             raise InvalidInput(
                 f"EVSE and connector ids are not negative (got {self.evse_id}/{self.connector_id})"

@@ -25,9 +25,10 @@ def _time(text: str | None) -> Any:
 
 
 def _int(name: str, value: int) -> int:
-    """An OCPP integer the database can hold (a station may send any JSON integer)."""
-    int32(name, value)
-    return value
+    """An OCPP integer the database can hold (a station may send any JSON integer, 1.0 too)."""
+    checked = int32(name, value)
+    assert checked is not None
+    return checked
 
 
 def decimal(value: float | int) -> Decimal:

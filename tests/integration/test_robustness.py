@@ -209,6 +209,42 @@ async def test_integers_beyond_their_range_in_odd_places(csms: Running) -> None:
     await cp.close()
 
 
+async def test_an_answer_with_a_number_json_does_not_have_fails_the_command_at_once(
+    csms: Running, api: Api
+) -> None:
+    async with responding_station(csms.ocpp_port, "INF-1", "2.0.1") as station:
+        station.replies = {"DataTransfer": {"status": "Accepted", "data": float("inf")}}
+        reply = await api.post(
+            "/api/v1/stations/INF-1/commands/data-transfer",
+            params={"timeout": 8},
+            json={"vendor_id": "x"},
+        )
+        assert reply.status_code == 502 and "not JSON" in reply.text  # not a 504 after 8 s
+    assert (await api.get("/api/v1/commands")).json()[0]["status"] == "failed"
+
+
+async def test_whole_float_ids_are_stored_as_integers(csms: Running) -> None:
+    """JSON Schema (2.0.1) takes 1.0 for an integer: stored as 1, not an InternalError."""
+    cs = await open_client(csms.ocpp_port, "FLOAT-1", ["ocpp2.0.1"])
+    meter = {
+        "evseId": 1.0,
+        "meterValue": [{"timestamp": "2026-05-01T00:00:00Z", "sampledValue": [{"value": 5}]}],
+    }
+    assert await cs.call("MeterValues", meter) == {}
+    event = {
+        "eventType": "Started",
+        "timestamp": "2026-05-01T00:00:00Z",
+        "triggerReason": "CablePluggedIn",
+        "seqNo": 0,
+        "transactionInfo": {"transactionId": "F1"},
+        "evse": {"id": 1.0, "connectorId": 1.0},
+    }
+    assert await cs.call("TransactionEvent", event) == {}
+    rows = await csms.pool.fetch("SELECT evse_id, connector_id FROM transactions")
+    assert [(r["evse_id"], r["connector_id"]) for r in rows] == [(1, 1)]
+    await cs.close()
+
+
 async def test_an_answer_with_a_lone_surrogate_fails_the_command(csms: Running, api: Api) -> None:
     async with responding_station(csms.ocpp_port, "SURR-3") as station:
         station.replies = {"DataTransfer": {"status": "Accepted", "data": "bad\ud800answer"}}
@@ -236,11 +272,23 @@ async def test_an_answer_with_a_lone_surrogate_fails_the_command(csms: Running, 
 async def test_api_bodies_that_cannot_be_stored_are_refused(
     csms: Running, api: Api, path: str, body: str
 ) -> None:
+    for content_type in ("application/json", "Application/JSON; charset=UTF-8"):
+        headers = {**api.headers("admin"), "Content-Type": content_type}
+        reply = await api.client.post(path, content=body.encode(), headers=headers)
+        assert reply.status_code == 422, reply.text
+        [problem] = reply.json()["detail"]
+        assert problem["field"] == "body" and "cannot be stored" in problem["message"]
+
+
+async def test_json_bodies_orjson_refuses_but_that_can_be_stored_pass(
+    csms: Running, api: Api
+) -> None:
+    """A byte-order mark or UTF-16 is legal JSON text Python reads; nothing unstorable in it."""
     headers = {**api.headers("admin"), "Content-Type": "application/json"}
-    reply = await api.client.post(path, content=body.encode(), headers=headers)
-    assert reply.status_code == 422, reply.text
-    [problem] = reply.json()["detail"]
-    assert problem["field"] == "body" and "cannot be stored" in problem["message"]
+    body = json.dumps({"name": "Review key", "role": "viewer"})
+    for raw in (b"\xef\xbb\xbf" + body.encode(), body.encode("utf-16")):
+        reply = await api.client.post("/api/v1/keys", content=raw, headers=headers)
+        assert reply.status_code == 201, reply.text
 
 
 async def test_absurd_integers_are_not_forwarded_to_stations(csms: Running, api: Api) -> None:
@@ -256,6 +304,12 @@ async def test_absurd_integers_are_not_forwarded_to_stations(csms: Running, api:
         json={"evse_id": 1, "profile": profile},
     )
     assert reply.status_code == 422
+    for profile_id in (2**31, -5):
+        clear = await api.post(
+            "/api/v1/stations/API-2/commands/clear-charging-profile",
+            json={"profile_id": profile_id},
+        )
+        assert clear.status_code == 422
 
 
 async def test_a_ping_flood_from_a_peer_that_never_reads_stays_bounded(csms: Running) -> None:

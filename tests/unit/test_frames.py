@@ -113,3 +113,14 @@ def test_surrogate_pairs_and_big_integers_are_kept() -> None:
     assert isinstance(call, frames.Call)
     assert call.payload["data"] == "\U0001f600"
     assert call.payload["n"] in (123456789012345678901, 1.2345678901234568e20)
+
+
+def test_answers_with_numbers_json_does_not_have_settle_their_call() -> None:
+    """An answer is matched to its call whatever it holds: marked invalid, not refused as
+    unreadable (which left the command waiting for its timeout)."""
+    result = frames.parse('[3,"r",{"status":"Accepted","data":1e400,"x":NaN}]')
+    assert isinstance(result, frames.CallResult) and result.unique_id == "r"
+    assert result.payload == {"status": "Accepted", "data": "inf", "x": "nan"}
+    assert result.invalid is not None and "not JSON" in result.invalid
+    error = frames.parse('[4,"e","GenericError","boom",{"v":-1e400}]')
+    assert error == frames.CallError("e", "GenericError", "boom", {"v": "-inf"})
