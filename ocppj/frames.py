@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
@@ -72,24 +73,30 @@ def _readable_id(raw: str | bytes) -> str:
     return match[1] if match else "-1"
 
 
-def unstorable(value: Any) -> str | None:
-    """Why a decoded value cannot be stored or sent back, if it cannot: a string (key or value)
-    holding half of a UTF-16 pair, which is no Unicode text (PostgreSQL and UTF-8 refuse it),
-    or a number JSON does not have (NaN, Infinity, or one beyond a float such as 1e400)."""
+def _scalars(value: Any) -> Iterator[Any]:
+    """Every key and scalar of a decoded value (iterative: any depth that parsed)."""
     stack = [value]
     while stack:
         item = stack.pop()
-        if isinstance(item, str):
-            if _SURROGATE.search(item):
-                return _NO_TEXT
-        elif isinstance(item, float):
-            if not math.isfinite(item):
-                return f"the number {item} is not JSON (NaN, Infinity or beyond a float)"
-        elif isinstance(item, dict):
+        if isinstance(item, dict):
             stack.extend(item.keys())
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
+        else:
+            yield item
+
+
+def unstorable(value: Any) -> str | None:
+    """Why a decoded value cannot be stored or sent back, if it cannot: a string (key or value)
+    holding half of a UTF-16 pair, which is no Unicode text (PostgreSQL and UTF-8 refuse it),
+    or a number JSON does not have (NaN, Infinity, or one beyond a float such as 1e400)."""
+    for item in _scalars(value):
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return _NO_TEXT
+        elif isinstance(item, float) and not math.isfinite(item):
+            return f"the number {item} is not JSON (NaN, Infinity or beyond a float)"
     return None
 
 
@@ -125,19 +132,8 @@ def _text(value: Any) -> Any:
 
 
 def _has_nul(value: Any) -> bool:
-    """Whether any string in a decoded value holds a NUL (iterative: any depth that parsed)."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if "\x00" in item:
-                return True
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return False
+    """Whether any string (key or value) in a decoded value holds a NUL."""
+    return any(isinstance(item, str) and "\x00" in item for item in _scalars(value))
 
 
 def contains_nul(raw: str | bytes, payload: Any) -> bool:
