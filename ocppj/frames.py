@@ -73,6 +73,10 @@ def _readable_id(raw: str | bytes) -> str:
     return match[1] if match else "-1"
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")  # half of a UTF-16 pair: no Unicode text
+_NO_TEXT = "a string holds a lone surrogate (e.g. \\ud800), which is not Unicode text"
+
+
 def _scalars(value: Any) -> Iterator[Any]:
     """Every key and scalar of a decoded value (iterative: any depth that parsed)."""
     stack = [value]
@@ -100,9 +104,6 @@ def unstorable(value: Any) -> str | None:
     return None
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def _loads(raw: str | bytes) -> tuple[Any, bool]:
     """The message, and whether it may hold what cannot be stored (see unstorable). orjson for
     speed; what it refuses (NaN, Infinity, numbers beyond a float, lone surrogates, integers
@@ -112,9 +113,6 @@ def _loads(raw: str | bytes) -> tuple[Any, bool]:
         return orjson.loads(raw), False
     except orjson.JSONDecodeError:
         return json.loads(raw), True
-
-
-_NO_TEXT = "a string holds a lone surrogate (e.g. \\ud800), which is not Unicode text"
 
 
 def _text(value: Any) -> Any:

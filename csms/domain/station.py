@@ -31,9 +31,7 @@ def _integer(name: str, value: int | float | None, largest: int, bits: str) -> i
         # JSON Schema takes 2.0 for an integer, and a parser reads one beyond 64 bits as a float
         if not isinstance(value, float) or not value.is_integer():
             raise InvalidInput(f"{name} {value!r} is not an integer")
-        if not -largest - 1 <= value <= largest:
-            raise InvalidInput(f"{name} {value:.0f} is out of the {bits}-bit integer range")
-        return int(value)
+        value = int(value)
     if not -largest - 1 <= value <= largest:
         raise InvalidInput(f"{name} {value} is out of the {bits}-bit integer range")
     return value

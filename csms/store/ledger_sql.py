@@ -263,7 +263,7 @@ i AS ({_EVENT_INPUT}
             || CASE WHEN n.seq_no < t.last_seq_no AND NOT n.repeated
                          AND NOT 'out_of_order' = ANY(t.seq_anomalies)
                     THEN ARRAY['out_of_order'] ELSE '{{}}'::text[] END
-            || CASE WHEN n.started AND t.stopped_at IS NOT NULL AND n.event_at > t.stopped_at
+            || CASE WHEN n.started AND NOT {_STARTS}
                          AND NOT 'reused_transaction_id' = ANY(t.seq_anomalies)
                     THEN ARRAY['reused_transaction_id'] ELSE '{{}}'::text[] END
             || CASE WHEN t.stopped_at IS NOT NULL AND n.ended
