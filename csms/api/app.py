@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import fastapi.routing
 import orjson
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -139,4 +140,18 @@ def create_app(ctx: ApiContext) -> FastAPI:
     )
     for module in modules:
         app.include_router(module.router)
+    build_routes(app)
     return app
+
+
+def build_routes(app: FastAPI) -> None:
+    """Build every route's handler now rather than at its router's first request.
+
+    FastAPI 0.120 and later build an included router's routes (dependencies, body and response
+    models) when a request first reaches it: 20-200 ms of work on the event loop that every
+    station socket of this node shares, at the first operator request after each start. Older
+    releases build them in include_router(), and have nothing to do here."""
+    contexts = getattr(fastapi.routing, "iter_route_contexts", None)
+    if contexts is not None:
+        for _ in contexts(app.router.routes):
+            pass
