@@ -322,10 +322,13 @@ class Ledger:
                         job.done.set_exception(down)
                 return
             if len(jobs) == 1:
-                log.warning("a %s was not stored: %s", type(jobs[0].write).__name__, exc)
-                self._forget(jobs[0].write)
+                write = jobs[0].write
+                log.warning(
+                    "a %s of %s was not stored: %s", type(write).__name__, write.station_id, exc
+                )
+                self._forget(write)
                 if not jobs[0].done.done():  # its handler may have been cancelled
-                    jobs[0].done.set_exception(StoreError(f"not stored: {exc}"))
+                    jobs[0].done.set_exception(StoreError(f"not stored: {refusal(exc)}"))
                 return
             # One bad message must not fail its neighbours: retry each on its own.
             for job in jobs:
@@ -485,6 +488,19 @@ async def _commit_plain(
         # and seqNo gaps follow what was stored
         await _finish_events(conn, events)
     return (results[0]["inserted"], results[0]["conflicts"]) if rows else (0, 0)
+
+
+def refusal(exc: BaseException) -> str:
+    """Why a write was refused, as its station may read it (in a CALLERROR): the kind of
+    fault, never the database's own text (table, constraint and type names stay in our log)."""
+    state = getattr(exc, "sqlstate", None) or ""
+    if state == "23503":  # foreign_key_violation: csms_refuse_missing_refs and the keys
+        return "it names a station or transaction that does not exist"
+    if state.startswith("22") or isinstance(exc, ValueError | OverflowError):
+        return "a value in it cannot be stored"  # data exception, or asyncpg's encoders
+    if state.startswith("23"):
+        return "it conflicts with what is stored"
+    return "a storage fault (logged by the CSMS)"
 
 
 def batch_json(rows: Sequence[Row]) -> str:

@@ -93,6 +93,8 @@ async def test_the_writer_refuses_only_the_write_with_a_missing_reference(csms: 
     bad = SampleWrite("REF-GONE", WHERE, None, samples(100), T0)
     results = await _submit_together(csms, good, bad)
     assert results[0] is None and isinstance(results[1], StoreError)
+    # the station reads why, not the database's text
+    assert str(results[1]) == "not stored: it names a station or transaction that does not exist"
     assert await _count(csms, "REF-C") == 1
     assert await _count(csms, "REF-GONE") == 0
 
