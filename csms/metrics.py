@@ -79,6 +79,11 @@ LOCKOUT_REFUSALS = Counter(
     "csms_lockout_refusals_total", "Starts refused because the station is locked out"
 )
 LOCKED_STATIONS = Gauge("csms_locked_stations", "Stations under an open safety lockout")
+HOLIDAY_CALENDAR_DAYS_LEFT = Gauge(
+    "csms_holiday_calendar_days_left",
+    "Days the holiday calendar still covers from today (the network's time zone), 0 when it "
+    "does not cover today: alert well before 0 (next year's notice must be loaded)",
+)
 AUTH_FAILURES = Counter(
     "csms_auth_failures_total",
     "Failed credentials on this node, by kind (station_password, api_key, sign_in)",

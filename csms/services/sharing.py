@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from csms import metrics
 from csms.clock import utcnow
 from csms.domain.token import AuthDecision
 from csms.domain.version import OcppVersion
@@ -41,6 +42,8 @@ SPECIAL_MAX_AGE = 5.0  # seconds the set of stations the sharing rules concern m
 RESTRICTED_MAX_AGE = 5.0  # seconds the set of non-public stations may be old
 STOP_RETRY = timedelta(minutes=5)  # a stop not obeyed by then is asked for again
 MAX_CONCURRENT = 64  # sessions handled at once per node
+# Warn this many days before the holiday calendar runs out (the next notice is out by then).
+CALENDAR_NOTICE_DAYS = 31
 DEFAULT_CLOSE_MESSAGE = "Public opening hours have ended; charging will stop soon."
 
 
@@ -75,9 +78,29 @@ class AccessService:
         """Use the calendar stored through the API, if any (else the shipped one)."""
         document = await self._store.calendar_document()
         self.calendar = default_calendar() if document is None else calendar_from(document)
+        self.check_coverage()
+
+    async def replace_calendar(self, document: dict[str, Any], by: str) -> HolidayCalendar:
+        calendar = calendar_from(document)  # ValueError before anything is stored
+        await self._store.put_calendar(calendar.as_json(), by)
+        self.calendar = calendar
+        self._warned_on = None  # judged afresh
+        self.check_coverage()
+        return calendar
+
+    def check_coverage(self) -> None:
+        """Keep csms_holiday_calendar_days_left current and say, once a day, when the calendar
+        does not cover today or runs out within CALENDAR_NOTICE_DAYS. Past its last day every
+        holiday is a plain weekday: shared piles close on Spring Festival and holiday tariffs
+        price it as a workday, so the operator hears of it while there is time to load the
+        next notice (the State Council publishes it in November or December)."""
         today = utcnow().astimezone(self._zone).date()
-        if not self.calendar.covers(today) and today != self._warned_on:
-            self._warned_on = today
+        left = self.calendar.days_left(today)
+        metrics.HOLIDAY_CALENDAR_DAYS_LEFT.set(left)
+        if left > CALENDAR_NOTICE_DAYS or today == self._warned_on:
+            return
+        self._warned_on = today
+        if left == 0:
             log.warning(
                 "the holiday calendar (%s) does not cover %d: holidays are unknown, so shared "
                 "piles and holiday tariffs treat every day as a plain weekday; "
@@ -85,12 +108,15 @@ class AccessService:
                 self.calendar.name,
                 today.year,
             )
-
-    async def replace_calendar(self, document: dict[str, Any], by: str) -> HolidayCalendar:
-        calendar = calendar_from(document)  # ValueError before anything is stored
-        await self._store.put_calendar(calendar.as_json(), by)
-        self.calendar = calendar
-        return calendar
+        else:
+            log.warning(
+                "the holiday calendar (%s) ends on %s, in %d days: after it holidays are "
+                "unknown and every day is a plain weekday; PUT /api/v1/calendar with next "
+                "year's State Council notice once it is published",
+                self.calendar.name,
+                self.calendar.last_day,
+                left,
+            )
 
     async def _openness(
         self, station_id: str, unit_id: str, at: datetime

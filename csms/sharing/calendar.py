@@ -54,6 +54,18 @@ class HolidayCalendar:
         days = [*self.holidays, *self.workdays]
         return (min(days).year, max(days).year) if days else None
 
+    @property
+    def last_day(self) -> date | None:
+        """The last day whose kind the calendar knows: 31 December of its last year."""
+        years = self.years
+        return None if years is None else date(years[1], 12, 31)
+
+    def days_left(self, today: date) -> int:
+        """Days from `today` (counted) to the calendar's last day; 0 when it does not cover
+        `today`."""
+        last = self.last_day
+        return (last - today).days + 1 if last is not None and self.covers(today) else 0
+
     def covers(self, day: date) -> bool:
         """Outside these years holidays are unknown and every day is a plain weekday."""
         years = self.years
