@@ -55,7 +55,9 @@ def test_days_left_counts_today_and_the_last_day() -> None:
     assert calendar_from({"name": "empty"}).days_left(date(2026, 6, 1)) == 0
 
 
-async def test_no_warning_while_the_calendar_has_time_left(caplog: pytest.LogCaptureFixture) -> None:
+async def test_no_warning_while_the_calendar_has_time_left(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     access = _access()
     with caplog.at_level(logging.WARNING), running_from(datetime(2026, 6, 1, 4, tzinfo=UTC)):
         await access.load_calendar()
