@@ -55,7 +55,10 @@ class ReportPartInfo(BaseModel):
 
 
 class Report(ReportSummary):
-    missing_seq_nos: list[int] = Field(description="seqNos from 0 to the last that never came")
+    missing_seq_nos: list[int] = Field(
+        description="seqNos from 0 to the last that never came (the first 100)"
+    )
+    missing_count: int = Field(description="how many seqNos from 0 to the last never came")
     part_list: list[ReportPartInfo]
     content: list[Any] | str = Field(
         description="the parts' content in seqNo order: reportData, monitor, messageInfo, "

@@ -104,15 +104,26 @@ class EvChargingNeeds:
     needs: dict[str, Any]
 
 
-def seq_gaps(seq_nos: list[int], final: int | None) -> list[int]:
-    """The seqNos missing from 0 to the last one known (the final part's, else the highest).
+MAX_LISTED_GAPS = 100  # missing seqNos listed; the count says how many there are in all
+
+
+def seq_gaps(seq_nos: list[int], final: int | None) -> tuple[list[int], int]:
+    """The seqNos missing from 0 to the last one known (the final part's, else the highest):
+    the first MAX_LISTED_GAPS of them, and how many there are.
 
     2.0.1 numbers parts from 0; a station that skips or repeats numbers still has its parts
-    kept, and the gaps say what an operator should not expect to find.
+    kept, and the gaps say what an operator should not expect to find. A part numbered
+    2,147,483,647 is schema-valid: the work and the answer stay bounded by the parts received.
     """
-    present = set(seq_nos)
-    top = final if final is not None else (max(present) if present else -1)
-    return [n for n in range(0, top + 1) if n not in present]
+    present = sorted({n for n in seq_nos if n >= 0})
+    top = final if final is not None else (present[-1] if present else -1)
+    inside = [n for n in present if n <= top]
+    listed: list[int] = []
+    expected = 0
+    for n in [*inside, top + 1]:
+        listed.extend(range(expected, min(n, expected + MAX_LISTED_GAPS - len(listed))))
+        expected = n + 1
+    return listed, max(0, top + 1 - len(inside))
 
 
 def report_state(answer: str | None, completed: bool) -> str:

@@ -41,7 +41,7 @@ def _summary(row: dict[str, Any], seq_nos: list[int] | None = None) -> dict[str,
     summary = {**row, "state": report_state(row["answer"], completed)}
     if seq_nos is not None:
         final = max(seq_nos) if completed and seq_nos else None
-        summary["missing_seq_nos"] = seq_gaps(seq_nos, final)
+        summary["missing_seq_nos"], summary["missing_count"] = seq_gaps(seq_nos, final)
     return summary
 
 

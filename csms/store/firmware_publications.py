@@ -8,7 +8,9 @@ from typing import Any
 
 from csms.store.database import Pool
 
-NO_REQUEST = -1  # a status sent without a requestId (the schema makes it optional)
+# A status sent without a requestId (the schema makes it optional): outside the 32-bit
+# integers a station's requestId is (migration 0021).
+NO_REQUEST = -(2**32)
 
 
 class FirmwarePublicationStore:

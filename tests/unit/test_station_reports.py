@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from csms.domain.reports import (
+    MAX_LISTED_GAPS,
     AnswerFacts,
     ReportKind,
     ReportPart,
@@ -32,10 +33,21 @@ from ocppj import validation
         ([1], None, [0]),
         ([0, 0, 3], None, [1, 2]),  # a repeated seqNo is not a second part's place
         ([], None, []),
+        ([2, 5], 5, [0, 1, 3, 4]),
+        ([0, 7], 4, [1, 2, 3, 4]),  # a part numbered past the final one leaves no gap
     ],
 )
 def test_seq_gaps(seq_nos: list[int], final: int | None, missing: list[int]) -> None:
-    assert seq_gaps(seq_nos, final) == missing
+    assert seq_gaps(seq_nos, final) == (missing, len(missing))
+
+
+def test_seq_gaps_stay_bounded_for_a_huge_seq_no() -> None:
+    """A schema-valid seqNo of 2**31 - 1 made the report read build a list of two billion
+    numbers on the event loop."""
+    listed, count = seq_gaps([0, 3, 2**31 - 1], None)
+    assert count == 2**31 - 1 + 1 - 3
+    assert listed == [1, 2, *range(4, 4 + MAX_LISTED_GAPS - 2)]
+    assert len(listed) == MAX_LISTED_GAPS
 
 
 @pytest.mark.parametrize(
