@@ -22,6 +22,7 @@ from csms.bootstrap import Running, migrate, running
 from csms.clock import running_from, utcnow
 from csms.config import Settings
 from csms.domain.api_key import key_hash, new_key
+from csms.store import database
 from csms.store.api_keys import ApiKeyStore
 from csms.store.embedded import EmbeddedPostgres
 from tests.chromium import MISSING, find_chromium
@@ -43,10 +44,21 @@ class PgCluster:
         return f"{base.rsplit('/', 1)[0]}/{database}?{query}"
 
     async def fresh_database(self) -> str:
-        name = f"t{next(_counter)}_{id(self) % 10000}"
+        return await self._create(f"t{next(_counter)}_{id(self) % 10000}", f" TEMPLATE {TEMPLATE}")
+
+    async def migrated_to(self, version: int) -> asyncpg.Connection:
+        """A connection to a new database migrated up to `version` only: to test the next
+        migration on rows an older schema kept."""
+        url = await self._create(f"m{version}_{next(_counter)}_{id(self) % 10000}", "")
+        migrated = await asyncpg.connect(url)
+        up_to = [m for m in database.load_migrations() if m.version <= version]
+        await database.migrate(migrated, up_to)
+        return migrated
+
+    async def _create(self, name: str, options: str) -> str:
         conn = await asyncpg.connect(self.url)
         try:
-            await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE {TEMPLATE}')
+            await conn.execute(f'CREATE DATABASE "{name}"{options}')
         finally:
             await conn.close()
         return self.url_for(name)

@@ -105,23 +105,19 @@ async def test_migration_0021_keeps_earlier_statuses_without_request_id(
     pg_cluster: PgCluster,
 ) -> None:
     """Rows kept under -1 before 0021 were shown as "no requestId", and still are."""
-    admin = await asyncpg.connect(pg_cluster.url)
-    await admin.execute('DROP DATABASE IF EXISTS "mig21"')
-    await admin.execute('CREATE DATABASE "mig21"')
-    await admin.close()
-    conn = await asyncpg.connect(pg_cluster.url_for("mig21"))
+    conn = await pg_cluster.migrated_to(20)
+    url = pg_cluster.url_for(await conn.fetchval("SELECT current_database()"))
     try:
-        migrations = database.load_migrations()
-        await database.migrate(conn, [m for m in migrations if m.version <= 20])
         await conn.execute("INSERT INTO stations (id) VALUES ('LC1')")
         await conn.execute(
             "INSERT INTO firmware_publications (station_id, request_id, status, updated_at)"
             " VALUES ('LC1', -1, 'Idle', now()), ('LC1', 7, 'Published', now())"
         )
-        assert await database.migrate(conn) == ["0021_firmware_publication_no_request"]
+        to_21 = [m for m in database.load_migrations() if m.version <= 21]
+        assert await database.migrate(conn, to_21) == ["0021_firmware_publication_no_request"]
     finally:
         await conn.close()
-    pool = await asyncpg.create_pool(pg_cluster.url_for("mig21"), min_size=1, max_size=1)
+    pool = await asyncpg.create_pool(url, min_size=1, max_size=1)
     try:
         rows = await FirmwarePublicationStore(pool).all("LC1")
         assert sorted((r["request_id"] or 0, r["status"]) for r in rows) == [

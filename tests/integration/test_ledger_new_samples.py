@@ -301,14 +301,8 @@ async def test_another_node_inserting_the_same_key_meanwhile(csms: Running, outc
 
 
 async def test_migration_0020_on_a_database_with_samples(pg_cluster: PgCluster) -> None:
-    admin = await asyncpg.connect(pg_cluster.url)
-    await admin.execute('DROP DATABASE IF EXISTS "mig20"')
-    await admin.execute('CREATE DATABASE "mig20"')
-    await admin.close()
-    conn = await asyncpg.connect(pg_cluster.url_for("mig20"))
+    conn = await pg_cluster.migrated_to(19)
     try:
-        migrations = database.load_migrations()
-        await database.migrate(conn, [m for m in migrations if m.version <= 19])
         await conn.execute("INSERT INTO stations (id) VALUES ('M1')")
         tx = await conn.fetchval(
             "INSERT INTO transactions (station_id, ocpp_version, evse_id, connector_id,"
@@ -318,7 +312,7 @@ async def test_migration_0020_on_a_database_with_samples(pg_cluster: PgCluster) 
         rows = sample_rows("M1", WHERE, None, _wh(1000) + _wh(1100, 1), T0)
         rows += sample_rows("M1", WHERE, tx, _wh(1200, 2), T0)
         assert (await conn.fetchrow(ledger_sql.MOVE_SAMPLES, batch_json(rows)))["inserted"] == 3
-        twenty = [m for m in migrations if m.version <= 20]
+        twenty = [m for m in database.load_migrations() if m.version <= 20]
         assert await database.migrate(conn, twenty) == ["0020_sample_key"]
         assert await conn.fetchval("SELECT count(*) FROM meter_samples") == 3
         primary = await conn.fetchval(
