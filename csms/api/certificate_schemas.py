@@ -38,6 +38,10 @@ class InstallCertificate(Strict):
             is_ca = cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
         except x509.ExtensionNotFound:
             is_ca = False
+        except (x509.DuplicateExtension, x509.UnsupportedGeneralNameType, ValueError) as exc:
+            # extensions are decoded on first read: one twice, or a name cryptography cannot
+            # represent (an x400Address), is refused here, not by a 500
+            raise ValueError(f"the certificate's extensions cannot be read: {exc}") from None
         if not is_ca:
             raise ValueError("a root certificate must be a CA certificate (basicConstraints CA)")
         return value

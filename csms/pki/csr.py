@@ -52,12 +52,16 @@ def check_csr(pem: str, *, station_id: str, organization: str) -> x509.Certifica
         valid = False
     if not valid:
         raise CsrProblem("InvalidSignature", "the CSR's signature does not verify")
-    common_name = _one(csr.subject, NameOID.COMMON_NAME)
+    try:  # the subject is decoded on first read: an attribute may not decode (bad UTF-8)
+        subject = csr.subject
+    except ValueError:
+        raise CsrProblem("InvalidCSR", "the CSR's subject cannot be decoded") from None
+    common_name = _one(subject, NameOID.COMMON_NAME)
     if common_name != station_id:
         raise CsrProblem(
             "InvalidCommonName", f"the CSR's commonName is {common_name!r}, not {station_id!r}"
         )
-    org = _one(csr.subject, NameOID.ORGANIZATION_NAME)
+    org = _one(subject, NameOID.ORGANIZATION_NAME)
     if org != organization:
         raise CsrProblem(
             "InvalidOrganization", f"the CSR's organizationName is {org!r}, not {organization!r}"

@@ -135,6 +135,8 @@ class LocalCa:
         self, csr: x509.CertificateSigningRequest, station_id: str, now: datetime
     ) -> list[x509.Certificate]:
         not_after = min(now + timedelta(days=self.valid_days), self.certificate.not_valid_after_utc)
+        if not_after <= now:
+            raise ValueError("the CA certificate has expired: it cannot issue certificates")
         issuer_ski = self.certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
         leaf = (
             x509.CertificateBuilder()

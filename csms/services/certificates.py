@@ -29,6 +29,8 @@ from csms.store.certificates import CertificateStore
 from csms.store.database import Pool
 
 log = logging.getLogger(__name__)
+# A CA with less life left than this signs nothing: a certificate valid for minutes is useless.
+MIN_CA_LIFE = timedelta(hours=1)
 
 STATION_CERTIFICATE = "ChargingStationCertificate"
 REQUESTER = "csms-pki"  # who the command log says sent CertificateSigned and renewal triggers
@@ -110,6 +112,11 @@ class CertificateService:
         and queue the signing; the chain follows in CertificateSigned."""
         if self.ca is None:
             return SignAnswer(False, "NoCA", "no certificate authority is configured")
+        if self.ca.certificate.not_valid_after_utc <= utcnow() + MIN_CA_LIFE:
+            # Accepted promises a CertificateSigned; an expired CA cannot issue one (and a
+            # certificate it signed would be expired or about to be)
+            log.error("SignCertificate from %s refused: the CA certificate has expired", station_id)
+            return SignAnswer(False, "CAExpired", "the CSMS's certificate authority has expired")
         if certificate_type not in (None, STATION_CERTIFICATE):
             # ISO 15118 certificates come from the V2G PKI, which this CSMS does not hold
             return SignAnswer(False, "UnsupportedType", f"cannot sign a {certificate_type}")
