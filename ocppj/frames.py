@@ -104,11 +104,12 @@ def unstorable(value: Any) -> str | None:
     return None
 
 
-def _loads(raw: str | bytes) -> tuple[Any, bool]:
-    """The message, and whether it may hold what cannot be stored (see unstorable). orjson for
-    speed; what it refuses (NaN, Infinity, numbers beyond a float, lone surrogates, integers
-    beyond 64 bits, bad syntax), the standard parser reads again: its error says what is wrong,
-    and a frame it reads is judged by what it is (a CALL refused, an answer marked)."""
+def loads(raw: str | bytes) -> tuple[Any, bool]:
+    """The JSON value, and whether it may hold what cannot be stored (see unstorable). orjson
+    for speed; what it refuses (NaN, Infinity, numbers beyond a float, lone surrogates, integers
+    beyond 64 bits, bad syntax), the standard parser reads again: its error (ValueError,
+    RecursionError) says what is wrong, and a value it reads is judged by what it is (a CALL
+    refused, an answer marked, an API body refused)."""
     try:
         return orjson.loads(raw), False
     except orjson.JSONDecodeError:
@@ -143,7 +144,7 @@ def contains_nul(raw: str | bytes, payload: Any) -> bool:
 def parse(raw: str | bytes) -> Frame:
     """Decode one WebSocket message into a frame, or raise RpcFault saying what is wrong."""
     try:
-        message, odd = _loads(raw)
+        message, odd = loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         # also integers of more digits than Python converts (4,300)
         raise RpcFault(

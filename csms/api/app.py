@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
 import fastapi.routing
-import orjson
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -40,7 +37,7 @@ from csms.api.routes import (
     users,
 )
 from csms.services.auth_limits import api_key_limits, sign_in_limits
-from ocppj.frames import unstorable
+from ocppj.frames import loads, unstorable
 
 
 async def _no_nul_in_url(request: Request) -> None:
@@ -63,17 +60,14 @@ async def _storable_json(request: Request) -> None:
         return
     body = await request.body()  # kept by the request: the route reads it again for free
     try:
-        orjson.loads(body)
-    except orjson.JSONDecodeError:
-        try:
-            value = json.loads(body)
-        except (ValueError, RecursionError):
-            return  # no JSON at all: the framework's own 422 says so
-        problem = unstorable(value)
-        if problem is not None:
-            # the shape of every other request-validation problem: [{field, message}]
-            message = f"the JSON body holds what cannot be stored: {problem}"
-            raise RequestValidationError([{"loc": ("body",), "msg": message}]) from None
+        value, odd = loads(body)
+    except (ValueError, RecursionError):
+        return  # no JSON at all: the framework's own 422 says so
+    problem = unstorable(value) if odd else None
+    if problem is not None:
+        # the shape of every other request-validation problem: [{field, message}]
+        message = f"the JSON body holds what cannot be stored: {problem}"
+        raise RequestValidationError([{"loc": ("body",), "msg": message}])
 
 
 _WRITES = frozenset({"POST", "PUT", "PATCH"})
